@@ -1,0 +1,51 @@
+# latentstudio — two commands do all set-up on a fresh Debian machine:
+#   make demo   (venv, install, Debian assets, run every system offline, write out/demo/index.html)
+#   make test   (venv, install, Debian assets, fast test tier)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := hydrogen-data tuxpaint-stamps-default fortunes dataset-fashion-mnist fluidsynth \
+                fluid-soundfont-gm espeak-ng
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: all install apt test test-all demo bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[web,test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian asset packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian asset packages; run:  sudo apt-get install -y$$missing"; \
+	  fi; \
+	fi
+
+test: apt $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider
+
+test-all: apt $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider -m ""
+
+demo: apt $(STAMP)
+	$(VENV)/bin/latentstudio demo -o out/demo
+
+bench: $(STAMP)
+	$(PY) -m bench all
+
+clean:
+	rm -rf out .pytest_cache

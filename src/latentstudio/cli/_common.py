@@ -1,0 +1,80 @@
+"""Shared pieces of the CLI: error mapping, progress bars, JSON printing, artefact writing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from latentstudio.errors import LatentStudioError, ParameterError
+
+
+class LatentStudioGroup(TyperGroup):
+    """Root click group: a LatentStudioError becomes one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):  # noqa: D401
+        try:
+            return super().invoke(ctx)
+        except LatentStudioError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(code=130) from None
+
+
+def new_group(help: str) -> typer.Typer:
+    """A sub-command group with the project's defaults."""
+    return typer.Typer(help=help, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout."""
+    from latentstudio.provenance import _jsonable
+
+    typer.echo(json.dumps(_jsonable(data), indent=2))
+
+
+@contextlib.contextmanager
+def progress(description: str, total: int | None = None, *, quiet: bool = False) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields ``advance(n=1)``. Silent when ``quiet`` or not a TTY in CI."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    disable = quiet or bool(os.environ.get("LATENTSTUDIO_QUIET"))
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=disable, transient=False) as prog:
+        task = prog.add_task(description, total=total)
+
+        def advance(n: int = 1, *, total: int | None = None, description: str | None = None) -> None:
+            prog.update(task, advance=n, total=total, description=description or prog.tasks[0].description)
+
+        yield advance
+
+
+def out_path(path: Path, *, suffixes: tuple[str, ...], name: str = "--output") -> Path:
+    """Validate an output path's extension and make its folder."""
+    if path.suffix.lower() not in suffixes:
+        raise ParameterError(f"{name} {str(path)!r} must end with one of {', '.join(suffixes)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def existing(path: Path, *, what: str = "input") -> Path:
+    """Check that an input path exists."""
+    if not path.exists():
+        raise ParameterError(f"{what} {str(path)!r} does not exist")
+    return path
+
+
+def stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)

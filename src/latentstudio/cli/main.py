@@ -1,0 +1,51 @@
+"""The ``latentstudio`` command: root app and the groups of each system."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from latentstudio import __version__
+from latentstudio.cli._common import LatentStudioGroup
+
+app = typer.Typer(
+    cls=LatentStudioGroup,
+    help="latentstudio — neural networks as instruments: DeepDream, Perception Engines, AI DJ, "
+         "Imaginary Soundscapes, Neural Beatbox and more.\n\nExample: latentstudio classify photo.jpg --top 5",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"latentstudio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """latentstudio — neural networks as instruments for artists."""
+
+
+# (module, attribute, kind, name): "command" modules add top-level commands via register(app);
+# "group" modules expose a typer app mounted under NAME.
+_PARTS = [
+    ("latentstudio.cli.basics", "register", "command", None),
+]
+
+for _module, _attr, _kind, _name in _PARTS:
+    _obj = getattr(importlib.import_module(_module), _attr)
+    if _kind == "command":
+        _obj(app)
+    else:
+        app.add_typer(_obj, name=_name)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
