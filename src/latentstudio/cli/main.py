@@ -32,18 +32,16 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """latentstudio — neural networks as instruments for artists."""
 
 
-# (module, attribute, kind, name): "command" modules add top-level commands via register(app);
-# "group" modules expose a typer app mounted under NAME.
+# Each module listed here has ``register(app)``, which adds its commands or its group to the root app.
+# One module per system (cli/<system>.py); a system's group is registered where its module lands.
 _PARTS = [
-    ("latentstudio.cli.basics", "register", "command", None),
+    "latentstudio.cli.classify",
+    "latentstudio.cli.assets_cmd",
+    "latentstudio.cli.demo",
 ]
 
-for _module, _attr, _kind, _name in _PARTS:
-    _obj = getattr(importlib.import_module(_module), _attr)
-    if _kind == "command":
-        _obj(app)
-    else:
-        app.add_typer(_obj, name=_name)
+for _module in _PARTS:
+    importlib.import_module(_module).register(app)
 
 
 def main() -> None:
