@@ -1,0 +1,159 @@
+"""latentstudio.train.fit: loss falls, checkpoints load, resume is exact, torchrun runs the same path."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from latentstudio.errors import ModelError, ParameterError
+from latentstudio.train import TrainConfig, fit, latest_checkpoint, learning_rate, list_checkpoints
+from latentstudio.zoo.checkpoint import load_checkpoint
+
+SCRIPT = Path(__file__).with_name("_fit_script.py")
+_spec = importlib.util.spec_from_file_location("latentstudio_tests_fit_script", SCRIPT)
+job = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(job)
+
+
+def _mse_on_fixed_set(model) -> float:
+    data = job.Regression(256)
+    model.eval()
+    with torch.no_grad():
+        return float(torch.nn.functional.mse_loss(model(data.x), data.y))
+
+
+@pytest.mark.parametrize("kind", ["dataset", "callable"])
+def test_loss_falls_and_checkpoint_loads(tmp_path, kind):
+    torch.manual_seed(0)
+    model = job.TinyMLP(width=32, dropout=0.1)
+    before = _mse_on_fixed_set(model)
+    model.train()
+    calls = []
+    data = job.Regression() if kind == "dataset" else job.make_batch
+    res = fit(model, data=data, loss_fn=job.loss_fn, config=job.config(tmp_path / "ck"),
+              progress=lambda step, total, loss: calls.append((step, total, loss)))
+    assert res.steps_done == 60 and len(res.losses) == 60 and len(res.metrics["mae"]) == 60
+    first, last = sum(res.losses[:10]) / 10, sum(res.losses[-10:]) / 10
+    assert last < 0.3 * first, (first, last)
+    assert [c[0] for c in calls] == [10, 20, 30, 40, 50, 60] and calls[-1][1] == 60
+    # periodic checkpoints, newest two kept, each loadable on its own
+    assert [p.name for p in list_checkpoints(tmp_path / "ck")] == ["step-00000040", "step-00000060"]
+    assert res.checkpoint == latest_checkpoint(tmp_path / "ck")
+    loaded, info = load_checkpoint(res.checkpoint)
+    assert isinstance(loaded, job.TinyMLP) and info["config"] == {"width": 32, "dropout": 0.1}
+    assert info["meta"]["train"]["step"] == 60 and len(info["meta"]["train"]["losses"]) == 60
+    for a, b in zip(loaded.state_dict().values(), model.state_dict().values()):
+        assert torch.equal(a, b)
+    after = _mse_on_fixed_set(loaded)
+    assert after < 0.2 * before, (before, after)
+    assert not list((tmp_path / "ck").glob(".*part*"))
+
+
+@pytest.mark.parametrize("kind", ["dataset", "callable"])
+def test_resume_continues_exactly(tmp_path, kind):
+    data = job.Regression() if kind == "dataset" else job.make_batch
+    torch.manual_seed(0)
+    straight = fit(job.TinyMLP(), data=data, loss_fn=job.loss_fn, config=job.config(tmp_path / "a"))
+
+    calls = {"n": 0}
+
+    def crashing_loss(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 47:  # dies during step 46: the newest checkpoint is step 40
+            raise KeyboardInterrupt
+        return job.loss_fn(model, batch)
+
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        fit(job.TinyMLP(), data=data, loss_fn=crashing_loss, config=job.config(tmp_path / "b"))
+    assert latest_checkpoint(tmp_path / "b").name == "step-00000040"
+    torch.manual_seed(1)  # a different fresh init: resume must overwrite it
+    resumed = fit(job.TinyMLP(), data=data, loss_fn=job.loss_fn, config=job.config(tmp_path / "b"))
+    assert resumed.resumed_from == 40
+    assert resumed.losses == straight.losses  # bit-for-bit, from step 0
+    assert resumed.metrics == straight.metrics
+    a, _ = load_checkpoint(straight.checkpoint)
+    b, _ = load_checkpoint(resumed.checkpoint)
+    for ta, tb in zip(a.state_dict().values(), b.state_dict().values()):
+        assert torch.equal(ta, tb)
+
+
+def test_fit_leaves_callers_rng_alone(tmp_path):
+    model = job.TinyMLP()
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    fit(model, data=job.make_batch, loss_fn=job.loss_fn, config=job.config(None, steps=3))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_resume_refuses_another_run(tmp_path):
+    fit(job.TinyMLP(), data=job.make_batch, loss_fn=job.loss_fn, config=job.config(tmp_path, steps=20))
+    with pytest.raises(ParameterError, match="seed=7"):
+        fit(job.TinyMLP(), data=job.make_batch, loss_fn=job.loss_fn,
+            config=job.config(tmp_path, steps=40, seed=8))
+    res = fit(job.TinyMLP(), data=job.make_batch, loss_fn=job.loss_fn,
+              config=job.config(tmp_path, steps=40, seed=8, resume=False))
+    assert res.resumed_from == 0 and len(res.losses) == 40
+
+
+def test_schedule():
+    cfg = TrainConfig(steps=100, lr=1.0, scheduler="cosine", warmup_steps=10, min_lr_ratio=0.1)
+    lrs = [learning_rate(s, cfg) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert lrs[-1] == pytest.approx(0.1, abs=0.01)
+    assert learning_rate(50, TrainConfig(steps=100, lr=0.3)) == 0.3
+
+
+@pytest.mark.parametrize("field,value", [("steps", 0), ("batch_size", -1), ("lr", 0.0), ("lr", float("nan")),
+                                         ("scheduler", "linear"), ("grad_clip", 0.0), ("seed", -3),
+                                         ("device", "tpu"), ("log_every", 0)])
+def test_bad_config_names_the_field(field, value):
+    cfg = TrainConfig(steps=5, **{field: value}) if field != "steps" else TrainConfig(steps=value)
+    with pytest.raises(ParameterError, match=field):
+        fit(job.TinyMLP(), data=job.make_batch, loss_fn=job.loss_fn, config=cfg)
+
+
+def test_bad_inputs():
+    cfg = TrainConfig(steps=2, batch_size=8)
+    with pytest.raises(ParameterError, match="model"):
+        fit("not a model", data=job.make_batch, loss_fn=job.loss_fn, config=cfg)
+    with pytest.raises(ParameterError, match="data"):
+        fit(job.TinyMLP(), data=[1, 2, 3][:0], loss_fn=job.loss_fn, config=cfg)
+    with pytest.raises(ParameterError, match="batch_size=8"):
+        fit(job.TinyMLP(), data=job.Regression(4), loss_fn=job.loss_fn, config=cfg)
+    with pytest.raises(ParameterError, match="loss_fn"):
+        fit(job.TinyMLP(), data=job.make_batch, loss_fn=lambda m, b: 1.0, config=cfg)
+    with pytest.raises(ModelError, match="step 0"):
+        fit(job.TinyMLP(), data=job.make_batch, config=cfg,
+            loss_fn=lambda m, b: m(b[0]).sum() * float("nan"))
+
+
+def test_torchrun_two_processes(tmp_path):
+    """Same script under torchrun (2 ranks, gloo, DDP): loss falls, rank 0's checkpoints load."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    out = tmp_path / "ddp.json"
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           str(SCRIPT), str(tmp_path / "ck"), str(out), "--data", "dataset"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res["world_size"] == 2 and res["steps_done"] == 60
+    first, last = sum(res["losses"][:10]) / 10, sum(res["losses"][-10:]) / 10
+    assert last < 0.3 * first, (first, last)
+    model, info = load_checkpoint(res["checkpoint"])
+    assert info["meta"]["train"]["world_size"] == 2
+    torch.manual_seed(0)  # the script's initialisation
+    before = _mse_on_fixed_set(job.TinyMLP())
+    assert _mse_on_fixed_set(model) < 0.2 * before, before
+    print(f"torchrun run took {time.perf_counter() - t0:.1f} s")
