@@ -679,10 +679,11 @@ def list_assets() -> list[AssetInfo]:
 
     skdir, err = _probe(_skimage_dir)
     add("sample images", "image", "scikit-image, scikit-learn",
-        f"scikit-image data: {_pip_licence('scikit-image')} / CC0 / public domain (data/README.txt); "
-        f"scikit-learn images: {_pip_licence('scikit-learn')}", skdir, err, str(skdir), len(SAMPLE_IMAGES),
+        f"scikit-image {_pip_licence('scikit-image')}, each image's own terms in its skimage.data docstring "
+        f"(e.g. chelsea CC0); scikit-learn {_pip_licence('scikit-learn')} "
+        "(china, flower: CC-BY-2.0, datasets/images/README.txt)", skdir, err, str(skdir), len(SAMPLE_IMAGES),
         "pip install scikit-image scikit-learn")
-    add("lfw faces", "image", "scikit-image", "LFW: research use (scikit-image data/README.txt)", skdir, err,
+    add("lfw faces", "image", "scikit-image", "LFW subset, see skimage.data.lfw_subset docstring", skdir, err,
         str(skdir and skdir / "lfw_subset.npy"), 200, "pip install scikit-image")
 
     kits, err = _probe(drumkits)
