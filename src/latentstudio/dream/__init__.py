@@ -1,0 +1,24 @@
+"""DeepDream (floor 2): amplify what a classifier sees in a picture, on the optvis engine.
+
+* :mod:`~latentstudio.dream.deepdream` - ``dream`` (octaves, detail carried, random roll, normalised
+  steps, tiled gradients for any size) -> ``DreamResult``.
+* :mod:`~latentstudio.dream.objectives` - ``dream_objective`` (layers / channels),
+  ``strongest_channels``, ``guided_objective`` (steer towards a guide image's features).
+* :mod:`~latentstudio.dream.zoom` - ``zoom_frames``, the zoom-feedback video.
+* :mod:`~latentstudio.dream.colors` - ``keep_luminance`` (``--keep-colors``).
+
+Example
+-------
+>>> from latentstudio import assets                                                   # doctest: +SKIP
+>>> from latentstudio.core.image import load                                          # doctest: +SKIP
+>>> res = dream(load(assets.sample_image("chelsea")), objective="blocks.10", steps=8)  # doctest: +SKIP
+>>> round(res.gain, 1)                                                                # doctest: +SKIP
+"""
+
+from latentstudio.dream.colors import keep_luminance
+from latentstudio.dream.deepdream import DEFAULT_LAYER, DreamResult, dream, octave_sizes, resolve_model
+from latentstudio.dream.objectives import dream_objective, guided_objective, strongest_channels
+from latentstudio.dream.zoom import zoom_frames, zoom_in
+
+__all__ = ["dream", "DreamResult", "octave_sizes", "resolve_model", "DEFAULT_LAYER", "dream_objective",
+           "guided_objective", "strongest_channels", "keep_luminance", "zoom_frames", "zoom_in"]
