@@ -38,6 +38,7 @@ _PARTS = [
     "latentstudio.cli.classify",
     "latentstudio.cli.assets_cmd",
     "latentstudio.cli.demo",
+    "latentstudio.cli.dream",
 ]
 
 for _module in _PARTS:

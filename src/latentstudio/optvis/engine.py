@@ -33,6 +33,7 @@ from torch import nn
 
 from latentstudio.errors import ParameterError
 from latentstudio.optvis.objectives import INPUT, LOGITS
+from latentstudio.zoo.hooks import layer_modules
 
 
 class _Done(Exception):
@@ -125,7 +126,7 @@ class FeatureModel:
     >>> from latentstudio import zoo                                    # doctest: +SKIP
     >>> fm = FeatureModel(zoo.load_classifier("efficientnet_lite0"))   # doctest: +SKIP
     >>> fm(torch.rand(1, 3, 224, 224), layers={"blocks.5"})["blocks.5"].shape   # doctest: +SKIP
-    torch.Size([1, 40, 28, 28])
+    torch.Size([1, 80, 14, 14])
     """
 
     def __init__(self, model: nn.Module, *, fold_bn: bool = True, channels_last: bool | None = None):
@@ -135,8 +136,6 @@ class FeatureModel:
         self.name = getattr(model, "name", type(model).__name__)
         self.input_size = int(getattr(model, "input_size", 224))
         self.labels = getattr(model, "labels", None)
-        # friendly layer names of zoo classifiers ("blocks.5" -> "net.blocks.5"); "logits" is the output
-        self.aliases = {k: v for k, v in dict(getattr(model, "layers", None) or {}).items() if k != LOGITS}
         net = model.eval()
         if fold_bn:
             net, self.n_folded = fold_batchnorm(net)
@@ -152,30 +151,27 @@ class FeatureModel:
         if channels_last:
             net = net.to(memory_format=torch.channels_last)
         self.net = net
-        self._modules = dict(net.named_modules())
-        self._modules.pop("", None)
+        # zoo classifiers name their layers ("blocks.5"); other modules use named_modules paths
+        self._modules = {k: v for k, v in layer_modules(net).items() if k != LOGITS}
 
     # -- layers ----------------------------------------------------------------------------------
     def layer_names(self) -> list[str]:
         """Names of the layers an objective can read: the friendly names of a zoo classifier (or every
         module's name for other models), plus ``input`` and ``logits``."""
-        inner = list(self.aliases) if self.aliases else list(self._modules)
-        return [INPUT, *inner, LOGITS]
-
-    def _path(self, name: str) -> str:
-        return self.aliases.get(name, name)
+        return [INPUT, *self._modules, LOGITS]
 
     def check_layers(self, layers: Iterable[str]) -> None:
         """Raise ParameterError naming the valid layers when one of ``layers`` is unknown."""
-        bad = [name for name in layers if name not in (INPUT, LOGITS) and self._path(name) not in self._modules]
+        bad = [name for name in layers if name not in (INPUT, LOGITS) and name not in self._modules]
         if bad:
             import difflib
 
             valid = self.layer_names()
-            close = difflib.get_close_matches(bad[0], valid + list(self._modules), n=4)
+            shown = ", ".join(valid[:40]) + (f" ... ({len(valid)} in all)" if len(valid) > 40 else "")
+            close = difflib.get_close_matches(bad[0], valid, n=4)
             hint = f" (close: {', '.join(close)})" if close else ""
             raise ParameterError(f"unknown layer {bad[0]!r} for model {self.name}{hint}; valid layers: "
-                                 f"{', '.join(valid)}")
+                                 f"{shown}")
 
     # -- forward ---------------------------------------------------------------------------------
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -209,7 +205,7 @@ class FeatureModel:
             return fn
 
         for name in inner:
-            handles.append(self._modules[self._path(name)].register_forward_hook(hook(name)))
+            handles.append(self._modules[name].register_forward_hook(hook(name)))
         try:
             out = self.net(xin)
             if LOGITS in wanted:

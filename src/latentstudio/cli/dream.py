@@ -1,0 +1,125 @@
+"""CLI: ``latentstudio dream IMAGE -o OUT.png`` - DeepDream, guided dreams, zoom videos."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from latentstudio.cli._common import existing, out_path, print_json, progress
+from latentstudio.core.image import IMAGE_EXTENSIONS
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def _build_objective(fm, arr, *, layers: list[str], channels: str | None, strongest: int | None,
+                     guide: Path | None):
+    """The objective the options describe (layers / channels / strongest N / guide image)."""
+    from latentstudio.core.image import load, resize, to_tensor
+    from latentstudio.dream import dream_objective, guided_objective, strongest_channels
+    from latentstudio.errors import ParameterError
+
+    chans = None
+    if channels:
+        try:
+            chans = [int(c) for c in channels.split(",") if c.strip()]
+        except ValueError:
+            raise ParameterError(f"--channels {channels!r} must be comma-separated integers, e.g. 3,17") from None
+    if guide is not None:
+        g = load(existing(guide, what="--guide image"))
+        g = resize(g, min(384, min(g.shape[:2])))
+        fm.check_layers([layers[0]])
+        return guided_objective(fm, to_tensor(g, device=str(fm.device)), layer=layers[0])
+    if strongest is not None:
+        small = resize(arr, min(448, min(arr.shape[:2])))
+        fm.check_layers([layers[0]])
+        chans = strongest_channels(fm, to_tensor(small, device=str(fm.device)), layer=layers[0], n=strongest)
+    obj = dream_objective(layers, channels=chans)
+    fm.check_layers(obj.layers)
+    return obj
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dream`` to the root app."""
+
+    @app.command("dream")
+    def dream_cmd(
+        image: Path = typer.Argument(..., help="Picture to dream on."),
+        output: Path = typer.Option(..., "-o", "--output", help="Output image (.png/.jpg), or .mp4/.gif with "
+                                                                "--zoom-frames."),
+        model: str = typer.Option("efficientnet_lite0", "--model", help="Classifier from the zoo."),
+        layer: list[str] = typer.Option(["blocks.10"], "--layer",
+                                        help="Layer(s) to amplify; repeat or write 'blocks.10:3,7' for channels."),
+        channels: str = typer.Option(None, "--channels", help="Only these channels of the layer(s), e.g. 3,17."),
+        strongest: int = typer.Option(None, "--strongest", help="Amplify the N channels most active on IMAGE."),
+        guide: Path = typer.Option(None, "--guide", help="Steer towards the features of this image."),
+        octaves: int = typer.Option(4, "--octaves", help="Number of image sizes."),
+        octave_scale: float = typer.Option(1.4, "--octave-scale", help="Ratio between neighbouring sizes."),
+        steps: int = typer.Option(10, "--steps", help="Gradient steps per octave."),
+        step_size: float = typer.Option(0.01, "--step-size", help="Step along the normalised gradient."),
+        max_roll: int = typer.Option(32, "--max-roll", help="Largest random shift (px) before each step."),
+        tile_size: int = typer.Option(512, "--tile-size", help="Tile side (px) for large images."),
+        keep_colors: bool = typer.Option(False, "--keep-colors", help="Keep the input's colours (luminance only)."),
+        zoom_frames: int = typer.Option(0, "--zoom-frames", help="Write a zoom-feedback video of N frames."),
+        zoom: float = typer.Option(1.05, "--zoom", help="Zoom between video frames."),
+        fps: float = typer.Option(12.0, "--fps", help="Video frame rate."),
+        max_side: int = typer.Option(0, "--max-side", help="Shrink IMAGE so its longer side is at most this "
+                                                            "(0: keep its size)."),
+        device: str = typer.Option("cpu", "--device", help="cpu, cuda, ..."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (rolls)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Dream on IMAGE: amplify what a classifier sees in it (DeepDream).
+
+        Example: latentstudio dream photo.jpg -o dream.png --layer blocks.10 --octaves 4 --steps 10
+        """
+        from latentstudio.core.image import load, resize, save
+        from latentstudio.dream import dream, resolve_model, zoom_frames as make_frames
+        from latentstudio.errors import ParameterError
+        from latentstudio.provenance import write_sidecar
+
+        video = zoom_frames > 0
+        out = out_path(output, suffixes=VIDEO_SUFFIXES if video else IMAGE_EXTENSIONS)
+        if zoom_frames < 0:
+            raise ParameterError(f"--zoom-frames {zoom_frames} must be >= 0")
+        if max_side < 0:
+            raise ParameterError(f"--max-side {max_side} must be >= 0")
+        arr = load(existing(image, what="image"))
+        if max_side and max(arr.shape[:2]) > max_side:
+            h, w = arr.shape[:2]
+            s = max_side / max(h, w)
+            arr = resize(arr, (max(1, round(w * s)), max(1, round(h * s))))
+        fm = resolve_model(model, device=device)
+        obj = _build_objective(fm, arr, layers=layer, channels=channels, strongest=strongest, guide=guide)
+        kwargs = dict(objective=obj, octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
+                      max_roll=max_roll, tile_size=tile_size, keep_colors=keep_colors)
+        t0 = time.perf_counter()
+        report: dict = {}
+        if video:
+            from latentstudio.core.video import write_video
+
+            with progress("dreaming frames", total=zoom_frames) as advance:
+                frames = make_frames(arr, frames=zoom_frames, zoom=zoom, model=fm, seed=seed,
+                                     callback=lambda i: advance(), **kwargs)
+            write_video(out, frames, fps=fps)
+            report.update(frames=len(frames), zoom=zoom, fps=fps)
+        else:
+            with progress("dreaming", total=octaves * steps) as advance:
+                res = dream(arr, model=fm, seed=seed, callback=lambda o, s, v: advance(), **kwargs)
+            save(out, res.image)
+            report.update(initial_score=res.initial_score, final_score=res.final_score, gain=res.gain)
+        seconds = time.perf_counter() - t0
+        report.update(output=str(out), objective=obj.name, width=int(arr.shape[1]), height=int(arr.shape[0]),
+                      seconds=round(seconds, 2))
+        write_sidecar(out, command="dream", seed=seed, models=[model],
+                      params=dict(image=str(image), layer=layer, channels=channels, strongest=strongest,
+                                  guide=str(guide) if guide else None, octaves=octaves, octave_scale=octave_scale,
+                                  steps=steps, step_size=step_size, max_roll=max_roll, tile_size=tile_size,
+                                  keep_colors=keep_colors, zoom_frames=zoom_frames, zoom=zoom, fps=fps,
+                                  max_side=max_side),
+                      result=report)
+        if as_json:
+            print_json(report)
+        else:
+            typer.echo(str(out))
