@@ -53,8 +53,8 @@ def loss_fn(model, batch):
     return torch.nn.functional.mse_loss(pred, y), {"mae": (pred - y).abs().mean().item()}
 
 
-def config(checkpoint_dir, *, steps: int = 60, **kw) -> TrainConfig:
-    base = dict(steps=steps, batch_size=16, lr=0.01, seed=7, checkpoint_dir=checkpoint_dir, checkpoint_every=20,
+def config(checkpoint_dir, *, steps: int = 40, **kw) -> TrainConfig:
+    base = dict(steps=steps, batch_size=16, lr=0.02, seed=7, checkpoint_dir=checkpoint_dir, checkpoint_every=10,
                 model_config={"width": 32, "dropout": 0.1}, grad_clip=1.0, scheduler="cosine", log_every=10)
     base.update(kw)
     return TrainConfig(**base)
@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("checkpoint_dir")
     ap.add_argument("out")
     ap.add_argument("--data", default="dataset", choices=["dataset", "callable"])
-    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--steps", type=int, default=40)
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
