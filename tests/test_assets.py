@@ -13,10 +13,12 @@ from latentstudio import assets
 from latentstudio.errors import AssetMissingError, ParameterError
 
 
-@pytest.fixture()
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LATENTSTUDIO_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("assets") / "cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LATENTSTUDIO_CACHE", str(folder))
+        yield folder
 
 
 def test_sample_image_written_once_as_png(cache):
@@ -168,7 +170,7 @@ def test_missing_asset_names_package(monkeypatch, tmp_path):
         assets.espeak_binary()
 
 
-def test_reserved_packages_never_returned(tmp_path, monkeypatch):
+def test_reserved_packages_never_returned(cache, tmp_path, monkeypatch):
     assert assets.RESERVED == ("openttd-openmsx", "planetblupi-music-midi", "avldrums.lv2-soundfont")
     kits = tmp_path / "kits" / "avldrums-kit"
     kits.mkdir(parents=True)

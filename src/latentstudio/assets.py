@@ -117,20 +117,22 @@ def _allowed(path: Path) -> bool:
 
 
 # -------------------------------------------------------------------------------------------- images
+def _package_dir(module: str, pip_name: str) -> Path:
+    """Folder of an installed Python package, found without importing it (scikit-learn takes seconds)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise AssetMissingError(f"{pip_name} is not installed; install it: pip install {pip_name}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def _skimage_dir() -> Path:
-    try:
-        import skimage.data
-    except ImportError:
-        raise AssetMissingError("scikit-image is not installed; install it: pip install scikit-image") from None
-    return Path(skimage.data.__file__).parent
+    return _package_dir("skimage", "scikit-image") / "data"
 
 
 def _sklearn_dir() -> Path:
-    try:
-        import sklearn.datasets
-    except ImportError:
-        raise AssetMissingError("scikit-learn is not installed; install it: pip install scikit-learn") from None
-    return Path(sklearn.datasets.__file__).parent / "images"
+    return _package_dir("sklearn", "scikit-learn") / "datasets" / "images"
 
 
 def sample_image(name: str) -> Path:
