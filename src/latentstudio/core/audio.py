@@ -6,6 +6,7 @@ Time is the last axis: mono audio is ``(n,)``, multichannel ``(channels, n)``, f
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,21 @@ def _check_path(path: str | os.PathLike, what: str = "audio file") -> Path:
     if p.stat().st_size == 0:
         raise ParameterError(f"{what} {str(p)!r} is empty (0 bytes)")
     return p
+
+
+#: libsndfile logs a data chunk whose header size disagrees with the file: "data : 44100 (should be 22028)"
+_CHUNK_SIZE = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.M)
+
+
+def _check_not_truncated(p: Path, log: str) -> None:
+    """Refuse a file whose audio chunk is shorter than its header promises (libsndfile reads what is there)."""
+    m = _CHUNK_SIZE.search(log or "")
+    if m is None:
+        return
+    promised, present = int(m.group(1)), int(m.group(2))
+    if present < promised < 0xFFFFFFF0:  # 0xFFFFFFFF = length unknown (streamed writers), not truncation
+        raise ParameterError(f"audio file {str(p)!r} is truncated: its header promises {promised} bytes of audio, "
+                             f"the file holds {present}")
 
 
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -80,6 +96,7 @@ def load(path: str | os.PathLike, *, sr: int | None = None, mono: bool = True,
     except Exception as exc:  # libsndfile's error types vary by version
         raise ParameterError(f"audio file {str(p)!r} cannot be read as audio ({exc})") from None
     file_sr = int(info.samplerate)
+    _check_not_truncated(p, info.extra_info)
     start = int(round(max(0.0, offset) * file_sr))
     frames = -1 if duration is None else int(round(duration * file_sr))
     n_avail = info.frames - start if info.frames > 0 else None

@@ -30,7 +30,9 @@ def _to_rgb_float(img) -> np.ndarray:
         return np.repeat(a[..., None], 3, axis=2).astype(np.float32)
     if mode == "F":
         a = np.asarray(img, dtype=np.float64)
-        lo, hi = np.nanmin(a), np.nanmax(a)
+        if not np.all(np.isfinite(a)):
+            return np.full(a.shape + (3,), np.nan, dtype=np.float32)  # load() refuses it
+        lo, hi = float(a.min()), float(a.max())
         a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
         return np.repeat(a[..., None], 3, axis=2).astype(np.float32)
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
@@ -83,6 +85,8 @@ def load(path: str | os.PathLike, *, size: int | tuple[int, int] | None = None,
                 raise ParameterError(f"image file {str(p)!r} is {w}x{h}, over the limit of {max_side} px a side")
             img.load()
             arr = _to_rgb_float(img)
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError(f"image file {str(p)!r} contains NaN or infinite pixel values")
     except ParameterError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:

@@ -225,7 +225,9 @@ def video_info(path: str | os.PathLike) -> VideoInfo:
     err = proc.stderr
     video = re.search(r"Stream #\d+:\d+.*?: Video: .*?, (\d{1,6})x(\d{1,6})[,\s\[]", err)
     if video is None:
-        reason = err.strip().splitlines()[-1] if err.strip() else "no video stream"
+        errors = [ln.strip() for ln in err.splitlines()
+                  if re.search(r"invalid|error|not found|no such|truncat|corrupt", ln, re.I)]
+        reason = errors[-1] if errors else "no video stream in it"
         raise ParameterError(f"video file {str(p)!r} has no readable video stream ({reason})")
     rate = re.search(r"Stream #\d+:\d+.*?: Video: .*?([\d.]+) (?:fps|tbr)", err)
     dur = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", err)
@@ -275,6 +277,10 @@ def iter_video_frames(path: str | os.PathLike, *, fps: float | None = None, max_
         reader.close()
     if count == 0:
         raise ParameterError(f"video file {str(p)!r} contains no decodable frames")
+    expected = info.duration * (fps or info.fps)
+    if (max_frames is None or count < max_frames) and count < 0.75 * expected - 1:  # container duration may include a longer audio track
+        raise ParameterError(f"video file {str(p)!r} is truncated or corrupt: decoded {count} frames of the "
+                             f"{expected:.0f} its {info.duration:.2f} s should hold")
 
 
 def read_video_frames(path: str | os.PathLike, *, fps: float | None = None, max_frames: int | None = None,
@@ -319,7 +325,8 @@ def extract_audio(path: str | os.PathLike, *, sr: int, mono: bool = True,
     p = _check_video_path(path)
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise ParameterError(f"sr={sr!r} must be a positive integer")
-    if not video_info(p).has_audio:
+    info = video_info(p)
+    if not info.has_audio:
         raise ParameterError(f"video file {str(p)!r} has no audio track")
     with tempfile.TemporaryDirectory(prefix="latentstudio-audio-") as tmpdir:
         wav = Path(tmpdir) / "track.wav"
@@ -330,9 +337,14 @@ def extract_audio(path: str | os.PathLike, *, sr: int, mono: bool = True,
             tail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
             raise ParameterError(f"video file {str(p)!r}: audio track cannot be decoded ({tail})")
         try:
-            return load_audio(wav, mono=mono, max_seconds=max_seconds)
+            y, out_sr = load_audio(wav, mono=mono, max_seconds=max_seconds)
         except ParameterError as exc:
             raise ParameterError(f"video file {str(p)!r}: audio track unusable ({exc})") from None
+    seconds = y.shape[-1] / out_sr
+    if seconds < 0.75 * info.duration - 0.1:
+        raise ParameterError(f"video file {str(p)!r} is truncated or corrupt: decoded {seconds:.2f} s of audio "
+                             f"of its {info.duration:.2f} s")
+    return y, out_sr
 
 
 __all__ = ["write_video", "read_video_frames", "iter_video_frames", "extract_audio", "video_info", "VideoInfo",
