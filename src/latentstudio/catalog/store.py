@@ -577,6 +577,25 @@ class Catalog:
             self._live_index(space)
             return self.spaces()[space]
 
+    def verify(self) -> dict:
+        """Check the catalog: SQLite's integrity, vectors left without an item (must be 0), and each space's
+        FAISS index holding exactly that space's vectors (a stale index is rebuilt on the way).
+
+        Returns ``{"integrity": "ok", "items": n, "orphan_vectors": 0,
+        "spaces": {name: {"sqlite": n, "faiss": n}}}``.
+        """
+        with self._lock:
+            db = self._conn()
+            out = {"integrity": db.execute("PRAGMA integrity_check").fetchone()[0], "items": len(self),
+                   "orphan_vectors": db.execute("SELECT COUNT(*) FROM vectors WHERE item_id NOT IN "
+                                                "(SELECT id FROM items)").fetchone()[0], "spaces": {}}
+            for name, info in self.spaces().items():
+                out["spaces"][name] = {"sqlite": info.count, "faiss": int(self._live_index(name).index.ntotal)}
+        return out
+
+    def __repr__(self) -> str:
+        return f"Catalog({str(self.path)!r})"
+
     def search(self, space: str, query_vectors, *, k: int = 10) -> list[list[tuple[Item, float]]]:
         """Nearest items to each query vector in ``space``.
 
