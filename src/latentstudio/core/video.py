@@ -277,8 +277,8 @@ def iter_video_frames(path: str | os.PathLike, *, fps: float | None = None, max_
         reader.close()
     if count == 0:
         raise ParameterError(f"video file {str(p)!r} contains no decodable frames")
-    expected = info.duration * (fps or info.fps)
-    if (max_frames is None or count < max_frames) and count < 0.75 * expected - 1:  # container duration may include a longer audio track
+    expected = info.duration * (fps or info.fps)  # the container's duration may include a longer audio track,
+    if (max_frames is None or count < max_frames) and count < 0.75 * expected - 1:  # hence the slack
         raise ParameterError(f"video file {str(p)!r} is truncated or corrupt: decoded {count} frames of the "
                              f"{expected:.0f} its {info.duration:.2f} s should hold")
 

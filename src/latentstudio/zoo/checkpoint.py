@@ -125,9 +125,14 @@ def load_tensors(directory: str | os.PathLike) -> dict[str, torch.Tensor]:
     if path.stat().st_size == 0:
         raise ParameterError(f"checkpoint weights {str(path)!r} are empty (0 bytes)")
     try:
-        return load_file(str(path))
+        tensors = load_file(str(path))
     except Exception as exc:
         raise ParameterError(f"checkpoint weights {str(path)!r} are corrupt ({exc})") from None
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ParameterError(f"checkpoint weights {str(path)!r} contain NaN or infinite values in "
+                             f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}")
+    return tensors
 
 
 def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu",
@@ -158,7 +163,7 @@ def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu",
         raise ModelError(f"checkpoint {str(d)!r}: unknown model {name!r}; known: {sorted(_REGISTRY)}")
     try:
         model = cls(**record["config"])
-    except TypeError as exc:
+    except Exception as exc:  # TypeError for unknown kwargs, anything the constructor raises for bad values
         raise ModelError(f"checkpoint {str(d)!r}: config does not fit {cls.__name__} ({exc})") from None
     tensors = load_tensors(d)
     extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
