@@ -1,0 +1,344 @@
+"""Tempo, beats, downbeats and bar phase.
+
+The tracker has two halves that can be used apart:
+
+1. an *activation*: per frame, how likely a beat is there. Without a model it is the onset envelope
+   of :mod:`latentstudio.core.onsets` (spectral flux of a log-mel spectrogram); the DJ passes the
+   output of its trained beat network instead (``activation=``).
+2. a *decoder*: dynamic programming over (beat time, beat interval) — a beat-pointer model like a
+   dynamic Bayesian network, solved exactly with Viterbi in blocks so it runs vectorised. The beat
+   interval may drift slowly from beat to beat (``transition_lambda``), a log-normal tempo prior keeps
+   the metrical level (``prior_bpm``), and beats are refined to sub-frame precision.
+
+Downbeats come from a per-beat score (a downbeat activation when given, else bass onsets and harmonic
+change), summed over every bar phase of every meter in ``beats_per_bar``; the best phase wins.
+
+Frame ``t`` is at time ``t / fps`` seconds, with ``fps = sr / hop_length``.
+
+Example
+-------
+>>> import numpy as np
+>>> sr = 16000
+>>> y = np.zeros(8 * sr, dtype=np.float32)
+>>> for t in np.arange(0.5, 8, 0.5):                       # 120 bpm clicks
+...     i = int(t * sr); y[i:i + 400] += np.hanning(800)[400:] * np.sin(np.arange(400))
+>>> res = beat_track(y, sr=sr)
+>>> round(res.bpm)
+120
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from latentstudio.errors import ParameterError
+
+#: Analysis sample rate and hop of the default front end (100 frames per second).
+SR = 16000
+HOP_LENGTH = 160
+MIN_BPM = 55.0
+MAX_BPM = 215.0
+
+
+@dataclass
+class BeatResult:
+    """What :func:`beat_track` found. Times in seconds."""
+
+    bpm: float
+    beats: np.ndarray
+    downbeats: np.ndarray
+    beats_per_bar: int
+    confidence: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"bpm": round(float(self.bpm), 3), "beats": [round(float(b), 4) for b in self.beats],
+                "downbeats": [round(float(b), 4) for b in self.downbeats], "beats_per_bar": int(self.beats_per_bar),
+                "confidence": round(float(self.confidence), 4)}
+
+
+def _positive(name: str, value, *, integer: bool = False) -> float:
+    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
+    if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
+        kind = "a positive integer" if integer else "a positive number"
+        raise ParameterError(f"{name}={value!r} must be {kind}")
+    return value
+
+
+def _activation(a, name: str = "activation") -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 1 or a.size == 0:
+        raise ParameterError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ParameterError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def features(y: np.ndarray, *, sr: int, hop_length: int = HOP_LENGTH, n_mels: int = 64) -> np.ndarray:
+    """Log-mel spectrogram ``(n_mels, frames)`` of mono ``y`` resampled to :data:`SR` (the tracker's input).
+
+    ``y`` may be ``(channels, n)`` (averaged) at any ``sr``; frames are ``hop_length`` samples at 16 kHz.
+    """
+    from latentstudio.core.audio import resample, valid_audio
+    from latentstudio.core.spectral import log_mel
+
+    y = valid_audio(y)
+    _positive("sr", sr, integer=True)
+    if y.ndim == 2:
+        y = y.mean(axis=0)
+    if sr != SR:
+        y = resample(y, orig_sr=int(sr), target_sr=SR)
+    if y.shape[-1] < 2048:
+        y = np.pad(y, (0, 2048 - y.shape[-1]))
+    return log_mel(y, sr=SR, n_fft=1024, hop_length=int(hop_length), n_mels=n_mels, fmin=30.0, fmax=7600.0).numpy()
+
+
+def onset_activation(S: np.ndarray) -> np.ndarray:
+    """Model-free beat activation in [0, 1] from a log-mel spectrogram: normalised spectral flux."""
+    from latentstudio.core.onsets import onset_envelope
+
+    env = onset_envelope(S=S, sr=SR, hop_length=HOP_LENGTH).astype(np.float64)
+    if env.max() <= 0:
+        return np.zeros_like(env)
+    # remove the slow trend, then squash to a pseudo-probability
+    k = 41
+    trend = np.convolve(env, np.ones(k) / k, mode="same")
+    env = np.maximum(0.0, env - trend)
+    scale = np.percentile(env[env > 0], 95) if np.any(env > 0) else 1.0
+    return np.clip(env / (scale + 1e-9), 0.0, 1.0) * 0.9
+
+
+def tempo_candidates(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
+                     prior_bpm: float = 120.0, prior_width: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Tempo strength per bpm from the autocorrelation of the activation, weighted by a log-normal prior.
+
+    Returns ``(bpms, strength)``; ``bpms[argmax(strength)]`` is the global tempo.
+    """
+    a = _activation(activation)
+    a = a - a.mean()
+    n = len(a)
+    nfft = 1 << int(np.ceil(np.log2(2 * n)))
+    spec = np.fft.rfft(a, nfft)
+    ac = np.fft.irfft(spec * np.conj(spec), nfft)[:n]
+    lags = np.arange(max(1, int(fps * 60 / max_bpm)), min(n - 1, int(np.ceil(fps * 60 / min_bpm))) + 1)
+    if lags.size == 0:
+        return np.array([prior_bpm]), np.array([0.0])
+    # comb: reward lags whose multiples also correlate (metrical consistency)
+    strength = np.zeros(len(lags))
+    for k, w in ((1, 1.0), (2, 0.5), (3, 0.25), (4, 0.25)):
+        idx = np.minimum(lags * k, n - 1)
+        strength += w * ac[idx]
+    strength = np.maximum(strength, 0.0)
+    bpms = 60.0 * fps / lags
+    prior = np.exp(-0.5 * (np.log2(bpms / prior_bpm) / prior_width) ** 2)
+    return bpms, strength * prior
+
+
+def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
+                 prior_bpm: float = 120.0, prior_width: float = 1.0, transition_lambda: float = 100.0,
+                 tempo_weight: float = 1.0) -> np.ndarray:
+    """Beat frames (float, sub-frame refined) by Viterbi over (time, beat interval).
+
+    Parameters
+    ----------
+    activation : beat probability per frame in [0, 1]
+    fps : frames per second of ``activation``
+    min_bpm, max_bpm : tempo range searched
+    prior_bpm, prior_width : log-normal tempo prior (centre in bpm, width in octaves) on the global tempo
+    transition_lambda : how strongly a change of beat interval between two beats is penalised
+        (log-probability ``-lambda * |ratio - 1|``, as in madmom's DBN)
+    tempo_weight : weight of the global-tempo agreement term (0 disables it)
+
+    Returns
+    -------
+    np.ndarray : beat positions in frames (float), increasing
+    """
+    a = np.clip(_activation(activation), 1e-6, 1 - 1e-6)
+    _positive("fps", fps)
+    if not (0 < min_bpm < max_bpm):
+        raise ParameterError(f"min_bpm={min_bpm!r}, max_bpm={max_bpm!r} must satisfy 0 < min_bpm < max_bpm")
+    n = len(a)
+    tau_min = max(2, int(np.floor(60.0 * fps / max_bpm)))
+    tau_max = max(tau_min + 1, int(np.ceil(60.0 * fps / min_bpm)))
+    taus = np.arange(tau_min, tau_max + 1)
+    if n < 2 * tau_min or a.max() < 0.05:
+        return np.zeros(0)
+    # reward of a beat at t: log-odds (the non-beat frames' log(1 - a) is common to every path)
+    r = np.log(a) - np.log1p(-a)
+    # global tempo agreement: favour intervals near the strongest tempo and its metrical level
+    bpms, strength = tempo_candidates(a, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm, prior_bpm=prior_bpm,
+                                      prior_width=prior_width)
+    tempo_bpm = float(bpms[int(np.argmax(strength))]) if strength.max() > 0 else prior_bpm
+    tau_est = 60.0 * fps / tempo_bpm
+    tempo_lp = -tempo_weight * 8.0 * np.log2(taus / tau_est) ** 2
+    # banded transitions between intervals
+    ratio = taus[None, :] / taus[:, None]                      # [prev j', next j]
+    trans = -transition_lambda * np.abs(ratio - 1.0)
+    trans[trans < -30] = -np.inf
+    band = np.nonzero(np.isfinite(trans).any(axis=1))[0]
+    width = int(max(np.isfinite(trans[:, j]).sum() for j in range(len(taus))))
+    src = np.zeros((len(taus), width), dtype=np.int64)
+    tval = np.full((len(taus), width), -np.inf)
+    for j in range(len(taus)):
+        js = np.nonzero(np.isfinite(trans[:, j]))[0]
+        src[j, : len(js)] = js
+        tval[j, : len(js)] = trans[js, j]
+    del band
+    T = len(taus)
+    D = np.full((n + tau_max, T), -np.inf)      # row t + tau_max is frame t; rows < tau_max: before start
+    D[:tau_max] = 0.0
+    back = np.full((n, T), -1, dtype=np.int64)  # argmax j' (or -1: path starts here)
+    B = tau_min
+    for b in range(0, n, B):
+        ts = np.arange(b, min(n, b + B))
+        prev_rows = (ts[:, None] - taus[None, :]) + tau_max                     # (bt, T)
+        cand = D[prev_rows[:, :, None], src[None, :, :]] + tval[None, :, :]     # (bt, T, W)
+        k = np.argmax(cand, axis=2)
+        best = np.take_along_axis(cand, k[:, :, None], axis=2)[:, :, 0]
+        jprev = np.take_along_axis(np.broadcast_to(src, cand.shape), k[:, :, None], axis=2)[:, :, 0]
+        D[ts + tau_max] = r[ts][:, None] + best + tempo_lp[None, :]
+        back[ts] = np.where(ts[:, None] - taus[None, :] < 0, -1, jprev)
+    # the path runs through the whole signal: it ends within the last beat interval
+    tail = D[tau_max + max(0, n - tau_max):]
+    t, j = np.unravel_index(int(np.argmax(tail)), tail.shape)
+    t += max(0, n - tau_max)
+    frames = []
+    while True:
+        frames.append(t)
+        jp = back[t, j]
+        if jp < 0:
+            break
+        t, j = t - taus[j], jp
+    frames = np.array(frames[::-1], dtype=np.float64)
+    # drop beats in leading/trailing stretches without activity (silence, fade-out)
+    local = np.array([a[max(0, int(f) - 2): int(f) + 3].max() for f in frames])
+    active = np.nonzero(local >= 0.1 * a.max())[0]
+    if active.size == 0:
+        return np.zeros(0)
+    frames = frames[active[0]: active[-1] + 1]
+    # sub-frame refinement: parabola through the activation around each beat
+    i = frames.astype(np.int64)
+    lo, hi = np.clip(i - 1, 0, n - 1), np.clip(i + 1, 0, n - 1)
+    y0, y1, y2 = a[lo], a[i], a[hi]
+    den = y0 - 2 * y1 + y2
+    off = np.where((np.abs(den) > 1e-9) & (y1 >= y0) & (y1 >= y2), 0.5 * (y0 - y2) / np.where(den == 0, 1, den), 0.0)
+    return frames + np.clip(off, -0.5, 0.5)
+
+
+def downbeat_phase(beat_scores: np.ndarray, *, beats_per_bar: tuple[int, ...] = (3, 4)) -> tuple[int, int, float]:
+    """Choose meter and phase: ``(beats_per_bar, index of the first downbeat, margin)`` from per-beat scores."""
+    s = np.asarray(beat_scores, dtype=np.float64)
+    best = (4 if 4 in beats_per_bar else beats_per_bar[0], 0, -np.inf)
+    second = -np.inf
+    if len(s) == 0:
+        return best[0], 0, 0.0
+    z = (s - s.mean()) / (s.std() + 1e-9)
+    for m in beats_per_bar:
+        for p in range(min(m, len(z))):
+            sel = z[p::m]
+            # contrast of the downbeat position against the bar's other positions; meters with more
+            # beats must earn their extra position, so a small bias favours 4 over 3 only when tied
+            val = float(sel.mean()) - float(np.delete(z, np.arange(p, len(z), m)).mean() if len(z) > len(sel) else 0.0)
+            if val > best[2]:
+                second = best[2]
+                best = (m, p, val)
+            elif val > second:
+                second = val
+    return best[0], best[1], float(best[2] - second) if np.isfinite(second) else 0.0
+
+
+def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
+    """Per-beat downbeat evidence without a model: bass onset strength plus spectral change across the beat."""
+    S = np.asarray(S, dtype=np.float64)
+    n = S.shape[1]
+    idx = np.clip(np.round(beat_frames).astype(np.int64), 0, n - 1)
+    low = S[: S.shape[0] // 6]
+    low_flux = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).mean(axis=0)
+    bass = np.array([low_flux[max(0, i - 2): i + 3].max() for i in idx])
+    edges = np.concatenate([idx, [n]])
+    seg = np.array([S[:, edges[k]: max(edges[k] + 1, edges[k + 1])].mean(axis=1) for k in range(len(idx))])
+    seg = seg - seg.mean(axis=1, keepdims=True)
+    seg /= np.linalg.norm(seg, axis=1, keepdims=True) + 1e-9
+    change = np.ones(len(idx))
+    change[1:] = 1.0 - np.sum(seg[1:] * seg[:-1], axis=1)
+    z = lambda v: (v - v.mean()) / (v.std() + 1e-9)  # noqa: E731
+    return z(bass) + z(change)
+
+
+def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndarray | None = None,
+               activation: np.ndarray | None = None, downbeat_activation: np.ndarray | None = None,
+               fps: float = SR / HOP_LENGTH, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
+               prior_bpm: float = 120.0, beats_per_bar: tuple[int, ...] = (3, 4),
+               offset: float = 0.0) -> BeatResult:
+    """Tempo, beats and downbeats of mono audio (or of a precomputed spectrogram / activation).
+
+    Parameters
+    ----------
+    y, sr : audio ``(n,)`` or ``(channels, n)`` and its sample rate
+    S : log-mel spectrogram from :func:`features` (in place of ``y``)
+    activation : beat activation per frame in [0, 1] (e.g. a trained network's), in place of the onset flux
+    downbeat_activation : downbeat activation per frame (optional)
+    fps : frames per second of ``S`` / ``activation``
+    min_bpm, max_bpm, prior_bpm : tempo range and prior of :func:`decode_beats`
+    beats_per_bar : meters the downbeat search considers
+    offset : seconds added to every beat (latency calibration of an activation)
+
+    Returns
+    -------
+    BeatResult : bpm (median of inter-beat intervals), beats, downbeats, beats_per_bar, confidence
+
+    Raises
+    ------
+    ParameterError : no input, bad shapes, non-finite values
+
+    Example
+    -------
+    >>> res = beat_track(np.zeros(16000, dtype=np.float32), sr=16000)   # silence: no beats
+    >>> res.beats.size, res.bpm
+    (0, 0.0)
+    """
+    if y is None and S is None and activation is None:
+        raise ParameterError("beat_track needs y= (audio with sr=), S= (a log-mel spectrogram) or activation=")
+    if y is not None:
+        if sr is None:
+            raise ParameterError("beat_track: sr= is required with y=")
+        S = features(y, sr=int(sr))
+        fps = SR / HOP_LENGTH
+    if activation is None:
+        activation = onset_activation(S)
+    a = _activation(activation)
+    frames = decode_beats(a, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm, prior_bpm=prior_bpm)
+    if frames.size < 2:
+        return BeatResult(0.0, np.zeros(0), np.zeros(0), beats_per_bar[-1], 0.0)
+    beats = frames / fps + offset
+    bpm = float(60.0 / np.median(np.diff(beats)))
+    if downbeat_activation is not None:
+        d = _activation(downbeat_activation, "downbeat_activation")
+        idx = np.clip(np.round(frames).astype(np.int64), 0, len(d) - 1)
+        scores = np.array([d[max(0, i - 2): i + 3].max() for i in idx])
+    elif S is not None:
+        scores = heuristic_downbeat_scores(S, frames)
+    else:
+        scores = np.zeros(len(frames))
+    m, p, margin = downbeat_phase(scores, beats_per_bar=tuple(beats_per_bar))
+    conf = float(np.mean(a[np.clip(np.round(frames).astype(int), 0, len(a) - 1)]))
+    return BeatResult(bpm, beats, beats[p::m], m, conf, {"downbeat_margin": margin})
+
+
+def bar_phase(times, *, beats: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
+    """Position in the bar (0 at a downbeat, 1 at the next) of each of ``times`` (seconds).
+
+    Between downbeats the phase follows the beats linearly; before the first and after the last downbeat it
+    extrapolates with the nearest bar's length.
+    """
+    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    d = np.asarray(downbeats, dtype=np.float64)
+    if d.size < 2:
+        raise ParameterError(f"bar_phase needs at least 2 downbeats, got {d.size}")
+    bar_no = np.interp(t, d, np.arange(len(d)), left=np.nan, right=np.nan)
+    first, last = (d[1] - d[0]), (d[-1] - d[-2])
+    bar_no = np.where(t < d[0], (t - d[0]) / first, bar_no)
+    bar_no = np.where(t > d[-1], len(d) - 1 + (t - d[-1]) / last, bar_no)
+    return np.mod(bar_no, 1.0)
