@@ -211,6 +211,9 @@ class VideoInfo:
 
 def _check_video_path(path) -> Path:
     p = _check_path(path, what="video file")
+    if p.suffix.lower() not in _READ_EXTENSIONS:  # ffmpeg would happily "play" a .txt file as video
+        raise ParameterError(f"video file {str(p)!r}: unsupported extension {p.suffix!r} "
+                             f"(use one of {', '.join(_READ_EXTENSIONS)})")
     return p
 
 
