@@ -39,6 +39,7 @@ _PARTS = [
     "latentstudio.cli.assets_cmd",
     "latentstudio.cli.demo",
     "latentstudio.cli.dream",
+    "latentstudio.cli.dj",
 ]
 
 for _module in _PARTS:
