@@ -88,7 +88,7 @@ def octave_sizes(height: int, width: int, *, octaves: int, octave_scale: float) 
 
 def dream(image: np.ndarray, *, model="efficientnet_lite0", objective: Objective | str | None = None,
           octaves: int = 4, octave_scale: float = 1.4, steps: int = 10, step_size: float = 0.01,
-          max_roll: int = 32, tile_size: int = 512, margin: int = 32, keep_colors: bool = False,
+          max_roll: int = 32, tile_size: int = 512, margin: int = 64, keep_colors: bool = False,
           seed: int = 0, device: str = "cpu",
           callback: Callable[[int, int, float], None] | None = None) -> DreamResult:
     """Dream on ``image``: amplify what ``model`` sees in it.

@@ -56,7 +56,7 @@ def tile_spans(size: int, *, tile_size: int, margin: int) -> list[tuple[int, int
 
 
 def tiled_gradient(model: FeatureModel, objective: Objective, image: torch.Tensor, *, tile_size: int = 512,
-                   margin: int = 32, shift: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, float]:
+                   margin: int = 64, shift: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, float]:
     """Gradient of ``objective`` with respect to ``image`` (1, 3, H, W), computed tile by tile.
 
     Parameters
@@ -105,7 +105,7 @@ def tiled_gradient(model: FeatureModel, objective: Objective, image: torch.Tenso
 
 
 def tiled_score(model: FeatureModel, objective: Objective, image: torch.Tensor, *, tile_size: int = 512,
-                margin: int = 32) -> float:
+                margin: int = 64) -> float:
     """The area-weighted score :func:`tiled_gradient` reports, without computing a gradient."""
     if image.ndim != 4 or image.shape[0] != 1 or image.shape[1] != 3:
         raise ParameterError(f"image must have shape (1, 3, H, W), got {tuple(image.shape)}")
