@@ -1,0 +1,105 @@
+"""latentstudio.zoo classifiers: loading, caching, normalisation inside, predictions on sample photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from latentstudio import assets, zoo
+from latentstudio.core.image import load
+from latentstudio.errors import AssetMissingError, ParameterError
+from latentstudio.zoo import torchvision_models
+
+LITE = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
+CATS = {"tabby cat", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat", "lynx"}
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return {name: load(assets.sample_image(name)) for name in ("chelsea", "coffee")}
+
+
+def test_list_classifiers():
+    names = zoo.list_classifiers()
+    assert names[:3] == LITE
+    assert ("resnet50" in names) == torchvision_models.available()
+
+
+@pytest.mark.parametrize("name, size", list(zip(LITE, (224, 240, 260))))
+def test_load_frozen_eval_with_attributes(name, size):
+    model = zoo.load_classifier(name)
+    assert isinstance(model, zoo.Classifier) and isinstance(model, torch.nn.Module)
+    assert model.name == name and model.input_size == size
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    assert model.labels[967] == "espresso" and len(model.labels) == 1000
+    with torch.no_grad():
+        assert model(torch.rand(2, 3, 64, 80)).shape == (2, 1000)
+    assert zoo.load_classifier(name) is model                          # cached per (name, device)
+
+
+@pytest.mark.parametrize("name", LITE)
+def test_predictions_on_sample_photos(name, photos):
+    model = zoo.load_classifier(name)
+    cat = zoo.classify(model, photos["chelsea"], top=3)
+    assert cat[0][0] in CATS and sum(p for label, p in cat if label in CATS) > 0.5
+    coffee = zoo.classify(model, photos["coffee"], top=5)
+    assert coffee[0][0] in {"espresso", "cup"}
+    assert {"espresso", "cup"} <= {label for label, _ in coffee}
+    probs = [p for _, p in coffee]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0 + 1e-6
+
+
+def test_normalisation_is_inside_and_tf_style():
+    model = zoo.load_classifier("efficientnet_lite0")
+    x = torch.rand(1, 3, 96, 96)
+    with torch.no_grad():
+        expected = model.net((x * 255 - 127) / 128)
+        assert torch.allclose(model(x), expected, atol=1e-4)
+
+
+def test_channels_last_matches_default():
+    x = torch.rand(1, 3, 128, 128)
+    fast = zoo.load_classifier("efficientnet_lite0", channels_last=True)
+    plain = zoo.load_classifier("efficientnet_lite0", channels_last=False)
+    assert fast is not plain
+    with torch.no_grad():
+        assert torch.allclose(fast(x), plain(x), atol=1e-3)
+
+
+def test_uint8_input_and_top(photos):
+    model = zoo.load_classifier()
+    u8 = (photos["coffee"] * 255).astype(np.uint8)
+    assert zoo.classify(model, u8, top=1)[0][0] == "espresso"
+    assert len(zoo.classify(model, u8, top=1000)) == 1000
+    for bad in (0, 1001, 2.0, True):
+        with pytest.raises(ParameterError, match="top="):
+            zoo.classify(model, u8, top=bad)
+
+
+def test_bad_names_devices_and_inputs():
+    with pytest.raises(ParameterError, match="efficientnet_lite0.*efficientnet_lite2"):
+        zoo.load_classifier("efficientnet_b7")
+    with pytest.raises(ParameterError, match="device"):
+        zoo.load_classifier("efficientnet_lite0", device="nonsense")
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="CUDA"):
+            zoo.load_classifier("efficientnet_lite0", device="cuda")
+    with pytest.raises(ParameterError, match="weights"):
+        zoo.load_classifier("efficientnet_lite1", weights="/nowhere.pth")
+    model = zoo.load_classifier()
+    with pytest.raises(ParameterError, match=r"\(N, 3, H, W\)"):
+        model(torch.rand(3, 224, 224))
+    with pytest.raises(ParameterError):
+        zoo.classify(model, np.zeros((10, 10, 5)))
+
+
+def test_missing_wheel_names_the_package(monkeypatch):
+    from latentstudio.zoo import efficientnet_lite
+
+    spec = efficientnet_lite.SPECS["efficientnet_lite1"]
+    monkeypatch.setitem(efficientnet_lite.SPECS, "efficientnet_lite1",
+                        efficientnet_lite.LiteSpec(spec.width, spec.depth, spec.input_size,
+                                                   "no_such_wheel_module", spec.wheel_class))
+    with pytest.raises(AssetMissingError, match="pip install no-such-wheel-module"):
+        efficientnet_lite.load_wheel_state_dict("efficientnet_lite1")
