@@ -16,9 +16,9 @@ Example
 """
 
 from latentstudio.dream.colors import keep_luminance
-from latentstudio.dream.deepdream import DEFAULT_LAYER, DreamResult, dream, octave_sizes, resolve_model
+from latentstudio.dream.deepdream import DEFAULT_LAYER, DreamResult, dream, dream_step, octave_sizes, resolve_model
 from latentstudio.dream.objectives import dream_objective, guided_objective, strongest_channels
 from latentstudio.dream.zoom import zoom_frames, zoom_in
 
-__all__ = ["dream", "DreamResult", "octave_sizes", "resolve_model", "DEFAULT_LAYER", "dream_objective",
+__all__ = ["dream", "dream_step", "DreamResult", "octave_sizes", "resolve_model", "DEFAULT_LAYER", "dream_objective",
            "guided_objective", "strongest_channels", "keep_luminance", "zoom_frames", "zoom_in"]

@@ -86,6 +86,16 @@ def octave_sizes(height: int, width: int, *, octaves: int, octave_scale: float) 
     return sizes[::-1]
 
 
+def dream_step(model: FeatureModel, objective: Objective, image: torch.Tensor, *, step_size: float,
+               shift: tuple[int, int] = (0, 0), tile_size: int = 512, margin: int = 64) -> tuple[torch.Tensor, float]:
+    """One DeepDream step on ``image`` (1, 3, H, W), in place: rolled tiled gradient, normalised to mean
+    absolute value 1, ``step_size`` along it, clipped to [0, 1]. Returns (image, score before the step)."""
+    grad, score = tiled_gradient(model, objective, image, shift=shift, tile_size=tile_size, margin=margin)
+    grad /= grad.abs().mean().clamp_min(1e-12)
+    image.add_(grad, alpha=step_size).clamp_(0, 1)
+    return image, score
+
+
 def dream(image: np.ndarray, *, model="efficientnet_lite0", objective: Objective | str | None = None,
           octaves: int = 4, octave_scale: float = 1.4, steps: int = 10, step_size: float = 0.01,
           max_roll: int = 32, tile_size: int = 512, margin: int = 64, keep_colors: bool = False,
@@ -144,10 +154,7 @@ def dream(image: np.ndarray, *, model="efficientnet_lite0", objective: Objective
                 dy, dx = (int(v) for v in torch.randint(-max_roll, max_roll + 1, (2,), generator=gen))
             else:
                 dy = dx = 0
-            grad, score = tiled_gradient(fm, obj, img, shift=(dy, dx), **tiling)
-            grad /= grad.abs().mean().clamp_min(1e-12)
-            img = img.add_(grad, alpha=step_size).clamp_(0, 1)
-            del grad
+            img, score = dream_step(fm, obj, img, step_size=step_size, shift=(dy, dx), **tiling)
             scores.append((octave, step, score))
             if callback is not None:
                 callback(octave, step, score)
@@ -160,4 +167,4 @@ def dream(image: np.ndarray, *, model="efficientnet_lite0", objective: Objective
     return DreamResult(image=out, initial_score=initial, final_score=final, scores=scores)
 
 
-__all__ = ["dream", "DreamResult", "octave_sizes", "resolve_model", "DEFAULT_LAYER"]
+__all__ = ["dream", "dream_step", "DreamResult", "octave_sizes", "resolve_model", "DEFAULT_LAYER"]
