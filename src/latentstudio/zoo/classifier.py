@@ -206,17 +206,25 @@ def load_classifier(name: str = "efficientnet_lite0", *, device: str | torch.dev
 # ---------------------------------------------------------------------------------------------- inference
 
 def prepare_image(model: Classifier, image: np.ndarray, *, size: int | None = None) -> torch.Tensor:
-    """An ``(H, W, 3)`` image -> ``(1, 3, size, size)`` tensor on the model's device.
+    """An ``(H, W, 3)`` image -> ``(1, 3, size, size)`` tensor in [0, 1] on the model's device.
 
-    The shorter side is resized to ``size`` (default ``model.input_size``), then the centre is cropped.
+    The shorter side is resized to ``size`` (default ``model.input_size``), then the centre is cropped:
+    the preprocessing :func:`classify` uses, for callers that batch images themselves.
+
+    Example
+    -------
+    >>> from skimage import data
+    >>> prepare_image(load_classifier("efficientnet_lite1"), data.chelsea()).shape
+    torch.Size([1, 3, 240, 240])
     """
     from latentstudio.core.image import center_crop, resize, to_tensor
 
-    side = int(size if size is not None else getattr(model, "input_size", 224))
-    if side <= 0:
-        raise ParameterError(f"size={size} must be a positive number of pixels")
-    arr = center_crop(resize(image, side), side)
-    device = next(model.parameters()).device
+    side = size if size is not None else getattr(model, "input_size", 224)
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side <= 0:
+        raise ParameterError(f"size={size!r} must be a positive number of pixels")
+    arr = center_crop(resize(image, int(side)), int(side))
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
     return to_tensor(arr, device=str(device))
 
 

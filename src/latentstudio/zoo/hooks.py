@@ -68,7 +68,9 @@ def features(model: nn.Module, names: str | Iterable[str]) -> Iterator[dict[str,
 
     The yielded dict maps each name to its layer's latest output (overwritten on each forward).
     Tensors are kept in the graph: gradients flow through them to the input. Hooks are removed
-    on leaving the block, even on error.
+    on leaving the block, even on error. The hooks sit on the model itself, and
+    :func:`~latentstudio.zoo.load_classifier` shares one model per process: threads that hook the
+    same model at once see each other's passes (give each thread its own ``copy.deepcopy(model)``).
 
     Parameters
     ----------
