@@ -142,6 +142,9 @@ def test_bad_inputs():
         fit(job.TinyMLP(), data=job.Regression(4), loss_fn=job.loss_fn, config=cfg)
     with pytest.raises(ParameterError, match="loss_fn"):
         fit(job.TinyMLP(), data=job.make_batch, loss_fn=lambda m, b: 1.0, config=cfg)
+    with pytest.raises(ParameterError, match="register_model"):
+        fit(torch.nn.Linear(4, 1), data=job.make_batch, loss_fn=job.loss_fn,
+            config=TrainConfig(steps=2, checkpoint_dir="unused"))
     with pytest.raises(ModelError, match="step 0"):
         fit(job.TinyMLP(), data=job.make_batch, config=cfg,
             loss_fn=lambda m, b: m(b[0]).sum() * float("nan"))

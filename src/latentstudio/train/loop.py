@@ -17,6 +17,7 @@ from latentstudio.train.data import batches, step_seed, to_device
 from latentstudio.train.distributed import DistInfo, barrier, mean_over_ranks, setup, teardown
 from latentstudio.train.state import (latest_checkpoint, load_training_checkpoint, remove_partial,
                                       save_training_checkpoint)
+from latentstudio.zoo.checkpoint import registered_models
 
 log = logging.getLogger("latentstudio.train")
 
@@ -121,6 +122,9 @@ def fit(model: torch.nn.Module, *, data, loss_fn: Callable[[torch.nn.Module, Any
         raise ParameterError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not any(p.requires_grad for p in model.parameters()):
         raise ParameterError(f"model {type(model).__name__} has no trainable parameters")
+    if config.checkpoint_dir is not None and type(model) not in registered_models().values():
+        raise ParameterError(f"model {type(model).__name__} cannot be checkpointed: decorate its class with "
+                             f"@latentstudio.zoo.checkpoint.register_model(name), or pass checkpoint_dir=None")
     if not callable(loss_fn):
         raise ParameterError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if progress is not None and not callable(progress):
