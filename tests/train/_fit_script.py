@@ -66,16 +66,26 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--data", default="dataset", choices=["dataset", "callable"])
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--crash-at", type=int, default=0, help="raise in the loss of this (1-based) call")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     model = TinyMLP(width=32, dropout=0.1)
     data = Regression() if args.data == "dataset" else make_batch
-    res = fit(model, data=data, loss_fn=loss_fn, config=config(args.checkpoint_dir, steps=args.steps))
+    calls = {"n": 0}
+
+    def maybe_crash(model, batch):
+        calls["n"] += 1
+        if calls["n"] == args.crash_at:
+            raise SystemExit(3)
+        return loss_fn(model, batch)
+
+    res = fit(model, data=data, loss_fn=maybe_crash, config=config(args.checkpoint_dir, steps=args.steps))
     if int(os.environ.get("RANK", "0")) == 0:
         with open(args.out, "w") as f:
             json.dump({"losses": res.losses, "metrics": res.metrics, "steps_done": res.steps_done,
-                       "checkpoint": str(res.checkpoint), "world_size": res.world_size}, f)
+                       "checkpoint": str(res.checkpoint), "world_size": res.world_size,
+                       "resumed_from": res.resumed_from}, f)
 
 
 if __name__ == "__main__":

@@ -150,14 +150,18 @@ def test_bad_inputs():
             loss_fn=lambda m, b: m(b[0]).sum() * float("nan"))
 
 
+def _torchrun(checkpoint_dir: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           str(SCRIPT), str(checkpoint_dir), str(out), *args],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
 def test_torchrun_two_processes(tmp_path):
     """Same script under torchrun (2 ranks, gloo, DDP): loss falls, rank 0's checkpoints load."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
     out = tmp_path / "ddp.json"
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                           str(SCRIPT), str(tmp_path / "ck"), str(out), "--data", "dataset"],
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = _torchrun(tmp_path / "ck", out, "--data", "dataset")
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
     assert res["world_size"] == 2 and res["steps_done"] == 40
@@ -169,3 +173,20 @@ def test_torchrun_two_processes(tmp_path):
     before = _mse_on_fixed_set(job.TinyMLP())
     assert _mse_on_fixed_set(model) < 0.2 * before, before
     print(f"torchrun run took {time.perf_counter() - t0:.1f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["dataset", "callable"])
+def test_torchrun_resume_is_exact(tmp_path, kind):
+    """Both ranks die at step 26; relaunching resumes at step 20 and matches an uninterrupted run."""
+    straight = tmp_path / "straight.json"
+    assert _torchrun(tmp_path / "a", straight, "--data", kind).returncode == 0
+    crashed = _torchrun(tmp_path / "b", tmp_path / "never.json", "--data", kind, "--crash-at", "27")
+    assert crashed.returncode != 0 and not (tmp_path / "never.json").exists()
+    assert latest_checkpoint(tmp_path / "b").name == "step-00000020"
+    resumed = tmp_path / "resumed.json"
+    proc = _torchrun(tmp_path / "b", resumed, "--data", kind)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    a, b = json.loads(straight.read_text()), json.loads(resumed.read_text())
+    assert b["resumed_from"] == 20 and a["resumed_from"] == 0
+    assert a["losses"] == b["losses"] and a["metrics"] == b["metrics"]
