@@ -54,7 +54,8 @@ def onset_envelope(y: np.ndarray | None = None, *, sr: int, hop_length: int = HO
     sr : sample rate of ``y`` in Hz
     hop_length : samples between frames
     S : precomputed log-power mel spectrogram in dB, ``(n_mels, frames)``, in place of ``y``
-    n_fft, n_mels, fmax : spectrogram parameters (ignored when ``S`` is given)
+    n_fft, n_mels, fmax : spectrogram parameters (``n_fft`` also sets the delay that aligns peaks with
+        onsets, so pass the one ``S`` was made with)
     lag : frames between the two spectra compared
     max_size : width in mel bands of the maximum filter on the reference spectrum (1 = plain flux)
 
@@ -96,7 +97,10 @@ def onset_envelope(y: np.ndarray | None = None, *, sr: int, hop_length: int = HO
             raise ParameterError("S contains NaN or infinite values")
     ref = scipy.ndimage.maximum_filter1d(S, max_size, axis=0) if max_size > 1 else S
     flux = np.maximum(0.0, S[:, lag:] - ref[:, :-lag]) if S.shape[-1] > lag else np.zeros((1, 0))
-    env = np.concatenate([np.zeros(lag, dtype=np.float32), flux.mean(axis=0).astype(np.float32)])
+    # a centred window sees an onset before its centre reaches it: delay by ~0.3 n_fft so that
+    # envelope peaks fall on onset times
+    delay = lag + int(round(0.3 * _check_positive_int("n_fft", n_fft) / hop_length))
+    env = np.concatenate([np.zeros(delay, dtype=np.float32), flux.mean(axis=0).astype(np.float32)])
     return env[: S.shape[-1]]
 
 
