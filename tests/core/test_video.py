@@ -116,3 +116,17 @@ def test_extract_audio_needs_a_track(tmp_path):
         extract_audio(path, sr=16000)
     with pytest.raises(ParameterError, match="sr=0"):
         extract_audio(path, sr=0)
+
+
+def test_frames_at_times(tmp_path):
+    n = 24
+    clip = np.stack([np.full((16, 16, 3), k / (n - 1), np.float32) for k in range(n)])
+    path = write_video(tmp_path / "ramp.mp4", clip, fps=12)
+    out = read_video_frames(path, times=[0.0, 0.5, 1.0, 1.99, 0.26, 2.0])
+    index = np.round(out.mean(axis=(1, 2, 3)) * (n - 1)).astype(int)
+    assert index.tolist() == [0, 6, 12, 23, 3, 23]  # frame k is shown from k/12 s; 2.0 s = the last frame
+    for bad, match in [([3.0], "past the end"), ([], "non-empty"), ([-1.0], ">= 0"), ([np.nan], "finite")]:
+        with pytest.raises(ParameterError, match=match):
+            read_video_frames(path, times=bad)
+    with pytest.raises(ParameterError, match="times="):
+        read_video_frames(path, times=[0.0], fps=2)

@@ -25,8 +25,10 @@ from latentstudio.core.fileio import atomic_path
 from latentstudio.core.image import MAX_SIDE, to_uint8, valid_image
 from latentstudio.errors import ParameterError
 
-VIDEO_EXTENSIONS = (".mp4", ".gif")
-_READ_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif", ".mpg", ".mpeg", ".ogv")
+#: what :func:`write_video` writes
+WRITE_EXTENSIONS = (".mp4", ".gif")
+#: what the readers accept (the bundled ffmpeg decodes them all)
+VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif", ".mpg", ".mpeg", ".ogv")
 
 
 def ffmpeg_exe() -> str:
@@ -109,7 +111,7 @@ def write_video(path: str | os.PathLike, frames, *, fps: float = 24, audio: np.n
     """
     p = Path(path)
     ext = p.suffix.lower()
-    if ext not in VIDEO_EXTENSIONS:
+    if ext not in WRITE_EXTENSIONS:
         raise ParameterError(f"output {str(p)!r}: unsupported video extension {p.suffix!r} (use .mp4 or .gif)")
     fps = _check_fps(fps)
     if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0 <= quality <= 10:
@@ -211,9 +213,9 @@ class VideoInfo:
 
 def _check_video_path(path) -> Path:
     p = _check_path(path, what="video file")
-    if p.suffix.lower() not in _READ_EXTENSIONS:  # ffmpeg would happily "play" a .txt file as video
+    if p.suffix.lower() not in VIDEO_EXTENSIONS:  # ffmpeg would happily "play" a .txt file as video
         raise ParameterError(f"video file {str(p)!r}: unsupported extension {p.suffix!r} "
-                             f"(use one of {', '.join(_READ_EXTENSIONS)})")
+                             f"(use one of {', '.join(VIDEO_EXTENSIONS)})")
     return p
 
 
@@ -287,27 +289,67 @@ def iter_video_frames(path: str | os.PathLike, *, fps: float | None = None, max_
 
 
 def read_video_frames(path: str | os.PathLike, *, fps: float | None = None, max_frames: int | None = None,
-                      max_side: int = MAX_SIDE) -> np.ndarray:
-    """All frames of a video as an ``(N, H, W, 3)`` float32 array in [0, 1].
+                      times=None, max_side: int = MAX_SIDE) -> np.ndarray:
+    """Frames of a video as an ``(N, H, W, 3)`` float32 array in [0, 1].
 
     Parameters
     ----------
-    path : video file (anything the bundled ffmpeg decodes, GIF included)
+    path : video file (anything the bundled ffmpeg decodes, GIF included; see ``VIDEO_EXTENSIONS``)
     fps : resample to this frame rate first (None = the file's own frames)
     max_frames : read at most this many frames
+    times : instead of every frame, the frames shown at these times in seconds (one per time, in
+        the order given; frame ``k`` is shown from ``k / fps`` to ``(k + 1) / fps``). Decoding stops
+        after the last one needed.
     max_side : refuse videos wider or taller than this
 
     Raises
     ------
-    ParameterError : missing, empty, truncated-to-nothing, non-video or oversized files
+    ParameterError : missing, empty, truncated, non-video or oversized files; times outside the video
 
     Example
     -------
     >>> frames = read_video_frames("clip.mp4", fps=2, max_frames=16)   # doctest: +SKIP
     >>> frames.shape                                                   # doctest: +SKIP
     (16, 240, 320, 3)
+    >>> read_video_frames("clip.mp4", times=[0.5, 1.5]).shape           # doctest: +SKIP
+    (2, 240, 320, 3)
     """
-    return np.stack(list(iter_video_frames(path, fps=fps, max_frames=max_frames, max_side=max_side)))
+    if times is None:
+        return np.stack(list(iter_video_frames(path, fps=fps, max_frames=max_frames, max_side=max_side)))
+    if fps is not None or max_frames is not None:
+        raise ParameterError("times= picks frames itself; do not combine it with fps= or max_frames=")
+    try:
+        t = np.asarray(times, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ParameterError(f"times must be a sequence of seconds, got {type(times).__name__}") from None
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ParameterError(f"times must be a non-empty list of finite seconds >= 0, got {t.tolist()[:8]}")
+    info = video_info(path)
+    if info.fps <= 0:
+        raise ParameterError(f"video file {str(path)!r} reports no frame rate; pass fps= instead of times=")
+    if info.duration > 0 and t.max() > info.duration + 1.0 / info.fps:
+        raise ParameterError(f"times reach {t.max():.3f} s, past the end of video file {str(path)!r} "
+                             f"({info.duration:.3f} s)")
+    wanted = np.floor(t * info.fps + 1e-6).astype(np.int64)
+    last_needed = int(wanted.max())
+    keep = set(wanted.tolist())
+    got: dict[int, np.ndarray] = {}
+    frames = iter_video_frames(path, max_side=max_side)
+    k = -1
+    try:
+        for k, frame in enumerate(frames):
+            if k in keep or k == last_needed:
+                got[k] = frame
+            if k >= last_needed:
+                break
+            last = frame
+    finally:
+        frames.close()
+    if k < 0:
+        raise ParameterError(f"video file {str(path)!r} contains no decodable frames")
+    if k < last_needed:  # the duration was rounded up: times in the last frame's span get the last frame
+        got[k] = got.get(k, last)
+    return np.stack([got[min(int(i), k)] for i in wanted])
 
 
 def extract_audio(path: str | os.PathLike, *, sr: int, mono: bool = True,
@@ -351,4 +393,4 @@ def extract_audio(path: str | os.PathLike, *, sr: int, mono: bool = True,
 
 
 __all__ = ["write_video", "read_video_frames", "iter_video_frames", "extract_audio", "video_info", "VideoInfo",
-           "ffmpeg_exe", "VIDEO_EXTENSIONS"]
+           "ffmpeg_exe", "VIDEO_EXTENSIONS", "WRITE_EXTENSIONS"]
