@@ -190,3 +190,16 @@ def test_torchrun_resume_is_exact(tmp_path, kind):
     a, b = json.loads(straight.read_text()), json.loads(resumed.read_text())
     assert b["resumed_from"] == 20 and a["resumed_from"] == 0
     assert a["losses"] == b["losses"] and a["metrics"] == b["metrics"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fit_and_resume(tmp_path):
+    torch.manual_seed(0)
+    straight = fit(job.TinyMLP(), data=job.Regression(), loss_fn=job.loss_fn,
+                   config=job.config(tmp_path / "a", device="cuda"))
+    assert sum(straight.losses[-10:]) < 0.3 * sum(straight.losses[:10])
+    torch.manual_seed(0)
+    fit(job.TinyMLP(), data=job.Regression(), loss_fn=job.loss_fn,
+        config=job.config(tmp_path / "b", steps=20, device="cuda", scheduler="none"))
+    model, _ = load_checkpoint(latest_checkpoint(tmp_path / "b"), device="cuda")
+    assert next(model.parameters()).is_cuda
