@@ -107,7 +107,7 @@ def onset_activation(S: np.ndarray) -> np.ndarray:
     trend = np.convolve(env, np.ones(k) / k, mode="same")
     env = np.maximum(0.0, env - trend)
     scale = np.percentile(env[env > 0], 95) if np.any(env > 0) else 1.0
-    return np.clip(env / (scale + 1e-9), 0.0, 1.0) * 0.9
+    return np.clip(2.0 * env / (scale + 1e-9), 0.0, 1.0) * 0.9
 
 
 def tempo_candidates(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
@@ -172,7 +172,7 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
                                       prior_width=prior_width)
     tempo_bpm = float(bpms[int(np.argmax(strength))]) if strength.max() > 0 else prior_bpm
     tau_est = 60.0 * fps / tempo_bpm
-    tempo_lp = -tempo_weight * 8.0 * np.log2(taus / tau_est) ** 2
+    tempo_lp = -tempo_weight * 2.0 * np.log2(taus / tau_est) ** 2
     # banded transitions between intervals
     ratio = taus[None, :] / taus[:, None]                      # [prev j', next j]
     trans = -transition_lambda * np.abs(ratio - 1.0)
@@ -264,7 +264,7 @@ def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndar
     change = np.ones(len(idx))
     change[1:] = 1.0 - np.sum(seg[1:] * seg[:-1], axis=1)
     z = lambda v: (v - v.mean()) / (v.std() + 1e-9)  # noqa: E731
-    return z(bass) + z(change)
+    return z(bass) + 0.5 * z(change)
 
 
 def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndarray | None = None,

@@ -1,0 +1,79 @@
+"""core.beats: tempo, beats, downbeats, bar phase on signals with known beats."""
+
+import mir_eval
+import numpy as np
+import pytest
+
+from latentstudio.core import beats as B
+from latentstudio.errors import ParameterError
+
+SR = 16000
+
+
+def clicks(bpm, seconds=12.0, *, sr=SR, accent_every=4, start=0.5):
+    y = np.zeros(int(seconds * sr), dtype=np.float32)
+    times = np.arange(start, seconds - 0.2, 60.0 / bpm)
+    rng = np.random.default_rng(0)
+    for i, t in enumerate(times):
+        k = int(t * sr)
+        n = 600
+        burst = rng.standard_normal(n).astype(np.float32) * np.exp(-np.arange(n) / 120)
+        if i % accent_every == 0:  # accented downbeat with a low thump
+            burst = burst + 2 * np.sin(2 * np.pi * 60 * np.arange(n) / sr).astype(np.float32) * np.exp(-np.arange(n) / 300)
+        y[k:k + n] += 0.3 * burst
+    return y, times
+
+
+@pytest.mark.parametrize("bpm", [72.0, 120.0, 150.0])
+def test_click_track_tempo_and_beats(bpm):
+    y, truth = clicks(bpm)
+    res = B.beat_track(y, sr=SR)
+    assert abs(res.bpm / bpm - 1) < 0.02
+    assert mir_eval.beat.f_measure(truth, res.beats) >= 0.95
+
+
+def test_downbeats_follow_accents():
+    y, truth = clicks(120.0, 16.0, accent_every=4)
+    res = B.beat_track(y, sr=SR, beats_per_bar=(3, 4))
+    assert res.beats_per_bar == 4
+    assert mir_eval.beat.f_measure(truth[::4], res.downbeats) >= 0.9
+
+
+def test_decoder_follows_a_tempo_change():
+    fps = 100.0
+    a = np.full(3000, 0.01)
+    t = list(np.arange(0.5, 15, 0.5)) + list(np.arange(15.0, 29.5, 0.46))  # 120 then ~130 bpm
+    for x in t:
+        a[int(round(x * fps))] = 0.9
+    frames = B.decode_beats(a, fps=fps)
+    assert mir_eval.beat.f_measure(np.array(t), frames / fps) >= 0.95
+
+
+def test_silence_has_no_beats():
+    res = B.beat_track(np.zeros(4 * SR, dtype=np.float32), sr=SR)
+    assert res.beats.size == 0 and res.bpm == 0.0
+
+
+def test_bar_phase():
+    d = np.array([0.0, 2.0, 4.0])
+    ph = B.bar_phase([0.0, 1.0, 3.5, 5.0], beats=np.arange(0, 5, 0.5), downbeats=d)
+    np.testing.assert_allclose(ph, [0.0, 0.5, 0.75, 0.5])
+
+
+def test_downbeat_phase_picks_meter_and_phase():
+    s = np.tile([0.0, 0.0, 1.0], 8) + 0.01 * np.arange(24) % 0.02
+    m, p, margin = B.downbeat_phase(s, beats_per_bar=(3, 4))
+    assert (m, p) == (3, 2) and margin > 0
+
+
+def test_bad_input():
+    with pytest.raises(ParameterError):
+        B.beat_track()
+    with pytest.raises(ParameterError):
+        B.beat_track(np.zeros(100, dtype=np.float32))          # no sr
+    with pytest.raises(ParameterError):
+        B.decode_beats(np.array([np.nan, 1.0]), fps=100)
+    with pytest.raises(ParameterError):
+        B.decode_beats(np.ones(100), fps=100, min_bpm=200, max_bpm=100)
+    with pytest.raises(ParameterError):
+        B.bar_phase([1.0], beats=np.arange(3), downbeats=np.array([0.0]))
