@@ -1,0 +1,62 @@
+"""Gallery section: photographs from the offline sample images and the sounds they evoke."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+from latentstudio.cli.demo import DemoSection
+
+#: Sample photographs shown (names of ``assets.sample_image``).
+PHOTOS = ("chelsea", "coffee", "horse", "motorcycle", "rocket", "china")
+
+
+def section(outdir: Path, *, seed: int) -> DemoSection:
+    """Index the Tux Paint sounds with the shipped student, query a few photos, render 8 s soundscapes."""
+    import torch
+
+    from latentstudio import assets
+    from latentstudio.catalog import Catalog
+    from latentstudio.core.audio import save as save_audio
+    from latentstudio.core.image import load, save as save_image
+    from latentstudio.provenance import write_sidecar
+    from latentstudio.soundscape.index import index_sounds
+    from latentstudio.soundscape.query import query_image
+    from latentstudio.soundscape.render import layers_from_matches, render_soundscape
+    from latentstudio.soundscape.student import load_student
+    from latentstudio.soundscape.teacher import Teacher
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    out = outdir / "soundscape"
+    out.mkdir(parents=True, exist_ok=True)
+    model, info = load_student()
+    teacher = Teacher(model.teacher_name, temperature=model.temperature)
+    sounds = [s.sound for s in assets.tuxpaint_stamps(with_sound=True)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="soundscape-demo-") as tmp, Catalog(tmp) as cat:
+        report = index_sounds(sounds, catalog=cat, model=model, model_id=info["id"])
+        for name in PHOTOS:
+            img = load(assets.sample_image(name))
+            res = query_image(img, model=model, model_id=info["id"], catalog=cat, teacher=teacher, top=5)
+            mix = render_soundscape(layers_from_matches(res.matches[:4], sr=22050), seconds=8.0, sr=22050,
+                                    seed=seed)
+            thumb = save_image(out / f"{name}.jpg", load(assets.sample_image(name), size=240))
+            wav = save_audio(out / f"{name}.ogg", mix, 22050)
+            write_sidecar(wav, command="demo soundscape", seed=seed, params={"photo": name, "seconds": 8},
+                          models=[f"soundscape_student:{info['id']}"], result=res.to_dict())
+            write_sidecar(thumb, command="demo soundscape", seed=seed, params={"photo": name})
+            rows.append((name, thumb.name, wav.name, res))
+    cells = []
+    for name, thumb, wav, res in rows:
+        labels = ", ".join(html.escape(lab) for lab, _ in res.teacher_labels[:2])
+        sounds_txt = "<br>".join(f"{html.escape(Path(m.path).stem)} <span class='t'>{m.score:.2f}</span>"
+                                 for m in res.matches)
+        cells.append(f"<figure><img src='soundscape/{thumb}' alt='{name}'><figcaption><b>{name}</b> — teacher: "
+                     f"{labels}<br><audio controls src='soundscape/{wav}'></audio><br>{sounds_txt}"
+                     f"</figcaption></figure>")
+    intro = (f"<p>A spectrogram CNN distilled from EfficientNet-Lite0 on the Tux Paint stamps' own sounds "
+             f"(model <code>{info['id']}</code>) embedded {len(report.added)} sounds at "
+             f"{report.realtime_factor:.0f}x real time; each photo's teacher distribution picks its top sounds, "
+             f"layered into an 8 s soundscape (loops, levels by score, stereo spread).</p>")
+    return DemoSection("Imaginary Soundscapes", intro + "".join(cells))

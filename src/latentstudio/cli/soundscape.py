@@ -1,0 +1,239 @@
+"""``latentstudio soundscape``: Imaginary Soundscapes — train the student, index sounds, query and render."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import typer
+
+from latentstudio.cli._common import existing, new_group, out_path, print_json, progress, stderr
+from latentstudio.errors import ParameterError
+
+group = new_group(help="Imaginary Soundscapes: an image evokes its sound (teacher-student audio model, sound "
+                       "index, retrieval, layered soundscapes).\n\nExample: latentstudio soundscape query "
+                       "photo.jpg --top 5 --json")
+
+_CATALOG = typer.Option(None, "--catalog", help="Catalog folder or .sqlite file (default: the shared catalog "
+                                                "in the cache folder).")
+_MODEL = typer.Option(None, "--model", help="Student checkpoint folder (default: the shipped model).")
+
+
+def _open(catalog: Path | None, model: Path | None):
+    from latentstudio.catalog import Catalog
+    from latentstudio.soundscape.student import load_student
+
+    net, info = load_student(model)
+    return Catalog(catalog), net, info
+
+
+def _load_pairs(data: str, teacher, *, spec, views: int, seed: int, advance):
+    from latentstudio.soundscape import data as sd
+
+    def prog(done, total):
+        advance(0, total=total)
+        advance(1)
+
+    if data == "tuxpaint":
+        return sd.tuxpaint_pairs(teacher, spec=spec, views=views, seed=seed, progress=prog), "tuxpaint"
+    p = existing(Path(data), what="DATA")
+    if p.is_dir():
+        return sd.video_pairs(p, teacher, spec=spec, progress=prog), "videos"
+    if p.suffix.lower() in (".csv", ".json"):
+        return sd.manifest_pairs(p, teacher, spec=spec, views=views, seed=seed, progress=prog), "manifest"
+    raise ParameterError(f"DATA {data!r} must be 'tuxpaint', a folder of videos or a .csv/.json manifest")
+
+
+@group.command("train")
+def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux Paint stamps with their own "
+                                                      "sounds), a folder of videos, or a .csv/.json manifest "
+                                                      "of image,sound pairs."),
+          output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
+          steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
+          batch_size: int = typer.Option(48, "--batch-size", help="Pairs per step."),
+          lr: float = typer.Option(3e-3, "--lr", help="Peak learning rate (AdamW, cosine schedule)."),
+          temperature: float = typer.Option(2.0, "--temperature", help="Teacher softmax temperature."),
+          contrastive: float = typer.Option(0.5, "--contrastive", help="Weight of the InfoNCE term (0 = KL only)."),
+          views: int = typer.Option(16, "--views", help="Augmented image views per pair shown to the teacher."),
+          holdout: float = typer.Option(0.25, "--holdout", help="Fraction of sound groups held out for testing."),
+          teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
+          checkpoint_every: int = typer.Option(250, "--checkpoint-every", help="Steps between checkpoints."),
+          resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run."),
+          seed: int = typer.Option(0, "--seed", help="Random seed (split, views, batches, weights)."),
+          as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
+    """Train the student: a spectrogram CNN that learns the teacher's view of paired images.
+
+    Example: latentstudio soundscape train tuxpaint -o models/soundscape --steps 1500
+    """
+    import numpy as np
+    import torch
+
+    from latentstudio.provenance import write_sidecar
+    from latentstudio.soundscape.data import split_groups
+    from latentstudio.soundscape.evaluate import chance_recall
+    from latentstudio.soundscape.features import MelSpec
+    from latentstudio.soundscape.teacher import Teacher
+    from latentstudio.soundscape.training import DistillConfig, train_student
+    from latentstudio.soundscape.evaluate import heldout_recall
+    from latentstudio.zoo.checkpoint import save_checkpoint
+
+    if views < 1:
+        raise ParameterError(f"--views={views} must be >= 1")
+    config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
+                           contrastive_weight=contrastive, teacher=teacher_name).validate()
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    t0 = time.perf_counter()
+    spec = MelSpec(**config.mel)
+    teacher = Teacher(teacher_name, temperature=temperature)
+    with progress("teacher views") as advance:
+        pairs, kind = _load_pairs(data, teacher, spec=spec, views=views, seed=seed, advance=advance)
+    for path, reason in pairs.skipped:
+        stderr(f"skipped {path}: {reason}")
+    if len(pairs) < 2:
+        raise ParameterError(f"DATA {data!r} gave {len(pairs)} usable pairs; training needs at least 2")
+    train_mask, test_mask = split_groups(pairs.groups, holdout=holdout, seed=seed)
+    train_set, test_set = pairs.subset(train_mask), pairs.subset(test_mask)
+    ckpt = output / ".checkpoints"
+    with progress("distilling", total=steps) as advance:
+        last = [0]
+
+        def on_step(step, total, loss):
+            advance(step - last[0], description=f"distilling (loss {loss:.3f})")
+            last[0] = step
+
+        model, result = train_student(train_set, config=config, checkpoint_dir=ckpt,
+                                      checkpoint_every=checkpoint_every, resume=resume, progress=on_step)
+    report = {"data": kind, "pairs": len(pairs), "train_pairs": len(train_set), "heldout_pairs": len(test_set),
+              "skipped": [[p, r] for p, r in pairs.skipped], "steps": result.steps_done,
+              "loss_first": float(np.mean(result.losses[:20])), "loss_last": float(np.mean(result.losses[-20:])),
+              "train_seconds": round(result.seconds, 1)}
+    if len(test_set) >= 2:
+        report["heldout_recall"] = heldout_recall(model, test_set)
+        report["chance_recall"] = chance_recall(len(test_set))
+    meta = {"distill": config.to_dict(), "views": views, "holdout": holdout, "report": report,
+            "heldout": {"names": test_set.names, "groups": test_set.groups},
+            "train": {"names": train_set.names}}
+    save_checkpoint(output, model, config=config.model_config(len(teacher.labels)), meta=meta)
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    write_sidecar(output / "model.safetensors", command="soundscape train", seed=seed,
+                  params={"data": data, "steps": steps, "batch_size": batch_size, "lr": lr,
+                          "temperature": temperature, "contrastive": contrastive, "views": views,
+                          "holdout": holdout, "teacher": teacher_name}, models=[teacher_name], report=report)
+    shutil.rmtree(ckpt, ignore_errors=True)
+    if as_json:
+        print_json({"model": str(output), **report})
+    else:
+        typer.echo(f"model written to {output}")
+        if "heldout_recall" in report:
+            r, c = report["heldout_recall"], report["chance_recall"]
+            typer.echo(f"held-out recall@1/5/10: {r[1]:.2f} {r[5]:.2f} {r[10]:.2f} "
+                       f"(chance {c[1]:.2f} {c[5]:.2f} {c[10]:.2f})")
+
+
+@group.command("index")
+def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (recursive), or 'tuxpaint' for "
+                                                           "the Tux Paint stamp sounds."),
+          catalog: Path = _CATALOG, model: Path = _MODEL,
+          seed: int = typer.Option(0, "--seed", help="Unused (embeddings are deterministic); kept for symmetry."),
+          as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Embed every sound of a folder into the catalog (incremental; unreadable files are reported).
+
+    Example: latentstudio soundscape index ~/sounds --json
+    """
+    from latentstudio.soundscape.index import index_sounds, sound_files
+
+    if sound_dir == "tuxpaint":
+        from latentstudio import assets
+
+        files = [s.sound for s in assets.tuxpaint_stamps(with_sound=True)]
+    else:
+        files = sound_files(sound_dir)
+        if not files:
+            raise ParameterError(f"sound folder {sound_dir!r} holds no audio files")
+    cat, net, info = _open(catalog, model)
+    with cat, progress("indexing sounds", total=len(files)) as advance:
+        report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
+    for path, reason in report.failed:
+        stderr(f"skipped {path}: {reason}")
+    out = {"catalog": str(cat.path), **report.summary()}
+    if as_json:
+        print_json(out)
+    else:
+        typer.echo(f"{len(report.added)} added, {len(report.skipped)} already indexed, {len(report.failed)} "
+                   f"unreadable ({report.realtime_factor:.0f}x real time) -> {cat.path}")
+
+
+def _query(image: Path, catalog, model, top: int, headings: str):
+    from latentstudio.core.image import load
+    from latentstudio.soundscape.query import query_image
+
+    if headings == "auto":
+        n_head = None
+    else:
+        try:
+            n_head = int(headings)
+        except ValueError:
+            raise ParameterError(f"--headings={headings!r} must be 'auto' or a number") from None
+    img = load(existing(image, what="IMAGE"))
+    cat, net, info = _open(catalog, model)
+    with cat:
+        return query_image(img, model=net, model_id=info["id"], catalog=cat, top=top, headings=n_head), info
+
+
+@group.command("query")
+def query(image: Path = typer.Argument(..., help="Image file (any mode: RGBA, greyscale, 16-bit ...)."),
+          top: int = typer.Option(5, "--top", help="How many sounds."),
+          headings: str = typer.Option("1", "--headings", help="'auto' splits wide images into headings; "
+                                                               "or a number of headings."),
+          catalog: Path = _CATALOG, model: Path = _MODEL,
+          seed: int = typer.Option(0, "--seed", help="Unused (queries are deterministic); kept for symmetry."),
+          as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+    """Rank the library's sounds for an image, with scores and the teacher's top labels.
+
+    Example: latentstudio soundscape query photo.jpg --top 5 --json
+    """
+    result, info = _query(image, catalog, model, top, headings)
+    if as_json:
+        print_json({"image": str(image), "model": info["id"], **result.to_dict()})
+        return
+    typer.echo("teacher sees: " + ", ".join(f"{lab} ({p:.2f})" for lab, p in result.teacher_labels[:3]))
+    for rank, m in enumerate(result.matches, 1):
+        typer.echo(f"{rank:2d}. {m.score:.3f}  {m.path}" + (f"  pan {m.pan:+.2f}" if m.pan else ""))
+
+
+@group.command("render")
+def render(image: Path = typer.Argument(..., help="Image file."),
+           output: Path = typer.Option(..., "-o", "--output", help="Soundscape audio file (.wav, .flac, .ogg)."),
+           seconds: float = typer.Option(30.0, "--seconds", help="Length of the soundscape."),
+           top: int = typer.Option(5, "--top", help="How many sounds to layer."),
+           headings: str = typer.Option("auto", "--headings", help="'auto' (wide images pan by heading) or N."),
+           sr: int = typer.Option(44100, "--sr", help="Sample rate of the result."),
+           catalog: Path = _CATALOG, model: Path = _MODEL,
+           seed: int = typer.Option(0, "--seed", help="Seeds event times and the stereo spread."),
+           as_json: bool = typer.Option(False, "--json", help="Print the layers as JSON.")) -> None:
+    """Layer the best-matching sounds into a stereo soundscape (loops, crossfades, levels by score).
+
+    Example: latentstudio soundscape render street.jpg -o scene.wav --seconds 30
+    """
+    from latentstudio.core.audio import save
+    from latentstudio.provenance import write_sidecar
+    from latentstudio.soundscape.render import layers_from_matches, render_soundscape
+
+    out = out_path(output, suffixes=(".wav", ".flac", ".ogg"))
+    result, info = _query(image, catalog, model, top, headings)
+    layers = layers_from_matches(result.matches, sr=sr)
+    mix = render_soundscape(layers, seconds=seconds, sr=sr, seed=seed)
+    save(out, mix, sr)
+    write_sidecar(out, command="soundscape render", seed=seed,
+                  params={"image": str(image), "seconds": seconds, "top": top, "headings": headings, "sr": sr},
+                  models=[f"soundscape_student:{info['id']}"], result=result.to_dict())
+    if as_json:
+        print_json({"output": str(out), **result.to_dict()})
+    else:
+        typer.echo(str(out))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``soundscape`` group to the root app."""
+    app.add_typer(group, name="soundscape")

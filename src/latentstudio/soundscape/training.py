@@ -1,0 +1,206 @@
+"""Distillation: the student learns to hear what the teacher sees.
+
+Loss per batch = ``KL(teacher || student)`` (the teacher's distribution at ``temperature`` over a
+random view of the image, the student's softmax over a heavily augmented version of the sound)
++ ``contrastive_weight`` x a symmetric InfoNCE term that pulls each sound's embedding towards its
+own image's query vector (``normalize(p @ W)``, see :mod:`.student`) and away from the other images
+of the batch. The loop itself is :func:`latentstudio.train.fit` (seeded, checkpoints, resume).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from latentstudio.errors import ParameterError
+from latentstudio.soundscape.augment import augment_spectrograms, augment_waveforms, crop_or_place, varispeed
+from latentstudio.soundscape.data import PairSet
+from latentstudio.soundscape.features import MelSpec, normalized_log_mel
+from latentstudio.soundscape.student import SoundscapeStudent
+from latentstudio.soundscape.teacher import softmax
+from latentstudio.train import TrainConfig, TrainResult, fit
+
+
+@dataclass
+class DistillConfig:
+    """Settings of a distillation run (saved in the checkpoint's meta).
+
+    Parameters
+    ----------
+    steps, batch_size, lr, weight_decay, seed : optimisation (AdamW, cosine schedule)
+    temperature : teacher softmax temperature
+    contrastive_weight : weight of the InfoNCE term (0 = pure KL, as in SoundNet)
+    contrastive_temperature : InfoNCE logit scale is 1 / this
+    channels, embedding_dim, dropout : student architecture
+    bank_size : augmented variants of each sound precomputed as log-mels
+    mel : front-end settings (:class:`MelSpec` fields)
+    teacher : zoo classifier name
+    """
+
+    steps: int = 1200
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 1e-3
+    seed: int = 0
+    temperature: float = 2.0
+    contrastive_weight: float = 0.5
+    contrastive_temperature: float = 0.1
+    channels: tuple[int, ...] = (16, 32, 64, 128)
+    embedding_dim: int = 64
+    dropout: float = 0.2
+    bank_size: int = 16
+    mel: dict = field(default_factory=lambda: MelSpec().to_dict())
+    teacher: str = "efficientnet_lite0"
+
+    def validate(self) -> DistillConfig:
+        if not isinstance(self.temperature, (int, float)) or self.temperature <= 0:
+            raise ParameterError(f"temperature={self.temperature!r} must be positive")
+        if not isinstance(self.contrastive_weight, (int, float)) or self.contrastive_weight < 0:
+            raise ParameterError(f"contrastive_weight={self.contrastive_weight!r} must be >= 0")
+        if self.contrastive_temperature <= 0:
+            raise ParameterError(f"contrastive_temperature={self.contrastive_temperature!r} must be positive")
+        if not isinstance(self.batch_size, int) or self.batch_size < 2:
+            raise ParameterError(f"batch_size={self.batch_size!r} must be an integer >= 2")
+        MelSpec(**self.mel)
+        return self
+
+    def model_config(self, num_classes: int) -> dict[str, Any]:
+        return {"channels": list(self.channels), "embedding_dim": self.embedding_dim, "num_classes": num_classes,
+                "dropout": self.dropout, "mel": dict(self.mel), "teacher": self.teacher,
+                "temperature": float(self.temperature)}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+
+class DistillBatches:
+    """``make_batch(step, generator)`` for :func:`latentstudio.train.fit` over a :class:`PairSet`.
+
+    Waveform augmentation is the expensive part, so it is done once: each item gets a bank of
+    ``bank_size`` variants (varispeeded, cropped or placed in a window, mixed with noise and with
+    another item's sound at a low level) turned into log-mels. Each batch then draws distinct items,
+    a random variant of each (augmented again on the spectrogram: stretch, mel shift, tilt, masks)
+    and a random view's teacher distribution. The bank is a pure function of ``seed``.
+    """
+
+    def __init__(self, pairs: PairSet, *, spec: MelSpec, temperature: float, batch_size: int, seed: int = 0,
+                 bank_size: int = 16, varispeed_range: tuple[float, float] = (0.85, 1.18),
+                 progress=None) -> None:
+        if len(pairs) < 2:
+            raise ParameterError(f"training needs at least 2 pairs, got {len(pairs)}")
+        if not isinstance(bank_size, int) or bank_size < 1:
+            raise ParameterError(f"bank_size={bank_size!r} must be a positive integer")
+        self.spec = spec
+        self.batch_size = min(batch_size, len(pairs))
+        self.targets = [torch.from_numpy(softmax(lg, temperature=temperature)) for lg in pairs.logits]
+        _, group_ids = np.unique(np.asarray(pairs.groups), return_inverse=True)
+        self.group_ids = torch.from_numpy(group_ids.astype(np.int64))
+        self.bank = self._make_bank(pairs.waveforms, bank_size, varispeed_range, seed, progress)
+
+    def _make_bank(self, waveforms, bank_size, varispeed_range, seed, progress) -> torch.Tensor:
+        g = torch.Generator().manual_seed(int(seed) + 7919)
+        n, win = len(waveforms), self.spec.window_samples
+        lo, hi = varispeed_range
+        bank = []
+        for i, y in enumerate(waveforms):
+            fg, bg = [], []
+            for _ in range(bank_size):
+                rate = float(lo + (hi - lo) * torch.rand(1, generator=g))
+                fg.append(crop_or_place(varispeed(y, rate=rate, sr=self.spec.sr), n=win, generator=g))
+                other = int(torch.randint(0, n - 1, (1,), generator=g))
+                other = other + (other >= i)
+                bg.append(crop_or_place(waveforms[other], n=win, generator=g))
+            mixed = augment_waveforms(torch.from_numpy(np.stack(fg)), generator=g,
+                                      background=torch.from_numpy(np.stack(bg)))
+            mixed[0] = torch.from_numpy(crop_or_place(y, n=win, generator=g))   # one clean variant
+            bank.append(normalized_log_mel(mixed, spec=self.spec).half())
+            if progress is not None:
+                progress(i + 1, n)
+        return torch.stack(bank)                                   # (items, bank, n_mels, frames)
+
+    def __call__(self, step: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        n, bank = self.bank.shape[:2]
+        items = torch.randperm(n, generator=generator)[: self.batch_size]
+        variant = torch.randint(0, bank, (len(items),), generator=generator)
+        S = self.bank[items, variant].float()
+        targets = []
+        for i in items.tolist():
+            views = self.targets[i]
+            targets.append(views[int(torch.randint(0, views.shape[0], (1,), generator=generator))])
+        S = augment_spectrograms(S, generator=generator)
+        return {"spectrogram": S, "target": torch.stack(targets), "group": self.group_ids[items]}
+
+
+def distill_loss(model, batch: dict[str, torch.Tensor], *, contrastive_weight: float,
+                 contrastive_temperature: float) -> tuple[torch.Tensor, dict[str, float]]:
+    """KL(teacher || student) + weighted symmetric InfoNCE between sounds and their images."""
+    emb, logits = model(batch["spectrogram"])
+    target = batch["target"]
+    kl = F.kl_div(F.log_softmax(logits, dim=1), target, reduction="batchmean")
+    loss = kl
+    metrics = {"kl": float(kl.detach())}
+    if contrastive_weight > 0:
+        head = model.module.head if hasattr(model, "module") else model.head
+        a = F.normalize(emb, dim=1)
+        q = F.normalize(target @ head.weight, dim=1)
+        sim = a @ q.T / contrastive_temperature
+        same = batch["group"][:, None] == batch["group"][None, :]
+        eye = torch.eye(len(a), dtype=torch.bool)
+        sim = sim.masked_fill(same & ~eye, float("-inf"))     # a duplicate sound is not a negative
+        labels = torch.arange(len(a))
+        nce = 0.5 * (F.cross_entropy(sim, labels) + F.cross_entropy(sim.T, labels))
+        loss = loss + contrastive_weight * nce
+        metrics["nce"] = float(nce.detach())
+    return loss, metrics
+
+
+def train_student(pairs: PairSet, *, config: DistillConfig, checkpoint_dir=None, checkpoint_every: int = 250,
+                  resume: bool = True, progress=None, bank_progress=None,
+                  device: str = "cpu") -> tuple[SoundscapeStudent, TrainResult]:
+    """Distil the teacher's view of ``pairs`` into a new :class:`SoundscapeStudent`.
+
+    Parameters
+    ----------
+    pairs : training pairs (already split; every item here is trained on)
+    config : :class:`DistillConfig`
+    checkpoint_dir, checkpoint_every, resume : periodic checkpoints and resuming (see ``train.fit``)
+    progress : ``progress(step, total, loss)`` callback of the loop
+    bank_progress : ``bank_progress(done, total)`` while the augmented spectrogram bank is built
+
+    Returns
+    -------
+    (model, result) : the trained student in eval mode and the loop's :class:`TrainResult`
+
+    Example
+    -------
+    >>> model, result = train_student(pairs, config=DistillConfig(steps=10))     # doctest: +SKIP
+    """
+    config.validate()
+    spec = MelSpec(**config.mel)
+    num_classes = int(pairs.logits[0].shape[1]) if len(pairs) else 1000
+    torch.manual_seed(config.seed)
+    model = SoundscapeStudent(**config.model_config(num_classes))
+    data = DistillBatches(pairs, spec=spec, temperature=config.temperature, batch_size=config.batch_size,
+                          seed=config.seed, bank_size=config.bank_size, progress=bank_progress)
+    train_cfg = TrainConfig(steps=config.steps, batch_size=data.batch_size, lr=config.lr,
+                            weight_decay=config.weight_decay, seed=config.seed, checkpoint_dir=checkpoint_dir,
+                            checkpoint_every=checkpoint_every, resume=resume,
+                            model_config=config.model_config(num_classes), grad_clip=5.0, log_every=10,
+                            scheduler="cosine", warmup_steps=min(50, config.steps // 10), min_lr_ratio=0.02,
+                            device=device)
+
+    def loss_fn(net, batch):
+        return distill_loss(net, batch, contrastive_weight=config.contrastive_weight,
+                            contrastive_temperature=config.contrastive_temperature)
+
+    result = fit(model, data=data, loss_fn=loss_fn, config=train_cfg, progress=progress)
+    return model.eval(), result
+
+
+__all__ = ["DistillConfig", "DistillBatches", "distill_loss", "train_student"]

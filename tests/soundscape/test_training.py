@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import torch
+
+from latentstudio.errors import ParameterError
+from latentstudio.soundscape.augment import augment_image, augment_spectrograms, crop_or_place
+from latentstudio.soundscape.data import PairSet, read_manifest
+from latentstudio.soundscape.evaluate import heldout_recall
+from latentstudio.soundscape.training import DistillBatches, DistillConfig, train_student
+from latentstudio.soundscape.features import MelSpec
+
+
+def _tone(freq, seconds):
+    t = np.arange(int(seconds * 16000)) / 16000
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def _toy_pairs(n=6):
+    """Tones of distinct pitch, each paired with a teacher that is sure of a distinct class."""
+    pairs = PairSet()
+    for i in range(n):
+        logits = np.zeros((2, 1000), np.float32)
+        logits[:, 10 * i] = 8.0
+        pairs.names.append(f"t{i}")
+        pairs.groups.append(f"g{i}")
+        pairs.waveforms.append(_tone(200 * 1.6 ** i, 1.5))
+        pairs.logits.append(logits)
+        pairs.images.append("")
+        pairs.sounds.append("")
+    return pairs
+
+
+def test_distillation_loss_falls_and_pairs_are_retrieved(tmp_path):
+    cfg = DistillConfig(steps=60, batch_size=6, lr=5e-3, channels=(4, 8, 16), embedding_dim=16, bank_size=2,
+                        temperature=1.0)
+    model, result = train_student(_toy_pairs(), config=cfg, checkpoint_dir=tmp_path / "ck", checkpoint_every=30)
+    assert np.mean(result.losses[-10:]) < 0.6 * np.mean(result.losses[:10])
+    assert heldout_recall(model, _toy_pairs(), ks=(3,))[3] > 0.5       # chance is 0.5
+    # resume: a finished run resumes at its last step without training again
+    again, res2 = train_student(_toy_pairs(), config=cfg, checkpoint_dir=tmp_path / "ck")
+    assert res2.resumed_from == 60 and len(res2.losses) == 60
+
+
+def test_batches_are_seeded_and_hold_distinct_items():
+    data = DistillBatches(_toy_pairs(), spec=MelSpec(), temperature=2.0, batch_size=4, bank_size=2)
+    a = data(3, torch.Generator().manual_seed(5))
+    b = data(3, torch.Generator().manual_seed(5))
+    assert torch.equal(a["spectrogram"], b["spectrogram"])
+    assert len(set(a["group"].tolist())) == 4
+    assert a["spectrogram"].shape == (4, 64, MelSpec().frames(2.0))
+    assert torch.allclose(a["target"].sum(dim=1), torch.ones(4))
+
+
+def test_augmentations_keep_shapes():
+    g = torch.Generator().manual_seed(0)
+    S = torch.rand(3, 64, 63)
+    assert augment_spectrograms(S, generator=g).shape == S.shape
+    assert crop_or_place(np.ones(10, np.float32), n=30, generator=g).sum() == 10
+    img = np.random.default_rng(0).random((50, 80, 3)).astype(np.float32)
+    v = augment_image(img, rng=np.random.default_rng(0), size=32)
+    assert v.shape == (32, 32, 3) and 0 <= v.min() and v.max() <= 1
+
+
+def test_bad_config_and_manifest(tmp_path):
+    with pytest.raises(ParameterError, match="temperature"):
+        DistillConfig(temperature=0).validate()
+    with pytest.raises(ParameterError, match="at least 2"):
+        DistillBatches(_toy_pairs(1), spec=MelSpec(), temperature=1.0, batch_size=4)
+    m = tmp_path / "pairs.csv"
+    m.write_text("image,sound\na.png,\n")
+    with pytest.raises(ParameterError, match="row 1"):
+        read_manifest(m)
