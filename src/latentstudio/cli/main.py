@@ -40,6 +40,7 @@ _PARTS = [
     "latentstudio.cli.demo",
     "latentstudio.cli.dream",
     "latentstudio.cli.dj",
+    "latentstudio.cli.soundscape",
 ]
 
 for _module in _PARTS:
