@@ -1,0 +1,20 @@
+"""Neural Beatbox (Qosmo, 2019): voice sounds become a drum kit in an ever-evolving generated beat.
+
+* :mod:`.segment` — ``load_voice`` (caps long files, notes clipping), ``segment_sounds`` (backtracked
+  onsets from :mod:`latentstudio.core.onsets`; trimmed, normalised sounds)
+* :mod:`.features` — the classifier's log-mel patch (16 kHz, 48 mels x 48 frames)
+* :mod:`.oneshots` — labelled one-shots of the Hydrogen kits; ``HELD_OUT_KITS`` never trained on
+* :mod:`.augment` — pitch/speed, attack, decay, voicing, room, noise, clipping; EQ, formants, masks
+* :mod:`.classifier` — ``DrumCNN``, ``load_classifier``, ``DrumClassifier.classify/calibrate``,
+  ``train_classifier``
+* :mod:`.pattern` — ``DrumPattern`` (32 steps x 9 GM voices: hit, velocity, micro-timing), GM MIDI
+  and Hydrogen song readers, ``patterns_to_midi``
+* :mod:`.grammar` — seeded patterns of 13 common styles
+* :mod:`.rhythm_vae` — ``RhythmVAE`` conditioned on per-voice density; ``sample_patterns``,
+  ``decode_patterns``, ``slerp``, ``humanise``, ``train_rhythm``
+* :mod:`.kit` — ``hydrogen_kit``, ``add_sounds`` (voice sounds replace or layer kit samples)
+* :mod:`.render` — ``render_patterns`` (sample-accurate numpy mixing)
+* :mod:`.jam` — ``detect_hits``, ``jam`` (the whole piece), ``requested_density``
+* :mod:`.session` — installation mode: a folder that keeps the kit and the latest latent
+* :mod:`.voices` — espeak-ng voice percussion for judging and demos (never for training)
+"""
