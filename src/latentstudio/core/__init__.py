@@ -3,8 +3,10 @@
 * :mod:`.audio` — ``load``, ``save`` (atomic), ``valid_audio``, ``resample``
 * :mod:`.spectral` — batched torch ``stft``, ``mel``, ``log_mel``, ``griffin_lim`` (librosa filters)
 * :mod:`.image` — ``load``, ``save``, ``to_tensor``, ``from_tensor``, ``valid_image``
-* :mod:`.video` — ``write_video`` (MP4/GIF, optional audio track)
-* :mod:`.rhythm` — onset envelope, onsets, tempo, beats, downbeats
+* :mod:`.video` — ``write_video`` (MP4/GIF, optional audio track), ``read_video_frames``,
+  ``iter_video_frames``, ``extract_audio``, ``video_info`` (bundled ffmpeg)
+* :mod:`.rhythm` — onset envelope, onsets, tempo, beats, downbeats (from :mod:`.onsets`, :mod:`.beats`)
+* :mod:`.key`, :mod:`.loudness`, :mod:`.stretch` — key (Camelot), LUFS and energy, time-stretching
 * :mod:`.midi` — drum patterns and note sequences
 * :mod:`.fileio` — ``atomic_path`` (write to a temp file, then rename)
 """
