@@ -81,13 +81,18 @@ def check_audio(plan: dict, stems: dict[int, tuple[int, np.ndarray]], *, sr: int
             continue
         d_ab = np.array([np.min(np.abs(b - x)) for x in a]) * 1000
         d_grid = np.array([np.min(np.abs(grid - x)) for x in np.concatenate([a, b])]) * 1000
-        bpm_a, bpm_b = 60 / np.median(np.diff(a)), 60 / np.median(np.diff(b))
-        # beat-level alignment: same metrical level expected; compare tempi up to an octave
-        ratio = bpm_a / bpm_b
-        ratio = ratio / (2.0 ** np.round(np.log2(ratio)))
-        rows.append({"transition": i, "beats_out": int(len(a)), "beats_in": int(len(b)),
+        # tempo: the span of the beats both stems share (matched within half a beat), one against the other
+        half = 0.5 * np.median(np.diff(grid)) if len(grid) > 1 else 0.25
+        pairs = [(x, b[np.argmin(np.abs(b - x))]) for x in a if np.min(np.abs(b - x)) < half]
+        if len(pairs) >= 2 and pairs[-1][0] > pairs[0][0]:
+            span_a, span_b = pairs[-1][0] - pairs[0][0], pairs[-1][1] - pairs[0][1]
+            tempo_error = abs(span_b / span_a - 1.0)
+        else:
+            tempo_error = float("inf")
+        rows.append({"transition": i, "beats_out": int(len(a)), "beats_in": int(len(b)), "matched": len(pairs),
                      "median_offset_ms": float(np.median(d_ab)), "p90_offset_ms": float(np.percentile(d_ab, 90)),
                      "max_offset_ms": float(d_ab.max()), "median_grid_offset_ms": float(np.median(d_grid)),
-                     "bpm_out": float(bpm_a), "bpm_in": float(bpm_b), "tempo_error": float(abs(ratio - 1.0)),
-                     "ok": bool(np.percentile(d_ab, 90) <= MAX_OFFSET_MS and abs(ratio - 1.0) <= MAX_TEMPO_ERROR)})
+                     "bpm_out": float(60 / np.median(np.diff(a))), "bpm_in": float(60 / np.median(np.diff(b))),
+                     "tempo_error": float(tempo_error),
+                     "ok": bool(np.percentile(d_ab, 90) <= MAX_OFFSET_MS and tempo_error <= MAX_TEMPO_ERROR)})
     return {"transitions": rows, "ok": all(r.get("ok") for r in rows)}
