@@ -94,7 +94,8 @@ def jam(voices: list[Voice], *, classifier: DrumClassifier, vae: RhythmVAE, kit:
         kit_name: str = DEFAULT_KIT, bars: int = 16, bpm: float = 100.0, evolve_bars: int = 4,
         temperature: float = 0.5, mode: str = "replace", swing: float = 0.0, humanise_amount: float = 0.3,
         density: np.ndarray | None = None, start_latent: np.ndarray | None = None, seed: int = 0,
-        hits: list[DetectedHit] | None = None) -> JamResult:
+        hits: list[DetectedHit] | None = None,
+        earlier_sounds: list[tuple[str, np.ndarray, str]] = ()) -> JamResult:
     """Turn recordings into a rendered, evolving beat.
 
     Parameters
@@ -109,6 +110,8 @@ def jam(voices: list[Voice], *, classifier: DrumClassifier, vae: RhythmVAE, kit:
     density : per-voice densities to ask for (default: from the voices, :func:`requested_density`)
     start_latent : latent to start from (a session continues its piece); default random
     hits : already detected hits (skips segmentation and classification)
+    earlier_sounds : ``(label, audio at the kit's rate, source)`` of earlier visitors, joined before
+        this recording's sounds (a session's memory)
 
     Raises
     ------
@@ -131,7 +134,7 @@ def jam(voices: list[Voice], *, classifier: DrumClassifier, vae: RhythmVAE, kit:
         notes.append(f"only one sound found; it plays the {hits[0].label}, the rest of the kit is unchanged")
     base = kit if kit is not None else hydrogen_kit(kit_name)
     sr = base.sr
-    sounds = []
+    sounds = list(earlier_sounds)
     for h in sorted(hits, key=lambda h: h.confidence):  # the most confident sounds are kept last
         audio = h.audio
         src_sr = sr

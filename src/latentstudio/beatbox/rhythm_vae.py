@@ -81,7 +81,7 @@ def _density(density, n: int) -> torch.Tensor:
     if d.shape != (n, N_VOICES) or not np.all(np.isfinite(d)) or d.min() < 0 or d.max() > 1:
         raise ParameterError(f"density must be {N_VOICES} fractions in [0, 1] (or ({n}, {N_VOICES})), got shape "
                              f"{np.shape(density)}")
-    return torch.from_numpy(np.ascontiguousarray(d))
+    return torch.from_numpy(np.array(d, dtype=np.float32))
 
 
 @torch.no_grad()
