@@ -1,0 +1,30 @@
+"""Perception Engines (floor 2): abstract strokes that classifiers name, judged by classifiers held out.
+
+* :mod:`~latentstudio.perception.renderer` - drawings as vectors in [0, 1]; ``render`` at any size (crisp
+  or soft), ``to_svg``.
+* :mod:`~latentstudio.perception.robust` - print transforms: misregistration, perspective, lighting.
+* :mod:`~latentstudio.perception.ensemble` - ``Ensemble`` (reward = product of target probabilities),
+  ``judge`` (probability, rank, top-5 per model).
+* :mod:`~latentstudio.perception.greedy`, :mod:`~latentstudio.perception.es`,
+  :mod:`~latentstudio.perception.gradient` - the three search phases.
+* :mod:`~latentstudio.perception.perceive` - ``perceive`` runs a planner (es, grad, hybrid) end to end.
+
+Example
+-------
+>>> res = perceive("goldfish", budget="small")                  # doctest: +SKIP
+>>> svg = to_svg(res.drawing, size=1920)                        # doctest: +SKIP
+"""
+
+from latentstudio.perception.ensemble import Ensemble, judge
+from latentstudio.perception.es import es_refine
+from latentstudio.perception.gradient import gradient_plan
+from latentstudio.perception.greedy import greedy_build
+from latentstudio.perception.perceive import (BUDGETS, DEFAULT_HOLDOUT, DEFAULT_MODELS, PLANNERS, PerceiveResult,
+                                              load_blacklist, perceive, resolve_target)
+from latentstudio.perception.renderer import n_params, random_drawings, render, to_svg
+from latentstudio.perception.robust import lighting, misregistration, perspective, print_transform
+
+__all__ = ["Ensemble", "judge", "es_refine", "gradient_plan", "greedy_build", "perceive", "PerceiveResult",
+           "load_blacklist", "resolve_target", "PLANNERS", "BUDGETS", "DEFAULT_MODELS", "DEFAULT_HOLDOUT",
+           "n_params", "random_drawings", "render", "to_svg", "lighting", "misregistration", "perspective",
+           "print_transform"]

@@ -1,0 +1,86 @@
+"""The judges: an ensemble of classifiers scoring drawings for a target class, and the held-out report.
+
+The reward of a drawing is the product over the ensemble of each model's probability of the target,
+each model seeing the drawing rendered at its own input size (the renderer is resolution independent).
+Searches work with its logarithm, the sum of log-probabilities.
+
+Example
+-------
+>>> from latentstudio import zoo                                                     # doctest: +SKIP
+>>> ens = Ensemble([zoo.load_classifier("efficientnet_lite0")], target=1)           # doctest: +SKIP
+>>> ens.log_reward(random_drawings(4, n_strokes=6)).shape                           # doctest: +SKIP
+torch.Size([4])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from latentstudio.errors import ParameterError
+from latentstudio.optvis import FeatureModel, as_feature_model
+from latentstudio.optvis.objectives import LOGITS
+from latentstudio.optvis.transform import Transform
+from latentstudio.perception.renderer import render
+
+
+class Ensemble:
+    """Classifiers judging drawings for one target class.
+
+    Parameters
+    ----------
+    models : classifiers (zoo modules or :class:`~latentstudio.optvis.FeatureModel`)
+    target : ImageNet class index
+    """
+
+    def __init__(self, models: Sequence, *, target: int):
+        if not models:
+            raise ParameterError("models is empty; the ensemble needs at least one classifier")
+        self.models: list[FeatureModel] = [as_feature_model(m) for m in models]
+        self.target = int(target)
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    def log_probs(self, drawings: torch.Tensor, *, transform: Transform | None = None,
+                  generator: torch.Generator | None = None, softness: float = 1.0) -> torch.Tensor:
+        """``(B, n_models)`` log-probability of the target for each drawing and model (no gradient)."""
+        out = []
+        with torch.inference_mode():
+            for fm in self.models:
+                x = render(drawings, size=fm.input_size, softness=softness)
+                if transform is not None:
+                    x = transform(x, generator)
+                logits = fm(x, layers={LOGITS})[LOGITS]
+                out.append(torch.log_softmax(logits.float(), dim=1)[:, self.target])
+        return torch.stack(out, dim=1)
+
+    def log_reward(self, drawings: torch.Tensor, *, transform: Transform | None = None,
+                   generator: torch.Generator | None = None, batch: int = 64) -> torch.Tensor:
+        """``(B,)`` log of the reward (sum over models of log p(target)), in chunks of ``batch``."""
+        parts = [self.log_probs(drawings[i:i + batch], transform=transform, generator=generator).sum(dim=1)
+                 for i in range(0, drawings.shape[0], batch)]
+        return torch.cat(parts)
+
+
+def judge(models: Sequence[FeatureModel], drawing: torch.Tensor, *, target: int, role: str, top: int = 5,
+          labels: Sequence[str] | None = None) -> list[dict]:
+    """For each model: the target's probability and rank (1 = top) and the ``top`` labels, on the clean
+    drawing rendered at the model's input size."""
+    rows = []
+    with torch.inference_mode():
+        for fm in models:
+            x = render(drawing.reshape(1, -1), size=fm.input_size)
+            probs = torch.softmax(fm(x, layers={LOGITS})[LOGITS].float(), dim=1)[0]
+            names = labels or fm.labels or [str(i) for i in range(probs.numel())]
+            p = float(probs[target])
+            rank = int((probs > probs[target]).sum()) + 1
+            vals, idx = probs.topk(top)
+            rows.append({"model": fm.name, "role": role, "prob": p, "rank": rank,
+                         "top5": [[names[int(i)], round(float(v), 4)] for v, i in zip(vals, idx)]})
+    return rows
+
+
+__all__ = ["Ensemble", "judge"]

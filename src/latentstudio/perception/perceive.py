@@ -1,0 +1,181 @@
+"""Perception Engines (Tom White, 2018): draw strokes until an ensemble of classifiers names the target,
+then ask classifiers that took no part in the search.
+
+Planners (``planner=``):
+
+* ``"es"`` - the original: greedy build-up, then evolution-strategy refinement;
+* ``"grad"`` - random start, then gradient ascent through the soft rasteriser;
+* ``"hybrid"`` (default) - greedy build-up, gradient planning, then a short ES polish on the crisp renderer.
+
+Every phase scores drawings under print transforms (misregistration, perspective, lighting) unless
+``robust=False``. The result keeps the best drawing by clean reward, and reports, for each model of the
+ensemble and the held-out ones, the target's probability, its rank and the top-5 labels.
+
+Example
+-------
+>>> res = perceive("goldfish", budget="small", seed=0)        # doctest: +SKIP
+>>> res.report[-1]["role"], res.report[-1]["rank"]            # doctest: +SKIP
+('holdout', 1)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+import torch
+
+from latentstudio.errors import ParameterError
+from latentstudio.optvis import FeatureModel, as_feature_model
+from latentstudio.perception.ensemble import Ensemble, judge
+from latentstudio.perception.es import es_refine
+from latentstudio.perception.gradient import gradient_plan
+from latentstudio.perception.greedy import greedy_build
+from latentstudio.perception.renderer import random_drawings
+from latentstudio.perception.robust import print_transform
+
+DEFAULT_MODELS = ("efficientnet_lite0", "efficientnet_lite1")
+DEFAULT_HOLDOUT = ("efficientnet_lite2",)
+PLANNERS = ("es", "grad", "hybrid")
+
+#: Iteration budgets. "default" fits in about 3 minutes per class on 2 CPU cores.
+BUDGETS: dict[str, dict[str, int]] = {
+    "small": dict(candidates=12, es_iters=8, grad_steps=30, views=2, population=12),
+    "default": dict(candidates=32, es_iters=40, grad_steps=120, views=4, population=24),
+    "large": dict(candidates=100, es_iters=200, grad_steps=400, views=8, population=100),
+}
+
+
+@dataclass
+class PerceiveResult:
+    """What :func:`perceive` returns."""
+
+    drawing: torch.Tensor                  #: (D,) values in [0, 1]; render with ``renderer.render``
+    target: int                            #: ImageNet index
+    label: str                             #: its name
+    reward: float                          #: product over the ensemble of p(target), clean drawing
+    report: list[dict] = field(default_factory=list)     #: per model: role, prob, rank, top5
+    history: list[tuple[str, int, float]] = field(default_factory=list)  #: (phase, iteration, log reward)
+    seconds: float = 0.0
+
+
+def load_blacklist() -> list[int]:
+    """ImageNet indices of the classes strokes trigger too easily (``data/perception_blacklist.txt``)."""
+    from latentstudio.zoo import class_index
+
+    text = resources.files("latentstudio").joinpath("data/perception_blacklist.txt").read_text(encoding="utf-8")
+    names = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return sorted({class_index(n) for n in names})
+
+
+def resolve_target(target: str | int, *, generator: torch.Generator) -> int:
+    """An ImageNet index from a name, an index, or ``"random"`` (any class outside the blacklist)."""
+    from latentstudio.zoo import class_index
+
+    if isinstance(target, str) and target.strip().lower() == "random":
+        banned = set(load_blacklist())
+        allowed = [i for i in range(1000) if i not in banned]
+        return allowed[int(torch.randint(0, len(allowed), (1,), generator=generator))]
+    return class_index(target)
+
+
+def _models(names_or_models: Sequence, *, device: str) -> list[FeatureModel]:
+    from latentstudio import zoo
+
+    out = []
+    for m in names_or_models:
+        out.append(as_feature_model(zoo.load_classifier(m, device=device) if isinstance(m, str) else m))
+    return out
+
+
+def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: Sequence = DEFAULT_HOLDOUT,
+             planner: str = "hybrid", n_strokes: int = 12, budget: str | dict = "default", robust: bool = True,
+             seed: int = 0, device: str = "cpu", max_seconds: float | None = None,
+             callback: Callable[[str, int, float], None] | None = None) -> PerceiveResult:
+    """Search a drawing of ``n_strokes`` strokes that the ``models`` ensemble classifies as ``target``.
+
+    Parameters
+    ----------
+    target : class name ("goldfish"), index, or "random" (outside the blacklist)
+    models : the ensemble that guides the search (zoo names or modules)
+    holdout : models that only judge the result
+    planner : "es", "grad" or "hybrid"
+    n_strokes : strokes in the drawing
+    budget : "small", "default", "large" or a dict overriding :data:`BUDGETS` keys
+    robust : score under print transforms during the search
+    seed : seeds every random choice
+    device : where models named by string are loaded
+    max_seconds : stop refining once this much time has passed (None: iteration budget only)
+    callback : ``callback(phase, iteration, log_reward)`` for progress bars
+
+    Returns
+    -------
+    PerceiveResult
+
+    Raises
+    ------
+    ParameterError : unknown planner, budget or class (the message lists close class names)
+    """
+    if planner not in PLANNERS:
+        raise ParameterError(f"planner={planner!r} must be one of {', '.join(PLANNERS)}")
+    if isinstance(budget, str):
+        if budget not in BUDGETS:
+            raise ParameterError(f"budget={budget!r} must be one of {', '.join(BUDGETS)}")
+        b = dict(BUDGETS[budget])
+    else:
+        b = {**BUDGETS["default"], **dict(budget)}
+    if int(n_strokes) != n_strokes or not 1 <= n_strokes <= 200:
+        raise ParameterError(f"n_strokes={n_strokes} must be an integer from 1 to 200")
+    t0 = time.perf_counter()
+    gen = torch.Generator().manual_seed(int(seed))
+    idx = resolve_target(target, generator=gen)
+    ens = Ensemble(_models(models, device=device), target=idx)
+    held = _models(holdout, device=device)
+    shared_t = print_transform(shared=True) if robust else None
+    views_t = print_transform(shared=False) if robust else None
+    history: list[tuple[str, int, float]] = []
+
+    def note(phase: str, it: int, value: float) -> None:
+        history.append((phase, it, value))
+        if callback is not None:
+            callback(phase, it, value)
+
+    if planner in ("es", "hybrid"):
+        drawing, _ = greedy_build(ens, n_strokes=n_strokes, generator=gen, candidates=b["candidates"],
+                                  transform=shared_t, callback=note)
+    else:
+        drawing = random_drawings(1, n_strokes=n_strokes, generator=gen)[0]
+    candidates = [drawing]
+    if planner in ("grad", "hybrid"):
+        drawing, _ = gradient_plan(ens, drawing, generator=gen, steps=b["grad_steps"], views=b["views"],
+                                   transform=views_t, callback=note)
+        candidates.append(drawing)
+    es_iters = b["es_iters"] if planner == "es" else b["es_iters"] // 2
+    if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+        es_iters = 0
+    if es_iters > 0:
+        drawing, _ = es_refine(ens, drawing, generator=gen, population=b["population"], max_iters=es_iters,
+                               transform=shared_t, callback=note)
+        candidates.append(drawing)
+    # keep the best candidate by the clean reward (and a robust one as tie-break through the transforms)
+    stack = torch.stack(candidates)
+    clean = ens.log_reward(stack)
+    if views_t is not None:
+        noisy = torch.stack([ens.log_reward(stack, transform=views_t, generator=torch.Generator().manual_seed(k))
+                             for k in range(3)]).mean(dim=0)
+        clean = 0.5 * clean + 0.5 * noisy
+    best = candidates[int(clean.argmax())]
+    labels = ens.models[0].labels
+    report = judge(ens.models, best, target=idx, role="ensemble", labels=labels)
+    report += judge(held, best, target=idx, role="holdout", labels=labels)
+    reward = math.prod(r["prob"] for r in report if r["role"] == "ensemble")
+    label = labels[idx] if labels else str(idx)
+    return PerceiveResult(drawing=best, target=idx, label=label, reward=reward, report=report, history=history,
+                          seconds=time.perf_counter() - t0)
+
+
+__all__ = ["perceive", "PerceiveResult", "load_blacklist", "resolve_target", "PLANNERS", "BUDGETS",
+           "DEFAULT_MODELS", "DEFAULT_HOLDOUT"]

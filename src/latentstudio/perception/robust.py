@@ -1,0 +1,116 @@
+"""Transforms that model a print seen by a camera, applied during the search so the drawing survives it.
+
+* ink misregistration - each colour channel shifted by up to ``misregistration`` of the canvas;
+* perspective - the four corners moved by up to ``perspective`` of the canvas (a random homography);
+* lighting - brightness, contrast, gamma and a colour cast.
+
+Each follows the optvis transform contract ``t(images, generator) -> images``. With ``shared=False``
+every image of a batch gets its own random draw (a batch of views of one drawing); with ``shared=True``
+the whole batch gets the same draw (common random numbers when comparing a population of drawings).
+
+Example
+-------
+>>> import torch
+>>> t = print_transform()
+>>> t(torch.rand(4, 3, 32, 32), torch.Generator().manual_seed(0)).shape
+torch.Size([4, 3, 32, 32])
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from latentstudio.errors import ParameterError
+from latentstudio.optvis.transform import Transform, compose
+
+
+def _u(shape, lo: float, hi: float, g: torch.Generator, device) -> torch.Tensor:
+    return lo + (hi - lo) * torch.rand(shape, generator=g).to(device)
+
+
+def misregistration(max_shift: float = 0.01, *, shared: bool = False) -> Transform:
+    """Shift each colour channel independently by up to ``max_shift`` of the canvas side."""
+    if not 0 <= max_shift < 0.5:
+        raise ParameterError(f"misregistration={max_shift} must be in [0, 0.5)")
+
+    def t(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if max_shift == 0:
+            return x
+        b, c, h, w = x.shape
+        shift = _u((1 if shared else b, c, 2), -2 * max_shift, 2 * max_shift, g, x.device)  # grid units span 2
+        shift = shift.expand(b, c, 2).reshape(b * c, 2)
+        theta = torch.zeros(b * c, 2, 3, device=x.device, dtype=x.dtype)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1
+        theta[:, :, 2] = shift
+        grid = F.affine_grid(theta, [b * c, 1, h, w], align_corners=False)
+        out = F.grid_sample(x.reshape(b * c, 1, h, w), grid, padding_mode="border", align_corners=False)
+        return out.reshape(b, c, h, w)
+    return t
+
+
+def _homographies(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    """Batched 3x3 homographies mapping ``src`` (B, 4, 2) onto ``dst`` (B, 4, 2)."""
+    b = src.shape[0]
+    rows = []
+    for i in range(4):
+        x, y = src[:, i, 0], src[:, i, 1]
+        u, v = dst[:, i, 0], dst[:, i, 1]
+        one, zero = torch.ones_like(x), torch.zeros_like(x)
+        rows.append(torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], dim=1))
+        rows.append(torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], dim=1))
+    a = torch.stack(rows, dim=1)                                   # (B, 8, 8)
+    rhs = dst.reshape(b, 8)
+    h8 = torch.linalg.solve(a, rhs)
+    return torch.cat([h8, torch.ones(b, 1, dtype=h8.dtype, device=h8.device)], dim=1).reshape(b, 3, 3)
+
+
+def perspective(max_corner: float = 0.06, *, shared: bool = False) -> Transform:
+    """Warp by a random homography: each corner moves by up to ``max_corner`` of the canvas side."""
+    if not 0 <= max_corner < 0.25:
+        raise ParameterError(f"perspective={max_corner} must be in [0, 0.25)")
+
+    def t(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if max_corner == 0:
+            return x
+        b, _, h, w = x.shape
+        corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]).expand(b, 4, 2)
+        moved = corners + _u((1 if shared else b, 4, 2), -2 * max_corner, 2 * max_corner, g, "cpu")
+        hom = _homographies(corners.double(), moved.double()).float().to(x.device)   # output -> input coords
+        ys = torch.linspace(-1 + 1 / h, 1 - 1 / h, h, device=x.device)
+        xs = torch.linspace(-1 + 1 / w, 1 - 1 / w, w, device=x.device)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        pts = torch.stack([gx, gy, torch.ones_like(gx)], dim=-1).reshape(1, -1, 3)      # (1, HW, 3)
+        mapped = pts @ hom.transpose(1, 2)                                              # (B, HW, 3)
+        grid = (mapped[..., :2] / mapped[..., 2:].clamp_min(1e-6)).reshape(b, h, w, 2)
+        return F.grid_sample(x, grid.to(x.dtype), padding_mode="border", align_corners=False)
+    return t
+
+
+def lighting(strength: float = 0.15, *, shared: bool = False) -> Transform:
+    """Random brightness, contrast, gamma and colour cast, each within ``strength``."""
+    if not 0 <= strength < 1:
+        raise ParameterError(f"lighting={strength} must be in [0, 1)")
+
+    def t(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if strength == 0:
+            return x
+        b = 1 if shared else x.shape[0]
+        gain = _u((b, 1, 1, 1), 1 - strength, 1 + strength, g, x.device)
+        cast = _u((b, 3, 1, 1), 1 - strength / 2, 1 + strength / 2, g, x.device)
+        offset = _u((b, 1, 1, 1), -strength / 2, strength / 2, g, x.device)
+        gamma = _u((b, 1, 1, 1), 1 - strength, 1 + strength, g, x.device)
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        y = (x - mean) * gain + mean + offset
+        return (y * cast).clamp(1e-4, 1).pow(gamma)
+    return t
+
+
+def print_transform(*, misregistration_amount: float = 0.01, perspective_amount: float = 0.06,
+                    lighting_amount: float = 0.15, shared: bool = False) -> Transform:
+    """Misregistration, then perspective, then lighting (amounts as fractions; 0 turns one off)."""
+    return compose([misregistration(misregistration_amount, shared=shared),
+                    perspective(perspective_amount, shared=shared), lighting(lighting_amount, shared=shared)])
+
+
+__all__ = ["misregistration", "perspective", "lighting", "print_transform"]
