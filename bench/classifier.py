@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -38,7 +39,8 @@ def run(*, threads: int = 2, repeats: int = 11, size: int = 224) -> dict:
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    out: dict = {"threads": threads, "size": size, "repeats": repeats, "torch": torch.__version__, "models": {}}
+    out: dict = {"threads": threads, "size": size, "repeats": repeats, "torch": torch.__version__,
+                 "cpus": os.cpu_count(), "load_average_before": round(os.getloadavg()[0], 2), "models": {}}
     for name in _LITE:
         entry: dict = {}
         t0 = time.perf_counter()
@@ -71,6 +73,9 @@ def run(*, threads: int = 2, repeats: int = 11, size: int = 224) -> dict:
             "speedup_channels_last": round(grads["channels_last"] / grads["default"], 3),
         }
         out["models"][name] = entry
+    # a load average above the core count means other processes shared the CPUs: absolute rates are
+    # then low and noisy (and worse with threads > 1); the interleaved ratios stay meaningful
+    out["load_average_after"] = round(os.getloadavg()[0], 2)
     return out
 
 
