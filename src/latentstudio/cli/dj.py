@@ -46,7 +46,7 @@ def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int,
 
 
 def _write_mix(plan: dict, analyses: list[dict], output: Path, *, sr: int, verify: bool, seed: int,
-               command: str, params: dict) -> dict:
+               command: str, params: dict, stretch: str = "auto") -> dict:
     """Render, verify, and write OUTPUT (.wav), its plan (.json, with provenance) and timeline (.png)."""
     import time
 
@@ -61,7 +61,7 @@ def _write_mix(plan: dict, analyses: list[dict], output: Path, *, sr: int, verif
 
     by_path = {a["path"]: a for a in analyses}
     t0 = time.perf_counter()
-    y, stems = render_mix(plan, by_path, sr=sr, keep_stems=verify)
+    y, stems = render_mix(plan, by_path, sr=sr, keep_stems=verify, stretch=stretch)
     plan["render_seconds"] = round(time.perf_counter() - t0, 3)
     plan["realtime_factor"] = round(y.shape[1] / sr / max(1e-9, plan["render_seconds"]), 2)
     if verify:
@@ -167,6 +167,8 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
         workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
         verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the beat matching on the audio."),
+        stretch: str = typer.Option("auto", "--stretch", help="Time-stretcher: pv (phase vocoder with phase "
+                                    "locking), rubberband (the rubberband program) or auto (rubberband if installed)."),
         seed: int = typer.Option(0, "--seed", help="Random seed (start track, novelty noise)."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON.")) -> None:
     """Choose tracks from LIBRARY and render a continuous beat-matched mix with its plan and timeline.
@@ -180,8 +182,10 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
     plan = plan_mix(analyses, n_tracks=tracks, start=start, transition_bars=transition_bars,
                     max_play_bars=max_bars, novelty=novelty, stretch_limit=stretch_limit, seed=seed)
     params = {"library": str(library), "tracks": tracks, "start": start, "novelty": novelty,
-              "transition_bars": transition_bars, "max_bars": max_bars, "sr": sr, "backend": backend}
-    plan = _write_mix(plan, analyses, output, sr=sr, verify=verify, seed=seed, command="dj mix", params=params)
+              "transition_bars": transition_bars, "max_bars": max_bars, "sr": sr, "backend": backend,
+              "stretch": stretch}
+    plan = _write_mix(plan, analyses, output, sr=sr, verify=verify, seed=seed, command="dj mix", params=params,
+                      stretch=stretch)
     if as_json:
         print_json(plan)
         return
@@ -198,6 +202,8 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         transition_bars: int = typer.Option(8, "--transition-bars", help="Bars of each crossfade."),
         max_bars: int = typer.Option(None, "--max-bars", help="Play at most this many bars of each track."),
         sr: int = typer.Option(44100, "--sr", help="Sample rate of the mix."),
+        stretch: str = typer.Option("auto", "--stretch", help="Time-stretcher: pv (phase vocoder with phase "
+                                    "locking), rubberband (the rubberband program) or auto (rubberband if installed)."),
         catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
         workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
@@ -252,7 +258,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         plan = layout(chosen, transition_bars=transition_bars, max_play_bars=max_bars)
         params = {"library": str(library), "human_picks": human_picks, "novelty": novelty, "sr": sr}
         plan = _write_mix(plan, analyses, output, sr=sr, verify=(turn == turns - 1), seed=seed,
-                          command="dj b2b", params=params)
+                          command="dj b2b", params=params, stretch=stretch)
         if not as_json:
             typer.echo(f"mix so far: {output} ({plan['duration']:.1f} s)")
     if plan is None:

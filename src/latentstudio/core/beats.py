@@ -177,7 +177,6 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
     ratio = taus[None, :] / taus[:, None]                      # [prev j', next j]
     trans = -transition_lambda * np.abs(ratio - 1.0)
     trans[trans < -30] = -np.inf
-    band = np.nonzero(np.isfinite(trans).any(axis=1))[0]
     width = int(max(np.isfinite(trans[:, j]).sum() for j in range(len(taus))))
     src = np.zeros((len(taus), width), dtype=np.int64)
     tval = np.full((len(taus), width), -np.inf)
@@ -185,7 +184,6 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
         js = np.nonzero(np.isfinite(trans[:, j]))[0]
         src[j, : len(js)] = js
         tval[j, : len(js)] = trans[js, j]
-    del band
     T = len(taus)
     D = np.full((n + tau_max, T), -np.inf)      # row t + tau_max is frame t; rows < tau_max: before start
     D[:tau_max] = 0.0
@@ -330,8 +328,8 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
 def bar_phase(times, *, beats: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
     """Position in the bar (0 at a downbeat, 1 at the next) of each of ``times`` (seconds).
 
-    Between downbeats the phase follows the beats linearly; before the first and after the last downbeat it
-    extrapolates with the nearest bar's length.
+    Between downbeats the phase grows linearly in time; before the first and after the last downbeat it
+    extrapolates with the nearest bar's length. (``beats`` is accepted for symmetry with the tracker's output.)
     """
     t = np.atleast_1d(np.asarray(times, dtype=np.float64))
     d = np.asarray(downbeats, dtype=np.float64)

@@ -108,8 +108,10 @@ def analyze_audio(y: np.ndarray, *, sr: int, backend: str = "auto", path: str = 
     if duration < 4.0:
         raise ParameterError(f"{name!s} is {duration:.1f} s long; the DJ needs at least 4 s")
     S = core_beats.features(mono, sr=sr)
-    res = track_beats(S=S, backend=backend if backend != "madmom" else "auto") if backend != "madmom" \
-        else track_beats(mono, sr=sr, backend="madmom")
+    if backend == "madmom":
+        res = track_beats(mono, sr=sr, backend="madmom")
+    else:
+        res = track_beats(S=S, backend=backend)
     if res.beats.size < 8:
         raise ParameterError(f"{name!s}: no steady beat found ({res.beats.size} beats); cannot beat-match it")
     from latentstudio.core.key import chroma

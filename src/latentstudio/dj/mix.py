@@ -310,16 +310,25 @@ def _fade(n: int, sr: int, pad: float, fade_in: bool, fade_out: bool) -> np.ndar
     return w
 
 
-def render_mix(plan: dict, analyses: dict[str, dict] | None = None, *, sr: int = 44100, stretch: str = "pv",
+def render_mix(plan: dict, analyses: dict[str, dict] | None = None, *, sr: int = 44100, stretch: str = "auto",
                audio: dict[str, tuple[np.ndarray, int]] | None = None, keep_stems: bool = False):
     """Render a plan to stereo audio ``(2, n)`` at ``sr``; returns ``(y, stems)``.
 
     ``analyses`` maps path -> analysis (default: the plan's own copies are not stored, so pass them);
     ``audio`` may supply already loaded ``path -> (y, sr)``. ``stems`` (when ``keep_stems``) maps track
     index -> ``(start sample, (2, n) time-mapped audio before gains and envelopes)`` for verification.
+    ``stretch`` is ``"pv"`` (the project's phase vocoder), ``"rubberband"`` (the rubberband program) or
+    ``"auto"`` (rubberband when installed, else pv).
     Files that fail to load are replaced by silence and reported in ``plan["warnings"]``: nothing stops mid-mix.
     """
     from latentstudio.core.audio import load, resample
+    from latentstudio.core.stretch import has_rubberband
+
+    if stretch not in ("auto", "pv", "rubberband"):
+        raise ParameterError(f"stretch={stretch!r} must be 'auto', 'pv' or 'rubberband'")
+    if stretch == "auto":
+        stretch = "rubberband" if has_rubberband() else "pv"
+    plan["stretcher"] = stretch
 
     if not plan.get("tracks"):
         raise ParameterError("the plan has no tracks")
