@@ -1,0 +1,23 @@
+"""The AI DJ (floor 2): a human and the AI play back to back from a library of audio files.
+
+* :mod:`.analysis` — ``analyze_file`` / ``analyze_library``: tempo, beats, downbeats, key (Camelot),
+  LUFS, energy, cue points, embedding; cached in the catalog by content hash; bad files reported, skipped
+* :mod:`.beatnet` — the project's own beat/downbeat network (trained on music it renders), ``track_beats``
+  with backends ``net`` / ``flux`` / ``madmom`` (optional, non-commercial models); decoding in
+  :mod:`latentstudio.core.beats`
+* :mod:`.select` — ``Selector``: tempo (half/double) and key compatibility, similarity to a drifting
+  theme, a novelty dial, never a repeat; every choice with its reasons
+* :mod:`.mix` — ``plan_mix`` / ``layout`` (master beat grid, cue points, tempo glide, EQ-swap crossfades)
+  and ``render_mix`` (phase vocoder or rubberband along each track's time map, loudness matching)
+* :mod:`.verify` — ``check_plan`` / ``check_audio``: beat grids within 15 ms, tempo error below 0.5 %
+* :mod:`.timeline` — ``draw_timeline``: the mix as a PNG (Pillow)
+* :mod:`.music` — music with exact beats from MIDI the project writes (FluidSynth GM + Hydrogen kits)
+
+Example
+-------
+>>> from latentstudio.dj.analysis import analyze_library, library_files     # doctest: +SKIP
+>>> from latentstudio.dj.mix import plan_mix, render_mix                    # doctest: +SKIP
+>>> analyses, failures = analyze_library(library_files("music/"))           # doctest: +SKIP
+>>> plan = plan_mix(analyses, n_tracks=4, seed=0)                           # doctest: +SKIP
+>>> y, _ = render_mix(plan, {a["path"]: a for a in analyses}, sr=44100)     # doctest: +SKIP
+"""
