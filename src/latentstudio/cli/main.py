@@ -39,7 +39,9 @@ _PARTS = [
     "latentstudio.cli.assets_cmd",
     "latentstudio.cli.demo",
     "latentstudio.cli.dream",
+    "latentstudio.cli.perceive",
     "latentstudio.cli.dj",
+    "latentstudio.cli.beatbox",
     "latentstudio.cli.soundscape",
 ]
 
