@@ -50,21 +50,23 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
                                                       "sounds), a folder of videos, or a .csv/.json manifest "
                                                       "of image,sound pairs."),
           output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
-          steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
-          batch_size: int = typer.Option(48, "--batch-size", help="Pairs per step."),
+          steps: int = typer.Option(800, "--steps", help="Optimiser steps."),
+          batch_size: int = typer.Option(32, "--batch-size", help="Pairs per step."),
           lr: float = typer.Option(3e-3, "--lr", help="Peak learning rate (AdamW, cosine schedule)."),
           temperature: float = typer.Option(2.0, "--temperature", help="Teacher softmax temperature."),
-          contrastive: float = typer.Option(0.5, "--contrastive", help="Weight of the InfoNCE term (0 = KL only)."),
+          contrastive: float = typer.Option(1.0, "--contrastive", help="Weight of the InfoNCE term (0 = KL only)."),
           views: int = typer.Option(16, "--views", help="Augmented image views per pair shown to the teacher."),
           holdout: float = typer.Option(0.25, "--holdout", help="Fraction of sound groups held out for testing."),
           teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
           checkpoint_every: int = typer.Option(250, "--checkpoint-every", help="Steps between checkpoints."),
           resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run."),
+          threads: int = typer.Option(1, "--threads", help="Torch CPU threads (1: the same result on any "
+                                                           "machine, and fastest on a busy one)."),
           seed: int = typer.Option(0, "--seed", help="Random seed (split, views, batches, weights)."),
           as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train the student: a spectrogram CNN that learns the teacher's view of paired images.
 
-    Example: latentstudio soundscape train tuxpaint -o models/soundscape --steps 1500
+    Example: latentstudio soundscape train tuxpaint -o models/soundscape --steps 800
     """
     import numpy as np
     import torch
@@ -82,7 +84,9 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
         raise ParameterError(f"--views={views} must be >= 1")
     config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
                            contrastive_weight=contrastive, teacher=teacher_name).validate()
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    if threads < 1:
+        raise ParameterError(f"--threads={threads} must be >= 1")
+    torch.set_num_threads(threads)
     t0 = time.perf_counter()
     spec = MelSpec(**config.mel)
     teacher = Teacher(teacher_name, temperature=temperature)
@@ -103,7 +107,9 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
             last[0] = step
 
         model, result = train_student(train_set, config=config, checkpoint_dir=ckpt,
-                                      checkpoint_every=checkpoint_every, resume=resume, progress=on_step)
+                                      checkpoint_every=checkpoint_every, resume=resume, progress=on_step,
+                                      bank_progress=lambda done, total: advance(
+                                          0, description=f"augmenting sounds {done}/{total}"))
     report = {"data": kind, "pairs": len(pairs), "train_pairs": len(train_set), "heldout_pairs": len(test_set),
               "skipped": [[p, r] for p, r in pairs.skipped], "steps": result.steps_done,
               "loss_first": float(np.mean(result.losses[:20])), "loss_last": float(np.mean(result.losses[-20:])),

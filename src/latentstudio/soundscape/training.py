@@ -41,17 +41,17 @@ class DistillConfig:
     teacher : zoo classifier name
     """
 
-    steps: int = 1200
+    steps: int = 800
     batch_size: int = 32
     lr: float = 3e-3
-    weight_decay: float = 1e-3
+    weight_decay: float = 1e-2
     seed: int = 0
     temperature: float = 2.0
-    contrastive_weight: float = 0.5
+    contrastive_weight: float = 1.0
     contrastive_temperature: float = 0.1
     channels: tuple[int, ...] = (16, 32, 64, 128)
     embedding_dim: int = 64
-    dropout: float = 0.2
+    dropout: float = 0.3
     bank_size: int = 16
     mel: dict = field(default_factory=lambda: MelSpec().to_dict())
     teacher: str = "efficientnet_lite0"

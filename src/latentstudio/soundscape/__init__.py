@@ -1,0 +1,48 @@
+"""Imaginary Soundscapes (Qosmo, 2017): an image evokes its sound.
+
+SoundNet's recipe on a small scale: a pretrained image classifier (the *teacher*) gives a class
+distribution for an image; a spectrogram CNN (the *student*) is trained so that its output
+distribution for the paired sound matches the teacher's (KL divergence), plus a contrastive term.
+Afterwards any image can be matched to the best sounds of a library.
+
+* :mod:`.teacher` — :class:`Teacher` (zoo classifier, temperature), :func:`heading_crops` for panoramas
+* :mod:`.features` — :class:`MelSpec`, deterministic windows and normalised log-mels
+* :mod:`.student` — :class:`SoundscapeStudent` (log-mel -> embedding -> 1000-way head),
+  :func:`load_student` (the shipped model)
+* :mod:`.augment` — audio (varispeed, noise, background, stretch, masks) and image augmentation
+* :mod:`.data` — :class:`PairSet` from Tux Paint stamps, a manifest or a folder of videos;
+  :func:`split_groups` (same sound never on both sides)
+* :mod:`.training` — :class:`DistillConfig`, :func:`train_student` (on :func:`latentstudio.train.fit`)
+* :mod:`.index` — :func:`index_sounds` into the catalog (incremental, reports unreadable files)
+* :mod:`.query` — :func:`query_image` -> ranked sounds with scores and the teacher's labels
+* :mod:`.render` — :func:`render_soundscape`: layered loops, crossfades, levels by score, pan by heading
+* :mod:`.evaluate` — recall@k, chance, the stamp-name baseline
+
+Example
+-------
+>>> import tempfile
+>>> from latentstudio import assets
+>>> from latentstudio.catalog import Catalog
+>>> from latentstudio.core.image import load
+>>> from latentstudio.soundscape import index_sounds, load_student, query_image
+>>> model, info = load_student()
+>>> sounds = [s.sound for s in assets.tuxpaint_stamps(with_sound=True)]
+>>> with Catalog(tempfile.mkdtemp()) as cat:                                  # doctest: +SKIP
+...     _ = index_sounds(sounds, catalog=cat, model=model, model_id=info["id"])
+...     res = query_image(load(assets.sample_image("chelsea")), model=model, model_id=info["id"],
+...                       catalog=cat, top=5)
+"""
+
+from latentstudio.soundscape.evaluate import chance_recall, heldout_recall, recall_at_k
+from latentstudio.soundscape.features import MelSpec, load_sound, normalized_log_mel, sound_windows
+from latentstudio.soundscape.index import IndexReport, index_sounds, sound_files, space_name
+from latentstudio.soundscape.query import Match, QueryResult, query_image
+from latentstudio.soundscape.render import Layer, layers_from_matches, render_soundscape
+from latentstudio.soundscape.student import SoundscapeStudent, default_model_path, load_student
+from latentstudio.soundscape.teacher import Teacher, heading_crops
+from latentstudio.soundscape.training import DistillConfig, train_student
+
+__all__ = ["Teacher", "heading_crops", "MelSpec", "load_sound", "normalized_log_mel", "sound_windows",
+           "SoundscapeStudent", "load_student", "default_model_path", "index_sounds", "sound_files", "space_name",
+           "IndexReport", "query_image", "QueryResult", "Match", "render_soundscape", "layers_from_matches", "Layer",
+           "recall_at_k", "chance_recall", "heldout_recall", "DistillConfig", "train_student"]
