@@ -123,7 +123,7 @@ def frame_energy(y: np.ndarray, *, hop_length: int = HOP_LENGTH, frame_length: i
 
 def onset_detect(y: np.ndarray | None = None, *, sr: int, hop_length: int = HOP_LENGTH,
                  onset_envelope: np.ndarray | None = None, backtrack: bool = True, units: str = "time",
-                 delta: float = 0.03, wait: float = 0.03, pre_avg: float = 0.05, post_avg: float = 0.05,
+                 delta: float = 0.02, wait: float = 0.03, pre_avg: float = 0.05, post_avg: float = 0.05,
                  pre_max: float = 0.03, post_max: float = 0.0, max_backtrack: float = 0.05,
                  energy: np.ndarray | None = None) -> np.ndarray:
     """Onsets: peaks of the onset envelope, optionally moved back to the preceding energy minimum.
