@@ -24,8 +24,8 @@ from latentstudio.perception.ensemble import Ensemble
 from latentstudio.perception.renderer import render as draw
 
 
-def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch.Generator, steps: int = 120,
-                  lr: float = 0.05, views: int = 4, softness_start: float = 3.0,
+def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch.Generator, steps: int = 150,
+                  lr: float = 0.1, views: int = 4, softness_start: float = 3.0,
                   transform: Transform | None = None,
                   callback: Callable[[str, int, float], None] | None = None) -> tuple[torch.Tensor, list[float]]:
     """Optimise ``drawing`` (D,) by gradient ascent on the soft rasteriser.

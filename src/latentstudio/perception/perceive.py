@@ -43,9 +43,9 @@ PLANNERS = ("es", "grad", "hybrid")
 
 #: Iteration budgets. "default" fits in about 3 minutes per class on 2 CPU cores.
 BUDGETS: dict[str, dict[str, int]] = {
-    "small": dict(candidates=12, es_iters=8, grad_steps=30, views=2, population=12),
-    "default": dict(candidates=32, es_iters=40, grad_steps=120, views=4, population=24),
-    "large": dict(candidates=100, es_iters=200, grad_steps=400, views=8, population=100),
+    "small": dict(candidates=12, es_iters=6, grad_steps=50, views=2, population=12),
+    "default": dict(candidates=32, es_iters=30, grad_steps=150, views=3, population=24),
+    "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100),
 }
 
 
@@ -153,7 +153,7 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         drawing, _ = gradient_plan(ens, drawing, generator=gen, steps=b["grad_steps"], views=b["views"],
                                    transform=views_t, callback=note)
         candidates.append(drawing)
-    es_iters = b["es_iters"] if planner == "es" else b["es_iters"] // 2
+    es_iters = b["es_iters"] if planner == "es" else b["es_iters"] // 3
     if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
         es_iters = 0
     if es_iters > 0:
