@@ -102,3 +102,23 @@ def test_bad_input(fm, cat):
         dream_objective("blocks.5:a")
     with pytest.raises(ParameterError):
         dream(np.zeros((4, 4)), model=fm)
+
+
+@pytest.mark.slow
+def test_4096_dream_stays_within_memory_bound(tmp_path):
+    """A 4096x4096 dream (tiled gradients) runs in a child process with peak RSS well under 8 GiB."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, resource, numpy as np\n"
+            "from latentstudio.dream import dream\n"
+            "img = np.random.default_rng(0).random((4096, 4096, 3), dtype=np.float32)\n"
+            "res = dream(img, octaves=1, steps=1, objective='blocks.5')\n"
+            "print(json.dumps({'rss_gib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,"
+            " 'shape': list(res.image.shape), 'gain': res.gain}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rep = json.loads(out.stdout.strip().splitlines()[-1])
+    assert rep["shape"] == [4096, 4096, 3]
+    assert rep["rss_gib"] < 6.0, rep
+    assert rep["gain"] > 1.0
