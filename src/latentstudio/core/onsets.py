@@ -157,8 +157,6 @@ def onset_detect(y: np.ndarray | None = None, *, sr: int, hop_length: int = HOP_
     >>> onset_detect(np.zeros(22050, dtype=np.float32), sr=22050).tolist()
     []
     """
-    import librosa
-
     if units not in _UNITS:
         raise ParameterError(f"units={units!r} must be one of {', '.join(_UNITS)}")
     sr = _check_positive_int("sr", sr)
@@ -189,17 +187,15 @@ def onset_detect(y: np.ndarray | None = None, *, sr: int, hop_length: int = HOP_
     def frames(sec: float, lo: int = 1) -> int:
         return max(lo, int(round(sec * fps)))
 
-    peaks = librosa.util.peak_pick(norm, pre_max=frames(pre_max), post_max=frames(post_max),
-                                   pre_avg=frames(pre_avg), post_avg=frames(post_avg, 1), delta=delta,
-                                   wait=frames(wait, 0))
-    peaks = np.asarray(peaks, dtype=int)
+    peaks = peak_pick(norm, pre_max=frames(pre_max), post_max=frames(post_max), pre_avg=frames(pre_avg),
+                      post_avg=frames(post_avg, 1), delta=delta, wait=frames(wait, 0))
     if peaks.size and backtrack:
         if energy is None:
             energy = frame_energy(y, hop_length=hop_length) if y is not None else env
         energy = np.asarray(energy, dtype=np.float32)
         if energy.ndim != 1 or energy.size < env.size - 1:
             raise ParameterError(f"energy must be 1-D with at least {env.size - 1} frames, got {energy.shape}")
-        starts = librosa.onset.onset_backtrack(peaks, energy[: max(env.size, 3)])
+        starts = backtrack_to_minima(peaks, energy[: max(env.size, 3)])
         starts = np.maximum(starts, peaks - frames(max_backtrack, 1))  # a decaying tail is not a start
         if y is not None:  # sample-accurate start between the energy minimum and the envelope peak
             samples = np.array([_refine_start(y, int(a) * hop_length, (int(b) + 3) * hop_length, sr=sr)
@@ -216,6 +212,36 @@ def onset_detect(y: np.ndarray | None = None, *, sr: int, hop_length: int = HOP_
     if units == "samples":
         return peaks * hop_length
     return peaks * hop_length / float(sr)
+
+
+def peak_pick(x: np.ndarray, *, pre_max: int, post_max: int, pre_avg: int, post_avg: int, delta: float,
+              wait: int) -> np.ndarray:
+    """Frames ``n`` where ``x[n]`` is the maximum of ``x[n - pre_max : n + post_max]``, exceeds the mean
+    of ``x[n - pre_avg : n + post_avg]`` by ``delta``, and comes more than ``wait`` frames after the
+    previous peak (librosa's ``peak_pick`` rule, in numpy)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    xm = np.pad(x, (pre_max, post_max), constant_values=-np.inf)
+    is_max = x >= sliding_window_view(xm, pre_max + post_max)[:n].max(axis=1)
+    xa = np.pad(x, (pre_avg, post_avg), constant_values=np.nan)
+    avg = np.nanmean(sliding_window_view(xa, pre_avg + post_avg)[:n], axis=1)
+    cand = np.flatnonzero(is_max & (x >= avg + delta))
+    out, last = [], -np.inf
+    for c in cand:
+        if c - last > wait:
+            out.append(c)
+            last = c
+    return np.array(out, dtype=int)
+
+
+def backtrack_to_minima(events: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """Move each event frame back to the nearest local minimum of ``energy`` at or before it."""
+    e = np.asarray(energy, dtype=np.float64)
+    minima = np.concatenate([[0], 1 + np.flatnonzero((e[1:-1] <= e[:-2]) & (e[1:-1] < e[2:]))])
+    idx = np.searchsorted(minima, np.asarray(events), side="right") - 1
+    return minima[np.clip(idx, 0, None)]
 
 
 def _refine_start(y: np.ndarray, lo: int, hi: int, *, sr: int, rise: float = 0.15) -> int:
@@ -236,4 +262,4 @@ def _refine_start(y: np.ndarray, lo: int, hi: int, *, sr: int, rise: float = 0.1
     return lo + int(idx[low + int(above[0] if above.size else 0)]) + win
 
 
-__all__ = ["HOP_LENGTH", "onset_envelope", "onset_detect", "frame_energy"]
+__all__ = ["HOP_LENGTH", "onset_envelope", "onset_detect", "frame_energy", "peak_pick", "backtrack_to_minima"]
