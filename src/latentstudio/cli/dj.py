@@ -272,13 +272,13 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 @group.command("train-beats")
 def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkpoint folder "
                                             "(default: the shipped model's folder)."),
-                tracks: int = typer.Option(160, "--tracks", help="Training tracks to render."),
-                steps: int = typer.Option(800, "--steps", help="Optimiser steps."),
+                tracks: int = typer.Option(200, "--tracks", help="Training tracks to render."),
+                steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
                 seed: int = typer.Option(0, "--seed", help="Random seed (music, crops, weights)."),
                 as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train the DJ's beat/downbeat network on music the project renders itself with exact beats.
 
-    Example: latentstudio dj train-beats --tracks 160 --steps 800 --seed 0
+    Example: latentstudio dj train-beats --tracks 200 --steps 1500 --seed 0
     """
     import torch
 

@@ -168,11 +168,13 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
     # reward of a beat at t: log-odds (the non-beat frames' log(1 - a) is common to every path)
     r = np.log(a) - np.log1p(-a)
     # global tempo agreement: favour intervals near the strongest tempo and its metrical level
-    bpms, strength = tempo_candidates(a, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm, prior_bpm=prior_bpm,
-                                      prior_width=prior_width)
-    tempo_bpm = float(bpms[int(np.argmax(strength))]) if strength.max() > 0 else prior_bpm
-    tau_est = 60.0 * fps / tempo_bpm
-    tempo_lp = -tempo_weight * 2.0 * np.log2(taus / tau_est) ** 2
+    tempo_lp = np.zeros(len(taus))
+    if tempo_weight > 0:
+        bpms, strength = tempo_candidates(a, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm, prior_bpm=prior_bpm,
+                                          prior_width=prior_width)
+        tempo_bpm = float(bpms[int(np.argmax(strength))]) if strength.max() > 0 else prior_bpm
+        tau_est = 60.0 * fps / tempo_bpm
+        tempo_lp = -tempo_weight * 2.0 * np.log2(taus / tau_est) ** 2
     # banded transitions between intervals
     ratio = taus[None, :] / taus[:, None]                      # [prev j', next j]
     trans = -transition_lambda * np.abs(ratio - 1.0)
@@ -269,7 +271,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
                activation: np.ndarray | None = None, downbeat_activation: np.ndarray | None = None,
                fps: float = SR / HOP_LENGTH, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
                prior_bpm: float = 120.0, beats_per_bar: tuple[int, ...] = (3, 4),
-               offset: float = 0.0) -> BeatResult:
+               offset: float = 0.0, tempo_weight: float | None = None) -> BeatResult:
     """Tempo, beats and downbeats of mono audio (or of a precomputed spectrogram / activation).
 
     Parameters
@@ -282,6 +284,8 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     min_bpm, max_bpm, prior_bpm : tempo range and prior of :func:`decode_beats`
     beats_per_bar : meters the downbeat search considers
     offset : seconds added to every beat (latency calibration of an activation)
+    tempo_weight : weight of the global-tempo term of :func:`decode_beats`; default 1 for the onset flux and
+        0 for a given (calibrated) ``activation``, whose own probabilities choose the metrical level
 
     Returns
     -------
@@ -304,10 +308,13 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
             raise ParameterError("beat_track: sr= is required with y=")
         S = features(y, sr=int(sr))
         fps = SR / HOP_LENGTH
+    if tempo_weight is None:
+        tempo_weight = 1.0 if activation is None else 0.0
     if activation is None:
         activation = onset_activation(S)
     a = _activation(activation)
-    frames = decode_beats(a, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm, prior_bpm=prior_bpm)
+    frames = decode_beats(a, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm, prior_bpm=prior_bpm,
+                          tempo_weight=tempo_weight)
     if frames.size < 2:
         return BeatResult(0.0, np.zeros(0), np.zeros(0), beats_per_bar[-1], 0.0)
     beats = frames / fps + offset
