@@ -105,11 +105,13 @@ def plan_mix(library: list[dict], *, n_tracks: int = 4, start: str | None = None
         first = sel.find(start) if start else library[int(rng.integers(len(library)))]
         chosen.append((first, {"picked_by": "start" if start else "random start"}))
         sel.mark_played(first)
+        current = first                      # as heard: its tempo after half/double matching
         while len(chosen) < min(n_tracks, len(library)):
-            pick = sel.choose(chosen[-1][0])
+            pick = sel.choose(current)
             a = sel.by_path[pick["path"]]
             chosen.append((a, {"picked_by": "ai", "score": pick["score"], **pick["reasons"]}))
             sel.mark_played(a)
+            current = {**a, "bpm": a["bpm"] * pick["reasons"]["tempo"]["beat_multiplier"]}
     return layout(chosen, transition_bars=transition_bars, max_play_bars=max_play_bars, tempo_match=tempo_match)
 
 
