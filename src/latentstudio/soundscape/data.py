@@ -8,7 +8,7 @@ window), and a *group* so that a held-out split never puts the same sound on bot
 * :func:`manifest_pairs` — a CSV (``image,sound`` columns) or JSON list of ``{"image", "sound"}``.
 * :func:`video_pairs` — a folder of videos: audio cut into windows, frames of each window.
 
-Teacher outputs are cached (logits, keyed by the image's content hash and the view settings) under
+Teacher outputs are cached (logits, keyed by the image's content hash (SHA-256) and the view settings) under
 ``assets.cache_dir()/soundscape`` because they are deterministic and slow to recompute.
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentstudio.catalog import hash_file
 from latentstudio.core.fileio import atomic_path
 from latentstudio.core.video import VIDEO_EXTENSIONS
 from latentstudio.core.image import load as load_image
@@ -74,15 +75,6 @@ class PairSet:
         return np.stack([softmax(lg[min(view, len(lg) - 1)], temperature=temperature) for lg in self.logits])
 
 
-def content_hash(path: str | os.PathLike) -> str:
-    """SHA-1 of a file's bytes (hex)."""
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def image_views(image: np.ndarray, *, views: int, seed: int, size: int = 224) -> list[np.ndarray]:
     """``views`` views of an image: the plain image first, then random augmented crops."""
     rng = np.random.default_rng(seed)
@@ -91,7 +83,8 @@ def image_views(image: np.ndarray, *, views: int, seed: int, size: int = 224) ->
 
 def _cached_view_logits(image_path: Path, teacher: Teacher, *, views: int, seed: int,
                         cache: Path | None) -> np.ndarray:
-    key = hashlib.sha1(f"{content_hash(image_path)}|{teacher.name}|{views}|{seed}|v1".encode()).hexdigest()
+    h = hash_file(image_path)
+    key = hashlib.sha1(f"{h}|{teacher.name}|{views}|{seed}|v2".encode()).hexdigest()
     file = cache / f"{key}.npy" if cache is not None else None
     if file is not None and file.exists():
         try:
@@ -101,7 +94,8 @@ def _cached_view_logits(image_path: Path, teacher: Teacher, *, views: int, seed:
         except (OSError, ValueError):
             pass
     img = load_image(image_path)
-    logits = teacher.logits(image_views(img, views=views, seed=seed)).astype(np.float32)
+    view_seed = (int(seed) * 1_000_003 + int(h[:8], 16)) % 2**32      # views follow the image, not its position
+    logits = teacher.logits(image_views(img, views=views, seed=view_seed)).astype(np.float32)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(file) as tmp, open(tmp, "wb") as f:
@@ -121,12 +115,12 @@ def _image_sound_pairs(pairs: list[tuple[str, Path, Path]], teacher: Teacher, *,
     for i, (name, image, sound) in enumerate(pairs):
         try:
             y = load_sound(sound, spec=spec)
-            group = content_hash(sound)
+            group = hash_file(sound)
         except ParameterError as exc:
             out.skipped.append((str(sound), str(exc)))
             continue
         try:
-            logits = _cached_view_logits(Path(image), teacher, views=views, seed=seed + i, cache=cache)
+            logits = _cached_view_logits(Path(image), teacher, views=views, seed=seed, cache=cache)
         except ParameterError as exc:
             out.skipped.append((str(image), str(exc)))
             continue
@@ -227,7 +221,7 @@ def video_pairs(folder: str | os.PathLike, teacher: Teacher, *, spec: MelSpec, f
         except ParameterError as exc:
             out.skipped.append((str(f), str(exc)))
             continue
-        group = content_hash(f)
+        group = hash_file(f)
         logits = teacher.logits(list(frames))
         for w in range(n_win):
             seg = y[w * win:(w + 1) * win]
@@ -265,4 +259,4 @@ def split_groups(groups: list[str], *, holdout: float, seed: int) -> tuple[np.nd
 
 
 __all__ = ["PairSet", "tuxpaint_pairs", "manifest_pairs", "video_pairs", "read_manifest", "split_groups",
-           "content_hash", "image_views"]
+           "image_views"]
