@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 
@@ -26,6 +27,7 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0) -> dict:
     from latentstudio.dj.analysis import analyze_library, library_files
     from latentstudio.dj.mix import plan_mix, render_mix
     from latentstudio.dj.music import write_library
+    from latentstudio.core.stretch import has_rubberband
     from latentstudio.dj.verify import check_audio, check_plan
 
     torch.set_num_threads(1)
@@ -37,12 +39,17 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0) -> dict:
         from latentstudio.core.audio import load
 
         audio = {p: load(p, mono=False) for p in by_path}
-        render_mix(plan, by_path, sr=sr, audio=audio)                  # warm-up
-        c0, w0 = time.process_time(), time.perf_counter()
-        y, stems = render_mix(plan, by_path, sr=sr, audio=audio, keep_stems=True)
-        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+        speeds = {}
+        for stretch in ("pv", "rubberband") if has_rubberband() else ("pv",):
+            render_mix(plan, by_path, sr=sr, audio=audio, stretch=stretch)          # warm-up
+            c0, w0 = _cpu(), time.perf_counter()
+            y, stems = render_mix(plan, by_path, sr=sr, audio=audio, keep_stems=True, stretch=stretch)
+            cpu, wall = _cpu() - c0, time.perf_counter() - w0
+            speeds[stretch] = {"render_cpu_seconds": round(cpu, 3), "render_wall_seconds": round(wall, 3),
+                               "render_x_realtime_per_core": round(y.shape[1] / sr / cpu, 1),
+                               "audio": check_audio(plan, stems, sr=sr)}
         # baseline: unstretched copy + linear crossfades of the same spans
-        c1 = time.process_time()
+        c1 = _cpu()
         out = np.zeros((2, y.shape[1]), dtype=np.float32)
         for tr in plan["tracks"]:
             x, _ = audio[tr["path"]]
@@ -51,26 +58,31 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0) -> dict:
             n = min(x.shape[1], out.shape[1] - s0)
             fade = np.minimum(1.0, np.minimum(np.arange(n), n - np.arange(n)) / (4.0 * sr)).astype(np.float32)
             out[:, s0:s0 + n] += x[:, :n] * fade
-        base_cpu = time.process_time() - c1
+        base_cpu = _cpu() - c1
         seconds = y.shape[1] / sr
         plan_rep = check_plan(plan, by_path)
-        audio_rep = check_audio(plan, stems, sr=sr)
-    rows = audio_rep["transitions"]
-    return {
-        "sr": sr, "tracks": len(plan["tracks"]), "mix_seconds": round(seconds, 1), "analysis_failures": len(failures),
-        "render_cpu_seconds": round(cpu, 3), "render_x_realtime_per_core": round(seconds / cpu, 1),
-        "render_wall_seconds": round(wall, 3),
-        "baseline_copy_x_realtime": round(seconds / max(base_cpu, 1e-6), 1),
-        "transitions": len(plan["transitions"]),
-        "plan_max_offset_ms": max((r["max_offset_ms"] for r in plan_rep["transitions"]), default=None),
-        "plan_max_tempo_error": max((r["max_tempo_error"] for r in plan_rep["transitions"]), default=None),
-        "audio_p90_offset_ms": [round(r.get("p90_offset_ms", float("nan")), 2) for r in rows],
-        "audio_max_offset_ms": [round(r.get("max_offset_ms", float("nan")), 2) for r in rows],
-        "audio_median_grid_offset_ms": [round(r.get("median_grid_offset_ms", float("nan")), 2) for r in rows],
-        "audio_tempo_error": [round(r.get("tempo_error", float("nan")), 5) for r in rows],
-        "plan_ok": plan_rep["ok"], "audio_ok": audio_rep["ok"],
-        "order": [t["name"] for t in plan["tracks"]],
-    }
+    out = {"sr": sr, "tracks": len(plan["tracks"]), "mix_seconds": round(seconds, 1),
+           "analysis_failures": len(failures), "baseline_copy_x_realtime": round(seconds / max(base_cpu, 1e-6), 1),
+           "transitions": len(plan["transitions"]),
+           "plan_max_offset_ms": max((r["max_offset_ms"] for r in plan_rep["transitions"]), default=None),
+           "plan_max_tempo_error": max((r["max_tempo_error"] for r in plan_rep["transitions"]), default=None),
+           "plan_ok": plan_rep["ok"], "order": [t["name"] for t in plan["tracks"]], "stretchers": {}}
+    for name, sp in speeds.items():
+        rows = sp.pop("audio")
+        out["stretchers"][name] = {
+            **sp, "audio_ok": rows["ok"],
+            "audio_p90_offset_ms": [round(r.get("p90_offset_ms", float("nan")), 2) for r in rows["transitions"]],
+            "audio_max_offset_ms": [round(r.get("max_offset_ms", float("nan")), 2) for r in rows["transitions"]],
+            "audio_median_grid_offset_ms": [round(r.get("median_grid_offset_ms", float("nan")), 2)
+                                            for r in rows["transitions"]],
+            "audio_tempo_error": [round(r.get("tempo_error", float("nan")), 5) for r in rows["transitions"]]}
+    return out
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the rubberband program runs as one)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def main() -> None:
