@@ -59,3 +59,15 @@ def test_bad_input(dj_library, tmp_path):
     assert "skipped" in r.output and "broken.wav" in r.output and "only one track" in r.output
     r = runner.invoke(app, ["dj", "b2b", str(one), "--human-picks", "nope", "--catalog", str(tmp_path / "c")])
     assert r.exit_code == 2 and "not in the library" in r.output
+
+
+def test_mix_across_formats_and_rates(formats_library, tmp_path):
+    out = tmp_path / "fmt.wav"
+    r = runner.invoke(app, ["dj", "mix", str(formats_library), "-o", str(out), "--tracks", "4", "--sr", "22050",
+                            "--catalog", str(tmp_path / "c"), "--transition-bars", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    plan = json.loads(r.stdout)
+    assert len(plan["tracks"]) == 4 and not plan.get("warnings")
+    assert plan["checks"]["plan"]["ok"]
+    for bad in ("corrupt.wav", "silent.wav", "empty.wav"):
+        assert bad in r.stderr

@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass, field
 import numpy as np
 
-from latentstudio.errors import ParameterError
+from latentstudio.errors import LatentStudioError, ParameterError
 
 #: Drum styles: per beats_per_bar a pattern over 4 sixteenths per beat (k=kick s=snare h=hat o=open hat).
 STYLES = ("rock", "house", "breaks", "halftime", "waltz", "shuffle", "sparse", "nodrums", "offbeat")
@@ -285,10 +285,15 @@ def render_track(spec: TrackSpec, *, sr: int = 22050) -> Track:
     """Compose and render ``spec`` to mono audio with its exact beats and downbeats."""
     from latentstudio.core.midi import render_midi
 
+    kit = None
+    if spec.kit is not None:
+        try:
+            kit = _kit_samples(spec.kit, sr)
+        except LatentStudioError:        # kit not installed: General MIDI drums instead
+            spec = dataclasses.replace(spec, kit=None)
     pm, beats, downbeats, hits = compose(spec)
     y = render_midi(pm, sr=sr)
-    if spec.kit is not None and hits:
-        kit = _kit_samples(spec.kit, sr)
+    if kit is not None and hits:
         end = len(y)
         for when, role, v in hits:
             s = kit.get(role) or kit.get("hat") or kit.get("snare")
