@@ -27,7 +27,7 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     from latentstudio.soundscape.student import load_student
     from latentstudio.soundscape.teacher import Teacher
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    torch.set_num_threads(1)                     # the student is small: one thread is fastest
     out = outdir / "soundscape"
     out.mkdir(parents=True, exist_ok=True)
     model, info = load_student()

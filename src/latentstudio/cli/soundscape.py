@@ -141,12 +141,19 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
 def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (recursive), or 'tuxpaint' for "
                                                            "the Tux Paint stamp sounds."),
           catalog: Path = _CATALOG, model: Path = _MODEL,
+          threads: int = typer.Option(1, "--threads", help="Torch CPU threads (the student is small: one "
+                                                           "thread is usually fastest)."),
           seed: int = typer.Option(0, "--seed", help="Unused (embeddings are deterministic); kept for symmetry."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Embed every sound of a folder into the catalog (incremental; unreadable files are reported).
 
     Example: latentstudio soundscape index ~/sounds --json
     """
+    import torch
+
+    if threads < 1:
+        raise ParameterError(f"--threads={threads} must be >= 1")
+    torch.set_num_threads(threads)
     from latentstudio.soundscape.index import index_sounds, sound_files
 
     if sound_dir == "tuxpaint":
