@@ -154,7 +154,7 @@ def beats(file: Path = typer.Argument(..., help="Audio file."),
 
 @group.command("mix")
 def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
-        output: Path = typer.Option(Path("mix.wav"), "-o", "--output", help="Mix file (.wav/.flac/.ogg); "
+        output: Path = typer.Option(Path("mix.wav"), "-o", "--output", help="Mix file (.wav or .flac); "
                                     "the plan goes to OUTPUT.json and the timeline to OUTPUT.png."),
         tracks: int = typer.Option(4, "--tracks", "-n", help="Tracks in the mix."),
         start: str = typer.Option(None, "--start", help="First track (file name or path)."),
@@ -177,7 +177,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
     """
     from latentstudio.dj.mix import plan_mix
 
-    out_path(output, suffixes=(".wav", ".flac", ".ogg"))
+    out_path(output, suffixes=(".wav", ".flac"))
     analyses, _ = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
     plan = plan_mix(analyses, n_tracks=tracks, start=start, transition_bars=transition_bars,
                     max_play_bars=max_bars, novelty=novelty, stretch_limit=stretch_limit, seed=seed)
@@ -195,7 +195,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
 
 @group.command("b2b")
 def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
-        output: Path = typer.Option(Path("b2b.wav"), "-o", "--output", help="The mix so far (.wav)."),
+        output: Path = typer.Option(Path("b2b.wav"), "-o", "--output", help="The mix so far (.wav or .flac)."),
         human_picks: str = typer.Option(None, "--human-picks", help="Scripted human turns: a,b,c (file names)."),
         rounds: int = typer.Option(3, "--rounds", help="Human turns in interactive mode."),
         novelty: float = typer.Option(0.2, "--novelty", help="The AI's novelty dial (0..1)."),
@@ -219,7 +219,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.dj.select import Selector
     from latentstudio.errors import ParameterError
 
-    out_path(output, suffixes=(".wav", ".flac", ".ogg"))
+    out_path(output, suffixes=(".wav", ".flac"))
     analyses, _ = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
     sel = Selector(analyses, novelty=novelty, seed=seed)
     chosen: list[tuple[dict, dict]] = []
