@@ -6,7 +6,7 @@ from latentstudio.errors import ParameterError
 from latentstudio.soundscape.augment import augment_image, augment_spectrograms, crop_or_place
 from latentstudio.soundscape.data import PairSet, read_manifest
 from latentstudio.soundscape.evaluate import heldout_recall
-from latentstudio.soundscape.training import DistillBatches, DistillConfig, train_student
+from latentstudio.soundscape.training import DistillBatches, DistillConfig, teacher_class_vectors, train_student
 from latentstudio.soundscape.features import MelSpec
 
 
@@ -32,7 +32,7 @@ def _toy_pairs(n=6):
 
 def test_distillation_loss_falls_and_pairs_are_retrieved(tmp_path):
     cfg = DistillConfig(steps=100, batch_size=6, lr=5e-3, channels=(4, 8, 16), embedding_dim=16, bank_size=2,
-                        temperature=1.0, dropout=0.0, weight_decay=0.0)
+                        temperature=1.0, dropout=0.0, weight_decay=0.0, head_init="random")
     model, result = train_student(_toy_pairs(), config=cfg, checkpoint_dir=tmp_path / "ck", checkpoint_every=50)
     assert np.mean(result.losses[-10:]) < 0.6 * np.mean(result.losses[:10])
     recall = heldout_recall(model, _toy_pairs(), ks=(1, 3))
@@ -71,3 +71,13 @@ def test_bad_config_and_manifest(tmp_path):
     m.write_text("image,sound\na.png,\n")
     with pytest.raises(ParameterError, match="row 1"):
         read_manifest(m)
+
+
+def test_teacher_class_vectors_put_related_classes_together():
+    from latentstudio.zoo import imagenet_labels
+
+    v = torch.nn.functional.normalize(teacher_class_vectors("efficientnet_lite0", dim=32), dim=1)
+    labels = imagenet_labels()
+    ox, buffalo, espresso = (labels.index(x) for x in ("ox", "water buffalo", "espresso"))
+    assert v.shape == (1000, 32)
+    assert float(v[ox] @ v[buffalo]) > float(v[ox] @ v[espresso]) + 0.3

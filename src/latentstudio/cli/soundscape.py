@@ -58,6 +58,8 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
           views: int = typer.Option(16, "--views", help="Augmented image views per pair shown to the teacher."),
           holdout: float = typer.Option(0.25, "--holdout", help="Fraction of sound groups held out for testing."),
           teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
+          head_init: str = typer.Option("teacher", "--head-init", help="'teacher': class vectors start from the "
+                                                                      "teacher's classifier (PCA); 'random'."),
           checkpoint_every: int = typer.Option(250, "--checkpoint-every", help="Steps between checkpoints."),
           resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run."),
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (1: the same result on any "
@@ -83,7 +85,8 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
     if views < 1:
         raise ParameterError(f"--views={views} must be >= 1")
     config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
-                           contrastive_weight=contrastive, teacher=teacher_name).validate()
+                           contrastive_weight=contrastive, teacher=teacher_name,
+                           head_init=head_init).validate()
     if threads < 1:
         raise ParameterError(f"--threads={threads} must be >= 1")
     torch.set_num_threads(threads)
@@ -125,7 +128,7 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
     write_sidecar(output / "model.safetensors", command="soundscape train", seed=seed,
                   params={"data": data, "steps": steps, "batch_size": batch_size, "lr": lr,
                           "temperature": temperature, "contrastive": contrastive, "views": views,
-                          "holdout": holdout, "teacher": teacher_name}, models=[teacher_name], report=report)
+                          "holdout": holdout, "teacher": teacher_name, "head_init": head_init}, models=[teacher_name], report=report)
     shutil.rmtree(ckpt, ignore_errors=True)
     if as_json:
         print_json({"model": str(output), **report})

@@ -37,6 +37,9 @@ class DistillConfig:
     contrastive_temperature : InfoNCE logit scale is 1 / this
     channels, embedding_dim, dropout : student architecture
     bank_size : augmented variants of each sound precomputed as log-mels
+    head_init : ``"random"`` or ``"teacher"``: start the head's class vectors from the teacher's own
+        classifier weights (PCA to ``embedding_dim``), so related classes start close together
+    freeze_head : keep the head fixed (the student then learns to hear into the teacher's class geometry)
     mel : front-end settings (:class:`MelSpec` fields)
     teacher : zoo classifier name
     """
@@ -53,6 +56,8 @@ class DistillConfig:
     embedding_dim: int = 64
     dropout: float = 0.3
     bank_size: int = 16
+    head_init: str = "teacher"
+    freeze_head: bool = False
     mel: dict = field(default_factory=lambda: MelSpec().to_dict())
     teacher: str = "efficientnet_lite0"
 
@@ -65,6 +70,8 @@ class DistillConfig:
             raise ParameterError(f"contrastive_temperature={self.contrastive_temperature!r} must be positive")
         if not isinstance(self.batch_size, int) or self.batch_size < 2:
             raise ParameterError(f"batch_size={self.batch_size!r} must be an integer >= 2")
+        if self.head_init not in ("random", "teacher"):
+            raise ParameterError(f"head_init={self.head_init!r} must be 'random' or 'teacher'")
         MelSpec(**self.mel)
         return self
 
@@ -160,6 +167,23 @@ def distill_loss(model, batch: dict[str, torch.Tensor], *, contrastive_weight: f
     return loss, metrics
 
 
+def teacher_class_vectors(teacher: str, *, dim: int) -> torch.Tensor:
+    """The teacher's final-layer class weights projected to ``dim`` by PCA: ``(classes, dim)``, unit RMS norm.
+
+    Classes the teacher confuses (ox, water buffalo, bison) get nearby vectors.
+    """
+    from latentstudio.zoo import load_classifier
+
+    clf = load_classifier(teacher)
+    fc = [m for m in clf.modules() if isinstance(m, torch.nn.Linear)][-1]
+    w = fc.weight.detach().double()
+    w = w - w.mean(dim=0, keepdim=True)
+    u, s, _ = torch.linalg.svd(w, full_matrices=False)
+    v = u[:, :dim] * s[:dim]
+    v = v / v.norm(dim=1).pow(2).mean().sqrt()
+    return v.float()
+
+
 def train_student(pairs: PairSet, *, config: DistillConfig, checkpoint_dir=None, checkpoint_every: int = 250,
                   resume: bool = True, progress=None, bank_progress=None,
                   device: str = "cpu") -> tuple[SoundscapeStudent, TrainResult]:
@@ -186,6 +210,12 @@ def train_student(pairs: PairSet, *, config: DistillConfig, checkpoint_dir=None,
     num_classes = int(pairs.logits[0].shape[1]) if len(pairs) else 1000
     torch.manual_seed(config.seed)
     model = SoundscapeStudent(**config.model_config(num_classes))
+    if config.head_init == "teacher":
+        with torch.no_grad():
+            model.head.weight.copy_(teacher_class_vectors(config.teacher, dim=config.embedding_dim))
+            model.head.bias.zero_()
+    if config.freeze_head:
+        model.head.requires_grad_(False)
     data = DistillBatches(pairs, spec=spec, temperature=config.temperature, batch_size=config.batch_size,
                           seed=config.seed, bank_size=config.bank_size, progress=bank_progress)
     train_cfg = TrainConfig(steps=config.steps, batch_size=data.batch_size, lr=config.lr,
@@ -203,4 +233,4 @@ def train_student(pairs: PairSet, *, config: DistillConfig, checkpoint_dir=None,
     return model.eval(), result
 
 
-__all__ = ["DistillConfig", "DistillBatches", "distill_loss", "train_student"]
+__all__ = ["DistillConfig", "DistillBatches", "distill_loss", "train_student", "teacher_class_vectors"]
