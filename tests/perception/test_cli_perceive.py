@@ -16,7 +16,7 @@ def test_perceive_cli_bad_input(tmp_path):
     r = runner.invoke(app, ["perceive", "--target", "goldfish", "-o", str(tmp_path / "a.txt")])
     assert r.exit_code == 2
     r = runner.invoke(app, ["perceive", "--target", "goldfish", "-o", str(tmp_path / "a.png"), "--models", "nope"])
-    assert r.exit_code == 2 and "efficientnet_lite0" in r.stderr
+    assert r.exit_code == 2 and "efficientnet_lite0" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

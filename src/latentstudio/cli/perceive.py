@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         from latentstudio.errors import ParameterError
         from latentstudio.perception import BUDGETS, PLANNERS, perceive, render, to_svg
         from latentstudio.provenance import write_sidecar
-        from latentstudio.zoo import class_index
+        from latentstudio.zoo import class_index, list_classifiers
 
         out = out_path(output, suffixes=OUT_SUFFIXES)
         if not 16 <= size <= 16384:
@@ -64,6 +64,10 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--budget {budget!r} must be one of {', '.join(BUDGETS)}")
         if target.strip().lower() != "random":
             class_index(target)
+        known = list_classifiers()
+        for name in ens + held:
+            if name not in known:
+                raise ParameterError(f"model {name!r} is not a known classifier; valid: {', '.join(known)}")
         with progress("perceiving") as advance:
             res = perceive(target, models=ens, holdout=held, planner=planner, n_strokes=strokes, budget=budget,
                            robust=robust, seed=seed, device=device, max_seconds=max_seconds,

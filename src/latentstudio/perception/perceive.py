@@ -41,7 +41,8 @@ DEFAULT_MODELS = ("efficientnet_lite0", "efficientnet_lite1")
 DEFAULT_HOLDOUT = ("efficientnet_lite2",)
 PLANNERS = ("es", "grad", "hybrid")
 
-#: Iteration budgets. "default" fits in about 3 minutes per class on 2 CPU cores.
+#: Iteration budgets (reproducible for a seed). "default" aims at under 3 minutes per class on 2 CPU cores;
+#: "small" is for demos and tests.
 BUDGETS: dict[str, dict[str, int]] = {
     "small": dict(candidates=12, es_iters=6, grad_steps=50, views=2, population=12),
     "default": dict(candidates=32, es_iters=30, grad_steps=120, views=2, population=24),
