@@ -23,6 +23,11 @@ def test_index_is_incremental_and_skips_bad_files(tmp_path, tiny_model_dir, soun
         r2 = index_sounds(files, catalog=cat, model=model, model_id=info["id"])
         assert r2.added == [] and len(r2.skipped) == 2 and len(r2.failed) == 2
         assert library_size(cat, info["id"]) == 2                  # nothing lost, nothing doubled
+        copy = sound_dir / "copy_of_low.wav"
+        copy.write_bytes((sound_dir / "low.wav").read_bytes())
+        r3 = index_sounds([copy], catalog=cat, model=model, model_id=info["id"])
+        assert r3.added == [] and r3.skipped == [str(copy)]        # a copy's content is already embedded
+        assert library_size(cat, info["id"]) == 2
 
 
 def _write(tmp_path, name, arr, mode=None):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentstudio.catalog import Catalog
+from latentstudio.catalog import Catalog, hash_file
 from latentstudio.core.audio import AUDIO_EXTENSIONS
 from latentstudio.errors import LatentStudioError, ParameterError
 from latentstudio.soundscape.features import load_sound
@@ -76,7 +76,10 @@ class IndexReport:
 
 def _up_to_date(catalog: Catalog, path: Path, space: str) -> bool:
     item = catalog.get(path)
-    if item is None or catalog.vector(item, space) is None:
+    if item is None:                       # a copy of a catalogued file is catalogued under its first path
+        item = catalog.find_hash(hash_file(path))
+        return item is not None and catalog.vector(item, space) is not None
+    if catalog.vector(item, space) is None:
         return False
     st = path.stat()
     return item.size == st.st_size and st.st_mtime <= item.updated

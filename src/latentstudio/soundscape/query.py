@@ -15,7 +15,7 @@ from latentstudio.core.image import valid_image
 from latentstudio.errors import ParameterError
 from latentstudio.soundscape.index import library_size, space_name
 from latentstudio.soundscape.student import SoundscapeStudent
-from latentstudio.soundscape.teacher import Teacher, heading_crops
+from latentstudio.soundscape.teacher import Teacher, heading_crops, softmax
 
 
 @dataclass
@@ -82,8 +82,9 @@ def query_image(image: np.ndarray, *, model: SoundscapeStudent, model_id: str, c
     space = _check_library(catalog, model_id)
     teacher = teacher or Teacher(model.teacher_name, temperature=model.temperature)
     views = heading_crops(image, headings=headings)
-    probs = teacher.distribution([v for v, _ in views] + ([image] if len(views) > 1 else []))
-    whole = probs[-1]
+    logits = teacher.logits([v for v, _ in views] + ([image] if len(views) > 1 else []))
+    probs = softmax(logits, temperature=teacher.temperature)
+    whole = softmax(logits[-1], temperature=1.0)           # labels shown at the classifier's own confidence
     queries = model.query_vectors(probs[:len(views)]).detach().cpu().numpy()
     per_heading = catalog.search(space, queries, k=int(top))
     results: list[list[Match]] = []
@@ -101,8 +102,8 @@ def query_image(image: np.ndarray, *, model: SoundscapeStudent, model_id: str, c
                 matches.append(row[rank])
     matches = matches[: int(top)] if len(views) > 1 else matches
     heads = [] if len(views) == 1 else [
-        {"pan": pan, "teacher_labels": [[lab, round(p, 4)] for lab, p in teacher.top_labels(pr, top=3)],
-         "matches": [m.path for m in row]} for (_, pan), pr, row in zip(views, probs, results)]
+        {"pan": pan, "teacher_labels": [[lab, round(p, 4)] for lab, p in teacher.top_labels(softmax(lg), top=3)],
+         "matches": [m.path for m in row]} for (_, pan), lg, row in zip(views, logits, results)]
     return QueryResult(matches=matches, teacher_labels=teacher.top_labels(whole, top=5), headings=heads)
 
 
