@@ -8,7 +8,8 @@ the cost; CPU time / threads is the time on dedicated cores).
 
 Run:  nice -n 10 .venv/bin/python bench/perceive.py [--classes goldfish,zebra] [--planner hybrid]
       [--budget default] [--threads 2] [--jsonl out.jsonl]
-Prints one JSON object (and, with --jsonl, one line per class as it finishes).
+Prints one JSON object (and, with --jsonl, one line per class as it finishes). On a shared machine, run
+several processes with ``--threads 1`` over subsets of ``--classes``; ``cpu_s`` is then the time on one core.
 """
 
 from __future__ import annotations

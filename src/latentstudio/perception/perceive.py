@@ -44,7 +44,7 @@ PLANNERS = ("es", "grad", "hybrid")
 #: Iteration budgets (reproducible for a seed). "default" aims at under 3 minutes per class on 2 CPU cores;
 #: "small" is for demos and tests.
 BUDGETS: dict[str, dict[str, int]] = {
-    "small": dict(candidates=12, es_iters=6, grad_steps=50, views=2, population=12),
+    "small": dict(candidates=12, es_iters=6, grad_steps=80, views=2, population=12),
     "default": dict(candidates=32, es_iters=30, grad_steps=250, views=3, population=24),
     "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100),
 }
