@@ -228,6 +228,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         raise ParameterError("--human-picks is empty; give file names separated by commas")
     turns = len(scripted) if scripted is not None else rounds
     plan = None
+    current: dict = {}
     for turn in range(turns):
         if not sel.candidates():
             typer.echo("the record box is empty: every track has been played", err=True)
@@ -242,15 +243,19 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         if a["path"] in sel.played:
             raise ParameterError(f"track {name!r} has already been played; the DJs never repeat a track")
         why = {"picked_by": "human"}
+        heard = a                                 # the human's track at the tempo it will be heard
         if chosen:
-            why.update(sel.score(chosen[-1][0], a, sel.theme)[1])
+            why.update(sel.score(current, a, sel.theme)[1])
+            heard = {**a, "bpm": a["bpm"] * why["tempo"]["beat_multiplier"]}
         chosen.append((a, why))
         sel.mark_played(a)
+        current = heard
         if sel.candidates():
-            pick = sel.choose(a)
+            pick = sel.choose(heard)
             b = sel.by_path[pick["path"]]
             chosen.append((b, {"picked_by": "ai", "score": pick["score"], **pick["reasons"]}))
             sel.mark_played(b)
+            current = {**b, "bpm": b["bpm"] * pick["reasons"]["tempo"]["beat_multiplier"]}
             if not as_json:
                 typer.echo(f"AI answers: {Path(b['path']).name}  (similarity {pick['reasons']['similarity']:.2f}, "
                            f"key {pick['reasons']['key']['from']}->{pick['reasons']['key']['to']}, "
