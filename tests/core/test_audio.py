@@ -96,3 +96,11 @@ def test_save_clips_and_checks(tmp_path):
     with pytest.raises(ParameterError, match="sr="):
         save(tmp_path / "x.wav", _tone(), 0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loud.wav"]  # nothing half-written left
+
+
+def test_long_stereo_ogg_is_written_in_blocks(tmp_path):
+    # one 150 s stereo buffer crashes libsndfile's Vorbis encoder (segfault); save() writes blocks
+    y = (np.random.default_rng(0).standard_normal((2, 22050 * 150)) * 0.1).astype(np.float32)
+    path = audio.save(tmp_path / "long.ogg", y, 22050)
+    z, sr = audio.load(path, mono=False)
+    assert sr == 22050 and z.shape[0] == 2 and abs(z.shape[1] - y.shape[1]) < 2048

@@ -161,11 +161,16 @@ def save(path: str | os.PathLike, y: np.ndarray, sr: int, *, subtype: str | None
     p = Path(path)
     data = np.clip(y, -1.0, 1.0)
     data = data.T if data.ndim == 2 else data
+    channels = 1 if data.ndim == 1 else data.shape[1]
     fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(p.suffix.lower())
     if fmt is None:
         raise ParameterError(f"output {str(p)!r}: unsupported audio extension {p.suffix!r} (use .wav, .flac, .ogg)")
     if subtype is None:
         subtype = {"WAV": "PCM_16", "FLAC": "PCM_16", "OGG": "VORBIS"}[fmt]
-    with atomic_path(p) as tmp:
-        sf.write(str(tmp), data, int(sr), format=fmt, subtype=subtype)
+    with atomic_path(p) as tmp, sf.SoundFile(str(tmp), "w", samplerate=int(sr), channels=channels,
+                                             format=fmt, subtype=subtype) as f:
+        # libsndfile's Vorbis encoder crashes on one very long buffer: write in blocks of ~1 s
+        block = int(sr)
+        for start in range(0, data.shape[0], block):
+            f.write(np.ascontiguousarray(data[start:start + block]))
     return p
