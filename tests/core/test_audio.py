@@ -101,6 +101,6 @@ def test_save_clips_and_checks(tmp_path):
 def test_long_stereo_ogg_is_written_in_blocks(tmp_path):
     # one 150 s stereo buffer crashes libsndfile's Vorbis encoder (segfault); save() writes blocks
     y = (np.random.default_rng(0).standard_normal((2, 22050 * 150)) * 0.1).astype(np.float32)
-    path = audio.save(tmp_path / "long.ogg", y, 22050)
-    z, sr = audio.load(path, mono=False)
+    path = save(tmp_path / "long.ogg", y, 22050)
+    z, sr = load(path, mono=False)
     assert sr == 22050 and z.shape[0] == 2 and abs(z.shape[1] - y.shape[1]) < 2048
