@@ -18,6 +18,21 @@ _BACKEND_HELP = ("Beat tracker: auto (the project's own trained network when pre
                  "NON-COMMERCIAL use only).")
 
 
+_SELECTOR_HELP = ("A learned selector (a folder from 'dj train-selector'); its score joins the rules "
+                  "(tempo stretch limit, Camelot, no repeats stay hard constraints). Default: the rules alone.")
+
+
+def _selector(analyses: list[dict], model_dir: Path | None, **kwargs):
+    """The rule-based Selector, or the LearnedSelector when MODEL_DIR is given."""
+    if model_dir is None:
+        from latentstudio.dj.select import Selector
+
+        return Selector(analyses, **kwargs)
+    from latentstudio.dj.learned_selector import LearnedSelector
+
+    return LearnedSelector(analyses, scorer=model_dir, **kwargs)
+
+
 def _catalog(path: Path | None):
     from latentstudio.catalog import Catalog
 
@@ -169,6 +184,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
         verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the beat matching on the audio."),
         stretch: str = typer.Option("auto", "--stretch", help="Time-stretcher: pv (phase vocoder with phase "
                                     "locking), rubberband (the rubberband program) or auto (rubberband if installed)."),
+        selector: Path = typer.Option(None, "--selector", help=_SELECTOR_HELP),
         seed: int = typer.Option(0, "--seed", help="Random seed (start track, novelty noise)."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON.")) -> None:
     """Choose tracks from LIBRARY and render a continuous beat-matched mix with its plan and timeline.
@@ -179,11 +195,12 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
 
     out_path(output, suffixes=(".wav", ".flac"))
     analyses, _ = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    sel = _selector(analyses, selector, novelty=novelty, stretch_limit=stretch_limit, seed=seed)
     plan = plan_mix(analyses, n_tracks=tracks, start=start, transition_bars=transition_bars,
-                    max_play_bars=max_bars, novelty=novelty, stretch_limit=stretch_limit, seed=seed)
+                    max_play_bars=max_bars, novelty=novelty, stretch_limit=stretch_limit, seed=seed, selector=sel)
     params = {"library": str(library), "tracks": tracks, "start": start, "novelty": novelty,
               "transition_bars": transition_bars, "max_bars": max_bars, "sr": sr, "backend": backend,
-              "stretch": stretch}
+              "stretch": stretch, "selector": str(selector) if selector else None}
     plan = _write_mix(plan, analyses, output, sr=sr, verify=verify, seed=seed, command="dj mix", params=params,
                       stretch=stretch)
     if as_json:
@@ -207,6 +224,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
         workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+        selector: Path = typer.Option(None, "--selector", help=_SELECTOR_HELP),
         seed: int = typer.Option(0, "--seed", help="Random seed of the AI's choices."),
         as_json: bool = typer.Option(False, "--json", help="Print the final plan as JSON.")) -> None:
     """Back to back: the human picks a track, the AI answers with its pick, and the mix renders as you go.
@@ -216,12 +234,11 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     Example: latentstudio dj b2b music/ --human-picks 01-house,03-rock -o b2b.wav
     """
     from latentstudio.dj.mix import layout
-    from latentstudio.dj.select import Selector
     from latentstudio.errors import ParameterError
 
     out_path(output, suffixes=(".wav", ".flac"))
     analyses, _ = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
-    sel = Selector(analyses, novelty=novelty, seed=seed)
+    sel = _selector(analyses, selector, novelty=novelty, seed=seed)
     chosen: list[tuple[dict, dict]] = []
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
     if scripted is not None and not scripted:
@@ -309,6 +326,59 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
         return
     typer.echo(json.dumps(report))
     typer.echo(f"saved {out}")
+
+
+@group.command("train-selector")
+def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio files (the playlists' tracks)."),
+                       playlists: list[Path] = typer.Argument(..., help="Playlists / set lists: .m3u, .m3u8, "
+                                                              ".txt (one path per line) or .json (a list of paths)."),
+                       output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
+                       steps: int = typer.Option(400, "--steps", help="Optimiser steps."),
+                       history: int = typer.Option(8, "--history", help="Tracks of history the model reads."),
+                       catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite "
+                                                    "(default: the user's)."),
+                       backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
+                       workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+                       seed: int = typer.Option(0, "--seed", help="Random seed (weights, batches)."),
+                       as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
+    """Train a small sequence model on your own playlists to choose the next track (use it with --selector).
+
+    Playlist entries may be absolute, relative to the playlist or to LIBRARY, or bare file names; entries
+    not found in LIBRARY are reported and skipped.
+
+    Example: latentstudio dj train-selector music/ sets/*.m3u -o my-selector --steps 400
+    """
+    from latentstudio.dj.analysis import library_files
+    from latentstudio.dj.learned_selector import train_selector
+    from latentstudio.dj.playlists import read_playlist
+    from latentstudio.errors import ParameterError
+
+    files = [str(f.resolve()) for f in library_files(library)]
+    parsed = [read_playlist(p, library=files, library_dir=library) for p in playlists]
+    for pl in parsed:
+        if pl.missing:
+            typer.echo(f"playlist {pl.path}: {len(pl.missing)} of {pl.entries} entries not in the library: "
+                       + ", ".join(pl.missing[:5]) + (" ..." if len(pl.missing) > 5 else ""), err=True)
+    analyses, failures = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    index = {a["path"]: i for i, a in enumerate(analyses)}
+    sequences = [[index[t] for t in pl.tracks if t in index] for pl in parsed]
+    if not any(len(set(s)) >= 2 for s in sequences):
+        raise ParameterError("the playlists hold no two analysable tracks in a row: nothing to learn from")
+    with progress("training", total=steps, quiet=as_json) as adv:
+        last = [0]
+
+        def prog(step, total, loss):
+            adv(step - last[0], description=f"training (loss {loss:.3f})")
+            last[0] = step
+
+        report = train_selector(output, analyses, sequences, steps=steps, seed=seed, history=history, progress=prog)
+    report["skipped_entries"] = sum(len(pl.missing) for pl in parsed)
+    if as_json:
+        print_json(report)
+        return
+    typer.echo(f"{report['transitions']} transitions from {report['playlists']} playlists; loss "
+               f"{report['first_loss']:.3f} -> {report['final_loss']:.3f} in {report['train_seconds']:.1f} s")
+    typer.echo(f"saved {output}  (use: latentstudio dj mix {library} --selector {output})")
 
 
 @group.command("make-library")

@@ -7,6 +7,8 @@
   :mod:`latentstudio.core.beats`
 * :mod:`.select` — ``Selector``: tempo (half/double) and key compatibility, similarity to a drifting
   theme, a novelty dial, never a repeat; every choice with its reasons
+* :mod:`.learned_selector` — ``train_selector`` / ``LearnedSelector``: a small GRU trained on the user's
+  playlists (:mod:`.playlists`: M3U/M3U8, text, JSON) whose score joins the rules (``dj train-selector``)
 * :mod:`.mix` — ``plan_mix`` / ``layout`` (master beat grid, cue points, tempo glide, EQ-swap crossfades)
   and ``render_mix`` (phase vocoder or rubberband along each track's time map, loudness matching)
 * :mod:`.verify` — ``check_plan`` / ``check_audio``: beat grids within 15 ms, tempo error below 0.5 %
