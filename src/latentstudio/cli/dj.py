@@ -101,7 +101,9 @@ def _summary(plan: dict) -> None:
         extra = ""
         if "tempo" in why:
             extra = (f"  [{why['tempo']['from_bpm']}->{why['tempo']['to_bpm']} bpm x{why['tempo']['beat_multiplier']}, "
-                     f"key {why['key']['from']}->{why['key']['to']}, similarity {why['similarity']:.2f}]")
+                     f"key {why['key']['from']}->{why['key']['to']}, similarity {why['similarity']:.2f}"
+                     + (f", learned p={why['learned']['probability']:.2f} rank {why['learned']['rank']}"
+                        if "learned" in why else "") + "]")
         typer.echo(f"{i + 1:2d}. {tr['start']:7.1f}s  {tr['name']}  ({why.get('picked_by')}){extra}")
     checks = plan.get("checks")
     if checks:
