@@ -84,3 +84,26 @@ def test_bad_input():
     with pytest.raises(ParameterError):
         es_refine(Ensemble([_tiny.tiny_classifier(0)], target=1), torch.rand(11), generator=torch.Generator(),
                   population=1)
+
+
+@pytest.mark.parametrize("parametrisation", ["box", "sigmoid"])
+def test_gradient_planner_stays_in_box(ens, parametrisation):
+    g = torch.Generator().manual_seed(3)
+    d0 = random_drawings(1, n_strokes=6, generator=g)[0]
+    r0 = float(ens.log_reward(d0[None])[0])
+    d, _ = gradient_plan(ens, d0, generator=g, steps=25, views=2, lr=0.4, parametrisation=parametrisation)
+    assert float(d.min()) >= 0.01 - 1e-6 and float(d.max()) <= 0.99 + 1e-6
+    assert float(ens.log_reward(d[None])[0]) > r0
+    with pytest.raises(ParameterError, match="parametrisation"):
+        gradient_plan(ens, d0, generator=g, steps=2, parametrisation="tanh")
+
+
+def test_restarts_keep_the_best_start():
+    models = [_tiny.tiny_classifier(0), _tiny.tiny_classifier(1, input_size=40)]
+    budget = dict(candidates=6, es_iters=0, grad_steps=5, views=1, population=4, restarts=3, scout_steps=4)
+    phases = []
+    res = perceive(3, models=models, holdout=[], n_strokes=4, budget=budget, seed=0,
+                   callback=lambda phase, it, v: phases.append(phase))
+    # three greedy build-ups, each followed by a scouting gradient run, then the final gradient run
+    assert phases.count("grad") == 3 * 4 + 5
+    assert res.reward > 0 and len(res.report) == 2

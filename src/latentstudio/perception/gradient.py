@@ -1,7 +1,9 @@
 """Gradient planner: optimise the strokes through the soft rasteriser with the optvis render loop.
 
-The drawing is parametrised by logits (``drawing = sigmoid(params)``, so values stay in (0, 1)) and drawn
-with a soft stroke edge that narrows from ``softness_start`` px to 1 px over the run, so early gradients
+The drawing is optimised directly in the box [0.01, 0.99] (projected Adam: every step is clipped back into
+the box, as the original clips its parameters), so no parameter saturates and loses its gradient; the older
+logit parametrisation (``drawing = sigmoid(params)``) is kept as ``parametrisation="sigmoid"``. The drawing
+is drawn with a soft stroke edge that narrows from ``softness_start`` px to 1 px over the run, so early gradients
 reach pixels near each stroke and the end result matches the crisp print renderer. Each step renders
 ``views`` copies at each model's input size, applies an independent print transform to each, and raises
 the mean log-probability of the target summed over the ensemble (the log of the reward) with Adam.
@@ -25,20 +27,30 @@ from latentstudio.perception.renderer import render as draw
 
 
 def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch.Generator, steps: int = 150,
-                  lr: float = 0.1, views: int = 4, softness_start: float = 3.0,
+                  lr: float = 0.1, views: int = 4, softness_start: float = 3.0, parametrisation: str = "box",
                   transform: Transform | None = None,
                   callback: Callable[[str, int, float], None] | None = None) -> tuple[torch.Tensor, list[float]]:
     """Optimise ``drawing`` (D,) by gradient ascent on the soft rasteriser.
+
+    ``lr`` is the Adam rate in logit units; in the box parametrisation it is scaled by 1/4 (the slope of
+    the sigmoid at 0.5) so both take steps of a similar size in drawing units.
 
     Returns
     -------
     (drawing, history) : the final drawing in [0.01, 0.99] and the objective per step
     """
+    if parametrisation not in ("box", "sigmoid"):
+        raise ParameterError(f"parametrisation={parametrisation!r} must be 'box' or 'sigmoid'")
     if steps < 1 or views < 1:
         raise ParameterError(f"steps={steps} and views={views} must be >= 1")
     if softness_start < 1:
         raise ParameterError(f"softness_start={softness_start} must be >= 1 px")
-    params = torch.logit(drawing.detach().clone().clamp(0.01, 0.99)).requires_grad_(True)
+    box = parametrisation == "box"
+    start = drawing.detach().clone().clamp(0.01, 0.99)
+    params = (start if box else torch.logit(start)).requires_grad_(True)
+
+    def value() -> torch.Tensor:
+        return params if box else torch.sigmoid(params)
     state = {"step": 0}
 
     def softness() -> float:
@@ -46,7 +58,7 @@ def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch
         return softness_start + (1.0 - softness_start) * frac
 
     def image_fn(size: int) -> torch.Tensor:
-        d = torch.sigmoid(params)[None].expand(views, -1)
+        d = value()[None].expand(views, -1)
         return draw(d, size=size, softness=max(1.0001, softness()))
 
     history: list[float] = []
@@ -59,8 +71,22 @@ def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch
 
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     render(ensemble.models, class_log_prob(ensemble.target), param=([params], image_fn),
-           transforms=transform or (lambda x, g: x), steps=steps, lr=lr, seed=seed, callback=on_step)
-    return torch.sigmoid(params.detach()).clamp(0.01, 0.99), history
+           transforms=transform or (lambda x, g: x), steps=steps, lr=lr, seed=seed, callback=on_step,
+           optimizer=(lambda ps: _BoxAdam(ps, lr=lr / 4)) if box else None)
+    with torch.no_grad():
+        return value().detach().clone().clamp(0.01, 0.99), history
+
+
+class _BoxAdam(torch.optim.Adam):
+    """Adam followed by a projection back into [0.01, 0.99]."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = super().step(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.clamp_(0.01, 0.99)
+        return loss
 
 
 __all__ = ["gradient_plan"]

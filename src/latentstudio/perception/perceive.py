@@ -5,7 +5,9 @@ Planners (``planner=``):
 
 * ``"es"`` - the original: greedy build-up, then evolution-strategy refinement;
 * ``"grad"`` - random start, then gradient ascent through the soft rasteriser;
-* ``"hybrid"`` (default) - greedy build-up, gradient planning, then a short ES polish on the crisp renderer.
+* ``"hybrid"`` (default) - ``restarts`` greedy build-ups, each scouted by a short gradient run; the best
+  start by robust ensemble reward is planned further by gradient, then polished by a short ES on the crisp
+  renderer.
 
 Every phase scores drawings under print transforms (misregistration, perspective, lighting) unless
 ``robust=False``. The result keeps the best drawing by clean reward, and reports, for each model of the
@@ -44,9 +46,11 @@ PLANNERS = ("es", "grad", "hybrid")
 #: Iteration budgets (reproducible for a seed). "default" aims at under 3 minutes per class on 2 CPU cores;
 #: "small" is for demos and tests.
 BUDGETS: dict[str, dict[str, int]] = {
-    "small": dict(candidates=12, es_iters=6, grad_steps=80, views=2, population=12),
-    "default": dict(candidates=32, es_iters=30, grad_steps=250, views=3, population=24),
-    "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100),
+    "small": dict(candidates=12, es_iters=6, grad_steps=80, views=2, population=12, restarts=1, scout_steps=0),
+    "default": dict(candidates=32, es_iters=30, grad_steps=220, views=3, population=24, restarts=3,
+                    scout_steps=70),
+    "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100, restarts=6,
+                  scout_steps=120),
 }
 
 
@@ -144,12 +148,34 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         if callback is not None:
             callback(phase, it, value)
 
-    if planner in ("es", "hybrid"):
+    def robust_reward(stack: torch.Tensor) -> torch.Tensor:
+        clean = ens.log_reward(stack)
+        if views_t is None:
+            return clean
+        noisy = torch.stack([ens.log_reward(stack, transform=views_t, generator=torch.Generator().manual_seed(k))
+                             for k in range(3)]).mean(dim=0)
+        return 0.5 * clean + 0.5 * noisy
+
+    candidates = []
+    if planner == "hybrid" and b.get("restarts", 1) > 1 and b.get("scout_steps", 0) > 0:
+        # several greedy starts, each scouted by a short gradient run; keep the best by robust reward
+        scouts = []
+        for _ in range(int(b["restarts"])):
+            start, _ = greedy_build(ens, n_strokes=n_strokes, generator=gen, candidates=b["candidates"],
+                                    transform=shared_t, callback=note)
+            scout, _ = gradient_plan(ens, start, generator=gen, steps=b["scout_steps"], views=b["views"],
+                                     transform=views_t, callback=note)
+            scouts.append(scout)
+        stack = torch.stack(scouts)
+        drawing = scouts[int(robust_reward(stack).argmax())]
+        candidates.append(drawing)
+    elif planner in ("es", "hybrid"):
         drawing, _ = greedy_build(ens, n_strokes=n_strokes, generator=gen, candidates=b["candidates"],
                                   transform=shared_t, callback=note)
+        candidates.append(drawing)
     else:
         drawing = random_drawings(1, n_strokes=n_strokes, generator=gen)[0]
-    candidates = [drawing]
+        candidates.append(drawing)
     if planner in ("grad", "hybrid"):
         drawing, _ = gradient_plan(ens, drawing, generator=gen, steps=b["grad_steps"], views=b["views"],
                                    transform=views_t, callback=note)
@@ -161,13 +187,8 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         drawing, _ = es_refine(ens, drawing, generator=gen, population=b["population"], max_iters=es_iters,
                                transform=shared_t, callback=note)
         candidates.append(drawing)
-    # keep the best candidate by the clean reward (and a robust one as tie-break through the transforms)
-    stack = torch.stack(candidates)
-    clean = ens.log_reward(stack)
-    if views_t is not None:
-        noisy = torch.stack([ens.log_reward(stack, transform=views_t, generator=torch.Generator().manual_seed(k))
-                             for k in range(3)]).mean(dim=0)
-        clean = 0.5 * clean + 0.5 * noisy
+    # keep the best candidate by the clean reward averaged with the reward under print transforms
+    clean = robust_reward(torch.stack(candidates))
     best = candidates[int(clean.argmax())]
     labels = ens.models[0].labels
     report = judge(ens.models, best, target=idx, role="ensemble", labels=labels)
