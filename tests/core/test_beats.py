@@ -77,3 +77,38 @@ def test_bad_input():
         B.decode_beats(np.ones(100), fps=100, min_bpm=200, max_bpm=100)
     with pytest.raises(ParameterError):
         B.bar_phase([1.0], beats=np.arange(3), downbeats=np.array([0.0]))
+
+
+def _grid_activation(n=3000, period=50, bar=4, fps=100.0):
+    a = np.full(n, 0.02)
+    d = np.full(n, 0.02)
+    beats = np.arange(50, n - 10, period)
+    a[beats] = 0.95
+    d[beats[::bar]] = 0.9
+    return a, d, beats / fps
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_metrical_level_recovers_from_half_and_double_tempo(factor):
+    a, d, truth = _grid_activation()
+    wrong = np.arange(50, 2990, 50 * factor)                   # beats at the wrong level
+    frames, info = B.choose_metrical_level(a, d, wrong, fps=100.0)
+    assert info["level_factor"] == pytest.approx(factor, rel=1e-3)
+    assert mir_eval.beat.f_measure(truth, frames / 100.0) >= 0.95
+
+
+def test_level_features_see_offbeats_and_silent_beats():
+    a, d, _ = _grid_activation()
+    half = B.level_features(a, d, np.arange(50, 2990, 100.0), fps=100.0)
+    right = B.level_features(a, d, np.arange(50, 2990, 50.0), fps=100.0)
+    double = B.level_features(a, d, np.arange(50, 2990, 25.0), fps=100.0)
+    assert half["offbeats_active"] > 0.9 > right["offbeats_active"]
+    assert right["log_odds"] > double["log_odds"]
+
+
+def test_beat_track_reports_the_level_choice():
+    a, d, truth = _grid_activation()
+    res = B.beat_track(activation=a, downbeat_activation=d)
+    assert res.info["level_factor"] == 1.0 and abs(res.bpm - 120) < 1
+    with pytest.raises(ParameterError):
+        B.choose_metrical_level(a, d[:-5], np.arange(50, 2990, 50.0), fps=100.0)
