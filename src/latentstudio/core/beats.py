@@ -287,15 +287,45 @@ def level_features(activation: np.ndarray, downbeat_activation: np.ndarray, fram
             "downbeat_margin": float(margin), "log_tempo_sq": lt * lt, "log_tempo": lt, "bpm": bpm}
 
 
+def level_candidates(activation: np.ndarray, downbeat_activation: np.ndarray, frames: np.ndarray, *,
+                     fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
+                     beats_per_bar: tuple[int, ...] = (3, 4)) -> list[tuple[float, np.ndarray, dict]]:
+    """``[(factor, frames, features)]``: ``frames`` and its re-decodings at :data:`LEVEL_FACTORS` x its tempo.
+
+    Each level within ``min_bpm``..``max_bpm`` (5 % slack) is decoded by :func:`decode_beats` within
+    +-12 % of its tempo; ``features`` are :func:`level_features` plus ``first_choice`` (1 for ``frames``).
+    """
+    a = np.clip(_activation(activation), 0.0, 1.0)
+    d = _activation(downbeat_activation, "downbeat_activation")
+    if len(d) != len(a):
+        raise ParameterError(f"downbeat_activation has {len(d)} frames, activation {len(a)}")
+    frames = np.asarray(frames, dtype=np.float64)
+    if len(frames) < 4:
+        return []
+    bpm0 = 60.0 * fps / float(np.median(np.diff(frames)))
+    out = []
+    for k, c in enumerate(LEVEL_FACTORS):
+        bpm = bpm0 * c
+        if not (min_bpm * 0.95 <= bpm <= max_bpm * 1.05):
+            continue
+        fr = frames if k == 0 else decode_beats(a, fps=fps, tempo_weight=0.0, min_bpm=bpm / 1.12,
+                                                max_bpm=min(bpm * 1.12, max_bpm * 1.12))
+        if len(fr) < 4:
+            continue
+        x = level_features(a, d, fr, fps=fps, beats_per_bar=beats_per_bar)
+        out.append((float(c), fr, {**x, "first_choice": float(k == 0)}))
+    return out
+
+
 def choose_metrical_level(activation: np.ndarray, downbeat_activation: np.ndarray, frames: np.ndarray, *,
                           fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
                           beats_per_bar: tuple[int, ...] = (3, 4), weights: dict | None = None
                           ) -> tuple[np.ndarray, dict]:
     """Re-decode at 2x, 1/2, 3x, 1/3, 3/2 and 2/3 the tempo of ``frames`` and keep the best-scoring level.
 
-    Each candidate level is decoded by :func:`decode_beats` within +-12 % of its tempo and scored by
-    :func:`level_features` dotted with ``weights`` (default :data:`LEVEL_WEIGHTS`; the decoder's own answer
-    gets the ``first_choice`` bonus). Returns ``(frames, info)`` with the chosen factor and every score.
+    The candidates come from :func:`level_candidates`; each is scored by its features dotted with
+    ``weights`` (default :data:`LEVEL_WEIGHTS`). Returns ``(frames, info)`` with the chosen factor and
+    every level's score.
 
     Example
     -------
@@ -307,29 +337,14 @@ def choose_metrical_level(activation: np.ndarray, downbeat_activation: np.ndarra
     120
     """
     w = LEVEL_WEIGHTS if weights is None else weights
-    a = np.clip(_activation(activation), 0.0, 1.0)
-    d = _activation(downbeat_activation, "downbeat_activation")
-    if len(d) != len(a):
-        raise ParameterError(f"downbeat_activation has {len(d)} frames, activation {len(a)}")
-    frames = np.asarray(frames, dtype=np.float64)
-    if len(frames) < 4:
-        return frames, {"level_factor": 1.0}
-    bpm0 = 60.0 * fps / float(np.median(np.diff(frames)))
-    best, best_score, scores = (frames, 1.0), -np.inf, {}
-    for k, c in enumerate(LEVEL_FACTORS):
-        bpm = bpm0 * c
-        if not (min_bpm * 0.95 <= bpm <= max_bpm * 1.05):
-            continue
-        fr = frames if k == 0 else decode_beats(a, fps=fps, tempo_weight=0.0, min_bpm=bpm / 1.12,
-                                                max_bpm=min(bpm * 1.12, max_bpm * 1.12))
-        if len(fr) < 4:
-            continue
-        x = level_features(a, d, fr, fps=fps, beats_per_bar=beats_per_bar)
-        score = sum(w[name] * x[name] for name in w if name != "first_choice") + (w["first_choice"] if k == 0 else 0)
-        scores[round(c, 4)] = round(float(score), 4)
-        if score > best_score:
-            best, best_score = (fr, c), score
-    return best[0], {"level_factor": round(float(best[1]), 4), "level_scores": scores}
+    cands = level_candidates(activation, downbeat_activation, frames, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm,
+                             beats_per_bar=beats_per_bar)
+    if not cands:
+        return np.asarray(frames, dtype=np.float64), {"level_factor": 1.0}
+    scores = [sum(w[name] * x[name] for name in w) for _, _, x in cands]
+    best = int(np.argmax(scores))
+    return cands[best][1], {"level_factor": round(cands[best][0], 4),
+                            "level_scores": {round(c, 4): round(float(v), 4) for (c, _, _), v in zip(cands, scores)}}
 
 
 def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
