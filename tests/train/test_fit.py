@@ -23,13 +23,7 @@ job = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(job)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train fastest on one thread (and the test machine is shared)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# tests/conftest.py runs every test on one torch thread (tiny models train fastest that way).
 
 
 def _mse_on_fixed_set(model) -> float:
