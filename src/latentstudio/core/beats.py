@@ -429,8 +429,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     bpm = float(60.0 / np.median(np.diff(beats)))
     if downbeat_activation is not None:
         d = _activation(downbeat_activation, "downbeat_activation")
-        idx = np.clip(np.round(frames).astype(np.int64), 0, len(d) - 1)
-        scores = np.array([d[max(0, i - 2): i + 3].max() for i in idx])
+        scores = _peak_at(d, frames)
     elif S is not None:
         scores = heuristic_downbeat_scores(S, frames)
     else:
