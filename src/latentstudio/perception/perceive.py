@@ -5,9 +5,10 @@ Planners (``planner=``):
 
 * ``"es"`` - the original: greedy build-up, then evolution-strategy refinement;
 * ``"grad"`` - random start, then gradient ascent through the soft rasteriser;
-* ``"hybrid"`` (default) - ``restarts`` greedy build-ups, each scouted by a short gradient run; the best
-  start by robust ensemble reward is planned further by gradient, then polished by a short ES on the crisp
-  renderer.
+* ``"hybrid"`` (default) - greedy build-up, gradient planning, then a short ES polish on the crisp renderer.
+  With ``budget={"restarts": k, "scout_steps": n}`` (k > 1) it makes k greedy build-ups, scouts each with
+  n gradient steps and continues the best by robust ensemble reward (opt-in: with k=3, n=70 and the box
+  parametrisation it did not beat the single start on the bench, 2026-11-29).
 
 Every phase scores drawings under print transforms (misregistration, perspective, lighting) unless
 ``robust=False``. The result keeps the best drawing by clean reward, and reports, for each model of the
@@ -47,10 +48,10 @@ PLANNERS = ("es", "grad", "hybrid")
 #: "small" is for demos and tests.
 BUDGETS: dict[str, dict[str, int]] = {
     "small": dict(candidates=12, es_iters=6, grad_steps=80, views=2, population=12, restarts=1, scout_steps=0),
-    "default": dict(candidates=32, es_iters=30, grad_steps=220, views=3, population=24, restarts=3,
-                    scout_steps=70),
-    "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100, restarts=6,
-                  scout_steps=120),
+    "default": dict(candidates=32, es_iters=30, grad_steps=250, views=3, population=24, restarts=1,
+                    scout_steps=0),
+    "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100, restarts=1,
+                  scout_steps=0),
 }
 
 
