@@ -3,7 +3,7 @@
 By default the drawing is parametrised by logits (``drawing = sigmoid(params)``, values stay in (0, 1));
 ``parametrisation="box"`` optimises it directly in [0.01, 0.99] with projected Adam (each step clipped back
 into the box, as the original clips its parameters), so no parameter saturates and loses its gradient
-(opt-in: it did not beat the logits on the bench). The drawing is drawn with a soft stroke edge that
+(opt-in: with restarts it did not beat the old default on the bench). The drawing is drawn with a soft stroke edge that
 narrows from ``softness_start`` px to 1 px over the run, so early gradients reach pixels near each stroke and
 the end result matches the crisp print renderer. Each step renders ``views`` copies at each model's input
 size, applies an independent print transform to each, and raises the mean log-probability of the target summed
