@@ -1,13 +1,12 @@
 """Gradient planner: optimise the strokes through the soft rasteriser with the optvis render loop.
 
-By default the drawing is parametrised by logits (``drawing = sigmoid(params)``, values stay in (0, 1));
-``parametrisation="box"`` optimises it directly in [0.01, 0.99] with projected Adam (each step clipped back
-into the box, as the original clips its parameters), so no parameter saturates and loses its gradient
-(opt-in: with restarts it did not beat the old default on the bench). The drawing is drawn with a soft stroke edge that
-narrows from ``softness_start`` px to 1 px over the run, so early gradients reach pixels near each stroke and
-the end result matches the crisp print renderer. Each step renders ``views`` copies at each model's input
-size, applies an independent print transform to each, and raises the mean log-probability of the target summed
-over the ensemble (the log of the reward) with Adam.
+By default (``parametrisation="box"``) the drawing is optimised directly in [0.01, 0.99] with projected Adam
+(each step clipped back into the box, as the original clips its parameters), so no parameter saturates and
+loses its gradient; ``parametrisation="sigmoid"`` keeps the older logits (``drawing = sigmoid(params)``). The
+drawing is drawn with a soft stroke edge that narrows from ``softness_start`` px to 1 px over the run, so
+early gradients reach pixels near each stroke and the end result matches the crisp print renderer. Each step
+renders ``views`` copies at each model's input size, applies an independent print transform to each, and
+raises the mean log-probability of the target summed over the ensemble (the log of the reward) with Adam.
 
 Example
 -------
@@ -28,7 +27,7 @@ from latentstudio.perception.renderer import render as draw
 
 
 def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch.Generator, steps: int = 150,
-                  lr: float = 0.1, views: int = 4, softness_start: float = 3.0, parametrisation: str = "sigmoid",
+                  lr: float = 0.1, views: int = 4, softness_start: float = 3.0, parametrisation: str = "box",
                   transform: Transform | None = None,
                   callback: Callable[[str, int, float], None] | None = None) -> tuple[torch.Tensor, list[float]]:
     """Optimise ``drawing`` (D,) by gradient ascent on the soft rasteriser.

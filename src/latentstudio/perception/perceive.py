@@ -6,9 +6,8 @@ Planners (``planner=``):
 * ``"es"`` - the original: greedy build-up, then evolution-strategy refinement;
 * ``"grad"`` - random start, then gradient ascent through the soft rasteriser;
 * ``"hybrid"`` (default) - greedy build-up, gradient planning, then a short ES polish on the crisp renderer.
-  With ``budget={"restarts": k, "scout_steps": n}`` (k > 1) it makes k greedy build-ups, scouts each with
-  n gradient steps and continues the best by robust ensemble reward (opt-in: with k=3, n=70 and the box
-  parametrisation it did not beat the single start on the bench, 2026-11-29).
+  With ``restarts`` k > 1 and ``scout_steps`` n > 0 in the budget (the "default" budget: k=3, n=70) it makes
+  k greedy build-ups, scouts each with n gradient steps and continues the best by robust ensemble reward.
 
 Every phase scores drawings under print transforms (misregistration, perspective, lighting) unless
 ``robust=False``. The result keeps the best drawing by clean reward, and reports, for each model of the
@@ -48,8 +47,8 @@ PLANNERS = ("es", "grad", "hybrid")
 #: "small" is for demos and tests.
 BUDGETS: dict[str, dict[str, int]] = {
     "small": dict(candidates=12, es_iters=6, grad_steps=80, views=2, population=12, restarts=1, scout_steps=0),
-    "default": dict(candidates=32, es_iters=30, grad_steps=250, views=3, population=24, restarts=1,
-                    scout_steps=0),
+    "default": dict(candidates=32, es_iters=30, grad_steps=220, views=3, population=24, restarts=3,
+                    scout_steps=70),
     "large": dict(candidates=100, es_iters=200, grad_steps=500, views=8, population=100, restarts=1,
                   scout_steps=0),
 }
