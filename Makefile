@@ -44,7 +44,7 @@ test-all: apt $(STAMP)
 demo: apt $(STAMP)
 	$(VENV)/bin/latentstudio demo -o out/demo
 
-bench: $(STAMP)
+bench: apt $(STAMP)
 	$(PY) -m bench all
 
 clean:
