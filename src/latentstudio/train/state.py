@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from latentstudio.errors import ParameterError
-from latentstudio.zoo.checkpoint import load_tensors, read_config, save_checkpoint
+from latentstudio.zoo.checkpoint import load_tensors, read_config, save_checkpoint, split_tensors
 
 _STEP_DIR = re.compile(r"^step-(\d{8,})$")
 _OPTIM = "optim."
@@ -122,15 +122,13 @@ def load_training_checkpoint(directory: str | os.PathLike, model: torch.nn.Modul
     train = (record.get("meta") or {}).get("train")
     if not isinstance(train, dict) or "step" not in train:
         raise ParameterError(f"checkpoint {str(directory)!r} is not a training checkpoint (no meta.train.step)")
-    tensors = load_tensors(directory)
-    weights = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
+    weights, extra = split_tensors(load_tensors(directory))
     try:
         model.load_state_dict(weights, strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
         raise ParameterError(f"checkpoint {str(directory)!r} does not fit the model ({first})") from None
     if optimizer is not None:
-        extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
         _optimizer_join(optimizer, extra, train.get("optimizer_scalars") or {})
     return train
 

@@ -95,11 +95,22 @@ def save_checkpoint(directory: str | os.PathLike, model: torch.nn.Module, *, con
     return d
 
 
+def _folder(directory: str | os.PathLike) -> Path:
+    """A checkpoint folder, given the folder or one of its files."""
+    d = Path(directory)
+    return d.parent if d.is_file() else d
+
+
+def split_tensors(tensors: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Split a checkpoint's tensors into the model's state dict and the ``extra`` tensors (prefix removed)."""
+    state = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
+    extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
+    return state, extra
+
+
 def read_config(directory: str | os.PathLike) -> dict[str, Any]:
     """The JSON record of a checkpoint folder (model name, module, config, meta)."""
-    d = Path(directory)
-    if d.is_file():
-        d = d.parent
+    d = _folder(directory)
     cfg = d / CONFIG
     if not cfg.exists():
         raise ParameterError(f"checkpoint {str(d)!r} has no {CONFIG}")
@@ -116,9 +127,7 @@ def load_tensors(directory: str | os.PathLike) -> dict[str, torch.Tensor]:
     """All tensors of a checkpoint folder's weights file (safetensors, no code execution)."""
     from safetensors.torch import load_file
 
-    d = Path(directory)
-    if d.is_file():
-        d = d.parent
+    d = _folder(directory)
     path = d / WEIGHTS
     if not path.exists():
         raise ParameterError(f"checkpoint {str(d)!r} has no {WEIGHTS}")
@@ -165,9 +174,7 @@ def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu",
         model = cls(**record["config"])
     except Exception as exc:  # TypeError for unknown kwargs, anything the constructor raises for bad values
         raise ModelError(f"checkpoint {str(d)!r}: config does not fit {cls.__name__} ({exc})") from None
-    tensors = load_tensors(d)
-    extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
-    state = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
+    state, extra = split_tensors(load_tensors(d))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
