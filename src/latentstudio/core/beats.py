@@ -252,12 +252,13 @@ def downbeat_phase(beat_scores: np.ndarray, *, beats_per_bar: tuple[int, ...] = 
 #: Tempo ratios tried by :func:`choose_metrical_level` against the decoder's first answer.
 LEVEL_FACTORS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
 #: Weights of the metrical-level score (a conditional logit over the candidate levels of one track),
-#: fitted on 120 rendered development tracks (``random_spec`` streams of seeds 7000 and 8000, 24 bars:
-#: disjoint from the beat network's training seed 0 and the bench's seed 1000) with the shipped
-#: ``dj_beats`` network. 4-fold cross-validated on those tracks: tempo within 2 % 0.875 -> 0.925,
-#: beat F 0.946 -> 0.969. Valid for that network's activations; refit when it is retrained.
-LEVEL_WEIGHTS = {"log_odds": 2.6005, "offbeats_active": 0.6731, "downbeat_margin": 1.1959,
-                 "log_tempo_sq": 0.4064, "log_tempo": 3.1547, "first_choice": 0.9551}
+#: fitted on 260 rendered development tracks (``random_spec`` streams of seeds 7000, 8000, 9000 and 9500,
+#: 24 bars: disjoint from the beat network's training seed 0 and the bench's seed 1000) with the shipped
+#: ``dj_beats`` network. 4-fold cross-validated on those tracks: tempo within 2 % 0.888 -> 0.954, beat F
+#: 0.954 -> 0.974 (``python bench/dj_beats.py --fit-levels 7000:40,8000:80,9000:60,9500:80``).
+#: Valid for that network's activations; refit when it is retrained.
+LEVEL_WEIGHTS = {"log_odds": 3.5224, "offbeats_active": 1.3008, "downbeat_margin": 1.8022,
+                 "log_tempo_sq": 0.3668, "log_tempo": 4.1361, "first_choice": 1.035}
 
 
 def _peak_at(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
