@@ -1,7 +1,7 @@
 """Perception Engines: held-out rank of the target for 10 fixed classes, default ensemble and budget.
 
 For each class the default search runs (ensemble efficientnet_lite0 + efficientnet_lite1, planner hybrid -
-3 greedy starts each scouted by 70 gradient steps, the best continued for 220 projected-Adam steps, then an
+3 greedy starts each scouted by 70 gradient steps, the best continued for 330 projected-Adam steps, then an
 ES polish - budget "default", 12 strokes, print transforms on) and the
 drawing is shown to the held-out efficientnet_lite2. Goal: held-out top-5 for at least 7 of the 10 classes,
 each search within 3 minutes on 2 CPU cores. Wall time and process CPU time are both reported (on a shared

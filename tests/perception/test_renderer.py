@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from latentstudio.errors import ParameterError
 from latentstudio.perception import n_params, random_drawings, render, to_svg
-from latentstudio.perception.robust import lighting, misregistration, perspective, print_transform
+from latentstudio.perception.robust import lighting, misregistration, perspective, print_transform, reframe
 
 
 def test_render_is_resolution_independent():
@@ -61,3 +61,18 @@ def test_print_transforms():
     assert not torch.allclose(indep[0], indep[2], atol=1e-3)
     with pytest.raises(ParameterError):
         perspective(0.5)
+
+
+def test_reframe_zooms_and_shifts_per_view():
+    g = torch.Generator().manual_seed(1)
+    x = torch.zeros(1, 3, 64, 64)
+    x[..., 28:36, 28:36] = 1.0                                      # a square in the middle
+    views = reframe(0.3, 0.2)(x.expand(6, 3, 64, 64), g)
+    assert views.shape == (6, 3, 64, 64)
+    area = views[:, 0].gt(0.5).sum(dim=(1, 2)).float()
+    centre = [torch.nonzero(v[0] > 0.5).float().mean(dim=0) for v in views]
+    assert area.max() / area.min() > 1.15                           # different zooms
+    assert max(float((c - centre[0]).abs().max()) for c in centre) > 2  # different shifts
+    assert torch.equal(reframe(0.0, 0.0)(x, g), x)
+    with pytest.raises(ParameterError):
+        reframe(0.6, 0.0)

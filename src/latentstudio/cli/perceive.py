@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         strokes: int = typer.Option(12, "--strokes", help="Number of strokes."),
         budget: str = typer.Option("default", "--budget", help="small, default (about 3 min on 2 cores) or large."),
         robust: bool = typer.Option(True, "--robust/--no-robust",
-                                    help="Search under print transforms (misregistration, perspective, lighting)."),
+                                    help="Search under print transforms (misregistration, reframing, perspective, lighting)."),
         size: int = typer.Option(1024, "--size", help="Side in px of the printed PNG/JPG."),
         max_seconds: float = typer.Option(None, "--max-seconds", help="Skip the last refinement after this long."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, ..."),

@@ -2,7 +2,7 @@
 
 * :mod:`~latentstudio.perception.renderer` - drawings as vectors in [0, 1]; ``render`` at any size (crisp
   or soft), ``to_svg``.
-* :mod:`~latentstudio.perception.robust` - print transforms: misregistration, perspective, lighting.
+* :mod:`~latentstudio.perception.robust` - print transforms: misregistration, reframing, perspective, lighting.
 * :mod:`~latentstudio.perception.ensemble` - ``Ensemble`` (reward = product of target probabilities),
   ``judge`` (probability, rank, top-5 per model).
 * :mod:`~latentstudio.perception.greedy`, :mod:`~latentstudio.perception.es`,
@@ -22,9 +22,9 @@ from latentstudio.perception.greedy import greedy_build
 from latentstudio.perception.perceive import (BUDGETS, DEFAULT_HOLDOUT, DEFAULT_MODELS, PLANNERS, PerceiveResult,
                                               load_blacklist, perceive, resolve_target)
 from latentstudio.perception.renderer import n_params, random_drawings, render, to_svg
-from latentstudio.perception.robust import lighting, misregistration, perspective, print_transform
+from latentstudio.perception.robust import lighting, misregistration, perspective, print_transform, reframe
 
 __all__ = ["Ensemble", "judge", "es_refine", "gradient_plan", "greedy_build", "perceive", "PerceiveResult",
            "load_blacklist", "resolve_target", "PLANNERS", "BUDGETS", "DEFAULT_MODELS", "DEFAULT_HOLDOUT",
            "n_params", "random_drawings", "render", "to_svg", "lighting", "misregistration", "perspective",
-           "print_transform"]
+           "print_transform", "reframe"]

