@@ -35,19 +35,6 @@ def relation(tonic: int, minor: bool, true_tonic: int, true_minor: bool) -> str:
     return "other"
 
 
-def _kk(C: np.ndarray) -> tuple[int, bool]:
-    v = np.log1p(100.0 * C / (C.max() + 1e-12)).mean(axis=1)
-    v = (v - v.mean()) / (v.std() + 1e-12)
-    best = (-2.0, 0, False)
-    for minor, prof in ((False, _KK_MAJOR), (True, _KK_MINOR)):
-        p = (prof - prof.mean()) / prof.std()
-        for tonic in range(12):
-            r = float(np.dot(v, np.roll(p, tonic)) / 12.0)
-            if r > best[0]:
-                best = (r, tonic, minor)
-    return best[1], best[2]
-
-
 def run(*, tracks: int = 60, seed: int = 1000, bars: int = 16) -> dict:
     from latentstudio import assets
     from latentstudio.core.key import chroma, detect_key
@@ -65,7 +52,8 @@ def run(*, tracks: int = 60, seed: int = 1000, bars: int = 16) -> dict:
         C = chroma(tr.audio, sr=tr.sr)
         k = detect_key(C=C)
         counts["project"][relation(k.tonic, k.minor, spec.tonic, spec.minor)] += 1
-        counts["krumhansl_kessler"][relation(*_kk(C), spec.tonic, spec.minor)] += 1
+        kk = detect_key(C=C, profiles=(_KK_MAJOR, _KK_MINOR))
+        counts["krumhansl_kessler"][relation(kk.tonic, kk.minor, spec.tonic, spec.minor)] += 1
     out = {"tracks": tracks, "seed": seed, "methods": {}}
     for name, c in counts.items():
         out["methods"][name] = {"exact": round(c["exact"] / tracks, 4),

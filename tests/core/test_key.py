@@ -33,3 +33,15 @@ def test_bad_input():
         camelot_distance("13B", "1A")
     with pytest.raises(ParameterError):
         camelot(12, minor=False)
+
+
+def test_custom_profiles_and_bad_profiles():
+    C = np.zeros((12, 4))
+    C[[0, 4, 7]] = 1.0                                   # a C major triad
+    assert detect_key(C=C).name == "C major"
+    from latentstudio.core.key import _MAJOR_PROFILE, _MINOR_PROFILE
+
+    shifted = detect_key(C=C, profiles=(np.roll(_MAJOR_PROFILE, 2), _MINOR_PROFILE))   # profiles are used as given
+    assert shifted.name == "Bb major", shifted.name
+    with pytest.raises(ParameterError, match="12 pitch-class"):
+        detect_key(C=C, profiles=(np.ones(11), np.ones(12)))

@@ -108,8 +108,11 @@ def chroma(y: np.ndarray, *, sr: int, hop_length: int = 2048) -> np.ndarray:
     return _chroma_filter(_SR, _N_FFT) @ S
 
 
-def detect_key(y: np.ndarray | None = None, *, sr: int | None = None, C: np.ndarray | None = None) -> Key:
+def detect_key(y: np.ndarray | None = None, *, sr: int | None = None, C: np.ndarray | None = None,
+               profiles: tuple[np.ndarray, np.ndarray] | None = None) -> Key:
     """Key of audio ``y`` (or of a chromagram ``C``) by correlation with the key profiles.
+
+    ``profiles`` = ``(major, minor)``, 12 weights each from C, replaces the default Albrecht-Shanahan pair.
 
     Raises ParameterError for silent audio (no pitch content to judge).
     """
@@ -125,7 +128,10 @@ def detect_key(y: np.ndarray | None = None, *, sr: int | None = None, C: np.ndar
         raise ParameterError("cannot detect a key: the audio has no pitched content (silent?)")
     v = (v - v.mean()) / (v.std() + 1e-12)
     best = (-2.0, 0, False)
-    for minor, prof in ((False, _MAJOR_PROFILE), (True, _MINOR_PROFILE)):
+    major, minor_p = (_MAJOR_PROFILE, _MINOR_PROFILE) if profiles is None else profiles
+    if np.shape(major) != (12,) or np.shape(minor_p) != (12,):
+        raise ParameterError("profiles must be two arrays of 12 pitch-class weights (major, minor)")
+    for minor, prof in ((False, np.asarray(major, dtype=np.float64)), (True, np.asarray(minor_p, dtype=np.float64))):
         p = (prof - prof.mean()) / prof.std()
         for tonic in range(12):
             r = float(np.dot(v, np.roll(p, tonic)) / 12.0)
