@@ -107,3 +107,18 @@ def test_restarts_keep_the_best_start():
     # three greedy build-ups, each followed by a scouting gradient run, then the final gradient run
     assert phases.count("grad") == 3 * 4 + 5
     assert res.reward > 0 and len(res.report) == 2
+
+
+def test_gradient_planner_keeps_the_best_late_iterate(ens):
+    """In the last fifth the edges are crisp and, without transforms, the objective is a function of the
+    drawing: the kept drawing scores the best of those steps, never below the last iterate."""
+    d0 = random_drawings(1, n_strokes=6, generator=torch.Generator().manual_seed(4))[0]
+    kw = dict(steps=30, views=1, lr=0.8)                 # a large rate, so the walk is not monotone
+    best, hist = gradient_plan(ens, d0, generator=torch.Generator().manual_seed(5), keep="best", **kw)
+    last, hist2 = gradient_plan(ens, d0, generator=torch.Generator().manual_seed(5), keep="last", **kw)
+    assert hist == hist2
+    score = lambda d: float(ens.log_probs(d[None], softness=1.0001).sum())  # noqa: E731
+    assert score(best) == pytest.approx(max(hist[24:]), abs=1e-4)
+    assert score(best) >= score(last) - 1e-4
+    with pytest.raises(ParameterError, match="keep"):
+        gradient_plan(ens, d0, generator=torch.Generator(), steps=2, keep="first")
