@@ -12,9 +12,9 @@ inter-beat interval); speed is CPU seconds per minute of audio on one thread, af
 Run:  nice -n 10 .venv/bin/python bench/dj_beats.py [--tracks 40] [--seed 1000]
 Prints one JSON object.
 
-``--fit-levels 7000:40,8000:80,9000:60,9500:80`` instead refits ``core.beats.LEVEL_WEIGHTS`` (the metrical-level score) on
-development tracks from those ``seed:count`` streams (never the bench's seed) as a conditional logit over
-each track's candidate levels, and prints the weights with their 4-fold cross-validated tempo accuracy.
+``--fit-levels 7000:40,8000:80,9000:60,9500:80`` instead refits ``core.beats.LEVEL_WEIGHTS`` (the metrical-level
+score) on development tracks from those ``seed:count`` streams (never the bench's seed) as a conditional logit
+over each track's candidate levels, and prints the weights with their 4-fold cross-validated tempo accuracy.
 """
 
 from __future__ import annotations

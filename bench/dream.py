@@ -9,8 +9,8 @@ input gradient only. Runs are interleaved and the medians compared; goal ``ratio
 
 With ``--gains`` it reports how much a default dream (4 octaves x 10 steps) raises the objective on
 three sample photographs, for a whole layer (``blocks.10``: the mean square over all its channels, which
-ReLU6 bounds, 2-4x) and for single channels (``--gain-objectives``; 10-25x). With ``--big`` it also dreams a 4096x4096 image in a child process and reports its peak memory
-(goal: well under 8 GiB) and time.
+ReLU6 bounds, 2-4x) and for single channels (``--gain-objectives``; 10-25x). With ``--big`` it also
+dreams a 4096x4096 image in a child process and reports its peak memory (goal: well under 8 GiB) and time.
 
 Run:  nice -n 10 .venv/bin/python bench/dream.py [--layer blocks.10] [--steps 15] [--threads 2] [--gains] [--big]
 Prints one JSON object.

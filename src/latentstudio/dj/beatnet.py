@@ -2,10 +2,11 @@
 
 A small convolutional front end over the 16 kHz log-mel spectrogram of :func:`latentstudio.core.beats.features`
 (100 frames per second) and a non-causal temporal convolution network (kernel 5, dilations 1..32: a
-receptive field of 253 frames, about ±1.3 s) give two activations per frame: beat and downbeat. :func:`latentstudio.core.beats.beat_track`
-decodes them (Viterbi over beat interval with a tempo prior). No third-party weights: ``latentstudio dj
-train-beats`` renders its own training music (:mod:`latentstudio.dj.music`) and trains this model with
-:func:`latentstudio.train.fit`; the shipped weights live in ``latentstudio/data/models/dj_beats``.
+receptive field of 253 frames, about ±1.3 s) give two activations per frame: beat and downbeat.
+:func:`latentstudio.core.beats.beat_track` decodes them (Viterbi over beat interval with a tempo prior).
+No third-party weights: ``latentstudio dj train-beats`` renders its own training music
+(:mod:`latentstudio.dj.music`) and trains this model with :func:`latentstudio.train.fit`; the shipped
+weights live in ``latentstudio/data/models/dj_beats``.
 
 Example
 -------
