@@ -2,14 +2,17 @@
 
 Prints one JSON object. Sections (``--only`` to pick some):
 
-* ``onsets`` — F-measure (30 ms, mir_eval) of ``core.onsets.onset_detect`` on drum sequences with known
-  onsets: General MIDI drums rendered by FluidSynth, and Hydrogen kit samples mixed at known times
-  (the held-out kits included; samples that hold several hits themselves are left out, see
+* ``onsets`` — F-measure (30 ms, mir_eval) of ``core.onsets.onset_detect`` beside librosa's
+  ``onset_detect(backtrack=True)`` on drum sequences with known onsets: the 8 GM drum kits of FluidR3 (the
+  classifier's test source) rendered dry, with FluidSynth's reverb, and with flams under reverb; and Hydrogen
+  kit samples mixed at known times (samples that hold several hits themselves are left out, see
   ``_reattacks``); dense (down to 90 ms apart, with simultaneous hits) and random velocities.
-* ``classifier`` — the shipped classifier on the held-out kits (never trained on): accuracy, kick/snare/hat
-  accuracy, confusion matrix; its in-domain validation accuracy from training; and on espeak-ng voice
-  percussion (8 voices x 4 classes x 4 words x 2 pitches x 2 speeds), zero-shot and after calibration with
-  4 examples per class of the same voice (one pitch and speed), judged on that voice's other sounds.
+* ``classifier`` — on the test split of ``beatbox.oneshots`` (sample sources never trained on: FluidR3 GM's
+  kits at 5 velocities): the classifier trained by ``train_classifier`` with 3 seeds (median and range),
+  8-class accuracy, per class, kick/snare/hat; beside a spectral-centroid rule and an MFCC k-NN fitted on
+  the same train split; the shipped model too. Then espeak-ng voice percussion on the test voices (never
+  used for a choice): zero-shot, and 4-shot calibrated judged on the same voice's other sounds and on
+  the other voices.
 * ``rhythm`` — the shipped VAE on patterns it never saw (grammar seed 999 and the Hydrogen demo songs):
   onset reconstruction (F1 and cell accuracy) and requested-vs-produced density correlation.
 * ``latency`` — 10 s of voice -> a rendered 8-bar beat, median of 5, 2 threads, models and kit loaded
@@ -43,7 +46,9 @@ def _sequence_times(rng, n=40, min_gap=0.09):
     return out
 
 
-def _fluidsynth_sequences(n, rng):
+def _fluidsynth_sequences(n, rng, *, reverb=0.0, flams=0.0, programs=(0,)):
+    """GM drum sequences rendered by FluidSynth (the test split's source), each with a random kit of
+    ``programs``; ``flams``: the fraction of hits doubled by a grace note 35-60 ms before (both are onsets)."""
     import pretty_midi
 
     from latentstudio.core.midi import render_midi
@@ -52,13 +57,20 @@ def _fluidsynth_sequences(n, rng):
     out = []
     for _ in range(n):
         pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-        inst = pretty_midi.Instrument(0, is_drum=True)
+        inst = pretty_midi.Instrument(int(rng.choice(programs)), is_drum=True)
         times = _sequence_times(rng)
+        truth = []
         for t in times:
             for k in rng.choice(keys, rng.choice([1, 1, 1, 2]), replace=False):
                 inst.notes.append(pretty_midi.Note(int(rng.integers(40, 127)), int(k), t, t + 0.1))
+            truth.append(t)
+            if flams and rng.random() < flams and t - truth[-2 if len(truth) > 1 else -1] > 0.15:
+                g = t - rng.uniform(0.035, 0.06)
+                inst.notes.append(pretty_midi.Note(int(rng.integers(30, 70)), int(rng.choice([38, 40, 41, 45])),
+                                                   g, g + 0.05))
+                truth.append(g)
         pm.instruments.append(inst)
-        out.append((render_midi(pm, sr=SR), np.array(times)))
+        out.append((render_midi(pm, sr=SR, reverb=reverb), np.array(sorted(truth))))
     return out
 
 
@@ -95,89 +107,109 @@ def _hydrogen_sequences(n, rng):
 
 
 def bench_onsets(n=10, seed=0):
+    """Onset F (30 ms) of ours and of librosa ``onset_detect(backtrack=True)`` on the same sequences."""
+    import librosa
     import mir_eval
 
+    from latentstudio.beatbox.oneshots import GM_KIT_PROGRAMS
     from latentstudio.core.onsets import onset_detect
 
     rng = np.random.default_rng(seed)
+    sets = {"gm_soundfont_dry": _fluidsynth_sequences(n, rng, programs=GM_KIT_PROGRAMS),
+            "gm_soundfont_reverb": _fluidsynth_sequences(n, rng, reverb=0.8, programs=GM_KIT_PROGRAMS),
+            "gm_soundfont_flams_reverb": _fluidsynth_sequences(n, rng, reverb=0.6, flams=0.3, programs=GM_KIT_PROGRAMS),
+            "hydrogen_kits": _hydrogen_sequences(n, rng)}
+    detectors = {"ours": lambda y: onset_detect(y, sr=SR, backtrack=True),
+                 "librosa": lambda y: librosa.onset.onset_detect(y=y, sr=SR, backtrack=True, units="time")}
     res = {}
-    for name, seqs in (("fluidsynth_gm", _fluidsynth_sequences(n, rng)), ("hydrogen_kits", _hydrogen_sequences(n, rng))):
-        for bt in (True, False):
+    for name, seqs in sets.items():
+        res[name] = {"sequences": len(seqs), "onsets": int(sum(len(r) for _, r in seqs))}
+        for det, fn in detectors.items():
             scores, offs = [], []
             for y, ref in seqs:
-                est = onset_detect(y, sr=SR, backtrack=bt)
+                est = np.asarray(fn(y))
                 scores.append(mir_eval.onset.f_measure(ref, est, window=0.03))
                 offs += [est[j] - ref[i] for i, j in mir_eval.util.match_events(ref, est, 0.03)]
             f, p, r = np.mean(scores, axis=0)
-            res[f"{name}{'' if bt else '_no_backtrack'}"] = {
-                "f_measure": round(float(f), 4), "precision": round(float(p), 4), "recall": round(float(r), 4),
-                "median_offset_ms": round(1000 * float(np.median(offs)), 2), "sequences": len(seqs),
-                "onsets": int(sum(len(r) for _, r in seqs))}
+            res[name][det] = {"f_measure": round(float(f), 4), "precision": round(float(p), 4),
+                              "recall": round(float(r), 4),
+                              "median_offset_ms": round(1000 * float(np.median(offs)), 2) if offs else None}
+    res["note"] = ("gm_soundfont_*: FluidR3 GM's 8 drum kits (the classifier's test source), FluidSynth reverb "
+                   "room 0.8 / 0.6; flams: 30% of hits get a grace note 35-60 ms before, both counted")
     return res
 
 
 # -------------------------------------------------------------------------------------- classifier
-def bench_classifier(path=None):
+def _rounded(d):
+    if isinstance(d, float):
+        return round(d, 4)
+    if isinstance(d, dict):
+        return {k: _rounded(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_rounded(v) for v in d]
+    return d
+
+
+def _spread(values):
+    v = [x for x in values if x == x]
+    return {"median": round(statistics.median(v), 4), "min": round(min(v), 4), "max": round(max(v), 4),
+            "runs": [round(x, 4) for x in values]} if v else None
+
+
+def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
+    """Test split (sources never trained on, see ``oneshots.SPLITS``): the classifier trained by the
+    project's own ``train_classifier`` with each of ``seeds`` (plus the shipped or ``path`` model), beside
+    the spectral-centroid rule and MFCC k-NN fitted on the same train split; then voice percussion."""
     import torch
 
-    from latentstudio.beatbox.classifier import (SHIPPED, confusion_matrix, kick_snare_hat_accuracy, load_classifier,
-                                                 predict_patches)
+    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, load_classifier, predict_patches,
+                                                 train_classifier)
+    from latentstudio.beatbox.evaluate import CentroidRule, MfccKnn, evaluate_predictions, evaluate_voices
     from latentstudio.beatbox.features import CLIP_SAMPLES, patches
-    from latentstudio.beatbox.oneshots import CLASSES, HELD_OUT_KITS, load_oneshots
-    from latentstudio.beatbox.voices import voice_sounds
+    from latentstudio.beatbox.oneshots import SPLITS, load_splits
+    from latentstudio.beatbox.voices import TEST_VOICES, VALIDATION_VOICES, voice_sounds
     from latentstudio.zoo.checkpoint import read_config
 
-    clf = load_classifier(path)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    splits, dropped = load_splits()
+    train, val, test = splits["train"], splits["validation"], splits["test"]
+    x_test = patches(torch.from_numpy(test.audio[:, :CLIP_SAMPLES]))
+    out = {"splits": {k: {"sounds": len(v), "sources": sorted(set(v.sources)), "families": len(set(v.kits))}
+                      for k, v in splits.items()},
+           "split_rules": {k: [list(r) for r in v] for k, v in SPLITS.items()}, "dropped_copies": dropped}
+    shipped = load_classifier(path)
     meta = read_config(path or SHIPPED).get("meta", {})
-    held = load_oneshots(kits=list(HELD_OUT_KITS))
-    pred, _ = predict_patches(clf.model, patches(torch.from_numpy(held.audio[:, :CLIP_SAMPLES])))
-    cm = confusion_matrix(held.labels, pred, len(CLASSES))
-    per_kit = {k: round(float(np.mean(pred[np.array(held.kits) == k] == held.labels[np.array(held.kits) == k])), 4)
-               for k in HELD_OUT_KITS}
-    out = {"held_out_kits": list(HELD_OUT_KITS), "held_out_sounds": len(held),
-           "held_out_accuracy": round(float(np.mean(pred == held.labels)), 4),
-           "held_out_kick_snare_hat_accuracy": round(kick_snare_hat_accuracy(held.labels, pred), 4),
-           "held_out_accuracy_per_kit": per_kit, "classes": list(CLASSES),
-           "confusion_rows_true_cols_pred": cm.tolist(),
-           "in_domain_validation_accuracy": meta.get("report", {}).get("val_accuracy"),
-           "qosmo_in_domain_validation_accuracy": 0.76}
-    # espeak-ng voice percussion
-    sounds = voice_sounds(sr=SR)
-    labels = np.array([CLASSES.index(lab) for lab, _, _ in sounds])
-    voices = np.array([v for _, v, _ in sounds])
-    audio = [a for _, _, a in sounds]
-    probs = clf.probabilities(audio, sr=SR)
-    zero = probs.argmax(1)
-    hat = {CLASSES.index("closed_hat"), CLASSES.index("open_hat")}
-
-    def merged(p, t):
-        return float(np.mean([(a == b) or (a in hat and b in hat) for a, b in zip(p, t)]))
-
-    cal_pred, cal_true, zero_same = [], [], []
-    per_item = 4  # items per (voice, class): 4 words x 2 pitches x 2 speeds = 16; the first 4 (pitch 30, speed 120)
-    for v in sorted(set(voices)):
-        idx = np.flatnonzero(voices == v)
-        examples, test = {}, []
-        for c in sorted(set(labels[idx])):
-            ci = idx[labels[idx] == c]
-            shots = ci[::per_item][:4]  # one pitch/speed per word
-            examples[CLASSES[c]] = [audio[i] for i in shots]
-            test += [i for i in ci if i not in set(shots)]
-        cal = clf.calibrate(examples, sr=SR)
-        cal_pred += list(cal.probabilities([audio[i] for i in test], sr=SR).argmax(1))
-        cal_true += list(labels[test])
-        zero_same += list(zero[test])
-    cm_voice = confusion_matrix(labels, zero, len(CLASSES))
-    out["voice"] = {
-        "sounds": len(sounds), "espeak_voices": sorted(set(voices.tolist())),
-        "classes": sorted({lab for lab, _, _ in sounds}),
-        "zero_shot_accuracy": round(float(np.mean(zero == labels)), 4),
-        "zero_shot_accuracy_hats_merged": round(merged(zero, labels), 4),
-        "calibrated_accuracy": round(float(np.mean(np.array(cal_pred) == np.array(cal_true))), 4),
-        "calibrated_accuracy_hats_merged": round(merged(cal_pred, cal_true), 4),
-        "zero_shot_accuracy_same_test_sounds": round(float(np.mean(np.array(zero_same) == np.array(cal_true))), 4),
-        "calibration_examples_per_class": 4,
-        "zero_shot_confusion_rows_true_cols_pred": cm_voice.tolist()}
+    out["shipped_model"] = {"test": _rounded(evaluate_predictions(test.labels, predict_patches(shipped.model, x_test)[0])),
+                            "trained_with": {k: meta.get(k) for k in ("command", "steps", "seed")}}
+    runs = []
+    for seed in seeds:
+        kw = {} if steps is None else {"steps": steps}
+        model, report = train_classifier(seed=seed, **kw)
+        ev = evaluate_predictions(test.labels, predict_patches(model, x_test)[0])
+        runs.append({"seed": seed, "val_accuracy": report.val_accuracy,
+                     "val_kick_snare_hat": report.val_kick_snare_hat_accuracy, "test": ev,
+                     "train_seconds": report.seconds, "model": DrumClassifier(model)})
+    out["trained_runs"] = {
+        "seeds": list(seeds), "test_accuracy_8_classes": _spread([r["test"]["accuracy"] for r in runs]),
+        "test_kick_snare_hat": _spread([r["test"]["kick_snare_hat"] for r in runs]),
+        "test_per_class_median": {c: round(statistics.median(r["test"]["per_class"][c] for r in runs), 4)
+                                  for c in runs[0]["test"]["per_class"]},
+        "test_counts": runs[0]["test"]["counts"],
+        "val_accuracy": _spread([r["val_accuracy"] for r in runs]),
+        "val_kick_snare_hat": _spread([r["val_kick_snare_hat"] for r in runs]),
+        "train_seconds": _spread([r["train_seconds"] for r in runs]),
+        "confusion_seed_0": runs[0]["test"]["confusion_rows_true_cols_pred"]}
+    rule, knn = CentroidRule().fit(train), MfccKnn().fit(train)
+    out["baselines"] = {"centroid_rule": _rounded(evaluate_predictions(test.labels, rule.predict(test))),
+                        "mfcc_knn_5": _rounded(evaluate_predictions(test.labels, knn.predict(test)))}
+    out["baselines"]["centroid_rule"]["note"] = "kick/snare/hat only (thresholds fitted on train)"
+    # voices: calibration choices were made on VALIDATION_VOICES; the test voices only judge
+    sounds = voice_sounds(voices=TEST_VOICES, sr=SR)
+    vres = [evaluate_voices(r["model"], sounds, sr=SR) for r in runs]
+    out["voice_test"] = {"voices": list(TEST_VOICES), "sounds": len(sounds), "shots_per_class": 4}
+    for key in ("zero_shot", "calibrated_same_voice", "calibrated_other_voices"):
+        out["voice_test"][key] = {m: _spread([v[key][m] for v in vres]) for m in ("accuracy", "kick_snare_hat")}
+    out["voice_validation_voices"] = list(VALIDATION_VOICES)
     return out
 
 
@@ -295,6 +327,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", choices=list(SECTIONS), default=None)
     ap.add_argument("--classifier", default=None, help="classifier checkpoint to judge (default: shipped)")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="training seeds for the classifier")
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: train_classifier's)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     result = {}
@@ -302,7 +336,7 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
-        result[name] = fn(args.classifier) if name == "classifier" else fn()
+        result[name] = fn(args.classifier, tuple(args.seeds), args.steps) if name == "classifier" else fn()
         result[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=2))
 

@@ -65,7 +65,7 @@ def test_faces():
     ("Hi-Hat Semiopen (Paiste)", "open_hat"), ("Side OHH", "open_hat"), ("Hat Op Dirty", "open_hat"),
     ("Floor Tom", "tom"), ("tomhi2", "tom"), ("Tom Mid", "tom"), ("Ride (Custom, Zagrebin 22\")", "cymbal"),
     ("China (Paiste Alpha 18\")", "cymbal"), ("Zildjian Splash Choke", "cymbal"), ("ride-cup", "cymbal"),
-    ("Hand Clap", "clap_rim"), ("Rim Click", "clap_rim"), ("Pearl Side Stick", "clap_rim"),
+    ("Hand Clap", "clap"), ("Rim Click", "rim"), ("Pearl Side Stick", "rim"),
     ("Cowbell", None), ("Snare Roll", None), ("Conga 1", None), ("Tambourine", None), ("Djembe1 Slap", None),
     ("Sample: beats_01-10.flac", None), ("", None),
 ])

@@ -51,7 +51,7 @@ RESERVED = ("openttd-openmsx", "planetblupi-music-midi", "avldrums.lv2-soundfont
 _RESERVED_WORDS = ("openmsx", "blupi", "avldrums")
 
 #: The drum classes :func:`drum_class` maps instrument names onto.
-DRUM_CLASSES = ("kick", "snare", "closed_hat", "open_hat", "tom", "cymbal", "clap_rim")
+DRUM_CLASSES = ("kick", "snare", "closed_hat", "open_hat", "tom", "cymbal", "clap", "rim")
 
 #: Fashion-MNIST label names, by label number.
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -241,7 +241,8 @@ _DRUM_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("cymbal", re.compile(r"crash|ride|cymbal|china|splash")),
     ("kick", re.compile(r"kick|(?<![a-z])bd(?![a-z])|bass ?drum")),
     ("snare", re.compile(r"snare|(?<![a-z])sd(?![a-z])")),
-    ("clap_rim", re.compile(r"clap|(?<![a-z])rim|stick|snap")),
+    ("clap", re.compile(r"clap|snap")),
+    ("rim", re.compile(r"(?<![a-z])rim|stick")),
     ("tom", re.compile(r"(?<![a-z])tom|floortom")),
 )
 
@@ -252,12 +253,12 @@ def drum_class(instrument_name: str) -> str | None:
     Keywords (case-insensitive, text in parentheses ignored): kick/bd/bass drum -> ``kick``;
     snare/sd (rimshots too) -> ``snare``; hat/hh/chh, pedal and choked hats -> ``closed_hat``;
     open/semi-open hat, ohh -> ``open_hat``; tom -> ``tom``; crash/ride/cymbal/china/splash -> ``cymbal``;
-    clap/rim/stick/snap -> ``clap_rim``. Rolls, cowbells and other percussion give None.
+    clap/snap -> ``clap``; rim/side stick/claves -> ``rim``. Rolls, cowbells and other percussion give None.
 
     Example
     -------
     >>> drum_class("Hi-Hat Semiopen (Paiste Alpha 14\\")"), drum_class("Pearl Side Stick"), drum_class("Conga")
-    ('open_hat', 'clap_rim', None)
+    ('open_hat', 'rim', None)
     """
     if not isinstance(instrument_name, str):
         return None

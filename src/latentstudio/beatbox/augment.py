@@ -27,8 +27,12 @@ def _p(g: torch.Generator, n: int, p: float) -> torch.Tensor:
     return (torch.rand(n, generator=g) < p).float()
 
 
-def augment_audio(audio: torch.Tensor, generator: torch.Generator, *, strength: float = 1.0) -> torch.Tensor:
-    """``(batch, n)`` one-shots at 16 kHz (n >= CLIP_SAMPLES * 1.45) -> augmented ``(batch, CLIP_SAMPLES)``."""
+def augment_audio(audio: torch.Tensor, generator: torch.Generator, *, strength: float = 1.0,
+                  keep_decay: torch.Tensor | None = None) -> torch.Tensor:
+    """``(batch, n)`` one-shots at 16 kHz (n >= CLIP_SAMPLES * 1.45) -> augmented ``(batch, CLIP_SAMPLES)``.
+
+    ``keep_decay`` (bool, ``(batch,)``) marks sounds whose decay is their class (open hats, cymbals): they
+    are never shortened, and their room stays small, so an open hat is not taught as a closed one."""
     g, b = generator, audio.shape[0]
     n_in = audio.shape[-1]
     t = torch.arange(CLIP_SAMPLES, dtype=torch.float32)
@@ -43,7 +47,8 @@ def augment_audio(audio: torch.Tensor, generator: torch.Generator, *, strength: 
     y = (torch.gather(audio, 1, i0c) * (1 - frac) + torch.gather(audio, 1, i0c + 1) * frac) * valid
     # shortened decay
     tau = torch.exp(_u(g, b, math.log(0.03), math.log(0.6)))
-    y = y * torch.where(_p(g, b, 0.5 * strength)[:, None] > 0, torch.exp(-t[None] / SR / tau[:, None]), 1.0)
+    shorten = _p(g, b, 0.5 * strength) * (1.0 if keep_decay is None else (~keep_decay).float())
+    y = y * torch.where(shorten[:, None] > 0, torch.exp(-t[None] / SR / tau[:, None]), 1.0)
     env = torch.nn.functional.avg_pool1d(y.abs()[:, None], 161, stride=1, padding=80)[:, 0]
     # voicing: a sawtooth at a speaking pitch following the sound's envelope
     f0 = _u(g, b, 80.0, 260.0)
@@ -53,6 +58,8 @@ def augment_audio(audio: torch.Tensor, generator: torch.Generator, *, strength: 
     y = y + torch.randn(y.shape, generator=g) * env * (_u(g, b, 0.1, 0.6) * _p(g, b, 0.3 * strength))[:, None]
     # a small room: exponentially decaying noise impulse response
     rt = _u(g, b, 0.05, 0.5)
+    if keep_decay is not None:  # a long room would make a closed hat open: rooms stay short for short sounds
+        rt = torch.where(keep_decay, rt, rt.clamp(max=0.25))
     ir = torch.randn(b, CLIP_SAMPLES, generator=g) * torch.exp(-6.9 * t[None] / SR / rt[:, None])
     ir = ir / ir.norm(dim=1, keepdim=True).clamp(min=1e-8)
     wet = _u(g, b, 0.05, 0.5) * _p(g, b, 0.5 * strength)

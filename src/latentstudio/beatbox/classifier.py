@@ -28,6 +28,8 @@ from latentstudio.beatbox.oneshots import CLASSES
 from latentstudio.errors import ParameterError
 from latentstudio.zoo.checkpoint import register_model
 
+#: classes whose long decay is what sets them apart (never shortened by augmentation)
+LONG_CLASSES = ("open_hat", "cymbal")
 #: Folder of the shipped classifier weights.
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "models" / "beatbox_classifier"
 
@@ -51,6 +53,8 @@ class DrumCNN(nn.Module):
         self.classes = list(classes or CLASSES)[:n_classes]
         #: mean normalised embedding of each class over the training sounds (for calibration)
         self.register_buffer("centroids", torch.zeros(n_classes, embed_dim))
+        #: softmax temperature fitted on the validation split (calibrated probabilities)
+        self.register_buffer("temperature", torch.ones(()))
 
     def embedding(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)  # (b, c, 3, 3)
@@ -92,9 +96,10 @@ class DrumClassifier:
         """Class probabilities ``(n, n_classes)``; nearest-prototype softmax once calibrated."""
         x = sound_patches(sounds, sr=sr)
         if self.prototypes is None:
-            return torch.softmax(self.model(x), dim=1).numpy()
+            return torch.softmax(self.model(x) / self.model.temperature, dim=1).numpy()
         e = torch.nn.functional.normalize(self.model.embedding(x), dim=1)
-        return torch.softmax(e @ self.prototypes.T / self.temperature, dim=1).numpy()
+        sim = torch.nan_to_num(e @ self.prototypes.T, nan=-1e4)  # classes left out by calibration: never
+        return torch.softmax(sim / self.temperature, dim=1).numpy()
 
     def classify(self, sounds: list[np.ndarray], *, sr: int) -> list[Hit]:
         """A :class:`Hit` per sound (best label, its probability, all probabilities)."""
@@ -102,23 +107,32 @@ class DrumClassifier:
         return [Hit(self.classes[int(p.argmax())], float(p.max()),
                     {c: float(v) for c, v in zip(self.classes, p)}) for p in probs]
 
-    def calibrate(self, examples: dict[str, list[np.ndarray]], *, sr: int) -> DrumClassifier:
-        """A classifier adapted to one visitor: each class with examples gets their mean embedding
-        as prototype, the others keep the training centroid.
+    def calibrate(self, examples: dict[str, list[np.ndarray]], *, sr: int, only_examples: bool | None = None
+                  ) -> DrumClassifier:
+        """A classifier adapted to one visitor: each class with examples gets their mean embedding as
+        prototype. With ``only_examples`` (default: when two or more classes have examples) the visitor's
+        classes are the only ones left, as a beatboxer's kit is the sounds they make; otherwise the other
+        classes keep their training centroid.
 
         Raises ParameterError for unknown class names or empty example lists.
         """
         if not examples:
             raise ParameterError("calibration examples are empty")
         protos = torch.nn.functional.normalize(self.model.centroids.clone(), dim=1)
+        given = []
         for label, sounds in examples.items():
             if label not in self.classes:
                 raise ParameterError(f"calibration label {label!r} is not a drum class; choose from "
                                      f"{', '.join(self.classes)}")
             if not sounds:
                 raise ParameterError(f"calibration label {label!r} has no example sounds")
-            protos[self.classes.index(label)] = torch.nn.functional.normalize(
-                self.embed(sounds, sr=sr).mean(dim=0), dim=0)
+            k = self.classes.index(label)
+            given.append(k)
+            protos[k] = torch.nn.functional.normalize(self.embed(sounds, sr=sr).mean(dim=0), dim=0)
+        if only_examples if only_examples is not None else len(given) >= 2:
+            mask = torch.zeros(len(self.classes), dtype=torch.bool)
+            mask[given] = True
+            protos = torch.where(mask[:, None], protos, torch.full_like(protos, float("nan")))
         return DrumClassifier(self.model, prototypes=protos, temperature=self.temperature)
 
 
@@ -145,17 +159,21 @@ def load_classifier(path: str | os.PathLike | None = None) -> DrumClassifier:
 # --------------------------------------------------------------------------------------------- training
 @dataclass
 class ClassifierReport:
-    """Accuracy figures of a training run."""
+    """Figures of a training run, all on the *validation* split (the test split is read by the bench only)."""
 
     train_sounds: int
     val_sounds: int
-    held_out_sounds: int
-    held_out_kits: list[str]
+    train_sources: list[str]
+    val_sources: list[str]
     val_accuracy: float
-    held_out_accuracy: float
-    held_out_kick_snare_hat_accuracy: float
+    val_kick_snare_hat_accuracy: float
+    val_accuracy_per_class: dict[str, float]
     confusion: list[list[int]]
     classes: list[str]
+    temperature: float
+    val_nll_before: float
+    val_nll_after: float
+    dropped_copies: dict[str, int]
     seconds: float
     losses: list[float] = field(default_factory=list)
 
@@ -177,52 +195,74 @@ def kick_snare_hat_accuracy(true: np.ndarray, pred: np.ndarray) -> float:
     return float(np.mean([group[int(true[i])] == group.get(int(pred[i]), -1) for i in keep]))
 
 
+def per_class_accuracy(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Accuracy of each class present in ``true`` (recall per class)."""
+    true, pred = np.asarray(true), np.asarray(pred)
+    return {CLASSES[c]: float(np.mean(pred[true == c] == c)) for c in sorted(set(true.tolist()))}
+
+
 @torch.no_grad()
 def predict_patches(model: DrumCNN, x: torch.Tensor, *, batch_size: int = 256) -> tuple[np.ndarray, torch.Tensor]:
     """(predicted class indices, normalised embeddings) of patches ``x``."""
+    logits, embs = patch_logits(model, x, batch_size=batch_size)
+    return logits.argmax(dim=1).numpy(), embs
+
+
+@torch.no_grad()
+def patch_logits(model: DrumCNN, x: torch.Tensor, *, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, normalised embeddings) of patches ``x``."""
     model.eval()
-    preds, embs = [], []
+    logits, embs = [], []
     for i in range(0, len(x), batch_size):
         e = model.embedding(x[i:i + batch_size])
-        preds.append(model.head(e).argmax(dim=1))
+        logits.append(model.head(e))
         embs.append(torch.nn.functional.normalize(e, dim=1))
-    return torch.cat(preds).numpy(), torch.cat(embs)
+    return torch.cat(logits), torch.cat(embs)
+
+
+def fit_temperature(logits: torch.Tensor, labels: np.ndarray) -> tuple[float, float, float]:
+    """Temperature scaling (Guo et al. 2017): the ``T`` minimising the NLL of ``softmax(logits / T)``,
+    searched on a log grid. Returns ``(T, nll at T=1, nll at T)``."""
+    y = torch.as_tensor(labels)
+
+    def nll(t: float) -> float:
+        return float(nn.functional.cross_entropy(logits / t, y))
+
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
+    best = min(grid, key=nll)
+    return float(best), nll(1.0), nll(float(best))
 
 
 def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-3, seed: int = 0, n_augmented: int = 6,
-                     held_out_kits: tuple[str, ...] = (), val_fraction: float = 0.1, width: int = 16,
+                     width: int = 16, folders: tuple[str, ...] = (),
                      checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
                      progress: Callable[[int, int, float], None] | None = None) -> tuple[DrumCNN, ClassifierReport]:
-    """Train a :class:`DrumCNN` on the installed kits minus ``held_out_kits``; judge on those kits.
+    """Train a :class:`DrumCNN` on the train split of :func:`~latentstudio.beatbox.oneshots.load_splits`
+    (plus the user's sample ``folders``); judge it and fit its softmax temperature on the validation split.
 
-    A random ``val_fraction`` of the training kits' sounds is kept aside for in-domain validation.
     Batches are class-balanced and freshly augmented each step (seeded by ``seed`` and the step).
 
-    Returns the trained model (with its class centroids set) and a :class:`ClassifierReport`.
+    Returns the trained model (with its class centroids and temperature set) and a :class:`ClassifierReport`.
     """
     import time
 
     from latentstudio.beatbox.augment import augment_audio, augment_patches
     from latentstudio.beatbox.features import patches, CLIP_SAMPLES
-    from latentstudio.beatbox.oneshots import load_oneshots
+    from latentstudio.beatbox.oneshots import load_splits
     from latentstudio.train import TrainConfig, fit
 
-    if not 0.0 <= val_fraction < 0.5:
-        raise ParameterError(f"val_fraction={val_fraction} must be in [0, 0.5)")
     t0 = time.perf_counter()
     torch.manual_seed(seed)
 
     def clean_patches(d):
         return patches(torch.from_numpy(d.audio[:, :CLIP_SAMPLES]))
 
-    data = load_oneshots(exclude=tuple(held_out_kits))
-    rng = np.random.default_rng(seed)
-    is_val = rng.random(len(data)) < val_fraction
-    train, val = data.subset(~is_val), data.subset(is_val)
+    splits, dropped = load_splits(folders=tuple(folders))
+    train, val = splits["train"], splits["validation"]
     present = sorted(set(train.labels.tolist()))
     if len(present) < len(CLASSES):
         missing = [CLASSES[i] for i in range(len(CLASSES)) if i not in present]
-        raise ParameterError(f"training kits lack classes {missing}; hold out fewer kits")
+        raise ParameterError(f"the training sources lack classes {missing}; install hydrogen-drumkits or add a folder")
     audio = torch.from_numpy(train.audio)
     model = DrumCNN(width=width)
     config = {"n_classes": len(CLASSES), "width": width, "embed_dim": 64, "classes": list(CLASSES)}
@@ -231,9 +271,10 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     # made once; each step then draws class-balanced patches from it and recolours them afresh
     bank, bank_labels = [clean_patches(train)], [train.labels]
     g_bank = torch.Generator().manual_seed(seed)
+    long = torch.from_numpy(np.isin(train.labels, [CLASSES.index(c) for c in LONG_CLASSES]))
     for k in range(n_augmented):
         for i in range(0, len(train), 128):
-            bank.append(patches(augment_audio(audio[i:i + 128], g_bank)))
+            bank.append(patches(augment_audio(audio[i:i + 128], g_bank, keep_decay=long[i:i + 128])))
             bank_labels.append(train.labels[i:i + 128])
     bank_x = torch.cat(bank)
     bank_y = torch.from_numpy(np.concatenate(bank_labels))
@@ -257,26 +298,25 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=progress)
     model.eval()
 
-    # centroids of the (un-augmented and lightly augmented) training sounds
+    # centroids of the (un-augmented and augmented) training sounds
     _, emb = predict_patches(model, bank_x)
     for c in range(len(CLASSES)):
         model.centroids[c] = torch.nn.functional.normalize(emb[bank_y == c].mean(0), dim=0)
-    val_acc = float(np.mean(predict_patches(model, clean_patches(val))[0] == val.labels)) if len(val) else float("nan")
-    held = None
-    if held_out_kits:
-        from latentstudio.beatbox.oneshots import load_oneshots as _load
-
-        held = _load(kits=list(held_out_kits))
-        pred = predict_patches(model, clean_patches(held))[0]
-        cm = confusion_matrix(held.labels, pred, len(CLASSES))
-        held_acc = float(np.mean(pred == held.labels))
-        ksh = kick_snare_hat_accuracy(held.labels, pred)
+    if len(val):
+        logits, _ = patch_logits(model, clean_patches(val))
+        temperature, nll0, nll1 = fit_temperature(logits, val.labels)
+        model.temperature.fill_(temperature)
+        pred = logits.argmax(1).numpy()
+        val_acc, ksh = float(np.mean(pred == val.labels)), kick_snare_hat_accuracy(val.labels, pred)
+        cm, per_class = confusion_matrix(val.labels, pred, len(CLASSES)), per_class_accuracy(val.labels, pred)
     else:
-        cm, held_acc, ksh = np.zeros((len(CLASSES),) * 2, int), float("nan"), float("nan")
-    report = ClassifierReport(train_sounds=len(train), val_sounds=len(val), held_out_sounds=0 if held is None else len(held),
-                              held_out_kits=list(held_out_kits), val_accuracy=val_acc, held_out_accuracy=held_acc,
-                              held_out_kick_snare_hat_accuracy=ksh, confusion=cm.tolist(), classes=list(CLASSES),
-                              seconds=time.perf_counter() - t0, losses=result.losses)
+        temperature, nll0, nll1, val_acc, ksh = 1.0, float("nan"), float("nan"), float("nan"), float("nan")
+        cm, per_class = np.zeros((len(CLASSES),) * 2, int), {}
+    report = ClassifierReport(train_sounds=len(train), val_sounds=len(val), train_sources=sorted(set(train.sources)),
+                              val_sources=sorted(set(val.sources)), val_accuracy=val_acc,
+                              val_kick_snare_hat_accuracy=ksh, val_accuracy_per_class=per_class, confusion=cm.tolist(),
+                              classes=list(CLASSES), temperature=temperature, val_nll_before=nll0, val_nll_after=nll1,
+                              dropped_copies=dropped, seconds=time.perf_counter() - t0, losses=result.losses)
     return model, report
 
 

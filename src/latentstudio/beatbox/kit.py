@@ -1,7 +1,7 @@
 """The sounding kit: one or more samples per voice, from a Hydrogen kit and from the visitors' voices.
 
 Classifier classes map onto the nine pattern voices: kick, snare, closed and open hat directly; a
-clap/rim joins the snare; a tom plays the three toms (pitched 0.84x, 1x, 1.19x); a cymbal plays
+clap and rim join the snare; a tom plays the three toms (pitched 0.84x, 1x, 1.19x); a cymbal plays
 crash and ride. ``replace`` puts a visitor's sounds in place of the kit's, ``layer`` mixes them in.
 """
 
@@ -20,7 +20,7 @@ DEFAULT_KIT = "GMRockKit"
 _FALLBACK = {0: [4], 1: [2], 2: [3, 8], 3: [2, 7], 4: [5, 6, 0], 5: [4, 6], 6: [5, 4], 7: [8, 3], 8: [7, 2]}
 #: classifier class -> (voice, pitch factor)
 CLASS_VOICES: dict[str, list[tuple[int, float]]] = {
-    "kick": [(0, 1.0)], "snare": [(1, 1.0)], "clap_rim": [(1, 1.0)], "closed_hat": [(2, 1.0)],
+    "kick": [(0, 1.0)], "snare": [(1, 1.0)], "clap": [(1, 1.0)], "rim": [(1, 1.0)], "closed_hat": [(2, 1.0)],
     "open_hat": [(3, 1.0)], "tom": [(4, 0.84), (5, 1.0), (6, 1.19)], "cymbal": [(7, 1.0), (8, 1.0)],
 }
 MAX_PER_VOICE = 4
@@ -66,7 +66,7 @@ def _hydrogen_kit(name: str, sr: int) -> Kit:
 
     kit = drumkit(name)
     chosen: dict[int, tuple[str, object]] = {}
-    for inst in sorted(kit.instruments, key=lambda i: i.drum_class == "clap_rim"):  # a real snare first
+    for inst in sorted(kit.instruments, key=lambda i: i.drum_class in ("clap", "rim")):  # a real snare first
         v = voice_of(inst.name)
         if v is not None and v not in chosen:
             chosen[v] = (inst.name, inst.files)

@@ -94,7 +94,7 @@ def voice_of(name: str) -> int | None:
         return VOICES.index("mid_tom")
     if cls == "cymbal":
         return VOICES.index("ride" if re.search(r"ride|bell", low) else "crash")
-    if cls == "clap_rim":
+    if cls in ("clap", "rim"):
         return VOICES.index("snare")
     return VOICES.index(cls)
 

@@ -1,6 +1,6 @@
 """Synthetic voice percussion from espeak-ng: a labelled set of "voice drums" for judging and demos.
 
-Each drum class has a few phoneme strings a beatboxer might use (``[[bu:m]]`` kick, ``[[ka]]`` snare,
+Each drum class has a few phoneme strings a beatboxer might use (``[[bu:m]]`` kick, ``[[ka]]``/``[[pSS]]`` snare,
 ``[[ts]]`` closed hat, ``[[tsssss]]`` open hat ...), spoken by several espeak-ng voices at several
 pitches and speeds. Nothing here is used to train the classifier; it only judges and demonstrates it.
 
@@ -22,12 +22,15 @@ from latentstudio.errors import ParameterError
 #: phoneme strings (espeak-ng ``[[...]]`` mnemonics) per drum class
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "kick": ("bu:m", "bUm", "bOm", "bVm"),
-    "snare": ("ka", "kV", "pa", "tSa"),
+    "snare": ("ka", "kV", "pSS", "kSS"),
     "closed_hat": ("ts", "tS", "t", "tsI"),
     "open_hat": ("tsssss", "tSSSS", "tssss", "tsSSS"),
 }
-#: espeak-ng voices used for the judged set (variants of the English voice)
-VOICE_NAMES = ("en+m1", "en+m3", "en+m7", "en+f2", "en+f4", "en+croak", "en+klatt2", "en+whisper")
+#: espeak-ng voices on which calibration choices are made (variants of the English voice)
+VALIDATION_VOICES = ("en+m1", "en+f2", "en+klatt2", "en+croak")
+#: espeak-ng voices that only judge (never used to choose anything)
+TEST_VOICES = ("en+m3", "en+m7", "en+f4", "en+whisper", "en+Andy", "en+linda", "en+grandpa", "en+Storm")
+VOICE_NAMES = VALIDATION_VOICES + TEST_VOICES
 
 
 def speak(text: str, *, voice: str = "en", speed: int = 140, pitch: int = 50) -> tuple[np.ndarray, int]:

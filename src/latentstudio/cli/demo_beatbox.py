@@ -12,7 +12,7 @@ from latentstudio.cli.demo import DemoSection
 #: The visitor's phrase: boom tss ka tss boom boom ka tsss (espeak-ng phoneme mnemonics)
 PHRASE = "bu:m ts ka ts bu:m bu:m ka tsssss"
 _COLOURS = {"kick": (230, 80, 60), "snare": (240, 200, 60), "closed_hat": (90, 200, 240),
-            "open_hat": (60, 120, 240), "tom": (170, 110, 230), "cymbal": (120, 230, 140), "clap_rim": (240, 140, 200)}
+            "open_hat": (60, 120, 240), "tom": (170, 110, 230), "cymbal": (120, 230, 140), "clap": (240, 140, 200), "rim": (200, 200, 90)}
 
 
 def draw_hits(y: np.ndarray, sr: int, hits, *, width: int = 900, height: int = 200) -> np.ndarray:

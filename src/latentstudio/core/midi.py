@@ -79,8 +79,8 @@ def write_midi(path: str | os.PathLike, midi) -> Path:
 
 
 def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = None,
-                gain: float = 0.5, tail: float = 1.0) -> np.ndarray:
-    """Render MIDI to mono float32 audio at ``sr`` with FluidSynth (reverb and chorus off).
+                gain: float = 0.5, tail: float = 1.0, reverb: float = 0.0) -> np.ndarray:
+    """Render MIDI to mono float32 audio at ``sr`` with FluidSynth (chorus off; reverb off unless asked).
 
     Parameters
     ----------
@@ -89,6 +89,7 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
     soundfont : .sf2 file (default: the General MIDI soundfont from ``fluid-soundfont-gm``)
     gain : FluidSynth master gain
     tail : seconds kept after the last note ends (release tails); the output is cut there
+    reverb : FluidSynth's reverb room size in (0, 1] (level 0.9), or 0 for none
 
     Returns
     -------
@@ -111,12 +112,16 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
     sf2 = Path(soundfont) if soundfont is not None else default_soundfont()
     if not sf2.is_file():
         raise ParameterError(f"soundfont {str(sf2)!r} does not exist")
+    if not 0.0 <= float(reverb) <= 1.0:
+        raise ParameterError(f"reverb={reverb!r} must be a room size in [0, 1]")
     exe = fluidsynth_binary()
     end = pm.get_end_time() + max(0.0, tail)
     with tempfile.TemporaryDirectory(prefix="ls-midi-") as td:
         mid, wav = Path(td) / "in.mid", Path(td) / "out.wav"
         pm.write(str(mid))
-        cmd = [exe, "-ni", "-q", "-R", "0", "-C", "0", "-g", str(gain), "-r", str(int(sr)),
+        rev = (["-R", "1", "-o", f"synth.reverb.room-size={float(reverb)}", "-o", "synth.reverb.level=0.9"]
+               if reverb > 0 else ["-R", "0"])
+        cmd = [exe, "-ni", "-q", *rev, "-C", "0", "-g", str(gain), "-r", str(int(sr)),
                "-F", str(wav), "-T", "wav", "-O", "float", str(sf2), str(mid)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not wav.exists():

@@ -265,7 +265,7 @@ def _kit_samples(kit: str, sr: int) -> dict[str, list[np.ndarray]]:
     from latentstudio.core.audio import load
 
     roles = {"kick": "kick", "snare": "snare", "closed_hat": "hat", "open_hat": "open", "cymbal": "crash",
-             "clap_rim": "snare"}
+             "clap": "snare", "rim": "snare"}
     out: dict[str, list[np.ndarray]] = {}
     for inst in assets.drumkit(kit).instruments:
         role = roles.get(inst.drum_class or "")
