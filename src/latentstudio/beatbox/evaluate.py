@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentstudio.beatbox.features import SR
+from latentstudio.beatbox.features import SR, mfcc_stats
 from latentstudio.beatbox.oneshots import CLASSES, OneShots
 
 KSH = ("kick", "snare", "closed_hat", "open_hat")
@@ -78,14 +78,6 @@ class CentroidRule:
 
     def predict(self, data: OneShots) -> np.ndarray:
         return self._predict(spectral_centroid(data.audio), self.low, self.high)
-
-
-def mfcc_stats(audio: np.ndarray) -> np.ndarray:
-    """Mean and standard deviation of 20 MFCCs over the first 0.5 s: ``(n, 40)``."""
-    import librosa
-
-    m = librosa.feature.mfcc(y=_clip(audio, 0.5), sr=SR, n_mfcc=20, n_fft=1024, hop_length=160)
-    return np.concatenate([m.mean(-1), m.std(-1)], axis=-1)
 
 
 class MfccKnn:

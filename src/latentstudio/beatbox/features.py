@@ -55,3 +55,24 @@ def sound_patches(sounds: list[np.ndarray], *, sr: int) -> torch.Tensor:
     clips = np.stack([fit_length(resample(np.asarray(s, dtype=np.float32), orig_sr=sr, target_sr=SR))
                       for s in sounds])
     return patches(clips)
+
+
+def mfcc_stats(clips: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of 20 MFCCs over the first 0.5 s of 16 kHz sounds ``(n, samples)``:
+    ``(n, 40)``. The space a visitor's own sounds are told apart in (see ``DrumClassifier.calibrate``)."""
+    import librosa
+
+    x = np.asarray(clips, dtype=np.float32)[..., : SR // 2]
+    m = librosa.feature.mfcc(y=x, sr=SR, n_mfcc=20, n_fft=1024, hop_length=HOP_LENGTH)
+    return np.concatenate([m.mean(-1), m.std(-1)], axis=-1)
+
+
+def sound_mfcc_stats(sounds: list[np.ndarray], *, sr: int) -> np.ndarray:
+    """:func:`mfcc_stats` of mono sounds at ``sr``: resampled to 16 kHz, leading silence trimmed, peak 1."""
+    from latentstudio.beatbox.oneshots import prepare
+    from latentstudio.core.audio import resample
+
+    if not sounds:
+        raise ParameterError("sounds is empty: nothing to classify")
+    return mfcc_stats(np.stack([prepare(resample(np.asarray(s, dtype=np.float32), orig_sr=sr, target_sr=SR))
+                                for s in sounds]))
