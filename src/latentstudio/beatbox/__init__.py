@@ -3,10 +3,14 @@
 * :mod:`.segment` — ``load_voice`` (caps long files, notes clipping), ``segment_sounds`` (backtracked
   onsets from :mod:`latentstudio.core.onsets`; trimmed, normalised sounds)
 * :mod:`.features` — the classifier's log-mel patch (16 kHz, 48 mels x 48 frames)
-* :mod:`.oneshots` — labelled one-shots of the Hydrogen kits; ``HELD_OUT_KITS`` never trained on
+* :mod:`.oneshots` — labelled one-shots of every installed drum source (Hydrogen kits, LMMS, Sonic Pi,
+  the GM soundfont's kits, user folders) split by origin (``SPLITS``) and deduplicated: ``load_splits``
+* :mod:`.drumsynth` — ``render_drumsynth``: LMMS's DrumSynth presets to audio
 * :mod:`.augment` — pitch/speed, attack, decay, voicing, room, noise, clipping; EQ, formants, masks
 * :mod:`.classifier` — ``DrumCNN``, ``load_classifier``, ``DrumClassifier.classify/calibrate``,
-  ``train_classifier``
+  ``train_classifier`` (temperature fitted on validation)
+* :mod:`.evaluate` — ``evaluate_predictions``, ``CentroidRule`` and ``MfccKnn`` baselines,
+  ``evaluate_voices`` (zero-shot and few-shot calibrated)
 * :mod:`.pattern` — ``DrumPattern`` (32 steps x 9 GM voices: hit, velocity, micro-timing), GM MIDI
   and Hydrogen song readers, ``patterns_to_midi``
 * :mod:`.grammar` — seeded patterns of 13 common styles

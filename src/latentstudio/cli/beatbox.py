@@ -127,46 +127,55 @@ def classify(voice: Path = typer.Argument(..., help="Recording of voice sounds."
 @group.command("train-classifier")
 def train_classifier(output: Path = typer.Option(None, "-o", "--output",
                                                  help="Checkpoint folder (default: the shipped model's folder)."),
-                     steps: int = typer.Option(600, "--steps", help="Optimiser steps."),
+                     steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
                      batch_size: int = typer.Option(64, "--batch-size", help="Sounds per step."),
                      augmented: int = typer.Option(6, "--augmented", help="Augmented copies of each sound."),
-                     hold_out: list[str] = typer.Option(None, "--hold-out",
-                                                        help="Kit never trained on, judged at the end "
-                                                             "(repeat; default: The Black Pearl 1.0, HardElectro1)."),
+                     folder: list[Path] = typer.Option(None, "--folder",
+                                                       help="Your own drum samples (labels from file or folder "
+                                                            "names: kick, snare, hat, clap ...); repeat."),
                      checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir",
                                                          help="Periodic checkpoints here; a rerun resumes."),
                      threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-                     seed: int = typer.Option(0, "--seed", help="Random seed (data split, augmentation, init)."),
+                     seed: int = typer.Option(0, "--seed", help="Random seed (augmentation, batches, init)."),
                      as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
-    """Train the drum classifier on the installed Hydrogen kits' one-shots (strong augmentation).
+    """Train the drum classifier on the train split of every installed drum source (see
+    latentstudio.beatbox.oneshots.SPLITS), judged and temperature-calibrated on the validation split.
 
-    Example: latentstudio beatbox train-classifier --steps 600 --seed 0
+    Example: latentstudio beatbox train-classifier --steps 1500 --seed 0 --folder ~/samples/drums
     """
     import torch
 
     from latentstudio.beatbox import classifier as C
-    from latentstudio.beatbox.oneshots import HELD_OUT_KITS
 
     torch.set_num_threads(max(1, threads))
-    kits = tuple(hold_out) if hold_out else HELD_OUT_KITS
+    folders = tuple(str(_existing(f, "--folder")) for f in folder or [])
     with progress("training drum classifier", total=steps, quiet=as_json) as advance:
-        model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, held_out_kits=kits,
+        model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders,
                                            n_augmented=augmented, checkpoint_dir=checkpoint_dir,
                                            progress=_fit_progress(advance))
     out = output or C.SHIPPED
     summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
     summary["final_loss"] = report.losses[-1] if report.losses else None
-    C.save_classifier(model, out, meta={"command": "latentstudio beatbox train-classifier", "steps": steps,
-                                        "seed": seed, "batch_size": batch_size, "augmented": augmented,
-                                        "report": summary})
+    command = "latentstudio beatbox train-classifier" + "".join(f" --folder {f}" for f in folders)
+    C.save_classifier(model, out, meta={"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
+                                        "augmented": augmented, "threads": threads, "report": summary})
     summary["output"] = str(out)
     if as_json:
         print_json(summary)
         return
     typer.echo(f"saved {out}")
-    typer.echo(f"in-domain validation accuracy {report.val_accuracy:.3f} ({report.val_sounds} sounds)")
-    typer.echo(f"held-out kits {', '.join(kits)}: accuracy {report.held_out_accuracy:.3f}, kick/snare/hat "
-               f"{report.held_out_kick_snare_hat_accuracy:.3f} ({report.held_out_sounds} sounds)")
+    typer.echo(f"trained on {report.train_sounds} sounds from {', '.join(report.train_sources)}")
+    typer.echo(f"validation ({', '.join(report.val_sources)}, {report.val_sounds} sounds): accuracy "
+               f"{report.val_accuracy:.3f}, kick/snare/hat {report.val_kick_snare_hat_accuracy:.3f}; "
+               f"temperature {report.temperature:.2f}")
+
+
+def _existing(path: Path, option: str) -> Path:
+    from latentstudio.errors import ParameterError
+
+    if not path.is_dir():
+        raise ParameterError(f"{option} {str(path)!r} is not a folder")
+    return path
 
 
 @group.command("train-rhythm")
