@@ -112,6 +112,7 @@ def bench_onsets(n=10, seed=0):
     import mir_eval
 
     from latentstudio.beatbox.oneshots import GM_KIT_PROGRAMS
+    from latentstudio.beatbox.segment import segment_sounds
     from latentstudio.core.onsets import onset_detect
 
     rng = np.random.default_rng(seed)
@@ -119,7 +120,10 @@ def bench_onsets(n=10, seed=0):
             "gm_soundfont_reverb": _fluidsynth_sequences(n, rng, reverb=0.8, programs=GM_KIT_PROGRAMS),
             "gm_soundfont_flams_reverb": _fluidsynth_sequences(n, rng, reverb=0.6, flams=0.3, programs=GM_KIT_PROGRAMS),
             "hydrogen_kits": _hydrogen_sequences(n, rng)}
-    detectors = {"ours": lambda y: onset_detect(y, sr=SR, backtrack=True),
+    detectors = {"segment_net": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60)]),
+                 "segment_flux": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60,
+                                                                                    detector="flux")]),
+                 "core_flux_onset_detect": lambda y: onset_detect(y, sr=SR, backtrack=True),
                  "librosa": lambda y: librosa.onset.onset_detect(y=y, sr=SR, backtrack=True, units="time")}
     res = {}
     for name, seqs in sets.items():

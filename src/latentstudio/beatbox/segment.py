@@ -92,10 +92,13 @@ def load_voice(path: str | os.PathLike, *, sr: int = SR, max_seconds: float | No
 
 def segment_sounds(y: np.ndarray, *, sr: int, min_db: float = -45.0, max_sound: float = MAX_SOUND_SECONDS,
                    hop_length: int = 256, delta: float = 0.05, wait: float = 0.07,
-                   merge_jump_db: float = 10.0) -> list[Segment]:
+                   merge_jump_db: float = 10.0, detector: str = "net") -> list[Segment]:
     """The sounds of a voice recording, in time order.
 
-    Each starts at a backtracked onset and ends at the next onset, at ``max_sound`` seconds, or where
+    ``detector="net"`` finds onsets with the shipped :class:`~latentstudio.beatbox.onsetnet.OnsetNet`
+    (robust to room tails and flams; the spectral flux when its weights are missing), ``"flux"`` with
+    :func:`latentstudio.core.onsets.onset_detect` (``hop_length``, ``delta`` and ``wait`` apply to it).
+    Each starts at its onset and ends at the next onset, at ``max_sound`` seconds, or where
     its level falls 40 dB below its peak; quieter than ``min_db`` dBFS (breaths, room noise) is
     dropped; an onset inside a sound that has not died away (the vowel after a consonant) is merged
     into it unless the level jumps by ``merge_jump_db`` there; each is normalised to a peak of 0.9 with a 5 ms fade-out. Empty list for silence.
@@ -109,9 +112,13 @@ def segment_sounds(y: np.ndarray, *, sr: int, min_db: float = -45.0, max_sound: 
         raise ParameterError(f"max_sound={max_sound} must be a positive number of seconds")
     if float(np.max(np.abs(y))) < 10 ** (min_db / 20):
         return []
-    env = onset_envelope(y, sr=sr, hop_length=hop_length)
-    starts = onset_detect(y, sr=sr, hop_length=hop_length, onset_envelope=env, backtrack=True,
-                          units="samples", delta=delta, wait=wait, energy=frame_energy(y, hop_length=hop_length))
+    if detector not in ("net", "flux"):
+        raise ParameterError(f"detector={detector!r} must be 'net' or 'flux'")
+    starts = _net_onsets(y, sr=sr) if detector == "net" else None
+    if starts is None:
+        env = onset_envelope(y, sr=sr, hop_length=hop_length)
+        starts = onset_detect(y, sr=sr, hop_length=hop_length, onset_envelope=env, backtrack=True,
+                              units="samples", delta=delta, wait=wait, energy=frame_energy(y, hop_length=hop_length))
     if len(starts) == 0 and float(np.max(np.abs(y))) >= 10 ** (min_db / 20):
         starts = np.array([int(np.argmax(np.abs(y) >= 0.1 * np.max(np.abs(y))))])  # one sound from the start
     starts = _merge_continuing(y, np.asarray(starts, dtype=int), sr=sr, jump_db=merge_jump_db)
@@ -139,6 +146,15 @@ def segment_sounds(y: np.ndarray, *, sr: int, min_db: float = -45.0, max_sound: 
         out.append(Segment(time=int(a) / sr, end=(int(a) + len(seg)) / sr, peak_db=20 * np.log10(peak),
                            audio=(seg * (0.9 / peak)).astype(np.float32)))
     return out
+
+
+def _net_onsets(y: np.ndarray, *, sr: int) -> np.ndarray | None:
+    """Onset samples from the shipped onset network, or None when its weights are not there."""
+    from latentstudio.beatbox.onsetnet import SHIPPED, detect_onsets
+
+    if not (SHIPPED / "model.safetensors").exists():
+        return None
+    return np.round(detect_onsets(y, sr=sr) * sr).astype(int)
 
 
 def _merge_continuing(y: np.ndarray, starts: np.ndarray, *, sr: int, jump_db: float) -> np.ndarray:

@@ -130,6 +130,8 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
                      steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
                      batch_size: int = typer.Option(64, "--batch-size", help="Sounds per step."),
                      augmented: int = typer.Option(6, "--augmented", help="Augmented copies of each sound."),
+                     members: int = typer.Option(3, "--members", help="Networks in the ensemble (seeds "
+                                                                       "seed*members .. +members-1)."),
                      folder: list[Path] = typer.Option(None, "--folder",
                                                        help="Your own drum samples (labels from file or folder "
                                                             "names: kick, snare, hat, clap ...); repeat."),
@@ -149,8 +151,8 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
 
     torch.set_num_threads(max(1, threads))
     folders = tuple(str(_existing(f, "--folder")) for f in folder or [])
-    with progress("training drum classifier", total=steps, quiet=as_json) as advance:
-        model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders,
+    with progress("training drum classifier", total=steps * members, quiet=as_json) as advance:
+        model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders, members=members,
                                            n_augmented=augmented, checkpoint_dir=checkpoint_dir,
                                            progress=_fit_progress(advance))
     out = output or C.SHIPPED
@@ -158,7 +160,8 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
     summary["final_loss"] = report.losses[-1] if report.losses else None
     command = "latentstudio beatbox train-classifier" + "".join(f" --folder {f}" for f in folders)
     C.save_classifier(model, out, meta={"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
-                                        "augmented": augmented, "threads": threads, "report": summary})
+                                        "augmented": augmented, "members": members, "threads": threads,
+                                        "report": summary})
     summary["output"] = str(out)
     if as_json:
         print_json(summary)

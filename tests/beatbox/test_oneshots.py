@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from latentstudio.beatbox import oneshots as O
+from latentstudio.beatbox.features import SR
+from latentstudio.errors import ParameterError
+
+
+@pytest.mark.parametrize("name, label", [
+    ("hihat_opened01.ogg", "open_hat"), ("hihat_closed02.ogg", "closed_hat"), ("hihat_foot_pedal01.ogg", "closed_hat"),
+    ("drum_cymbal_closed.flac", "closed_hat"), ("drum_cymbal_open.flac", "open_hat"), ("drum_cymbal_hard.flac", "cymbal"),
+    ("bd_haus.flac", "kick"), ("bassdrum_acoustic01.ogg", "kick"), ("drum_bass_soft.flac", "kick"),
+    ("sn_dub.flac", "snare"), ("Snr_snap.ds", "snare"), ("K_Linn.ds", "kick"), ("Hat_o.ds", "open_hat"),
+    ("H_closed.ds", "closed_hat"), ("linn_stk.ds", "rim"), ("sidestick01.ogg", "rim"), ("clap03.ogg", "clap"),
+    ("linn_clp.ds", "clap"), ("snare_rim01.ogg", "snare"), ("Syntom_1.ds", "tom"), ("ride02.ogg", "cymbal"),
+    ("shaker01.ogg", None), ("drum_cowbell.flac", None), ("Conga.ds", None), ("loop_amen.flac", None)])
+def test_label_from_name(name, label):
+    assert O.label_from_name(name) == label
+
+
+def test_splits_are_declared_by_origin():
+    assert O.split_of("fluid-soundfont-gm", "gm-kit-0") == "test"
+    assert O.split_of("sonic-pi-samples", "sonic-pi-samples") == "validation"
+    assert O.split_of("hydrogen-drumkits", "millo") == "validation"
+    assert O.split_of("hydrogen-drumkits", "bja_pacific") == "train"
+    assert O.split_of("folder:mine", "kicks") == "train"
+    assert O._family("GMRockKit") == O._family("The Black Pearl 1.0")  # copies are one origin
+
+
+def _decay(f, n=SR // 2, seed=0):
+    t = np.arange(n) / SR
+    rng = np.random.default_rng(seed)
+    return O.prepare((np.sin(2 * np.pi * f * t) + 0.001 * rng.standard_normal(n)) * np.exp(-t * 20))
+
+
+def test_dedupe_drops_exact_and_near_copies_from_later_splits():
+    a, b, c = _decay(60), _decay(3000), _decay(700)
+    near_a = O.prepare(_decay(60, seed=1) * 0.5)  # same sound, other noise and level
+    audio = np.stack([a, b, c, a, near_a, c])
+    data = O.OneShots(audio, np.array([0, 2, 1, 0, 0, 1]), ["k1", "k1", "k1", "k2", "k3", "k1"],
+                      list("abcdef"), ["s"] * 6)
+    split = ["train", "train", "train", "test", "validation", "train"]
+    kept, kept_split, dropped = O.dedupe(data, split)
+    assert dropped == {"exact": 2, "near": 1}
+    assert kept_split == ["train", "train", "train"]
+    assert kept.names == ["a", "b", "c"]
+
+
+def test_content_hash_is_of_the_decoded_content():
+    a = _decay(200)
+    assert O.content_hash(a) == O.content_hash(a.astype(np.float64)) == O.content_hash(np.pad(a, (0, 100)))
+    assert O.content_hash(a) != O.content_hash(_decay(210))
+
+
+def test_folder_oneshots_labels_from_file_and_folder_names(tmp_path):
+    (tmp_path / "kicks").mkdir()
+    sf.write(tmp_path / "kicks" / "001.wav", _decay(55), SR)
+    sf.write(tmp_path / "my_snare.wav", _decay(400, seed=2), SR)
+    sf.write(tmp_path / "pad.wav", _decay(300, seed=3), SR)
+    (tmp_path / "broken_hat.wav").write_text("not audio")
+    data = O.folder_oneshots(tmp_path)
+    got = sorted((n.split("/")[-1], O.CLASSES[int(lab)]) for n, lab in zip(data.names, data.labels))
+    assert got == [("001.wav", "kick"), ("my_snare.wav", "snare")]
+    assert set(data.sources) == {f"folder:{tmp_path.name}"}
+    with pytest.raises(ParameterError, match="does not exist"):
+        O.folder_oneshots(tmp_path / "nope")
+
+
+def test_load_split_rejects_unknown_names():
+    with pytest.raises(ParameterError, match="split="):
+        O.load_split("holdout")
