@@ -74,3 +74,14 @@ def test_render_and_kit():
     assert [len(mine.sounds[v][0]) for v in (4, 5, 6)] == sorted([len(mine.sounds[v][0]) for v in (4, 5, 6)], reverse=True)
     with pytest.raises(ParameterError):
         add_sounds(kit, [], mode="stack")
+
+
+def test_calibration_with_two_classes_keeps_only_the_visitors_classes(models, voice_like):
+    clf, _ = models
+    y, _ = voice_like
+    hits = detect_hits([check_voice(y, sr=SR)], clf)
+    kicks, hats = [hits[0].audio, hits[2].audio], [hits[1].audio, hits[3].audio]
+    cal = clf.calibrate({"kick": kicks, "closed_hat": hats}, sr=SR)
+    res = cal.classify([hits[4].audio, hits[1].audio], sr=SR)
+    assert [r.label for r in res] == ["kick", "closed_hat"]
+    assert set(k for k, v in res[0].probabilities.items() if v > 1e-6) <= {"kick", "closed_hat"}

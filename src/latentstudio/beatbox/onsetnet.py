@@ -253,7 +253,7 @@ class OnsetReport:
     """A training run's figures, on validation sequences (validation split's sounds, seed 1000)."""
 
     train_sounds: int
-    val_sounds: int
+    val_sequences: int
     threshold: float
     val_f_measure: float
     val_f_by_threshold: dict[str, float]
@@ -271,9 +271,11 @@ def validation_sequences(n: int = 24, *, seed: int = 1000) -> tuple[torch.Tensor
 
 def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.0, lr: float = 2e-3, seed: int = 0,
                  checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
-                 progress: Callable[[int, int, float], None] | None = None) -> tuple[OnsetNet, OnsetReport]:
-    """Train an :class:`OnsetNet` on sequences of the train split's one-shots; choose its threshold on
-    :func:`validation_sequences`. Returns the model and an :class:`OnsetReport`."""
+                 progress: Callable[[int, int, float], None] | None = None, train_sounds: np.ndarray | None = None,
+                 val: tuple[torch.Tensor, list[np.ndarray]] | None = None) -> tuple[OnsetNet, OnsetReport]:
+    """Train an :class:`OnsetNet` on sequences of the train split's one-shots (or ``train_sounds``, 16 kHz
+    ``(k, samples)``); choose its threshold on :func:`validation_sequences` (or ``val``: audio, true times).
+    Returns the model and an :class:`OnsetReport`."""
     import time
 
     from latentstudio.beatbox.oneshots import load_split
@@ -281,12 +283,12 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
 
     t0 = time.perf_counter()
     torch.manual_seed(seed)
-    train = load_split("train")
+    sounds = load_split("train").audio if train_sounds is None else np.asarray(train_sounds, dtype=np.float32)
     model = OnsetNet()
     config = {"width": 16, "channels": 64, "dilations": [1, 2, 4, 8, 16], "threshold": 0.5}
 
     def make_batch(step: int, g: torch.Generator):
-        audio, truths = make_sequences(train.audio, n=batch_size, seconds=seconds, g=g)
+        audio, truths = make_sequences(sounds, n=batch_size, seconds=seconds, g=g)
         feats = onset_features(audio)
         return feats, onset_targets(truths, feats.shape[-1])
 
@@ -301,14 +303,14 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
                       checkpoint_every=max(100, steps // 5), resume=resume, model_config=config, log_every=10)
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=progress)
     model.eval()
-    audio, truths = validation_sequences()
+    audio, truths = validation_sequences() if val is None else val
     acts = [onset_activation(a.numpy(), sr=SR, net=model) for a in audio]
     scores = {}
     for thr in np.round(np.arange(0.2, 0.81, 0.05), 2):
         scores[f"{thr:.2f}"] = onset_f_measure(truths, [pick_onsets(a, threshold=float(thr)) / FPS for a in acts])
     best = max(scores, key=lambda k: (scores[k], -abs(float(k) - 0.5)))
     model.threshold.fill_(float(best))
-    return model, OnsetReport(train_sounds=len(train), val_sounds=len(load_split("validation")), threshold=float(best),
+    return model, OnsetReport(train_sounds=len(sounds), val_sequences=len(audio), threshold=float(best),
                               val_f_measure=scores[best], val_f_by_threshold=scores,
                               seconds=time.perf_counter() - t0, losses=result.losses)
 

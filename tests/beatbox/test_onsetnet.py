@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+import torch
+
+from latentstudio.beatbox import onsetnet as N
+from latentstudio.errors import ParameterError
+
+SR = N.SR
+
+
+def _oneshots(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(SR // 2) / SR
+    out = []
+    for i in range(n):
+        if i % 2:
+            x = rng.standard_normal(len(t)) * np.exp(-t * rng.uniform(20, 60))
+        else:
+            x = np.sin(2 * np.pi * np.cumsum(60 + 150 * np.exp(-t * 30)) / SR) * np.exp(-t * 12)
+        out.append(x / np.abs(x).max())
+    return np.stack(out).astype(np.float32)
+
+
+def test_sequences_and_targets_put_onsets_where_the_sound_starts():
+    audio, truths = N.make_sequences(_oneshots(), n=3, seconds=3.0, g=torch.Generator().manual_seed(0))
+    assert audio.shape == (3, 3 * SR) and float(audio.abs().max()) == pytest.approx(1.0)
+    for y, tr in zip(audio, truths):
+        assert len(tr) > 3 and np.all(np.diff(tr) > 0) and tr.min() >= 0
+        first = int(tr[0] * SR)
+        assert float(y[:max(first - 80, 1)].abs().max()) < 0.2 * float(y[first:first + 800].abs().max())
+    y = N.onset_targets([np.array([0.1, 0.5])], 100)
+    assert y[0, 10] == 1 and y[0, 9] == y[0, 11] == 0.5 and y[0, 50] == 1 and y.sum() == 4
+
+
+def test_pick_onsets_keeps_flams_apart_and_ignores_low_peaks():
+    act = np.zeros(100)
+    act[[20, 24, 60]] = [0.9, 0.7, 0.3]
+    act[[19, 21]] = 0.5
+    got = N.pick_onsets(act, threshold=0.5)
+    assert got == pytest.approx([20, 24], abs=0.3)
+    assert N.pick_onsets(act, threshold=0.2).size == 3
+
+
+def test_training_lowers_the_loss_and_picks_a_threshold_on_validation():
+    val = N.make_sequences(_oneshots(seed=1), n=2, seconds=3.0, g=torch.Generator().manual_seed(5))
+    model, report = N.train_onsets(steps=40, batch_size=4, seconds=2.0, seed=0, train_sounds=_oneshots(), val=val)
+    first, last = np.mean(report.losses[:8]), np.mean(report.losses[-8:])
+    assert last < 0.8 * first
+    assert float(model.threshold) == pytest.approx(report.threshold) and f"{report.threshold:.2f}" in report.val_f_by_threshold
+
+
+def test_shipped_net_finds_hits_and_refuses_bad_audio(voice_like):
+    y, times = voice_like
+    got = N.detect_onsets(y, sr=22050)
+    assert got == pytest.approx(times, abs=0.02)
+    assert N.detect_onsets(np.zeros(22050, np.float32), sr=22050).size == 0
+    with pytest.raises(ParameterError):
+        N.detect_onsets(np.array([np.nan, 0.0], np.float32), sr=22050)
