@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := hydrogen-data hydrogen-drumkits tuxpaint-stamps-default fortunes dataset-fashion-mnist fluidsynth \
+APT_PACKAGES := hydrogen-data hydrogen-drumkits lmms-common sonic-pi-samples tuxpaint-stamps-default fortunes \
+                dataset-fashion-mnist fluidsynth \
                 fluid-soundfont-gm espeak-ng
 export OMP_NUM_THREADS ?= 2
 

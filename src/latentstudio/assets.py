@@ -58,6 +58,10 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
                          "Bag", "Ankle boot")
 
 DRUMKIT_DIRS = ("/usr/share/hydrogen/data/drumkits", "~/.hydrogen/data/drumkits")
+#: drum one-shots and DrumSynth presets of LMMS (``lmms-common``), one-shots of Sonic Pi (``sonic-pi-samples``)
+LMMS_DRUMS_DIR = Path("/usr/share/lmms/samples/drums")
+LMMS_DRUMSYNTH_DIR = Path("/usr/share/lmms/samples/drumsynth")
+SONIC_PI_DIR = Path("/usr/share/sonic-pi/samples")
 TUXPAINT_STAMPS_DIR = "/usr/share/tuxpaint/stamps"
 FORTUNES_DIR = "/usr/share/games/fortunes"
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -700,6 +704,13 @@ def list_assets() -> list[AssetInfo]:
         add("drum samples by class", "audio", "hydrogen-data, hydrogen-drumkits", "per kit", per_class, None,
             DRUMKIT_DIRS[0], sum(per_class.values()), "apt-get install hydrogen-data hydrogen-drumkits",
             per_class=per_class)
+
+    for name, pkg, folder, pattern in (("drum one-shots (LMMS)", "lmms-common", LMMS_DRUMS_DIR, "*.ogg"),
+                                       ("DrumSynth presets (LMMS)", "lmms-common", LMMS_DRUMSYNTH_DIR, "*/*.ds"),
+                                       ("one-shots (Sonic Pi)", "sonic-pi-samples", SONIC_PI_DIR, "*.flac")):
+        files = sorted(folder.glob(pattern)) if folder.is_dir() else []
+        add(name, "audio", pkg, package_licence(pkg), files, None if files else "missing", str(folder), len(files),
+            f"apt-get install {pkg}")
 
     stamps, err = _probe(tuxpaint_stamps)
     pkg = "tuxpaint-stamps-default"

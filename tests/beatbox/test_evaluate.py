@@ -40,3 +40,28 @@ def test_fit_temperature_recovers_overconfidence():
     labels = torch.distributions.Categorical(logits=true_logits).sample().numpy()
     t, before, after = fit_temperature(true_logits * 3.0, labels)  # three times too sharp
     assert 2.4 < t < 3.8 and after < before
+
+
+def test_train_classifier_tiny_ensemble_learns_and_rebuilds(tmp_path):
+    from latentstudio.beatbox.classifier import DrumEnsemble, load_classifier, save_classifier, train_classifier
+
+    def every_class(seed):
+        d = _sounds(seed, n=4)
+        rng = np.random.default_rng(seed)
+        extra = np.stack([d.audio[i] * 0.5 + 0.5 * np.roll(d.audio[i], 40 * (c + 1)) for c in range(5)
+                          for i in range(len(d))])
+        labels = np.concatenate([d.labels] + [np.full(len(d), CLASSES.index(c)) for c in
+                                              ("open_hat", "tom", "cymbal", "clap", "rim")])
+        audio = np.concatenate([d.audio, extra]) + 1e-3 * rng.standard_normal((len(labels), d.audio.shape[1]))
+        return OneShots(audio.astype(np.float32), labels, ["k"] * len(labels), [str(i) for i in range(len(labels))])
+
+    model, report = train_classifier(steps=30, batch_size=16, members=2, n_augmented=1, seed=0,
+                                     splits={"train": every_class(0), "validation": every_class(1)})
+    assert isinstance(model, DrumEnsemble) and len(model.members) == 2
+    assert np.mean(report.losses[-5:]) < np.mean(report.losses[:5])
+    assert report.val_sounds == len(every_class(1)) and 0 < report.temperature
+    save_classifier(model, tmp_path / "clf", meta={"command": "test", "seed": 0})
+    again = load_classifier(tmp_path / "clf")
+    x = torch.rand(3, 1, 48, 48)
+    assert torch.allclose(again.model(x), model(x), atol=1e-6)
+    assert float(again.model.temperature) == float(model.temperature)

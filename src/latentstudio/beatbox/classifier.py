@@ -338,12 +338,13 @@ def _train_member(train, *, steps: int, batch_size: int, lr: float, seed: int, n
 
 
 def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-3, seed: int = 0, n_augmented: int = 6,
-                     width: int = 16, members: int = 3, folders: tuple[str, ...] = (),
+                     width: int = 16, members: int = 3, folders: tuple[str, ...] = (), splits: dict | None = None,
                      checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
                      progress: Callable[[int, int, float], None] | None = None
                      ) -> tuple[DrumCNN | DrumEnsemble, ClassifierReport]:
     """Train the drum classifier on the train split of :func:`~latentstudio.beatbox.oneshots.load_splits`
     (plus the user's sample ``folders``); judge it and fit its softmax temperature on the validation split.
+    ``splits`` (``{"train": OneShots, "validation": OneShots}``) replaces the installed sources.
 
     ``members`` :class:`DrumCNN` are trained with seeds ``seed * members + i`` and averaged as a
     :class:`DrumEnsemble` (one member: a plain DrumCNN). Batches are class-balanced and freshly augmented
@@ -359,7 +360,10 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     if members < 1:
         raise ParameterError(f"members={members} must be at least 1")
     t0 = time.perf_counter()
-    splits, dropped = load_splits(folders=tuple(folders))
+    if splits is None:
+        splits, dropped = load_splits(folders=tuple(folders))
+    else:
+        dropped = {}
     train, val = splits["train"], splits["validation"]
     present = sorted(set(train.labels.tolist()))
     if len(present) < len(CLASSES):

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentstudio.assets import DRUM_CLASSES, drum_class
+from latentstudio.assets import DRUM_CLASSES, LMMS_DRUMS_DIR, LMMS_DRUMSYNTH_DIR, SONIC_PI_DIR, drum_class
 from latentstudio.beatbox.features import SR
 from latentstudio.errors import ParameterError
 
@@ -61,9 +61,6 @@ SPLIT_NAMES = ("train", "validation", "test")
 #: kept for callers of the first version: the kits that were held out by name
 HELD_OUT_KITS = ("The Black Pearl 1.0", "HardElectro1")
 
-SONIC_PI_DIR = Path("/usr/share/sonic-pi/samples")
-LMMS_DRUMS_DIR = Path("/usr/share/lmms/samples/drums")
-LMMS_DRUMSYNTH_DIR = Path("/usr/share/lmms/samples/drumsynth")
 #: General MIDI drum notes -> class
 GM_DRUM_NOTES: dict[int, str] = {
     35: "kick", 36: "kick", 37: "rim", 38: "snare", 39: "clap", 40: "snare", 41: "tom", 42: "closed_hat",

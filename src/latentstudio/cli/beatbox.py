@@ -181,6 +181,42 @@ def _existing(path: Path, option: str) -> Path:
     return path
 
 
+@group.command("train-onsets")
+def train_onsets(output: Path = typer.Option(None, "-o", "--output",
+                                             help="Checkpoint folder (default: the shipped model's folder)."),
+                 steps: int = typer.Option(2000, "--steps", help="Optimiser steps."),
+                 batch_size: int = typer.Option(12, "--batch-size", help="4-second sequences per step."),
+                 checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir",
+                                                     help="Periodic checkpoints here; a rerun resumes."),
+                 threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+                 seed: int = typer.Option(0, "--seed", help="Random seed (sequences, init)."),
+                 as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Train the onset network on drum sequences made from the train split's one-shots (rooms, flams,
+    noise), its threshold chosen on sequences of the validation split's sounds.
+
+    Example: latentstudio beatbox train-onsets --steps 2000 --seed 0
+    """
+    import torch
+
+    from latentstudio.beatbox import onsetnet as N
+
+    torch.set_num_threads(max(1, threads))
+    with progress("training onset network", total=steps, quiet=as_json) as advance:
+        model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
+                                       progress=_fit_progress(advance))
+    out = output or N.SHIPPED
+    summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
+    summary["final_loss"] = report.losses[-1] if report.losses else None
+    N.save_onset_net(model, out, meta={"command": "latentstudio beatbox train-onsets", "steps": steps, "seed": seed,
+                                       "batch_size": batch_size, "threads": threads, "report": summary})
+    summary["output"] = str(out)
+    if as_json:
+        print_json(summary)
+        return
+    typer.echo(f"saved {out}")
+    typer.echo(f"validation sequences: onset F {report.val_f_measure:.3f} at threshold {report.threshold:.2f}")
+
+
 @group.command("train-rhythm")
 def train_rhythm(output: Path = typer.Option(None, "-o", "--output",
                                              help="Checkpoint folder (default: the shipped model's folder)."),
