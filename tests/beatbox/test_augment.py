@@ -20,8 +20,8 @@ def test_augmentation_is_seeded_and_keeps_shapes():
 def test_cnn_shapes_and_metrics():
     m = DrumCNN()
     x = torch.rand(3, 1, N_MELS, N_FRAMES)
-    assert m(x).shape == (3, 7) and m.embedding(x).shape == (3, 64)
-    cm = confusion_matrix(np.array([0, 1, 2, 3]), np.array([0, 1, 3, 2]), 7)
+    assert m(x).shape == (3, 8) and m.embedding(x).shape == (3, 64)
+    cm = confusion_matrix(np.array([0, 1, 2, 3]), np.array([0, 1, 3, 2]), 8)
     assert cm.sum() == 4 and cm[2, 3] == 1
     assert kick_snare_hat_accuracy(np.array([0, 1, 2, 3]), np.array([0, 1, 3, 2])) == 1.0
     assert kick_snare_hat_accuracy(np.array([0, 1]), np.array([1, 1])) == 0.5
