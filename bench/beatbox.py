@@ -166,9 +166,10 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
     the spectral-centroid rule and MFCC k-NN fitted on the same train split; then voice percussion."""
     import torch
 
-    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, load_classifier, predict_patches,
-                                                 train_classifier)
-    from latentstudio.beatbox.evaluate import CentroidRule, MfccKnn, evaluate_predictions, evaluate_voices
+    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, load_classifier, patch_logits,
+                                                 predict_patches, train_classifier)
+    from latentstudio.beatbox.evaluate import (CentroidRule, MfccKnn, evaluate_predictions, evaluate_voices,
+                                               expected_calibration_error)
     from latentstudio.beatbox.features import CLIP_SAMPLES, patches
     from latentstudio.beatbox.oneshots import SPLITS, load_splits
     from latentstudio.beatbox.voices import TEST_VOICES, VALIDATION_VOICES, voice_sounds
@@ -189,7 +190,11 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
     for seed in seeds:
         kw = {} if steps is None else {"steps": steps}
         model, report = train_classifier(seed=seed, **kw)
-        ev = evaluate_predictions(test.labels, predict_patches(model, x_test)[0])
+        logits = patch_logits(model, x_test)[0]
+        ev = evaluate_predictions(test.labels, logits.argmax(1).numpy())
+        ev["ece_raw"] = expected_calibration_error(torch.softmax(logits, 1).numpy(), test.labels)
+        ev["ece_calibrated"] = expected_calibration_error(torch.softmax(logits / model.temperature, 1).numpy(),
+                                                          test.labels)
         runs.append({"seed": seed, "val_accuracy": report.val_accuracy,
                      "val_kick_snare_hat": report.val_kick_snare_hat_accuracy, "test": ev,
                      "train_seconds": report.seconds, "model": DrumClassifier(model)})
@@ -202,6 +207,8 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
         "val_accuracy": _spread([r["val_accuracy"] for r in runs]),
         "val_kick_snare_hat": _spread([r["val_kick_snare_hat"] for r in runs]),
         "train_seconds": _spread([r["train_seconds"] for r in runs]),
+        "test_ece_before_temperature": _spread([r["test"]["ece_raw"] for r in runs]),
+        "test_ece_after_temperature": _spread([r["test"]["ece_calibrated"] for r in runs]),
         "confusion_seed_0": runs[0]["test"]["confusion_rows_true_cols_pred"]}
     rule, knn = CentroidRule().fit(train), MfccKnn().fit(train)
     out["baselines"] = {"centroid_rule": _rounded(evaluate_predictions(test.labels, rule.predict(test))),

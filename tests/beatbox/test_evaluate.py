@@ -65,3 +65,13 @@ def test_train_classifier_tiny_ensemble_learns_and_rebuilds(tmp_path):
     x = torch.rand(3, 1, 48, 48)
     assert torch.allclose(again.model(x), model(x), atol=1e-6)
     assert float(again.model.temperature) == float(model.temperature)
+
+
+def test_expected_calibration_error():
+    from latentstudio.beatbox.evaluate import expected_calibration_error
+
+    sure = np.eye(3)[[0, 1, 2, 0]]
+    assert expected_calibration_error(sure, np.array([0, 1, 2, 0])) == 0.0
+    assert expected_calibration_error(sure, np.array([1, 2, 0, 1])) == 1.0
+    half = np.full((4, 2), 0.5)
+    assert expected_calibration_error(half, np.array([0, 0, 1, 1])) == 0.0

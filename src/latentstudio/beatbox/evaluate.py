@@ -38,6 +38,19 @@ def evaluate_predictions(true: np.ndarray, pred: np.ndarray) -> dict:
             "confusion_rows_true_cols_pred": confusion_matrix(true, pred, len(CLASSES)).tolist()}
 
 
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, *, bins: int = 10) -> float:
+    """ECE: the confidence-weighted gap between the top probability and accuracy over ``bins`` bins."""
+    probs, labels = np.asarray(probs), np.asarray(labels)
+    conf, pred = probs.max(1), probs.argmax(1)
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.mean() * abs(float(np.mean(pred[m] == labels[m])) - float(conf[m].mean()))
+    return float(ece)
+
+
 def _clip(audio: np.ndarray, seconds: float) -> np.ndarray:
     return np.asarray(audio, dtype=np.float32)[..., : int(seconds * SR)]
 
