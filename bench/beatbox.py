@@ -120,11 +120,18 @@ def bench_onsets(n=10, seed=0):
             "gm_soundfont_reverb": _fluidsynth_sequences(n, rng, reverb=0.8, programs=GM_KIT_PROGRAMS),
             "gm_soundfont_flams_reverb": _fluidsynth_sequences(n, rng, reverb=0.6, flams=0.3, programs=GM_KIT_PROGRAMS),
             "hydrogen_kits": _hydrogen_sequences(n, rng)}
-    detectors = {"segment_net": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60)]),
-                 "segment_flux": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60,
-                                                                                    detector="flux")]),
+    detectors = {"segment_drums": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60,
+                                                                                     kind="drums")]),
+                 "segment_voice": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60)]),
                  "core_flux_onset_detect": lambda y: onset_detect(y, sr=SR, backtrack=True),
                  "librosa": lambda y: librosa.onset.onset_detect(y=y, sr=SR, backtrack=True, units="time")}
+    from latentstudio.beatbox.voices import TEST_VOICES, beatbox_phrase
+
+    words = ["bu:m", "ts", "ka", "tsssss", "pSS", "bUm", "t", "kV"]
+    sets["voice_phrases_test_voices"] = [
+        (lambda p: (p[0], np.array(p[1])))(beatbox_phrase(" ".join(rng.permutation(words)), voice=v, sr=SR,
+                                                          gap=float(rng.uniform(0.06, 0.2))))
+        for v in TEST_VOICES]
     res = {}
     for name, seqs in sets.items():
         res[name] = {"sequences": len(seqs), "onsets": int(sum(len(r) for _, r in seqs))}
@@ -139,7 +146,9 @@ def bench_onsets(n=10, seed=0):
                               "recall": round(float(r), 4),
                               "median_offset_ms": round(1000 * float(np.median(offs)), 2) if offs else None}
     res["note"] = ("gm_soundfont_*: FluidR3 GM's 8 drum kits (the classifier's test source), FluidSynth reverb "
-                   "room 0.8 / 0.6; flams: 30% of hits get a grace note 35-60 ms before, both counted")
+                   "room 0.8 / 0.6; flams: 30% of hits get a grace note 35-60 ms before, both counted; "
+                   "voice_phrases: espeak-ng test voices saying 8 beatbox words 60-200 ms apart (one onset per "
+                   "word); segment_drums / segment_voice: `beatbox segment --kind drums / voice`")
     return res
 
 

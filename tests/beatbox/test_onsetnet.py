@@ -56,3 +56,20 @@ def test_shipped_net_finds_hits_and_refuses_bad_audio(voice_like):
     assert N.detect_onsets(np.zeros(22050, np.float32), sr=22050).size == 0
     with pytest.raises(ParameterError):
         N.detect_onsets(np.array([np.nan, 0.0], np.float32), sr=22050)
+
+
+def test_drum_segmentation_keeps_a_flam_that_voice_segmentation_merges():
+    from latentstudio.beatbox.segment import segment_sounds
+
+    sr = 22050
+    t = np.arange(int(0.4 * sr)) / sr
+    rng = np.random.default_rng(0)
+    snare = (rng.standard_normal(len(t)) * np.exp(-t * 25) + np.sin(2 * np.pi * 190 * t) * np.exp(-t * 30))
+    y = np.zeros(int(1.6 * sr), np.float32)
+    for start, gain in ((0.3, 0.25), (0.345, 1.0), (1.0, 1.0)):  # a flam, then a plain hit
+        a = int(start * sr)
+        y[a:a + len(t)] += (gain * snare).astype(np.float32)
+    drums = [s.time for s in segment_sounds(y, sr=sr, kind="drums")]
+    assert drums == pytest.approx([0.3, 0.345, 1.0], abs=0.015)
+    with pytest.raises(ParameterError, match="kind="):
+        segment_sounds(y, sr=sr, kind="guitar")

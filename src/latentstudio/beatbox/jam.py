@@ -63,11 +63,12 @@ class JamResult:
     notes: list[str] = field(default_factory=list)
 
 
-def detect_hits(voices: list[Voice], classifier: DrumClassifier) -> list[DetectedHit]:
-    """Segment every recording and classify all its sounds (one batch)."""
+def detect_hits(voices: list[Voice], classifier: DrumClassifier, *, kind: str = "voice") -> list[DetectedHit]:
+    """Segment every recording (``kind``: "voice" or "drums", see ``segment_sounds``) and classify all
+    its sounds (one batch)."""
     segs: list[tuple[str, Segment, int]] = []
     for voice in voices:
-        for s in segment_sounds(voice.y, sr=voice.sr):
+        for s in segment_sounds(voice.y, sr=voice.sr, kind=kind):
             segs.append((voice.name, s, voice.sr))
     if not segs:
         return []

@@ -90,18 +90,24 @@ def load_voice(path: str | os.PathLike, *, sr: int = SR, max_seconds: float | No
     return voice
 
 
+#: what a recording holds: a person's voice sounds, or drum hits
+KINDS = ("voice", "drums")
+
+
 def segment_sounds(y: np.ndarray, *, sr: int, min_db: float = -45.0, max_sound: float = MAX_SOUND_SECONDS,
                    hop_length: int = 256, delta: float = 0.05, wait: float = 0.07,
-                   merge_jump_db: float = 10.0, detector: str = "net") -> list[Segment]:
-    """The sounds of a voice recording, in time order.
+                   merge_jump_db: float = 10.0, kind: str = "voice") -> list[Segment]:
+    """The sounds of a voice (or drum) recording, in time order.
 
-    ``detector="net"`` finds onsets with the shipped :class:`~latentstudio.beatbox.onsetnet.OnsetNet`
-    (robust to room tails and flams; the spectral flux when its weights are missing), ``"flux"`` with
-    :func:`latentstudio.core.onsets.onset_detect` (``hop_length``, ``delta`` and ``wait`` apply to it).
+    ``kind="voice"``: onsets of the spectral flux (:func:`latentstudio.core.onsets.onset_detect`;
+    ``hop_length``, ``delta`` and ``wait`` apply), and an onset inside a sound that has not died away
+    (the vowel after a consonant, the hiss of a long "tsss") is merged into it unless the level jumps
+    by ``merge_jump_db`` there. ``kind="drums"``: onsets of the shipped
+    :class:`~latentstudio.beatbox.onsetnet.OnsetNet`, which holds under room tails and keeps a flam's
+    grace note apart from its hit (the flux when the network's weights are missing); nothing is merged.
     Each starts at its onset and ends at the next onset, at ``max_sound`` seconds, or where
     its level falls 40 dB below its peak; quieter than ``min_db`` dBFS (breaths, room noise) is
-    dropped; an onset inside a sound that has not died away (the vowel after a consonant) is merged
-    into it unless the level jumps by ``merge_jump_db`` there; each is normalised to a peak of 0.9 with a 5 ms fade-out. Empty list for silence.
+    dropped; each is normalised to a peak of 0.9 with a 5 ms fade-out. Empty list for silence.
     """
     from latentstudio.core.audio import valid_audio
 
@@ -112,16 +118,17 @@ def segment_sounds(y: np.ndarray, *, sr: int, min_db: float = -45.0, max_sound: 
         raise ParameterError(f"max_sound={max_sound} must be a positive number of seconds")
     if float(np.max(np.abs(y))) < 10 ** (min_db / 20):
         return []
-    if detector not in ("net", "flux"):
-        raise ParameterError(f"detector={detector!r} must be 'net' or 'flux'")
-    starts = _net_onsets(y, sr=sr) if detector == "net" else None
+    if kind not in KINDS:
+        raise ParameterError(f"kind={kind!r} must be one of {', '.join(KINDS)}")
+    starts = _net_onsets(y, sr=sr) if kind == "drums" else None
     if starts is None:
         env = onset_envelope(y, sr=sr, hop_length=hop_length)
         starts = onset_detect(y, sr=sr, hop_length=hop_length, onset_envelope=env, backtrack=True,
                               units="samples", delta=delta, wait=wait, energy=frame_energy(y, hop_length=hop_length))
     if len(starts) == 0 and float(np.max(np.abs(y))) >= 10 ** (min_db / 20):
         starts = np.array([int(np.argmax(np.abs(y) >= 0.1 * np.max(np.abs(y))))])  # one sound from the start
-    starts = _merge_continuing(y, np.asarray(starts, dtype=int), sr=sr, jump_db=merge_jump_db)
+    if kind == "voice":
+        starts = _merge_continuing(y, np.asarray(starts, dtype=int), sr=sr, jump_db=merge_jump_db)
     out: list[Segment] = []
     fade = int(0.005 * sr)
     bounds = list(starts[1:]) + [len(y)]

@@ -57,11 +57,13 @@ def _load_models(model: Path | None = None, rhythm: Path | None = None, *, need_
 def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (wav, flac, ogg, mp3 ...)."),
             out_dir: Path = typer.Option(None, "--out-dir", help="Also write each sound as NNN.wav here."),
             min_db: float = typer.Option(-45.0, "--min-db", help="Ignore sounds quieter than this (dBFS)."),
+            kind: str = typer.Option("voice", "--kind", help="voice (a consonant and its vowel are one sound) or "
+                                                             "drums (onset network: room tails, flams)."),
             seed: int = typer.Option(0, "--seed", help="Random seed (segmentation is deterministic)."),
             as_json: bool = typer.Option(False, "--json", help="Print the sounds as JSON.")) -> None:
     """Cut a recording into its sounds (backtracked onsets; trimmed, normalised segments).
 
-    Example: latentstudio beatbox segment voice.wav --json
+    Example: latentstudio beatbox segment voice.wav --json   (drum loops: --kind drums)
     """
     from latentstudio.beatbox.segment import load_voice, segment_sounds
     from latentstudio.cli._common import stderr
@@ -70,7 +72,7 @@ def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (w
     v = load_voice(voice)
     for note in v.notes:
         stderr(f"note: {note}")
-    segs = segment_sounds(v.y, sr=v.sr, min_db=min_db)
+    segs = segment_sounds(v.y, sr=v.sr, min_db=min_db, kind=kind)
     if not segs:
         raise ParameterError(f"no sounds found in {str(voice)!r} (nothing louder than {min_db:.0f} dBFS with an onset)")
     rows = [{"time": round(s.time, 4), "end": round(s.end, 4), "peak_db": round(s.peak_db, 1)} for s in segs]
@@ -95,6 +97,7 @@ def classify(voice: Path = typer.Argument(..., help="Recording of voice sounds."
                                                  help="LABEL=FILE: a recording of your own LABEL sounds "
                                                       "(kick, snare, closed_hat ...); repeat per class."),
              model: Path = typer.Option(None, "--model", help="Classifier checkpoint folder (default: shipped)."),
+             kind: str = typer.Option("voice", "--kind", help="voice or drums (see `beatbox segment --help`)."),
              seed: int = typer.Option(0, "--seed", help="Random seed (classification is deterministic)."),
              as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON.")) -> None:
     """Segment a recording and name the drum each sound is like.
@@ -111,7 +114,7 @@ def classify(voice: Path = typer.Argument(..., help="Recording of voice sounds."
     v = load_voice(voice)
     for note in v.notes:
         stderr(f"note: {note}")
-    hits = detect_hits([v], clf)
+    hits = detect_hits([v], clf, kind=kind)
     if not hits:
         raise ParameterError(f"no sounds found in {str(voice)!r}")
     rows = [{k: val for k, val in h.to_dict().items() if k != "source"} for h in hits]
