@@ -159,11 +159,12 @@ def _shipped() -> OnsetNet:
 
 # ----------------------------------------------------------------------------------------- training data
 def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Generator,
-                   reverb: float = 0.6, flams: float = 0.25) -> tuple[torch.Tensor, list[np.ndarray]]:
+                   reverb: float = 0.6, flams: float = 0.25, velocity: tuple[float, float] = (0.05, 1.0),
+                   noise: bool = True) -> tuple[torch.Tensor, list[np.ndarray]]:
     """``n`` drum sequences of ``seconds`` at 16 kHz from one-shots ``sounds`` ``(k, samples)``, and the
-    true onset times of each. Gaps 35-600 ms, 1-3 simultaneous hits, velocities 0.05-1, ``flams`` of
-    the hits with a quiet grace note 25-60 ms before, a room (RT 0.1-2 s) on ``reverb`` of them,
-    noise at 20-60 dB SNR and a random tilt EQ."""
+    true onset times of each. Gaps 35-600 ms, 1-3 simultaneous hits at ``velocity`` gains, ``flams`` of
+    the hits with a quiet grace note 25-60 ms before, a room (RT 0.1-2 s) on ``reverb`` of them, and
+    with ``noise`` a random tilt EQ and noise at 20-60 dB SNR."""
     length = int(seconds * SR)
     k, slen = sounds.shape
     out = torch.zeros(n, length)
@@ -179,7 +180,7 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
                 times.append((t - u(0.025, 0.06), u(0.05, 0.35)))
             simultaneous = 1 + int(float(torch.rand(1, generator=g)) < 0.3) + int(float(torch.rand(1, generator=g)) < 0.1)
             for _ in range(simultaneous):
-                times.append((t, u(0.05, 1.0)))
+                times.append((t, u(*velocity)))
             t += math.exp(u(math.log(0.035), math.log(0.6)))
         truth = []
         for tt, vel in times:
@@ -208,6 +209,8 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
             nfft = 1 << int(math.ceil(math.log2(length + nir)))
             wet = torch.fft.irfft(torch.fft.rfft(out[b], nfft) * torch.fft.rfft(ir, nfft), nfft)[:length]
             out[b] = out[b] + wet * (out[b].norm() / wet.norm().clamp(min=1e-8)) * u(0.2, 1.2)
+    if not noise:
+        return out / out.abs().amax(dim=1, keepdim=True).clamp(min=1e-6), truths
     # tilt EQ by a one-pole mix, then noise
     for b in range(n):
         x = out[b]
@@ -250,7 +253,7 @@ def onset_f_measure(refs: list[np.ndarray], ests: list[np.ndarray], *, window: f
 
 @dataclass
 class OnsetReport:
-    """A training run's figures, on validation sequences (validation split's sounds, seed 1000)."""
+    """A training run's figures, on :func:`validation_sequences` (validation split's sounds, seed 1000)."""
 
     train_sounds: int
     val_sequences: int
@@ -262,11 +265,16 @@ class OnsetReport:
 
 
 def validation_sequences(n: int = 24, *, seed: int = 1000) -> tuple[torch.Tensor, list[np.ndarray]]:
-    """Fixed sequences (10 s) of the validation split's sounds, with rooms and flams, for choosing the threshold."""
+    """Fixed 10 s sequences of the validation split's sounds for choosing the threshold, played as a
+    recording would hold them (velocities 0.2-1, no added noise): a third dry, a third in rooms, a third
+    in rooms with flams."""
     from latentstudio.beatbox.oneshots import load_split
 
     val = load_split("validation")
-    return make_sequences(val.audio, n=n, seconds=10.0, g=torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed)
+    parts = [make_sequences(val.audio, n=n // 3, seconds=10.0, g=g, reverb=r, flams=f, velocity=(0.2, 1.0), noise=False)
+             for r, f in ((0.0, 0.0), (1.0, 0.0), (1.0, 0.25))]
+    return torch.cat([p[0] for p in parts]), sum((p[1] for p in parts), [])
 
 
 def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.0, lr: float = 2e-3, seed: int = 0,
