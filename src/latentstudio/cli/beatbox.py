@@ -12,6 +12,20 @@ group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an eve
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
 
 
+def _finish_training(report, save, out: Path, meta: dict, as_json: bool, lines: list[str]) -> None:
+    """Save a trained model with its report in the checkpoint's meta, then print the report (JSON or ``lines``)."""
+    summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
+    summary["final_loss"] = report.losses[-1] if report.losses else None
+    save(out, meta={**meta, "report": summary})
+    summary["output"] = str(out)
+    if as_json:
+        print_json(summary)
+        return
+    typer.echo(f"saved {out}")
+    for line in lines:
+        typer.echo(line)
+
+
 def _fit_progress(advance):
     state = {"done": 0}
 
@@ -158,22 +172,14 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
         model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders, members=members,
                                            n_augmented=augmented, checkpoint_dir=checkpoint_dir,
                                            progress=_fit_progress(advance))
-    out = output or C.SHIPPED
-    summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
-    summary["final_loss"] = report.losses[-1] if report.losses else None
     command = "latentstudio beatbox train-classifier" + "".join(f" --folder {f}" for f in folders)
-    C.save_classifier(model, out, meta={"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
-                                        "augmented": augmented, "members": members, "threads": threads,
-                                        "report": summary})
-    summary["output"] = str(out)
-    if as_json:
-        print_json(summary)
-        return
-    typer.echo(f"saved {out}")
-    typer.echo(f"trained on {report.train_sounds} sounds from {', '.join(report.train_sources)}")
-    typer.echo(f"validation ({', '.join(report.val_sources)}, {report.val_sounds} sounds): accuracy "
-               f"{report.val_accuracy:.3f}, kick/snare/hat {report.val_kick_snare_hat_accuracy:.3f}; "
-               f"temperature {report.temperature:.2f}")
+    _finish_training(report, lambda d, meta: C.save_classifier(model, d, meta=meta), output or C.SHIPPED,
+                     {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size, "augmented": augmented,
+                      "members": members, "threads": threads}, as_json,
+                     [f"trained on {report.train_sounds} sounds from {', '.join(report.train_sources)}",
+                      f"validation ({', '.join(report.val_sources)}, {report.val_sounds} sounds): accuracy "
+                      f"{report.val_accuracy:.3f}, kick/snare/hat {report.val_kick_snare_hat_accuracy:.3f}; "
+                      f"temperature {report.temperature:.2f}"])
 
 
 def _existing(path: Path, option: str) -> Path:
@@ -207,17 +213,10 @@ def train_onsets(output: Path = typer.Option(None, "-o", "--output",
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
                                        progress=_fit_progress(advance))
-    out = output or N.SHIPPED
-    summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
-    summary["final_loss"] = report.losses[-1] if report.losses else None
-    N.save_onset_net(model, out, meta={"command": "latentstudio beatbox train-onsets", "steps": steps, "seed": seed,
-                                       "batch_size": batch_size, "threads": threads, "report": summary})
-    summary["output"] = str(out)
-    if as_json:
-        print_json(summary)
-        return
-    typer.echo(f"saved {out}")
-    typer.echo(f"validation sequences: onset F {report.val_f_measure:.3f} at threshold {report.threshold:.2f}")
+    _finish_training(report, lambda d, meta: N.save_onset_net(model, d, meta=meta), output or N.SHIPPED,
+                     {"command": "latentstudio beatbox train-onsets", "steps": steps, "seed": seed,
+                      "batch_size": batch_size, "threads": threads}, as_json,
+                     [f"validation sequences: onset F {report.val_f_measure:.3f} at threshold {report.threshold:.2f}"])
 
 
 @group.command("train-rhythm")
@@ -245,18 +244,11 @@ def train_rhythm(output: Path = typer.Option(None, "-o", "--output",
     with progress("training rhythm VAE", total=steps, quiet=as_json) as advance:
         model, report = R.train_rhythm(steps=steps, seed=seed, n_grammar=grammar, midi_dirs=list(midi or []),
                                        checkpoint_dir=checkpoint_dir, progress=_fit_progress(advance))
-    out = output or R.SHIPPED
-    summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
-    summary["final_loss"] = report.losses[-1] if report.losses else None
-    R.save_rhythm_vae(model, out, meta={"command": "latentstudio beatbox train-rhythm", "steps": steps,
-                                        "seed": seed, "grammar": grammar, "report": summary})
-    summary["output"] = str(out)
-    if as_json:
-        print_json(summary)
-        return
-    typer.echo(f"saved {out}")
-    typer.echo(f"held-out onset F1 {report.held_out_onset_f1:.3f}, step accuracy {report.held_out_step_accuracy:.3f}, "
-               f"requested vs produced density r={report.density_correlation:.3f}")
+    _finish_training(report, lambda d, meta: R.save_rhythm_vae(model, d, meta=meta), output or R.SHIPPED,
+                     {"command": "latentstudio beatbox train-rhythm", "steps": steps, "seed": seed, "grammar": grammar},
+                     as_json, [f"held-out onset F1 {report.held_out_onset_f1:.3f}, step accuracy "
+                               f"{report.held_out_step_accuracy:.3f}, requested vs produced density "
+                               f"r={report.density_correlation:.3f}"])
 
 
 def _parse_density(text: str | None):
