@@ -52,3 +52,15 @@ def test_non_audio_is_refused(tmp_path):
         load_voice(p)
     with pytest.raises(ParameterError):
         segment_sounds(np.array([np.nan, 0.0], np.float32), sr=SR)
+
+
+def test_session_refuses_sound_paths_outside_its_kit_folder(tmp_path):
+    import json
+
+    from latentstudio.beatbox.session import open_session, session_sounds
+
+    state = open_session(tmp_path, bpm=100)
+    (tmp_path / "state.json").write_text(json.dumps({**state.__dict__, "sounds": [
+        {"file": "../../etc/passwd", "label": "kick"}]}))
+    with pytest.raises(ParameterError, match="outside"):
+        session_sounds(tmp_path, open_session(tmp_path), sr=22050)

@@ -71,8 +71,12 @@ def session_sounds(directory: str | os.PathLike, state: SessionState, *, sr: int
     from latentstudio.core.audio import load
 
     out = []
+    kit = (Path(directory) / "kit").resolve()
     for s in state.sounds:
-        f = Path(directory) / s["file"]
+        f = (Path(directory) / str(s.get("file", ""))).resolve()
+        if not f.is_relative_to(kit):
+            raise ParameterError(f"session state names the sound {s.get('file')!r}, which is outside "
+                                 f"{str(kit)!r}; move state.json away to start afresh")
         if f.exists():
             y, _ = load(f, sr=sr)
             out.append((s["label"], y, s.get("source", s["file"])))
