@@ -274,9 +274,12 @@ def drumsynth_oneshots(folder: str | os.PathLike = LMMS_DRUMSYNTH_DIR, *, source
 
 
 def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[int, ...] = GM_KIT_PROGRAMS,
-                velocities: tuple[int, ...] = GM_VELOCITIES, source: str = "fluid-soundfont-gm") -> OneShots:
+                velocities: tuple[int, ...] = GM_VELOCITIES, source: str = "fluid-soundfont-gm",
+                gap: float = 3.0) -> OneShots:
     """Every GM drum note of every drum kit ``programs`` of a soundfont, at each of ``velocities``,
-    rendered by FluidSynth (one hit every 1.5 s, cut apart at the known note times).
+    rendered by FluidSynth (one hit every ``gap`` seconds, cut apart at the known note times). A hit
+    whose 50 ms before the note still holds the last one's ring within 40 dB of its own peak (a long
+    tom or crash before a soft hat) is left out: an isolated hit is what it stands for.
 
     Raises AssetMissingError without FluidSynth or the soundfont.
     """
@@ -284,7 +287,6 @@ def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[i
 
     from latentstudio.core.midi import render_midi
 
-    gap = 1.5
     audio, labels, kits, names = [], [], [], []
     for prog in programs:
         pm = pretty_midi.PrettyMIDI(initial_tempo=120)
@@ -296,8 +298,10 @@ def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[i
         y = render_midi(pm, sr=SR, soundfont=soundfont, tail=gap)
         for i, (note, vel) in enumerate(hits):
             a = int(round((0.2 + i * gap) * SR))
-            seg = y[a: a + int((gap - 0.05) * SR)]
-            if not np.any(np.abs(seg) > 1e-4):
+            seg = y[a: a + int(min(gap - 0.05, 1.5) * SR)]
+            before = y[max(0, a - int(0.05 * SR)): a]
+            peak = float(np.max(np.abs(seg))) if seg.size else 0.0
+            if peak <= 1e-4 or (before.size and float(np.max(np.abs(before))) > peak * 10 ** (-40 / 20)):
                 continue
             audio.append(prepare(seg))
             labels.append(CLASSES.index(GM_DRUM_NOTES[note]))
