@@ -81,8 +81,9 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     grid = html.escape(res.patterns[0].grid())
     body = (
         f"<p>A visitor (espeak-ng, voice en+m3) says <code>{html.escape(PHRASE)}</code>. The sounds are found "
-        f"(backtracked onsets), classified by the shipped CNN (trained on drum one-shots only; calibrated with "
-        f"a few of the visitor's own sounds), and replace the drums of the "
+        f"(spectral-flux onsets; a consonant and its vowel are one sound), classified by the shipped CNN "
+        f"ensemble (trained on drum one-shots only; calibrated with a few of the visitor's own sounds), and "
+        f"replace the drums of the "
         f"<code>{html.escape(res.kit.name)}</code> Hydrogen kit; the rhythm VAE writes a new pattern every "
         f"four bars and glides between them.</p>"
         f"<figure><audio controls src='beatbox/voice.wav'></audio><figcaption>the voice</figcaption></figure>"
@@ -90,7 +91,8 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
         f"<figcaption>detected sounds and their classes</figcaption></figure>"
         f"<table><tr><th>time (s)</th><th>said</th><th>class, zero-shot</th><th>class, calibrated</th></tr>"
         f"{rows}</table><p class='t'>Calibration: two examples each of the visitor's kick, snare, closed and open "
-        f"hat (said at pitch 60, speeds 120 and 170), nearest centroid on the CNN's embedding.</p>"
+        f"hat (said at pitch 60, speeds 120 and 170): each sound takes the class of its nearest example in "
+        f"MFCC space.</p>"
         f"<figure><audio controls src='beatbox/beat.wav'></audio><figcaption>8 bars at 100 bpm "
         f"(<a href='beatbox/beat.mid'>MIDI</a>)</figcaption></figure>"
         f"<pre>{grid}</pre>"
