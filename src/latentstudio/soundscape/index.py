@@ -24,8 +24,69 @@ from latentstudio.soundscape.student import SoundscapeStudent
 
 
 def space_name(model_id: str) -> str:
-    """The catalog space of a student model: ``"soundscape-<model id>"``."""
+    """The catalog space of a student model's embeddings: ``"soundscape-<model id>"``."""
     return f"soundscape-{model_id}"
+
+
+def class_space_name(model_id: str) -> str:
+    """The catalog space of its class distributions (square roots, so cosine = Bhattacharyya coefficient)."""
+    return f"soundscape-{model_id}-classes"
+
+
+#: How many class prototypes a sound's hubness averages over (CSLS's neighbourhood size).
+HUB_NEIGHBOURS = 10
+
+
+def hubness(model: SoundscapeStudent, vec: np.ndarray, probs: np.ndarray) -> list[float]:
+    """How much a sound is everyone's neighbour: mean similarity to its ``HUB_NEIGHBOURS`` closest classes.
+
+    Two numbers, one per space: the embedding's cosine to the class prototypes (the head's rows, the
+    query vector of an image that is surely that class) and the class space's Bhattacharyya coefficient
+    with those same sure images (``sqrt(p[c])``). CSLS subtracts them from a query's scores (:mod:`.query`).
+    """
+    import torch
+
+    with torch.no_grad():
+        w = torch.nn.functional.normalize(model.head.weight.detach().float(), dim=1).cpu().numpy()
+    k = HUB_NEIGHBOURS
+    r_emb = float(np.sort(w @ np.asarray(vec, np.float32))[-k:].mean())
+    r_cls = float(np.sort(np.sqrt(np.clip(probs, 0, None)))[-k:].mean())
+    return [round(r_emb, 5), round(r_cls, 5)]
+
+
+def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: str, items,
+                       top_labels: int = 3, flush: bool = True) -> tuple[int, int]:
+    """Embed decoded sounds and store them: ``items`` = ``[(path, y, extra analysis)]`` -> (added, already there).
+
+    Each item gets its embedding (space :func:`space_name`), its class distribution (square roots, space
+    :func:`class_space_name`), the student's top class guesses and its hubness (:func:`hubness`).
+    """
+    from latentstudio.zoo import imagenet_labels
+
+    space, cspace = space_name(model_id), class_space_name(model_id)
+    labels = imagenet_labels()
+    added = already = 0
+    for path, y, extra in items:
+        p = Path(path)
+        old = catalog.get(p)
+        if old is not None and catalog.vector(old, space) is not None and catalog.vector(old, cspace) is not None \
+                and old.size == p.stat().st_size and p.stat().st_mtime <= old.updated:
+            already += 1
+            continue
+        vec, probs = model.embed_sound(y)
+        guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
+            if len(labels) == probs.shape[0] else []
+        analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": hubness(model, vec, probs)},
+                    **(extra or {})}
+        vectors = {space: vec, cspace: np.sqrt(np.clip(probs, 0, None)).astype(np.float32)}
+        item = catalog.add(p, kind="audio", duration=len(y) / model.mel.sr, tags=["sound"], analysis=analysis,
+                           vectors=vectors)
+        if catalog.vector(item, space) is None or catalog.vector(item, cspace) is None:
+            catalog.update(item, analysis=analysis, merge_analysis=True, vectors=vectors)
+        added += 1
+    if flush:
+        catalog.flush()
+    return added, already
 
 
 def sound_files(folder: str | os.PathLike) -> list[Path]:
@@ -115,31 +176,19 @@ def index_sounds(paths: Iterable[str | os.PathLike], *, catalog: Catalog, model:
     space = space_name(model_id)
     report = IndexReport(space=space)
     t0 = time.perf_counter()
-    labels = None
     for raw in paths:
         p = Path(raw)
         try:
             if not p.is_file():
                 raise ParameterError(f"sound file {str(p)!r} does not exist")
-            if _up_to_date(catalog, p, space):
+            if _up_to_date(catalog, p, space) and _up_to_date(catalog, p, class_space_name(model_id)):
                 report.skipped.append(str(p))
                 continue
             y = load_sound(p, spec=model.mel)
-            vec, probs = model.embed_sound(y)
-            if labels is None:
-                from latentstudio.zoo import imagenet_labels
-
-                labels = imagenet_labels()
-            guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
-                if len(labels) == probs.shape[0] else []
-            analysis = {"soundscape": {"model": model_id, "labels": guess}}
-            duration = len(y) / model.mel.sr
-            item = catalog.add(p, kind="audio", duration=duration, tags=["sound"], analysis=analysis,
-                               vectors={space: vec})
-            if catalog.vector(item, space) is None:        # same content catalogued before, by another system
-                catalog.update(item, analysis=analysis, merge_analysis=True, vectors={space: vec})
+            embed_into_catalog(catalog, model=model, model_id=model_id, items=[(p, y, None)], top_labels=top_labels,
+                               flush=False)
             report.added.append(str(p))
-            report.audio_seconds += duration
+            report.audio_seconds += len(y) / model.mel.sr
         except (LatentStudioError, OSError) as exc:
             report.failed.append((str(p), str(exc)))
         finally:
@@ -156,4 +205,5 @@ def library_size(catalog: Catalog, model_id: str) -> int:
     return 0 if info is None else info.count
 
 
-__all__ = ["index_sounds", "sound_files", "space_name", "library_size", "IndexReport"]
+__all__ = ["index_sounds", "sound_files", "space_name", "class_space_name", "hubness", "embed_into_catalog",
+           "HUB_NEIGHBOURS", "library_size", "IndexReport"]
