@@ -63,8 +63,6 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
     from latentstudio.provenance import write_sidecar
     from latentstudio.soundscape.pipeline import train_soundscape
     from latentstudio.soundscape.training import DistillConfig
-    from latentstudio.zoo.checkpoint import save_checkpoint
-
     if data != "tuxpaint":
         existing(Path(data), what="DATA")
     config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
@@ -92,7 +90,7 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
     report = run.report
     for path, reason in report["skipped"]:
         stderr(f"skipped {path}: {reason}")
-    save_checkpoint(output, run.model, config=config.model_config(run.model.num_classes), meta=run.meta)
+    run.save(output)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     write_sidecar(output / "model.safetensors", command="soundscape train", seed=seed,
                   params={"data": data, "steps": steps, "batch_size": batch_size, "lr": lr,

@@ -29,29 +29,49 @@ def space_name(model_id: str) -> str:
 
 
 def class_space_name(model_id: str) -> str:
-    """The catalog space of its class distributions (square roots, so cosine = Bhattacharyya coefficient)."""
+    """The catalog space of its class distributions (compared by cosine)."""
     return f"soundscape-{model_id}-classes"
 
 
-#: How many class prototypes a sound's hubness averages over (CSLS's neighbourhood size).
+def unit(x) -> np.ndarray:
+    """``x / |x|`` as float32 (rows of a matrix, or one vector); zero stays zero."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def label_space_name(model_id: str) -> str:
+    """The space of each sound's teacher-space position from its label (its WordNet target; the student's
+    own distribution for a sound without a usable label)."""
+    return f"soundscape-{model_id}-labels"
+
+
+#: How many neighbours a sound's hubness averages over (CSLS's neighbourhood size).
 HUB_NEIGHBOURS = 10
 
 
-def hubness(model: SoundscapeStudent, vec: np.ndarray, probs: np.ndarray) -> list[float]:
-    """How much a sound is everyone's neighbour: mean similarity to its ``HUB_NEIGHBOURS`` closest classes.
+def hub_scores(model: SoundscapeStudent, emb: np.ndarray, cls: np.ndarray, lab: np.ndarray | None = None, *,
+               k: int = HUB_NEIGHBOURS) -> np.ndarray:
+    """``(N, 3)``: each sound's mean similarity to its ``k`` nearest *reference queries*, per space.
 
-    Two numbers, one per space: the embedding's cosine to the class prototypes (the head's rows, the
-    query vector of an image that is surely that class) and the class space's Bhattacharyya coefficient
-    with those same sure images (``sqrt(p[c])``). CSLS subtracts them from a query's scores (:mod:`.query`).
+    The reference queries are the teacher distributions of the model's training images
+    (``model.reference``): a sound close to many of them (a flat class distribution, a generic texture)
+    is a hub that would top every list; CSLS subtracts this from its scores (:mod:`.query`). Spaces:
+    the embedding (``emb``, against the images' query vectors), the student's class distribution
+    (``cls``) and the label position (``lab``, default ``cls``), all unit rows. Zero without references.
     """
-    import torch
-
-    with torch.no_grad():
-        w = torch.nn.functional.normalize(model.head.weight.detach().float(), dim=1).cpu().numpy()
-    k = HUB_NEIGHBOURS
-    r_emb = float(np.sort(w @ np.asarray(vec, np.float32))[-k:].mean())
-    r_cls = float(np.sort(np.sqrt(np.clip(probs, 0, None)))[-k:].mean())
-    return [round(r_emb, 5), round(r_cls, 5)]
+    emb = np.asarray(emb, np.float32).reshape(-1, model.embedding_dim)
+    out = np.zeros((len(emb), 3), dtype=np.float32)
+    ref = getattr(model, "reference", None)
+    if ref is None or len(ref) == 0 or len(emb) == 0:
+        return out
+    kk = min(k, len(ref))
+    q_emb = model.query_vectors(ref).detach().cpu().numpy()
+    q_cls = unit(ref)
+    cls = np.asarray(cls, np.float32).reshape(len(emb), -1)
+    lab = cls if lab is None else np.asarray(lab, np.float32).reshape(len(emb), -1)
+    for j, (x, q) in enumerate(((emb, q_emb), (cls, q_cls), (lab, q_cls))):
+        out[:, j] = np.sort(x @ q.T, axis=1)[:, -kk:].mean(axis=1)
+    return out
 
 
 def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: str, items,
@@ -59,29 +79,36 @@ def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: 
     """Embed decoded sounds and store them: ``items`` = ``[(path, y, extra analysis)]`` -> (added, already there).
 
     Each item gets its embedding (space :func:`space_name`), its class distribution (square roots, space
-    :func:`class_space_name`), the student's top class guesses and its hubness (:func:`hubness`).
+    :func:`class_space_name`), its label's position (space :func:`label_space_name`) and the student's top
+    class guesses and its hubness (:func:`hub_scores`).
     """
     from latentstudio.zoo import imagenet_labels
 
-    space, cspace = space_name(model_id), class_space_name(model_id)
+    from latentstudio.soundscape.targets import label_target
+
+    space, cspace, lspace = space_name(model_id), class_space_name(model_id), label_space_name(model_id)
     labels = imagenet_labels()
     added = already = 0
     for path, y, extra in items:
         p = Path(path)
         old = catalog.get(p)
-        if old is not None and catalog.vector(old, space) is not None and catalog.vector(old, cspace) is not None \
+        if old is not None and all(catalog.vector(old, sp) is not None for sp in (space, cspace, lspace)) \
                 and old.size == p.stat().st_size and p.stat().st_mtime <= old.updated:
             already += 1
             continue
         vec, probs = model.embed_sound(y)
         guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
             if len(labels) == probs.shape[0] else []
-        analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": hubness(model, vec, probs)},
-                    **(extra or {})}
-        vectors = {space: vec, cspace: np.sqrt(np.clip(probs, 0, None)).astype(np.float32)}
+        analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": [0.0, 0.0, 0.0]}, **(extra or {})}
+        synset = ((extra or {}).get("library") or {}).get("synset")
+        target = label_target(synset) if synset else None
+        dist = unit(probs)
+        lab = dist if target is None else unit(target)
+        analysis["soundscape"]["hub"] = [round(float(v), 5) for v in hub_scores(model, vec, dist, lab)[0]]
+        vectors = {space: vec, cspace: dist, lspace: lab}
         item = catalog.add(p, kind="audio", duration=len(y) / model.mel.sr, tags=["sound"], analysis=analysis,
                            vectors=vectors)
-        if catalog.vector(item, space) is None or catalog.vector(item, cspace) is None:
+        if any(catalog.vector(item, sp) is None for sp in (space, cspace, lspace)):
             catalog.update(item, analysis=analysis, merge_analysis=True, vectors=vectors)
         added += 1
     if flush:
@@ -205,5 +232,6 @@ def library_size(catalog: Catalog, model_id: str) -> int:
     return 0 if info is None else info.count
 
 
-__all__ = ["index_sounds", "sound_files", "space_name", "class_space_name", "hubness", "embed_into_catalog",
+__all__ = ["index_sounds", "sound_files", "space_name", "class_space_name", "label_space_name", "hub_scores",
+           "embed_into_catalog", "unit",
            "HUB_NEIGHBOURS", "library_size", "IndexReport"]

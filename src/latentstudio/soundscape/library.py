@@ -126,7 +126,7 @@ def read_opensfx(cat: str | os.PathLike) -> list[tuple[str, str, bytes]]:
 
     The file starts with ``count`` (offset, size) pairs of little-endian uint32 (the first offset is
     ``8 * count``, its top bit a format flag); each entry is a length-prefixed description
-    (``"Title". ... License: X.``) followed by a RIFF/WAVE file.
+    (``"Title". ... License: X.``) followed by a RIFF/WAVE file of ``size`` bytes.
     """
     data = Path(cat).read_bytes()
     if len(data) < 8:
@@ -138,7 +138,7 @@ def read_opensfx(cat: str | os.PathLike) -> list[tuple[str, str, bytes]]:
         off &= 0x7FFFFFFF
         length = data[off]
         desc = data[off + 1: off + 1 + length].rstrip(b"\0").decode("utf-8", "replace")
-        body = data[off + 1 + length: off + size]
+        body = data[off + 1 + length: off + 1 + length + size]
         if body[:4] != b"RIFF" or len(body) < 100:
             continue
         m = re.match(r'"([^"]+)"', desc)
@@ -336,7 +336,10 @@ def build_library(catalog, *, model, model_id: str, packages: Iterable[str] | No
     report = LibraryReport(space=space_name(model_id), sounds=len(lib), duplicates=lib.duplicates,
                            failed=lib.failed)
     for s in lib.sounds:
-        row = report.per_package.setdefault(s.package, {"sounds": 0, "labelled": 0, "licence": s.licence})
+        from latentstudio import assets
+
+        licence = "user" if s.package.startswith("user:") else assets.package_licence(s.package)
+        row = report.per_package.setdefault(s.package, {"sounds": 0, "labelled": 0, "licence": licence})
         row["sounds"] += 1
         row["labelled"] += bool(s.synset)
     report.labelled = sum(bool(s.synset) for s in lib.sounds)

@@ -7,7 +7,9 @@
    (:mod:`.targets`); sounds of the held-out pairs are excluded by decoded-audio hash, and the packages of
    :data:`HELDOUT_PACKAGES` are never trained on (they are the unseen origin of the evaluation);
 4. distillation (:func:`~.training.train_student`), then recall on the *validation* pairs (the test
-   pairs are read by ``bench/soundscape.py`` only).
+   pairs are read by ``bench/soundscape.py`` only);
+5. the teacher distributions of the training images are kept with the model as the *reference queries*
+   against which a sound's hubness is measured (CSLS, :func:`~.index.hub_scores`).
 """
 
 from __future__ import annotations
@@ -67,6 +69,18 @@ class TrainRun:
     result: object
     report: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    reference: np.ndarray | None = None
+
+    def save(self, directory) -> Path:
+        """Write the student (weights, config, meta, reference distributions) to ``directory``."""
+        import torch
+
+        from latentstudio.zoo.checkpoint import save_checkpoint
+
+        extra = {} if self.reference is None else {"reference_probs": torch.from_numpy(self.reference).half()}
+        cfg = DistillConfig(**{k: v for k, v in self.meta["distill"].items()})
+        return save_checkpoint(directory, self.model, config=cfg.model_config(self.model.num_classes),
+                               meta=self.meta, extra_tensors=extra)
 
 
 def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: int = 16, validation: float = 0.2,
@@ -109,7 +123,9 @@ def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: in
             "label_train_packages": list(LABEL_TRAIN_PACKAGES), "heldout_packages": list(HELDOUT_PACKAGES),
             "report": report, "validation": {"names": val_set.names, "groups": val_set.groups},
             "heldout": {"names": test_set.names, "groups": test_set.groups}, "train": {"names": train_set.names}}
-    return TrainRun(model=model, result=result, report=report, meta=meta)
+    reference = train_set.distributions(temperature=config.temperature, view=0).astype(np.float32)
+    model.reference = reference
+    return TrainRun(model=model, result=result, report=report, meta=meta, reference=reference)
 
 
 __all__ = ["train_soundscape", "load_pairs", "load_labels", "TrainRun", "LABEL_TRAIN_PACKAGES",

@@ -4,10 +4,12 @@ The teacher gives the image a class distribution ``p``. Each sound of the librar
 embedding ``e`` and class distribution ``s``. A sound's score blends
 
 * the embedding cosine ``cos(normalize(p @ W), e)`` (the student's learned geometry) and
-* the class-space Bhattacharyya coefficient ``sum(sqrt(p * s))`` (what teacher and student "see"),
+* the cosine of the class distributions ``p`` and ``s`` (what teacher and student "see"),
+  where ``s`` may lean (weight ``label``) towards the sound's label position (its WordNet target,
+  :mod:`.targets`) when the library knows its name,
 
-``score = blend * cos + (1 - blend) * bc``, each term minus ``hub`` times the sound's hubness (its mean
-similarity to its 10 nearest class prototypes, as CSLS does: a sound that is everyone's neighbour
+``score = blend * cos_emb + (1 - blend) * cos_cls``, each term minus ``hub`` times the sound's hubness (its mean
+similarity to its 10 nearest fellow sounds, as CSLS does: a sound that is everyone's neighbour
 loses its free lead). The top k are then picked greedily by maximal marginal relevance: each next
 sound maximises ``(1 - diversity) * score - diversity * (its highest cosine to the sounds already
 picked)``, so five takes of one wolf do not fill a list. Defaults (:class:`QueryConfig`) were chosen
@@ -26,7 +28,7 @@ import numpy as np
 from latentstudio.catalog import Catalog
 from latentstudio.core.image import valid_image
 from latentstudio.errors import ParameterError
-from latentstudio.soundscape.index import class_space_name, library_size, space_name
+from latentstudio.soundscape.index import class_space_name, label_space_name, library_size, space_name, unit
 from latentstudio.soundscape.student import SoundscapeStudent
 from latentstudio.soundscape.teacher import Teacher, heading_crops, softmax
 
@@ -38,18 +40,24 @@ class QueryConfig:
     Parameters
     ----------
     blend : weight of the embedding cosine against the class-space coefficient (1 = embedding only)
+    label : within the class space, weight of a sound's label position (its WordNet target) against
+        the student's own distribution (0 = audio only; unlabelled sounds always use the student's)
     hub : strength of the hubness penalty (0 = none; 1 = CSLS)
+    class_temperature : temperature of the image's distribution in the class space (the embedding
+        query uses the model's own training temperature)
     diversity : maximal-marginal-relevance trade-off (0 = plain ranking)
     candidates : neighbours fetched from each space before re-ranking
     """
 
     blend: float = 0.5
+    label: float = 0.0
     hub: float = 1.0
+    class_temperature: float = 2.0
     diversity: float = 0.3
     candidates: int = 200
 
     def __post_init__(self) -> None:
-        for name, lo, hi in (("blend", 0.0, 1.0), ("hub", 0.0, 4.0), ("diversity", 0.0, 0.95)):
+        for name, lo, hi in (("blend", 0.0, 1.0), ("label", 0.0, 1.0), ("hub", 0.0, 4.0), ("class_temperature", 0.1, 10.0), ("diversity", 0.0, 0.95)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
                 raise ParameterError(f"{name}={v!r} must be a number in [{lo}, {hi}]")
@@ -58,18 +66,23 @@ class QueryConfig:
 
 
 def blended_scores(q_emb: np.ndarray, q_cls: np.ndarray, emb: np.ndarray, cls: np.ndarray, hub: np.ndarray, *,
-                   config: QueryConfig) -> np.ndarray:
-    """``(queries, sounds)`` scores: blend of embedding cosine and class coefficient, hubness subtracted.
+                   config: QueryConfig, lab: np.ndarray | None = None) -> np.ndarray:
+    """``(queries, sounds)`` scores: blend of embedding cosine and class coefficients, hubness subtracted.
 
-    ``q_emb`` unit query vectors ``(Q, D)``; ``q_cls`` square roots of the image distributions ``(Q, C)``;
-    ``emb`` unit sound embeddings ``(N, D)``; ``cls`` square roots of the sounds' distributions ``(N, C)``;
-    ``hub`` ``(N, 2)`` hubness per space (:func:`~.index.hubness`).
+    ``q_emb`` unit query vectors ``(Q, D)``; ``q_cls`` unit image distributions ``(Q, C)``;
+    ``emb`` unit sound embeddings ``(N, D)``; ``cls`` unit sound distributions ``(N, C)``;
+    ``lab`` unit label positions ``(N, C)`` (default: ``cls``); ``hub`` ``(N, 3)``
+    hubness per space (:func:`~.index.hub_scores`).
     """
     cos = np.asarray(q_emb, np.float32) @ np.asarray(emb, np.float32).T
-    bc = np.asarray(q_cls, np.float32) @ np.asarray(cls, np.float32).T
-    hub = np.asarray(hub, np.float32).reshape(-1, 2)
-    b, h = config.blend, config.hub
-    return b * (cos - h * hub[:, 0][None]) + (1 - b) * (bc - h * hub[:, 1][None])
+    q_cls = np.asarray(q_cls, np.float32)
+    bc = q_cls @ np.asarray(cls, np.float32).T
+    bl = bc if lab is None else q_cls @ np.asarray(lab, np.float32).T
+    hub = np.asarray(hub, np.float32).reshape(len(cos[0]), -1)
+    hub = np.concatenate([hub, hub[:, 1:2]], axis=1) if hub.shape[1] == 2 else hub
+    b, h, lam = config.blend, config.hub, config.label
+    return b * (cos - h * hub[:, 0][None]) + (1 - b) * (
+        (1 - lam) * (bc - h * hub[:, 1][None]) + lam * (bl - h * hub[:, 2][None]))
 
 
 def diverse_top(scores: np.ndarray, emb: np.ndarray, *, top: int, diversity: float) -> list[int]:
@@ -130,24 +143,29 @@ def rank_library(catalog: Catalog, model_id: str, q_emb: np.ndarray, q_cls: np.n
     Candidates are the nearest ``config.candidates`` of each space (exact or IVF, as the catalog holds
     them); both vectors of every candidate are then scored exactly.
     """
-    space, cspace = space_name(model_id), class_space_name(model_id)
+    space, cspace, lspace = space_name(model_id), class_space_name(model_id), label_space_name(model_id)
     k = max(int(config.candidates), int(top))
+    have = catalog.spaces()
     hits = {item.id: item for item, _ in catalog.search(space, q_emb, k=k)[0]}
-    if cspace in catalog.spaces():
-        hits.update({item.id: item for item, _ in catalog.search(cspace, q_cls, k=k)[0]})
-    items, emb, cls, hub = [], [], [], []
+    for sp in (cspace, lspace):
+        if sp in have:
+            hits.update({item.id: item for item, _ in catalog.search(sp, q_cls, k=k)[0]})
+    items, emb, cls, lab, hub = [], [], [], [], []
+    zero = np.zeros(len(q_cls), np.float32)
     for item in hits.values():
-        e, c = catalog.vector(item, space), catalog.vector(item, cspace)
+        e, c, lv = (catalog.vector(item, sp) for sp in (space, cspace, lspace))
         if e is None:
             continue
         items.append(item)
         emb.append(e / max(float(np.linalg.norm(e)), 1e-8))
-        cls.append(c if c is not None else np.zeros(len(q_cls), np.float32))
-        hub.append((item.analysis.get("soundscape") or {}).get("hub") or [0.0, 0.0])
+        cls.append(c if c is not None else zero)
+        lab.append(lv if lv is not None else cls[-1])
+        hub.append(((item.analysis.get("soundscape") or {}).get("hub") or [0.0, 0.0, 0.0])[:3])
     if not items:
         return []
     emb_a = np.stack(emb).astype(np.float32)
-    scores = blended_scores(q_emb[None], q_cls[None], emb_a, np.stack(cls), np.asarray(hub), config=config)[0]
+    scores = blended_scores(q_emb[None], q_cls[None], emb_a, np.stack(cls), np.asarray(hub), config=config,
+                            lab=np.stack(lab))[0]
     pick = diverse_top(scores, emb_a, top=int(top), diversity=config.diversity)
     return [(items[i], float(scores[i])) for i in pick]
 
@@ -190,12 +208,13 @@ def query_image(image: np.ndarray, *, model: SoundscapeStudent, model_id: str, c
     logits = teacher.logits([v for v, _ in views] + ([image] if len(views) > 1 else []))
     probs = softmax(logits, temperature=teacher.temperature)
     whole = softmax(logits[-1], temperature=1.0)           # labels shown at the classifier's own confidence
+    cprobs = softmax(logits, temperature=config.class_temperature)
     queries = model.query_vectors(probs[:len(views)]).detach().cpu().numpy()
     results = [[Match(path=str(item.path), score=round(score, 4), pan=round(pan, 3), duration=item.duration,
                       heard_as=(item.analysis.get("soundscape") or {}).get("labels", []),
                       label=((item.analysis.get("library") or {}).get("label") or ""),
                       package=((item.analysis.get("library") or {}).get("package") or ""))
-                for item, score in rank_library(catalog, model_id, queries[i], np.sqrt(probs[i]), top=int(top),
+                for item, score in rank_library(catalog, model_id, queries[i], unit(cprobs[i]), top=int(top),
                                                 config=config)]
                for i, (_, pan) in enumerate(views)]
     matches: list[Match] = []
