@@ -118,6 +118,8 @@ group.add_typer(library, name="library")
 @library.command("build")
 def library_build(packages: list[str] = typer.Option(None, "--package", help="Only this package (repeatable; "
                                                                              "default: every installed one)."),
+                  use_packages: bool = typer.Option(True, "--packages/--no-packages",
+                                                    help="--no-packages: only the --add folders."),
                   add: list[Path] = typer.Option(None, "--add", help="A folder of your own sounds to join the "
                                                                       "library (repeatable)."),
                   catalog: Path = _CATALOG, model: Path = _MODEL,
@@ -143,8 +145,8 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
             advance(0, total=total)
             advance(1)
 
-        report = build_library(cat, model=net, model_id=info["id"], packages=packages or None, folders=folders,
-                               progress=prog)
+        report = build_library(cat, model=net, model_id=info["id"],
+                               packages=(packages or None) if use_packages else [], folders=folders, progress=prog)
     for path, reason in report.failed:
         stderr(f"skipped {path}: {reason}")
     out = {"catalog": str(cat.path), **report.summary()}

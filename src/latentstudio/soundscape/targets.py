@@ -37,7 +37,7 @@ class TargetConfig:
 
     scale: float = 1.0
     window: int = 2
-    max_distance: int = 6
+    max_distance: int = 4
 
     def __post_init__(self) -> None:
         if not self.scale > 0:
