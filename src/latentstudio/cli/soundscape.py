@@ -28,6 +28,15 @@ def _open(catalog: Path | None, model: Path | None):
     return Catalog(catalog), net, info
 
 
+def _emit(cat, report, as_json: bool) -> bool:
+    """Unreadable files to stderr and, with --json, the report to stdout; True when the JSON was printed."""
+    for path, reason in report.failed:
+        stderr(f"skipped {path}: {reason}")
+    if as_json:
+        print_json({"catalog": str(cat.path), **report.summary()})
+    return as_json
+
+
 @group.command("train")
 def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux Paint stamps with their own "
                                                       "sounds), a folder of videos, or a .csv/.json manifest "
@@ -147,12 +156,7 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
 
         report = build_library(cat, model=net, model_id=info["id"],
                                packages=(packages or None) if use_packages else [], folders=folders, progress=prog)
-    for path, reason in report.failed:
-        stderr(f"skipped {path}: {reason}")
-    out = {"catalog": str(cat.path), **report.summary()}
-    if as_json:
-        print_json(out)
-    else:
+    if not _emit(cat, report, as_json):
         for pkg, row in sorted(report.per_package.items()):
             typer.echo(f"{pkg:28s} {row['sounds']:5d} sounds, {row['labelled']:5d} labelled  ({row['licence']})")
         typer.echo(f"{report.sounds} sounds ({report.labelled} labelled, {len(report.duplicates)} duplicates "
@@ -189,12 +193,7 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
         report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
-    for path, reason in report.failed:
-        stderr(f"skipped {path}: {reason}")
-    out = {"catalog": str(cat.path), **report.summary()}
-    if as_json:
-        print_json(out)
-    else:
+    if not _emit(cat, report, as_json):
         typer.echo(f"{len(report.added)} added, {len(report.skipped)} already indexed, {len(report.failed)} "
                    f"unreadable ({report.realtime_factor:.0f}x real time) -> {cat.path}")
 

@@ -261,26 +261,6 @@ def video_pairs(folder: str | os.PathLike, teacher: Teacher, *, spec: MelSpec, f
     return out
 
 
-def split_groups(groups: list[str], *, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks (train, held_out) with whole groups on one side; ``holdout`` is the fraction of groups.
-
-    Example
-    -------
-    >>> train, test = split_groups(["a", "a", "b", "c", "d"], holdout=0.25, seed=0)
-    >>> bool((train ^ test).all()), int(test.sum()) in (1, 2)
-    (True, True)
-    """
-    if not 0.0 <= holdout < 1.0:
-        raise ParameterError(f"holdout={holdout} must be in [0, 1)")
-    unique = sorted(set(groups))
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(unique))
-    n_test = int(round(holdout * len(unique)))
-    test_groups = {unique[i] for i in order[:n_test]}
-    test = np.array([g in test_groups for g in groups], dtype=bool)
-    return ~test, test
-
-
 def split_three(groups: list[str], *, validation: float, test: float, seed: int
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boolean masks (train, validation, test) with whole groups on one side; fractions are of groups.
@@ -303,5 +283,5 @@ def split_three(groups: list[str], *, validation: float, test: float, seed: int
     return ~(te | va), va, te
 
 
-__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "manifest_pairs", "video_pairs", "read_manifest", "split_groups",
+__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "manifest_pairs", "video_pairs", "read_manifest",
            "image_views"]
