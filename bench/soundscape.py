@@ -259,6 +259,16 @@ def _user_path_check(model, info, cat, gallery: Gallery, pictures, config) -> di
     return {"queries": same}
 
 
+def _print_table(name: str, pictures: dict) -> None:
+    """The picture table on stderr: each picture's top 5 with label, package, relatedness, right kind (*)."""
+    _log(f"\n{name}: right kind of sound in the top {TOP} for {pictures['hits']} of {pictures['of']} pictures "
+         f"(name baseline {pictures['name_baseline_hits']}, chance {pictures['chance_hits']})")
+    for row in pictures["table"]:
+        _log(f"  {row['picture']} ({row['subject']}; right: {', '.join(row['kinds'])})")
+        for sound, label, package, rel, ok in row["sounds"]:
+            _log(f"    {'*' if ok else ' '} {sound[:40]:40s} {label or '-':22s} {package:24s} {rel:.2f}")
+
+
 def _median_range(values) -> dict:
     v = np.asarray(values, dtype=np.float64)
     return {"median": round(float(np.median(v)), 3), "min": round(float(v.min()), 3), "max": round(float(v.max()), 3)}
@@ -384,6 +394,8 @@ def main() -> None:
         return
     config = QueryConfig()
     runs = [_evaluate(d, split="test", config=config, pictures=TEST_PICTURES) for d in dirs]
+    for d, r in zip(dirs, runs):
+        _print_table(d.name, r["pictures"])
     out = {"query_config": {"blend": config.blend, "label": config.label, "hub": config.hub,
                             "class_temperature": config.class_temperature, "diversity": config.diversity},
            "labels": not args.no_labels, "steps": args.steps, "summary": _summary(runs), "runs": runs}
