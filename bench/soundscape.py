@@ -15,6 +15,7 @@ Every figure follows ``../shared/EVALUATION.md``:
   interval over the test images (median seed); the same images against the whole library as well.
 * **Pictures without their own sound**: the top 5 of the whole library (about 800 sounds from 7
   packages), a hit when a sound's WordNet label is of a right kind; the table lists the sounds.
+  Also with audio alone (``label=0``: the library's names unused), to show what the student hears.
 * **Hubs**: the largest share of top-5 lists (every pair image and every picture) one sound appears in.
 * **Scale**: 1,000,000 random unit vectors; IVF against exact flat search, p50/p95 latency, recall@10.
 
@@ -229,6 +230,8 @@ class Context:
         m, g, t = self.model, self.gallery, self.teacher
         out = {"model": self.info["id"], "pairs": _pair_eval(m, self.part, config, t.labels, g.synset_of_hash),
                "pictures": _picture_eval(m, g, pictures, config, t, t.labels, keep=self.keep),
+               "pictures_audio_only": {k: v for k, v in _picture_eval(
+                   m, g, pictures, replace(config, label=0.0), t, t.labels, keep=self.keep).items() if k != "table"},
                "hubs": _hub_eval(m, g, self.pairs, pictures, config, t),
                "library": {"sounds": len(g.items), "embed_seconds": round(g.seconds, 1),
                            "per_package": g.report.per_package, "duplicates_dropped": len(g.report.duplicates)}}
@@ -283,6 +286,9 @@ def _summary(runs: list[dict]) -> dict:
             "heldout_chance": runs[0]["pairs"]["chance"], "heldout_name_baseline": runs[0]["pairs"]["name_baseline"],
             "heldout_pairs": runs[0]["pairs"]["n"],
             "picture_hits": _median_range(pick(lambda r: r["pictures"]["hits"])),
+            "picture_hits_audio_only": _median_range(pick(lambda r: r["pictures_audio_only"]["hits"])),
+            "heldout_recall_audio_only": {str(k): _median_range(pick(lambda r, k=k: r["pairs"]["audio_only_recall"][k]))
+                                          for k in (1, 5, 10)},
             "picture_of": runs[0]["pictures"]["of"],
             "picture_name_baseline_hits": runs[0]["pictures"]["name_baseline_hits"],
             "picture_chance_hits": runs[0]["pictures"]["chance_hits"],
