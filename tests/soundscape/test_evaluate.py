@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from latentstudio.soundscape.data import split_groups
+from latentstudio.soundscape.data import split_three
 from latentstudio.soundscape.evaluate import (chance_recall, name_baseline_scores, name_label_vectors, name_words,
                                               recall_at_k)
 
@@ -31,7 +31,7 @@ def test_name_baseline_matches_label_words():
 
 def test_split_keeps_groups_together():
     groups = ["a", "a", "b", "c", "c", "d", "e", "f"]
-    train, test = split_groups(groups, holdout=0.34, seed=3)
+    train, _, test = split_three(groups, validation=0.0, test=0.34, seed=3)
     for g in set(groups):
         sides = {bool(test[i]) for i, x in enumerate(groups) if x == g}
         assert len(sides) == 1
