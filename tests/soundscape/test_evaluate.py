@@ -36,3 +36,15 @@ def test_split_keeps_groups_together():
         sides = {bool(test[i]) for i, x in enumerate(groups) if x == g}
         assert len(sides) == 1
     assert 0 < test.sum() < len(groups)
+
+
+def test_picture_sets_are_fixed_disjoint_and_soundless():
+    from latentstudio import assets
+    from latentstudio.soundscape.evaluate import TEST_PICTURES, VALIDATION_PICTURES
+
+    assert len(TEST_PICTURES) == 7
+    assert not {p.name for p in TEST_PICTURES} & {p.name for p in VALIDATION_PICTURES}
+    with_sound = {f"{s.category}/{s.name}" for s in assets.tuxpaint_stamps(with_sound=True)}
+    for p in TEST_PICTURES + VALIDATION_PICTURES:
+        assert p.source in ("sample", "tuxpaint") and p.kinds
+        assert p.source == "sample" or p.name not in with_sound          # no picture has its own sound
