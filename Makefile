@@ -7,11 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := hydrogen-data hydrogen-drumkits lmms-common sonic-pi-samples tuxpaint-stamps-default fortunes \
-                dataset-fashion-mnist fluidsynth \
-                fluid-soundfont-gm espeak-ng
+                dataset-fashion-mnist fluidsynth fluid-soundfont-gm espeak-ng wordnet-base sound-theme-freedesktop
+# big sound-effect packages of the soundscape library: training and bench only (`make data`), never `make test`
+DATA_PACKAGES := wesnoth-1.16-data openttd-opensfx supertux-data warzone2100-data
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: all install apt test test-all demo bench clean
+.PHONY: all install apt data test test-all demo bench clean
 
 all: test
 
@@ -22,6 +23,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+data: APT_PACKAGES += $(DATA_PACKAGES)
+data: apt
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -45,7 +49,7 @@ test-all: apt $(STAMP)
 demo: apt $(STAMP)
 	$(VENV)/bin/latentstudio demo -o out/demo
 
-bench: apt $(STAMP)
+bench: data $(STAMP)
 	$(PY) -m bench all
 
 clean:

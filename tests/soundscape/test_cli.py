@@ -62,8 +62,9 @@ def test_train_from_a_manifest(tmp_path, monkeypatch, tone):
     (tmp_path / "pairs.csv").write_text("\n".join(rows) + "\n")
     out = tmp_path / "model"
     r = runner.invoke(app, ["soundscape", "train", str(tmp_path / "pairs.csv"), "-o", str(out), "--steps", "4",
-                            "--views", "2", "--batch-size", "2", "--holdout", "0.5", "--json"])
+                            "--views", "2", "--batch-size", "2", "--validation", "0", "--holdout", "0.5",
+                            "--no-labels", "--json"])
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout[r.stdout.index("{"):])
-    assert rep["pairs"] == 4 and rep["train_pairs"] == 2 and len(rep["skipped"]) == 1
+    assert rep["pairs"] == 4 and rep["train_pairs"] == 2 and len(rep["skipped"]) == 1 and rep["label_sounds"] == 0
     assert (out / "model.safetensors").exists() and not (out / ".checkpoints").exists()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from latentstudio.soundscape.data import split_groups
+from latentstudio.soundscape.data import split_three
 from latentstudio.soundscape.evaluate import (chance_recall, name_baseline_scores, name_label_vectors, name_words,
                                               recall_at_k)
 
@@ -31,8 +31,20 @@ def test_name_baseline_matches_label_words():
 
 def test_split_keeps_groups_together():
     groups = ["a", "a", "b", "c", "c", "d", "e", "f"]
-    train, test = split_groups(groups, holdout=0.34, seed=3)
+    train, _, test = split_three(groups, validation=0.0, test=0.34, seed=3)
     for g in set(groups):
         sides = {bool(test[i]) for i, x in enumerate(groups) if x == g}
         assert len(sides) == 1
     assert 0 < test.sum() < len(groups)
+
+
+def test_picture_sets_are_fixed_disjoint_and_soundless():
+    from latentstudio import assets
+    from latentstudio.soundscape.evaluate import TEST_PICTURES, VALIDATION_PICTURES
+
+    assert len(TEST_PICTURES) == 7
+    assert not {p.name for p in TEST_PICTURES} & {p.name for p in VALIDATION_PICTURES}
+    with_sound = {f"{s.category}/{s.name}" for s in assets.tuxpaint_stamps(with_sound=True)}
+    for p in TEST_PICTURES + VALIDATION_PICTURES:
+        assert p.source in ("sample", "tuxpaint") and p.kinds
+        assert p.source == "sample" or p.name not in with_sound          # no picture has its own sound

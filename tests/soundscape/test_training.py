@@ -81,3 +81,56 @@ def test_teacher_class_vectors_put_related_classes_together():
     ox, buffalo, espresso = (labels.index(x) for x in ("ox", "water buffalo", "espresso"))
     assert v.shape == (1000, 32)
     assert float(v[ox] @ v[buffalo]) > float(v[ox] @ v[espresso]) + 0.3
+
+
+def _toy_labels(n=4):
+    from latentstudio.soundscape.data import LabelSet
+
+    targets = np.zeros((n, 1000), np.float32)
+    for i in range(n):
+        targets[i, 500 + 10 * i: 503 + 10 * i] = 1 / 3
+    return LabelSet(names=[f"l{i}" for i in range(n)], groups=[f"n0000000{i}" for i in range(n)],
+                    waveforms=[_tone(3000 + 400 * i, 1.0) for i in range(n)], targets=targets,
+                    packages=["p"] * n)
+
+
+def test_batches_mix_pairs_and_labelled_sounds():
+    data = DistillBatches(_toy_pairs(), spec=MelSpec(), temperature=2.0, batch_size=6, bank_size=2,
+                          labels=_toy_labels(), label_fraction=0.5, label_bank_size=2)
+    b = data(0, torch.Generator().manual_seed(1))
+    assert b["spectrogram"].shape[0] == 6 and int(b["is_label"].sum()) == 3
+    assert torch.allclose(b["target"][b["is_label"]].sum(dim=1), torch.ones(3))
+    assert len(set(b["group"].tolist())) == 6                       # label groups never clash with pairs
+
+
+def test_label_term_teaches_sounds_without_pictures():
+    from latentstudio.soundscape.training import distill_loss
+
+    cfg = DistillConfig(steps=60, batch_size=8, lr=5e-3, channels=(4, 8, 16), embedding_dim=16, bank_size=2,
+                        label_bank_size=2, temperature=1.0, dropout=0.0, weight_decay=0.0, head_init="random",
+                        label_weight=1.0, label_fraction=0.5)
+    model, result = train_student(_toy_pairs(), config=cfg, labels=_toy_labels())
+    assert len(result.metrics["kl_label"]) == 60
+    labs = _toy_labels()
+    probs = np.stack([model.embed_sound(y)[1] for y in labs.waveforms])
+    own = [probs[i, 500 + 10 * i: 503 + 10 * i].sum() for i in range(4)]
+    assert min(own) > 0.03                                          # untrained: about 3/1000
+    batch = DistillBatches(_toy_pairs(), spec=MelSpec(), temperature=1.0, batch_size=4, bank_size=1,
+                           labels=labs, label_bank_size=1)(0, torch.Generator().manual_seed(0))
+    loss0, m0 = distill_loss(model, batch, contrastive_weight=0.0, contrastive_temperature=0.1, label_weight=0.0)
+    loss1, m1 = distill_loss(model, batch, contrastive_weight=0.0, contrastive_temperature=0.1, label_weight=1.0)
+    assert float(loss1.detach()) == pytest.approx(float(loss0.detach()) + m1["kl_label"], rel=1e-4)
+
+
+def test_three_way_split_keeps_groups_whole():
+    from latentstudio.soundscape.data import split_three
+
+    groups = [f"g{i // 2}" for i in range(40)]
+    tr, va, te = split_three(groups, validation=0.2, test=0.25, seed=0)
+    assert bool((tr ^ va ^ te).all()) and int(va.sum()) == 8 and int(te.sum()) == 10
+    for mask in (tr, va, te):
+        assert {groups[i] for i in np.flatnonzero(mask)}.isdisjoint(
+            {groups[i] for i in np.flatnonzero(~mask)})
+    assert all((a == b).all() for a, b in zip((tr, va, te), split_three(groups, validation=0.2, test=0.25, seed=0)))
+    with pytest.raises(ParameterError, match="validation"):
+        split_three(groups, validation=0.6, test=0.5, seed=0)

@@ -3,7 +3,7 @@ import pytest
 
 from latentstudio.core.video import write_video
 from latentstudio.errors import ParameterError
-from latentstudio.soundscape.data import split_groups, video_pairs
+from latentstudio.soundscape.data import split_three, video_pairs
 from latentstudio.soundscape.features import MelSpec
 from latentstudio.soundscape.teacher import Teacher
 
@@ -20,7 +20,7 @@ def test_video_folder_becomes_windows_with_frame_views(tmp_path, tone):
     assert pairs.logits[0].shape == (2, 1000)
     assert len(pairs.groups) == 2 and pairs.groups[0] == pairs.groups[1]     # one video = one group
     assert [p.endswith("broken.mp4") for p, _ in pairs.skipped] == [True]
-    train, test = split_groups(pairs.groups, holdout=0.5, seed=0)
+    train, _, test = split_three(pairs.groups, validation=0.0, test=0.5, seed=0)
     assert train.all() or test.all()                                        # a video is never split
 
 

@@ -28,21 +28,13 @@ def _open(catalog: Path | None, model: Path | None):
     return Catalog(catalog), net, info
 
 
-def _load_pairs(data: str, teacher, *, spec, views: int, seed: int, advance):
-    from latentstudio.soundscape import data as sd
-
-    def prog(done, total):
-        advance(0, total=total)
-        advance(1)
-
-    if data == "tuxpaint":
-        return sd.tuxpaint_pairs(teacher, spec=spec, views=views, seed=seed, progress=prog), "tuxpaint"
-    p = existing(Path(data), what="DATA")
-    if p.is_dir():
-        return sd.video_pairs(p, teacher, spec=spec, progress=prog), "videos"
-    if p.suffix.lower() in (".csv", ".json"):
-        return sd.manifest_pairs(p, teacher, spec=spec, views=views, seed=seed, progress=prog), "manifest"
-    raise ParameterError(f"DATA {data!r} must be 'tuxpaint', a folder of videos or a .csv/.json manifest")
+def _emit(cat, report, as_json: bool) -> bool:
+    """Unreadable files to stderr and, with --json, the report to stdout; True when the JSON was printed."""
+    for path, reason in report.failed:
+        stderr(f"skipped {path}: {reason}")
+    if as_json:
+        print_json({"catalog": str(cat.path), **report.summary()})
+    return as_json
 
 
 @group.command("train")
@@ -51,12 +43,17 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
                                                       "of image,sound pairs."),
           output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
           steps: int = typer.Option(800, "--steps", help="Optimiser steps."),
-          batch_size: int = typer.Option(32, "--batch-size", help="Pairs per step."),
+          batch_size: int = typer.Option(32, "--batch-size", help="Items per step (pairs and labelled sounds)."),
           lr: float = typer.Option(3e-3, "--lr", help="Peak learning rate (AdamW, cosine schedule)."),
           temperature: float = typer.Option(2.0, "--temperature", help="Teacher softmax temperature."),
           contrastive: float = typer.Option(1.0, "--contrastive", help="Weight of the InfoNCE term (0 = KL only)."),
+          labels: bool = typer.Option(True, "--labels/--no-labels", help="Also learn from the labelled sounds of "
+                                                                        "the installed library packages."),
+          label_weight: float = typer.Option(1.0, "--label-weight", help="Weight of the label KL term."),
           views: int = typer.Option(16, "--views", help="Augmented image views per pair shown to the teacher."),
+          validation: float = typer.Option(0.2, "--validation", help="Fraction of sound groups for validation."),
           holdout: float = typer.Option(0.25, "--holdout", help="Fraction of sound groups held out for testing."),
+          split_seed: int = typer.Option(0, "--split-seed", help="Seed of the train/validation/test split."),
           teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
           head_init: str = typer.Option("teacher", "--head-init", help="'teacher': class vectors start from the "
                                                                       "teacher's classifier (PCA); 'random'."),
@@ -64,43 +61,26 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
           resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run."),
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (1: the same result on any "
                                                            "machine, and fastest on a busy one)."),
-          seed: int = typer.Option(0, "--seed", help="Random seed (split, views, batches, weights)."),
+          seed: int = typer.Option(0, "--seed", help="Random seed (views, batches, weights)."),
           as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
-    """Train the student: a spectrogram CNN that learns the teacher's view of paired images.
+    """Train the student: a spectrogram CNN that learns the teacher's view of paired images and labelled sounds.
 
-    Example: latentstudio soundscape train tuxpaint -o models/soundscape --steps 800
+    Example: latentstudio soundscape train tuxpaint -o models/soundscape --steps 800 --seed 0
     """
-    import numpy as np
     import torch
 
     from latentstudio.provenance import write_sidecar
-    from latentstudio.soundscape.data import split_groups
-    from latentstudio.soundscape.evaluate import chance_recall
-    from latentstudio.soundscape.features import MelSpec
-    from latentstudio.soundscape.teacher import Teacher
-    from latentstudio.soundscape.training import DistillConfig, train_student
-    from latentstudio.soundscape.evaluate import heldout_recall
-    from latentstudio.zoo.checkpoint import save_checkpoint
-
-    if views < 1:
-        raise ParameterError(f"--views={views} must be >= 1")
+    from latentstudio.soundscape.pipeline import train_soundscape
+    from latentstudio.soundscape.training import DistillConfig
+    if data != "tuxpaint":
+        existing(Path(data), what="DATA")
     config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
-                           contrastive_weight=contrastive, teacher=teacher_name,
-                           head_init=head_init).validate()
+                           contrastive_weight=contrastive, teacher=teacher_name, head_init=head_init,
+                           label_weight=label_weight if labels else 0.0).validate()
     if threads < 1:
         raise ParameterError(f"--threads={threads} must be >= 1")
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    spec = MelSpec(**config.mel)
-    teacher = Teacher(teacher_name, temperature=temperature)
-    with progress("teacher views") as advance:
-        pairs, kind = _load_pairs(data, teacher, spec=spec, views=views, seed=seed, advance=advance)
-    for path, reason in pairs.skipped:
-        stderr(f"skipped {path}: {reason}")
-    if len(pairs) < 2:
-        raise ParameterError(f"DATA {data!r} gave {len(pairs)} usable pairs; training needs at least 2")
-    train_mask, test_mask = split_groups(pairs.groups, holdout=holdout, seed=seed)
-    train_set, test_set = pairs.subset(train_mask), pairs.subset(test_mask)
     ckpt = output / ".checkpoints"
     with progress("distilling", total=steps) as advance:
         last = [0]
@@ -109,35 +89,78 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
             advance(step - last[0], description=f"distilling (loss {loss:.3f})")
             last[0] = step
 
-        model, result = train_student(train_set, config=config, checkpoint_dir=ckpt,
-                                      checkpoint_every=checkpoint_every, resume=resume, progress=on_step,
-                                      bank_progress=lambda done, total: advance(
-                                          0, description=f"augmenting sounds {done}/{total}"))
-    report = {"data": kind, "pairs": len(pairs), "train_pairs": len(train_set), "heldout_pairs": len(test_set),
-              "skipped": [[p, r] for p, r in pairs.skipped], "steps": result.steps_done,
-              "loss_first": float(np.mean(result.losses[:20])), "loss_last": float(np.mean(result.losses[-20:])),
-              "train_seconds": round(result.seconds, 1)}
-    if len(test_set) >= 2:
-        report["heldout_recall"] = heldout_recall(model, test_set)
-        report["chance_recall"] = chance_recall(len(test_set))
-    meta = {"distill": config.to_dict(), "views": views, "holdout": holdout, "report": report,
-            "heldout": {"names": test_set.names, "groups": test_set.groups},
-            "train": {"names": train_set.names}}
-    save_checkpoint(output, model, config=config.model_config(len(teacher.labels)), meta=meta)
+        run = train_soundscape(data, config=config, views=views, validation=validation, test=holdout,
+                               split_seed=split_seed, labels=labels, checkpoint_dir=ckpt,
+                               checkpoint_every=checkpoint_every, resume=resume, progress=on_step,
+                               bank_progress=lambda done, total: advance(
+                                   0, description=f"augmenting sounds {done}/{total}"),
+                               pair_progress=lambda done, total: advance(
+                                   0, description=f"teacher views {done}/{total}"))
+    report = run.report
+    for path, reason in report["skipped"]:
+        stderr(f"skipped {path}: {reason}")
+    run.save(output)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     write_sidecar(output / "model.safetensors", command="soundscape train", seed=seed,
                   params={"data": data, "steps": steps, "batch_size": batch_size, "lr": lr,
-                          "temperature": temperature, "contrastive": contrastive, "views": views,
-                          "holdout": holdout, "teacher": teacher_name, "head_init": head_init}, models=[teacher_name], report=report)
+                          "temperature": temperature, "contrastive": contrastive, "labels": labels,
+                          "label_weight": label_weight, "views": views, "validation": validation,
+                          "holdout": holdout, "split_seed": split_seed, "teacher": teacher_name,
+                          "head_init": head_init}, models=[teacher_name], report=report)
     shutil.rmtree(ckpt, ignore_errors=True)
     if as_json:
         print_json({"model": str(output), **report})
     else:
-        typer.echo(f"model written to {output}")
-        if "heldout_recall" in report:
-            r, c = report["heldout_recall"], report["chance_recall"]
-            typer.echo(f"held-out recall@1/5/10: {r[1]:.2f} {r[5]:.2f} {r[10]:.2f} "
+        typer.echo(f"model written to {output} ({report['train_pairs']} pairs, {report['label_sounds']} "
+                   f"labelled sounds)")
+        if "validation_recall" in report:
+            r, c = report["validation_recall"], report["validation_chance"]
+            typer.echo(f"validation recall@1/5/10: {r[1]:.2f} {r[5]:.2f} {r[10]:.2f} "
                        f"(chance {c[1]:.2f} {c[5]:.2f} {c[10]:.2f})")
+
+
+library = new_group(help="The labelled sound library from Debian packages (and your folders).\n\n"
+                         "Example: latentstudio soundscape library build --json")
+group.add_typer(library, name="library")
+
+
+@library.command("build")
+def library_build(packages: list[str] = typer.Option(None, "--package", help="Only this package (repeatable; "
+                                                                             "default: every installed one)."),
+                  use_packages: bool = typer.Option(True, "--packages/--no-packages",
+                                                    help="--no-packages: only the --add folders."),
+                  add: list[Path] = typer.Option(None, "--add", help="A folder of your own sounds to join the "
+                                                                      "library (repeatable)."),
+                  catalog: Path = _CATALOG, model: Path = _MODEL,
+                  threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
+                  seed: int = typer.Option(0, "--seed", help="Unused (the library is deterministic); kept for "
+                                                             "symmetry."),
+                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Collect, label (WordNet), dedupe (decoded audio) and embed the library sounds into the catalog.
+
+    Example: latentstudio soundscape library build --add ~/field-recordings --json
+    """
+    import torch
+
+    from latentstudio.soundscape.library import build_library
+
+    if threads < 1:
+        raise ParameterError(f"--threads={threads} must be >= 1")
+    torch.set_num_threads(threads)
+    folders = [existing(f, what="--add") for f in (add or [])]
+    cat, net, info = _open(catalog, model)
+    with cat, progress("decoding sounds") as advance:
+        def prog(done, total):
+            advance(0, total=total)
+            advance(1)
+
+        report = build_library(cat, model=net, model_id=info["id"],
+                               packages=(packages or None) if use_packages else [], folders=folders, progress=prog)
+    if not _emit(cat, report, as_json):
+        for pkg, row in sorted(report.per_package.items()):
+            typer.echo(f"{pkg:28s} {row['sounds']:5d} sounds, {row['labelled']:5d} labelled  ({row['licence']})")
+        typer.echo(f"{report.sounds} sounds ({report.labelled} labelled, {len(report.duplicates)} duplicates "
+                   f"dropped, {len(report.failed)} unreadable); {report.added} embedded now -> {cat.path}")
 
 
 @group.command("index")
@@ -170,12 +193,7 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
         report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
-    for path, reason in report.failed:
-        stderr(f"skipped {path}: {reason}")
-    out = {"catalog": str(cat.path), **report.summary()}
-    if as_json:
-        print_json(out)
-    else:
+    if not _emit(cat, report, as_json):
         typer.echo(f"{len(report.added)} added, {len(report.skipped)} already indexed, {len(report.failed)} "
                    f"unreadable ({report.realtime_factor:.0f}x real time) -> {cat.path}")
 

@@ -30,7 +30,7 @@ from latentstudio.core.video import VIDEO_EXTENSIONS
 from latentstudio.core.image import load as load_image
 from latentstudio.errors import ParameterError
 from latentstudio.soundscape.augment import augment_image
-from latentstudio.soundscape.features import MelSpec, load_sound
+from latentstudio.soundscape.features import MelSpec, audio_hash, load_sound
 from latentstudio.soundscape.teacher import Teacher, softmax
 
 Progress = Callable[[int, int], None] | None
@@ -75,6 +75,29 @@ class PairSet:
         return np.stack([softmax(lg[min(view, len(lg) - 1)], temperature=temperature) for lg in self.logits])
 
 
+@dataclass
+class LabelSet:
+    """Labelled sounds without pictures: each with its teacher-space target from WordNet (:mod:`.targets`).
+
+    Attributes
+    ----------
+    names : a readable name per sound
+    groups : the label's synset (sounds of one label are never each other's negatives)
+    waveforms : mono float32 signals at the student's sample rate
+    targets : ``(N, classes)`` float32 target distributions
+    packages : the package (origin) of each sound
+    """
+
+    names: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    waveforms: list[np.ndarray] = field(default_factory=list)
+    targets: np.ndarray = field(default_factory=lambda: np.zeros((0, 1000), np.float32))
+    packages: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def image_views(image: np.ndarray, *, views: int, seed: int, size: int = 224) -> list[np.ndarray]:
     """``views`` views of an image: the plain image first, then random augmented crops."""
     rng = np.random.default_rng(seed)
@@ -115,7 +138,7 @@ def _image_sound_pairs(pairs: list[tuple[str, Path, Path]], teacher: Teacher, *,
     for i, (name, image, sound) in enumerate(pairs):
         try:
             y = load_sound(sound, spec=spec)
-            group = hash_file(sound)
+            group = audio_hash(y)                  # copies of one sound (any file, any encoding) split together
         except ParameterError as exc:
             out.skipped.append((str(sound), str(exc)))
             continue
@@ -238,25 +261,27 @@ def video_pairs(folder: str | os.PathLike, teacher: Teacher, *, spec: MelSpec, f
     return out
 
 
-def split_groups(groups: list[str], *, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks (train, held_out) with whole groups on one side; ``holdout`` is the fraction of groups.
+def split_three(groups: list[str], *, validation: float, test: float, seed: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks (train, validation, test) with whole groups on one side; fractions are of groups.
 
     Example
     -------
-    >>> train, test = split_groups(["a", "a", "b", "c", "d"], holdout=0.25, seed=0)
-    >>> bool((train ^ test).all()), int(test.sum()) in (1, 2)
-    (True, True)
+    >>> tr, va, te = split_three(list("aabcdefghij"), validation=0.2, test=0.2, seed=0)
+    >>> bool((tr ^ va ^ te).all()), int(va.sum()) >= 2, int(te.sum()) >= 2
+    (True, True, True)
     """
-    if not 0.0 <= holdout < 1.0:
-        raise ParameterError(f"holdout={holdout} must be in [0, 1)")
+    if not (0.0 <= validation < 1.0 and 0.0 <= test < 1.0 and validation + test < 1.0):
+        raise ParameterError(f"validation={validation}, test={test} must be fractions summing below 1")
     unique = sorted(set(groups))
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(unique))
-    n_test = int(round(holdout * len(unique)))
-    test_groups = {unique[i] for i in order[:n_test]}
-    test = np.array([g in test_groups for g in groups], dtype=bool)
-    return ~test, test
+    order = np.random.default_rng(seed).permutation(len(unique))
+    n_test, n_val = int(round(test * len(unique))), int(round(validation * len(unique)))
+    test_g = {unique[i] for i in order[:n_test]}
+    val_g = {unique[i] for i in order[n_test:n_test + n_val]}
+    te = np.array([g in test_g for g in groups], dtype=bool)
+    va = np.array([g in val_g for g in groups], dtype=bool)
+    return ~(te | va), va, te
 
 
-__all__ = ["PairSet", "tuxpaint_pairs", "manifest_pairs", "video_pairs", "read_manifest", "split_groups",
+__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "manifest_pairs", "video_pairs", "read_manifest",
            "image_views"]

@@ -113,3 +113,113 @@ def heldout_recall(model, pairs, *, ks: tuple[int, ...] = (1, 5, 10)) -> dict[in
 
 
 __all__ = ["retrieval_scores", "heldout_recall", "recall_at_k", "chance_recall", "name_words", "name_label_vectors", "name_baseline_scores"]
+
+
+# ------------------------------------------------------------------------------------------ intervals
+def bootstrap_recall(scores: np.ndarray, *, positives: np.ndarray | None = None, ks: tuple[int, ...] = (1, 5, 10),
+                     resamples: int = 2000, seed: int = 0, level: float = 0.95) -> dict[int, tuple[float, float]]:
+    """Percentile bootstrap interval of recall@k over queries (the gallery is kept whole).
+
+    Example
+    -------
+    >>> lo, hi = bootstrap_recall(np.eye(20), ks=(1,))[1]
+    >>> lo, hi
+    (1.0, 1.0)
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    pos = np.eye(*s.shape, dtype=bool) if positives is None else np.asarray(positives, dtype=bool)
+    per_query = {k: np.array([recall_at_k(s[i:i + 1], ks=(k,), positives=pos[i:i + 1])[k]
+                              for i in range(s.shape[0])]) for k in ks}
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, s.shape[0], size=(resamples, s.shape[0]))
+    a = (1 - level) / 2
+    return {k: (float(np.quantile(v[idx].mean(axis=1), a)), float(np.quantile(v[idx].mean(axis=1), 1 - a)))
+            for k, v in per_query.items()}
+
+
+# -------------------------------------------------------------------------------------- photographs
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture without its own sound, what it shows, and which kinds of sound are right for it.
+
+    ``source`` is ``"sample"`` (scikit-image / scikit-learn photographs) or ``"tuxpaint"`` (a stamp,
+    ``name`` = ``category/stamp``); ``subject`` the WordNet synset of what it shows; ``kinds`` the synsets
+    a fitting sound's label must fall under (for a place: the sounds that belong there).
+    """
+
+    source: str
+    name: str
+    subject: str
+    kinds: tuple[str, ...]
+
+    def load(self) -> np.ndarray:
+        from latentstudio import assets
+        from latentstudio.core.image import load
+
+        if self.source == "sample":
+            return load(assets.sample_image(self.name))
+        category, _, stamp = self.name.rpartition("/")
+        for s in assets.tuxpaint_stamps():
+            if s.category == category and s.name == stamp:
+                return load(s.image)
+        raise ParameterError(f"Tux Paint stamp {self.name!r} not found")
+
+
+_BIRD, _BOVID, _MOTOR, _INSTRUMENT = "n01503061", "n02401031", "n03791235", "n03800933"
+
+#: Pictures the defaults are chosen on (validation).
+VALIDATION_PICTURES = (
+    Picture("tuxpaint", "animals/mammals/dogs/dingo", "n02115641", ("n02083346",)),                 # canine
+    Picture("tuxpaint", "vehicles/auto/sedan", "n04166281", (_MOTOR,)),
+    Picture("tuxpaint", "animals/birds/peacock", "n01806143", (_BIRD,)),
+    Picture("tuxpaint", "vehicles/locomotive/cartoon/toy_train", "n04468005", ("n04468005", "n03684823")),
+    Picture("tuxpaint", "hobbies/music/string/guitar_electric", "n03467517", (_INSTRUMENT,)),
+    Picture("tuxpaint", "animals/mammals/bovines/yak", "n02405302", (_BOVID,)),
+    Picture("tuxpaint", "town/cartoon/docks", "n03933529", ("n04530566", "n02858304", "n02041246")),
+    Picture("sample", "rocket", "n04099429", ("n04099429", "n04264914", "n03773504")),
+)
+
+#: The fixed test pictures (animals, vehicles, places, instruments); never used to choose anything.
+TEST_PICTURES = (
+    Picture("sample", "chelsea", "n02121620", ("n02120997",)),                                      # feline
+    Picture("sample", "horse", "n02374451", ("n02374149",)),                                        # equine
+    Picture("tuxpaint", "animals/birds/pigeon", "n01811909", (_BIRD,)),
+    Picture("sample", "motorcycle", "n03790512", (_MOTOR,)),
+    Picture("tuxpaint", "vehicles/flight/planes/747", "n02690373", ("n02686568",)),                # aircraft
+    Picture("tuxpaint", "town/houses/cartoon/farm", "n03322099",                                     # farm animals
+            (_BOVID, "n02395003", "n02374149", "n01791625", "n04465501")),
+    Picture("tuxpaint", "hobbies/music/brass/trumpet", "n03110669", (_INSTRUMENT,)),
+)
+
+
+def right_kind(label_synset: str, picture: Picture, wn) -> bool:
+    """True when a sound labelled ``label_synset`` is of a kind that fits ``picture``."""
+    return bool(label_synset) and any(wn.is_a(label_synset, k) for k in picture.kinds)
+
+
+def relatedness(label_synset: str, picture: Picture, wn) -> float:
+    """Wu-Palmer similarity of the picture's subject and a sound's label (0 for an unlabelled sound)."""
+    return wn.wup_similarity(picture.subject, label_synset) if label_synset else 0.0
+
+
+def chance_of_kind(n_gallery: int, n_right: int, *, top: int = 5) -> float:
+    """P(a random ``top`` of ``n_gallery`` sounds holds at least one of ``n_right`` fitting ones)."""
+    return _p_first_positive_within(top, n_right, n_gallery - n_right) if n_right else 0.0
+
+
+def hub_share(top_lists: list[list[str]]) -> tuple[float, str]:
+    """The largest share of lists one sound appears in, and that sound (the worst hub)."""
+    from collections import Counter
+
+    counts = Counter(s for row in top_lists for s in set(row))
+    if not counts:
+        return 0.0, ""
+    sound, n = counts.most_common(1)[0]
+    return n / len(top_lists), sound
+
+
+__all__ += ["bootstrap_recall", "Picture", "VALIDATION_PICTURES", "TEST_PICTURES", "right_kind", "relatedness",
+            "chance_of_kind", "hub_share"]

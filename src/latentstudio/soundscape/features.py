@@ -95,6 +95,20 @@ def load_sound(path: str | os.PathLike, *, spec: MelSpec, max_seconds: float | N
     return y
 
 
+def audio_hash(y: np.ndarray) -> str:
+    """SHA-1 of a decoded signal quantised to 16 bits: equal for copies in any container or encoding.
+
+    Example
+    -------
+    >>> audio_hash(np.zeros(4, np.float32)) == audio_hash(np.zeros(4, np.float64))
+    True
+    """
+    import hashlib
+
+    q = np.round(np.clip(np.asarray(y, dtype=np.float32), -1.0, 1.0) * 32767).astype("<i2")
+    return hashlib.sha1(q.tobytes()).hexdigest()
+
+
 def sound_windows(y: np.ndarray, *, spec: MelSpec) -> np.ndarray:
     """Cut a mono signal into the deterministic analysis windows ``(n_windows, samples)``.
 
@@ -139,4 +153,4 @@ def normalized_log_mel(y, *, spec: MelSpec) -> torch.Tensor:
     return ((db - peak) / 40.0 + 1.0).float()
 
 
-__all__ = ["MelSpec", "load_sound", "sound_windows", "normalized_log_mel", "MIN_SECONDS"]
+__all__ = ["MelSpec", "load_sound", "audio_hash", "sound_windows", "normalized_log_mel", "MIN_SECONDS"]

@@ -24,8 +24,96 @@ from latentstudio.soundscape.student import SoundscapeStudent
 
 
 def space_name(model_id: str) -> str:
-    """The catalog space of a student model: ``"soundscape-<model id>"``."""
+    """The catalog space of a student model's embeddings: ``"soundscape-<model id>"``."""
     return f"soundscape-{model_id}"
+
+
+def class_space_name(model_id: str) -> str:
+    """The catalog space of its class distributions (compared by cosine)."""
+    return f"soundscape-{model_id}-classes"
+
+
+def unit(x) -> np.ndarray:
+    """``x / |x|`` as float32 (rows of a matrix, or one vector); zero stays zero."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def label_space_name(model_id: str) -> str:
+    """The space of each sound's teacher-space position from its label (its WordNet target; the student's
+    own distribution for a sound without a usable label)."""
+    return f"soundscape-{model_id}-labels"
+
+
+#: How many neighbours a sound's hubness averages over (CSLS's neighbourhood size).
+HUB_NEIGHBOURS = 10
+
+
+def hub_scores(model: SoundscapeStudent, emb: np.ndarray, cls: np.ndarray, lab: np.ndarray | None = None, *,
+               k: int = HUB_NEIGHBOURS) -> np.ndarray:
+    """``(N, 3)``: each sound's mean similarity to its ``k`` nearest *reference queries*, per space.
+
+    The reference queries are the teacher distributions of the model's training images
+    (``model.reference``): a sound close to many of them (a flat class distribution, a generic texture)
+    is a hub that would top every list; CSLS subtracts this from its scores (:mod:`.query`). Spaces:
+    the embedding (``emb``, against the images' query vectors), the student's class distribution
+    (``cls``) and the label position (``lab``, default ``cls``), all unit rows. Zero without references.
+    """
+    emb = np.asarray(emb, np.float32).reshape(-1, model.embedding_dim)
+    out = np.zeros((len(emb), 3), dtype=np.float32)
+    ref = getattr(model, "reference", None)
+    if ref is None or len(ref) == 0 or len(emb) == 0:
+        return out
+    kk = min(k, len(ref))
+    q_emb = model.query_vectors(ref).detach().cpu().numpy()
+    q_cls = unit(ref)
+    cls = np.asarray(cls, np.float32).reshape(len(emb), -1)
+    lab = cls if lab is None else np.asarray(lab, np.float32).reshape(len(emb), -1)
+    for j, (x, q) in enumerate(((emb, q_emb), (cls, q_cls), (lab, q_cls))):
+        out[:, j] = np.sort(x @ q.T, axis=1)[:, -kk:].mean(axis=1)
+    return out
+
+
+def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: str, items,
+                       top_labels: int = 3, flush: bool = True) -> tuple[int, int]:
+    """Embed decoded sounds and store them: ``items`` = ``[(path, y, extra analysis)]`` -> (added, already there).
+
+    Each item gets its embedding (space :func:`space_name`), its class distribution (square roots, space
+    :func:`class_space_name`), its label's position (space :func:`label_space_name`) and the student's top
+    class guesses and its hubness (:func:`hub_scores`).
+    """
+    from latentstudio.zoo import imagenet_labels
+
+    from latentstudio.soundscape.targets import label_target
+
+    space, cspace, lspace = space_name(model_id), class_space_name(model_id), label_space_name(model_id)
+    labels = imagenet_labels()
+    added = already = 0
+    for path, y, extra in items:
+        p = Path(path)
+        old = catalog.get(p)
+        if old is not None and all(catalog.vector(old, sp) is not None for sp in (space, cspace, lspace)) \
+                and old.size == p.stat().st_size and p.stat().st_mtime <= old.updated:
+            already += 1
+            continue
+        vec, probs = model.embed_sound(y)
+        guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
+            if len(labels) == probs.shape[0] else []
+        analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": [0.0, 0.0, 0.0]}, **(extra or {})}
+        synset = ((extra or {}).get("library") or {}).get("synset")
+        target = label_target(synset) if synset else None
+        dist = unit(probs)
+        lab = dist if target is None else unit(target)
+        analysis["soundscape"]["hub"] = [round(float(v), 5) for v in hub_scores(model, vec, dist, lab)[0]]
+        vectors = {space: vec, cspace: dist, lspace: lab}
+        item = catalog.add(p, kind="audio", duration=len(y) / model.mel.sr, tags=["sound"], analysis=analysis,
+                           vectors=vectors)
+        if any(catalog.vector(item, sp) is None for sp in (space, cspace, lspace)):
+            catalog.update(item, analysis=analysis, merge_analysis=True, vectors=vectors)
+        added += 1
+    if flush:
+        catalog.flush()
+    return added, already
 
 
 def sound_files(folder: str | os.PathLike) -> list[Path]:
@@ -115,31 +203,19 @@ def index_sounds(paths: Iterable[str | os.PathLike], *, catalog: Catalog, model:
     space = space_name(model_id)
     report = IndexReport(space=space)
     t0 = time.perf_counter()
-    labels = None
     for raw in paths:
         p = Path(raw)
         try:
             if not p.is_file():
                 raise ParameterError(f"sound file {str(p)!r} does not exist")
-            if _up_to_date(catalog, p, space):
+            if _up_to_date(catalog, p, space) and _up_to_date(catalog, p, class_space_name(model_id)):
                 report.skipped.append(str(p))
                 continue
             y = load_sound(p, spec=model.mel)
-            vec, probs = model.embed_sound(y)
-            if labels is None:
-                from latentstudio.zoo import imagenet_labels
-
-                labels = imagenet_labels()
-            guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
-                if len(labels) == probs.shape[0] else []
-            analysis = {"soundscape": {"model": model_id, "labels": guess}}
-            duration = len(y) / model.mel.sr
-            item = catalog.add(p, kind="audio", duration=duration, tags=["sound"], analysis=analysis,
-                               vectors={space: vec})
-            if catalog.vector(item, space) is None:        # same content catalogued before, by another system
-                catalog.update(item, analysis=analysis, merge_analysis=True, vectors={space: vec})
+            embed_into_catalog(catalog, model=model, model_id=model_id, items=[(p, y, None)], top_labels=top_labels,
+                               flush=False)
             report.added.append(str(p))
-            report.audio_seconds += duration
+            report.audio_seconds += len(y) / model.mel.sr
         except (LatentStudioError, OSError) as exc:
             report.failed.append((str(p), str(exc)))
         finally:
@@ -156,4 +232,6 @@ def library_size(catalog: Catalog, model_id: str) -> int:
     return 0 if info is None else info.count
 
 
-__all__ = ["index_sounds", "sound_files", "space_name", "library_size", "IndexReport"]
+__all__ = ["index_sounds", "sound_files", "space_name", "class_space_name", "label_space_name", "hub_scores",
+           "embed_into_catalog", "unit",
+           "HUB_NEIGHBOURS", "library_size", "IndexReport"]

@@ -106,7 +106,7 @@ def render_soundscape(layers: list[Layer], *, seconds: float = 30.0, sr: int = 4
     rng = np.random.default_rng(seed)
     n = int(round(seconds * sr))
     mix = np.zeros((2, n), dtype=np.float32)
-    scores = np.array([max(float(layer.score), 1e-3) for layer in layers])
+    scores = np.array([float(layer.score) for layer in layers])
     best, worst = scores.max(), scores.min()
     centre_pans = rng.uniform(-spread, spread, len(layers)) if len(layers) > 1 else np.zeros(1)
     fade = int(fade_seconds * sr)

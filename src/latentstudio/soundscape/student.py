@@ -76,6 +76,9 @@ class SoundscapeStudent(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.embedding = nn.Linear(2 * cin, embedding_dim)
         self.head = nn.Linear(embedding_dim, num_classes)
+        #: teacher distributions of the training images ``(R, classes)``: the reference queries of CSLS
+        #: (set by :func:`load_student` and by training; None for an untrained net)
+        self.reference: np.ndarray | None = None
 
     def forward(self, spectrogram: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(N, n_mels, frames)`` normalised log-mel -> (embedding ``(N, D)``, logits ``(N, classes)``)."""
@@ -169,6 +172,8 @@ def load_student(path=None, *, device: str = "cpu") -> tuple[SoundscapeStudent, 
         raise ModelError(f"checkpoint {str(d)!r} holds a {type(model).__name__}, not a soundscape student")
     h = hashlib.sha1((Path(info["path"]) / WEIGHTS).read_bytes()).hexdigest()
     info["id"] = h[:12]
+    ref = (info.get("extra") or {}).get("reference_probs")
+    model.reference = None if ref is None else ref.float().cpu().numpy()
     return model, info
 
 

@@ -1,0 +1,127 @@
+"""The labelled sound library: names -> WordNet labels -> teacher-space targets; packages, dedupe, licences."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from latentstudio.catalog import Catalog
+from latentstudio.errors import AssetMissingError, ParameterError
+from latentstudio.soundscape.features import MelSpec, audio_hash
+from latentstudio.soundscape.library import (build_library, collect_sounds, library_sounds, load_library,
+                                             read_opensfx)
+from latentstudio.soundscape.naming import label_synset, name_words
+from latentstudio.soundscape.student import load_student
+
+
+@pytest.fixture(scope="module")
+def wn():
+    from latentstudio.zoo.wordnet import wordnet, wordnet_dir
+
+    try:
+        wordnet_dir()
+    except AssetMissingError:
+        pytest.skip("wordnet-base is not installed")
+    return wordnet()
+
+
+def test_name_words_keep_names_apart():
+    assert name_words("drum_cymbal_open", "fireTruck2") == ["drum", "cymbal", "open", "fire", "truck"]
+    assert name_words("tiger", "cats", separate=True) == ["tiger", "|", "cats"]
+
+
+def test_labels_name_the_source(wn):
+    lab = lambda *names, **kw: label_synset(name_words(*names, separate=True), wn, **kw)  # noqa: E731
+    assert lab("horse-canter").name == "horse"
+    assert lab("wolf-growl-3").name == "wolf"
+    assert lab("tiger", "cats", "mammals").name == "tiger"               # no "tiger cat" across folders
+    assert lab("bow-puny-fire-miss").synset == "n02879718"                # the weapon, not the knot
+    assert lab("bd_haus").name == "bass drum"
+    assert lab("drake-die", package="wesnoth-1.16-data").name == "dragon"
+    assert lab("drake").name == "drake"                                    # a duck elsewhere
+    assert lab("miss-1") is None
+
+
+def test_label_targets_follow_the_hierarchy(wn):
+    from latentstudio.soundscape.targets import TargetConfig, label_target
+    from latentstudio.zoo import imagenet_labels
+
+    labels = imagenet_labels()
+    dog = label_target(wn.synsets("dog")[0], wn=wn)
+    assert dog is not None and abs(float(dog.sum()) - 1) < 1e-5
+    assert float(dog[labels.index("Beagle")]) == pytest.approx(float(dog.max()))       # hyponyms share the top
+    assert float(dog[[i for i, n in enumerate(labels) if "terrier" in n.lower()]].sum()) > 0.1
+    assert float(dog[labels.index("espresso")]) == 0.0
+    cow = label_target(wn.synsets("cow")[0], wn=wn)
+    assert labels[int(np.argmax(cow))] == "ox"                             # a sibling, 2 steps away
+    assert label_target(wn.synsets("applause")[0], wn=wn) is None         # nothing to see
+    with pytest.raises(ParameterError, match="scale"):
+        TargetConfig(scale=0)
+
+
+def test_opensfx_catalogue_is_read(tmp_path, tone):
+    wavs = []
+    for f in (220, 440):
+        p = tmp_path / f"{f}.wav"
+        sf.write(p, tone(f, 0.2), 16000)
+        wavs.append(p.read_bytes())
+    descs = [b'"Cow". By someone. License: Creative Commons Zero 1.0.\x00', b'"Ship horn". License: CC-BY 3.0.\x00']
+    header = 8 * len(wavs)
+    body, table, off = b"", b"", header
+    for d, w in zip(descs, wavs):
+        entry = bytes([len(d)]) + d + w
+        table += struct.pack("<II", off | (0x80000000 if off == header else 0), len(w))
+        body += entry
+        off += len(entry)
+    cat = tmp_path / "opensfx.cat"
+    cat.write_bytes(table + body)
+    got = read_opensfx(cat)
+    assert [(t, lic) for t, lic, _ in got] == [("Cow", "Creative Commons Zero 1.0"), ("Ship horn", "CC-BY 3.0")]
+    assert got[0][2] == wavs[0]
+
+
+def test_user_folder_joins_deduped_and_labelled(tmp_path, wn, tone, tiny_model_dir):
+    d = tmp_path / "mine" / "farm"
+    d.mkdir(parents=True)
+    pcm = np.round(tone(180, 1.0) * 32767).astype(np.int16)
+    sf.write(d / "cow_moo.wav", pcm, 16000)
+    sf.write(d / "cow_again.flac", pcm, 16000)                             # the same audio, another codec
+    sf.write(d / "sheep-2.wav", tone(600, 0.8), 16000)
+    sf.write(d / "silent.wav", np.zeros(8000, np.float32), 16000)
+    sounds = collect_sounds([], folders=[tmp_path / "mine"])
+    assert {s.name: s.label for s in sounds}["sheep-2"] == "sheep"
+    assert all(s.package == "user:mine" and s.licence == "user" for s in sounds)
+    lib = load_library(sounds, spec=MelSpec(), cache=None)
+    assert len(lib) == 2 and len(lib.duplicates) == 1 and len(lib.failed) == 1
+    assert audio_hash(lib.waveforms[0]) == lib.hashes[0]
+    model, info = load_student(tiny_model_dir)
+    with Catalog(tmp_path / "cat") as cat:
+        rep = build_library(cat, model=model, model_id=info["id"], packages=[], folders=[tmp_path / "mine"])
+        assert rep.sounds == 2 and rep.added == 2 and rep.per_package["user:mine"]["labelled"] == 2
+        rows = library_sounds(cat, info["id"])
+        assert {r["label"] for _, r in rows} == {"cow", "sheep"} and all(r["audio_hash"] for _, r in rows)
+        again = build_library(cat, model=model, model_id=info["id"], packages=[], folders=[tmp_path / "mine"])
+        assert again.added == 0 and again.already == 2
+    with pytest.raises(ParameterError, match="not a library source"):
+        collect_sounds(["openttd-openmsx"])
+
+
+def test_cli_library_build(tmp_path, tiny_model_dir, tone, wn):
+    from latentstudio.cli.main import app
+
+    d = tmp_path / "rec"
+    d.mkdir()
+    sf.write(d / "horse.wav", tone(300, 1.0), 16000)
+    common = ["--catalog", str(tmp_path / "cat"), "--model", str(tiny_model_dir)]
+    r = CliRunner().invoke(app, ["soundscape", "library", "build", "--no-packages", "--add", str(d), "--json",
+                                 *common])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout[r.stdout.index("{"):])
+    assert rep["sounds"] == 1 and rep["labelled"] == 1 and rep["per_package"]["user:rec"]["licence"] == "user"
+    r = CliRunner().invoke(app, ["soundscape", "library", "build", "--add", str(tmp_path / "nowhere"), *common])
+    assert r.exit_code == 2 and "nowhere" in r.output
+    r = CliRunner().invoke(app, ["soundscape", "library", "build", "--help"])
+    assert r.exit_code == 0 and "Example" in r.output
