@@ -60,9 +60,15 @@ def _calibrated(classifier, calibrate: list[str] | None):
 
 
 def _load_models(model: Path | None = None, rhythm: Path | None = None, *, need_vae: bool = False):
+    import torch
+
     from latentstudio.beatbox.classifier import load_classifier
     from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
 
+    # the beatbox's networks are small: one thread is fastest, and does not stall when other work holds
+    # the cores (bench/beatbox.py latency: 10 s of voice -> 8 bars in 0.10 s on 1 thread, 1.19 s on 2
+    # threads while another process kept a core busy)
+    torch.set_num_threads(1)
     clf = load_classifier(model)
     return (clf, load_rhythm_vae(rhythm)) if need_vae else (clf, None)
 
