@@ -406,8 +406,10 @@ def generate(output: Path = typer.Option(..., "-o", "--output", help="MIDI file 
     from latentstudio.errors import ParameterError
     from latentstudio.provenance import write_sidecar
 
-    if bars < 2 or bars % 2:
-        raise ParameterError(f"--bars {bars} must be an even number >= 2")
+    from latentstudio.beatbox.jam import MAX_BARS
+
+    if bars < 2 or bars % 2 or bars > MAX_BARS:
+        raise ParameterError(f"--bars {bars} must be an even number from 2 to {MAX_BARS}")
     vae = load_rhythm_vae()
     d = _parse_density(density)
     d = BASE_DENSITY if d is None else d

@@ -193,6 +193,10 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
         report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
+    if report.failed and not report.added and not report.skipped:
+        _emit(cat, report, False)
+        raise ParameterError(f"sound folder {sound_dir!r}: none of its {len(files)} files could be read "
+                             "(see the messages above)")
     if not _emit(cat, report, as_json):
         typer.echo(f"{len(report.added)} added, {len(report.skipped)} already indexed, {len(report.failed)} "
                    f"unreadable ({report.realtime_factor:.0f}x real time) -> {cat.path}")
