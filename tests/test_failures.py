@@ -229,6 +229,38 @@ def test_checkpoint_of_unknown_or_misfit_model(tmp_path):
     assert issubclass(ModelError, LatentStudioError)
 
 
+@pytest.mark.parametrize(("model", "module"), [("system", "os"), ("Popen", "subprocess"),
+                                               ("Linear", "torch.nn"), ("x", "latentstudio_evil"),
+                                               ("tests_failures_tiny", None)])
+def test_checkpoint_refuses_non_project_classes(tmp_path, model, module):
+    """A config naming ``os`` or any class outside the registry is refused, and nothing is imported."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from latentstudio.cli.main import app
+
+    good = save_checkpoint(tmp_path / "ck", _Tiny(), config={"n": 3})
+    record = json.loads((good / "config.json").read_text())
+    if module is None:  # a registered name with a foreign module still builds only the registered class
+        record.update(model=model, module="os")
+    else:
+        record.update(model=model, module=module)
+        sys.modules.pop("latentstudio_evil", None)
+    (good / "config.json").write_text(json.dumps(record))
+    if module is None:
+        assert isinstance(load_checkpoint(good)[0], _Tiny)
+        return
+    with pytest.raises(ModelError, match="not a latentstudio module|unknown model"):
+        load_checkpoint(good)
+    assert "latentstudio_evil" not in sys.modules
+    voice = tmp_path / "voice.wav"
+    sf.write(voice, (0.5 * np.sin(np.arange(8000) / 5.0)).astype(np.float32), 16000)
+    r = CliRunner().invoke(app, ["beatbox", "classify", str(voice), "--model", str(good)])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "not a latentstudio module" in r.output or "unknown model" in r.output, r.output
+
+
 @pytest.mark.parametrize("value", [123, None, 4.5])
 def test_loaders_refuse_non_paths(value):
     for fn in (audio.load, image.load, video.read_video_frames, load_checkpoint):

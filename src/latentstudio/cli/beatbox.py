@@ -83,6 +83,8 @@ def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (w
     from latentstudio.cli._common import stderr
     from latentstudio.errors import ParameterError
 
+    if not -200 <= min_db <= 0:
+        raise ParameterError(f"--min-db {min_db} must be a level in dBFS between -200 and 0")
     v = load_voice(voice)
     for note in v.notes:
         stderr(f"note: {note}")

@@ -162,7 +162,13 @@ def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu",
         raise ParameterError(f"checkpoint {str(d)!r} does not exist")
     record = read_config(d)
     name, module = record["model"], record.get("module")
+    if not isinstance(name, str) or (module is not None and not isinstance(module, str)):
+        raise ModelError(f"checkpoint {str(d)!r}: 'model' and 'module' must be strings")
     if name not in _REGISTRY and module:
+        # only the project's own modules are imported: a downloaded checkpoint must not run other code
+        if module != "latentstudio" and not module.startswith("latentstudio."):
+            raise ModelError(f"checkpoint {str(d)!r}: module {module!r} is not a latentstudio module; "
+                             "only registered latentstudio models are built")
         try:
             importlib.import_module(module)
         except ImportError as exc:
