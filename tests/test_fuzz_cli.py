@@ -126,7 +126,7 @@ KINDS = {"audio": AUDIO, "image": IMAGE, "library": LIBRARY}
 COMMANDS = {
     "classify": ("image", ["classify", "{in}", "--top", "2"]),
     "dream": ("image", ["dream", "{in}", "-o", "{out}.png", "--octaves", "1", "--steps", "1", "--max-side", "32"]),
-    "soundscape query": ("image", ["soundscape", "query", "{in}", "--catalog", "{dir}"]),
+    "soundscape query": ("image", ["soundscape", "query", "{in}", "--catalog", "{cat}"]),
     "soundscape render": ("image", ["soundscape", "render", "{in}", "-o", "{out}.wav", "--catalog", "{cat}",
                                     "--seconds", "1"]),
     "dj beats": ("audio", ["dj", "beats", "{in}", "--json"]),
