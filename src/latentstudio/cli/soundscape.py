@@ -81,6 +81,11 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
         raise ParameterError(f"--threads={threads} must be >= 1")
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
+    for name, value in (("--validation", validation), ("--holdout", holdout)):
+        if not 0 <= value < 1:
+            raise ParameterError(f"{name} {value} must be a fraction in [0, 1)")
+    if not validation + holdout < 1:
+        raise ParameterError(f"--validation {validation} and --holdout {holdout} leave nothing to train on")
     ckpt = output / ".checkpoints"
     with progress("distilling", total=steps) as advance:
         last = [0]
