@@ -59,7 +59,9 @@ def registered_models() -> dict[str, type]:
 
 
 def _json_ready(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    """Plain JSON values; NaN and infinities become null (JSON has no NaN)."""
+    text = json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    return json.loads(text, parse_constant=lambda name: None)
 
 
 def save_checkpoint(directory: str | os.PathLike, model: torch.nn.Module, *, config: dict[str, Any],
