@@ -9,7 +9,6 @@ for an output path and ``{dir}`` for a fresh folder) and, if it has numeric opti
 from __future__ import annotations
 
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +22,6 @@ from latentstudio.cli.main import app
 runner = CliRunner()
 
 
-def _png(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` (the pixel data is a stub)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b""))
-
-
 def _wav_header(frames: int, sr: int = 22050) -> bytes:
     """A 16-bit mono WAV whose header claims ``frames`` samples and holds a few."""
     n = frames * 2
@@ -39,14 +29,8 @@ def _wav_header(frames: int, sr: int = 22050) -> bytes:
             + b"data" + struct.pack("<I", n) + b"\0" * 64)
 
 
-def _half(src: Path, out: Path) -> Path:
-    data = src.read_bytes()
-    out.write_bytes(data[: len(data) // 2])
-    return out
-
-
 @pytest.fixture(scope="session")
-def inputs(tmp_path_factory) -> dict[str, Path]:
+def inputs(tmp_path_factory, make_bad) -> dict[str, Path]:
     """Good and bad files, in a folder whose name has spaces and non-ASCII letters."""
     d = tmp_path_factory.mktemp("fuzz") / "dossier été ü 音"
     d.mkdir()
@@ -61,7 +45,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     tone = (0.4 * np.sin(2 * np.pi * 220 * t) * (np.mod(t, 0.25) < 0.05)).astype(np.float32)
     f["ok_wav"] = d / "tone ü.wav"
     sf.write(f["ok_wav"], tone, sr)
-    f["truncated_wav"] = _half(f["ok_wav"], d / "truncated.wav")
+    f["truncated_wav"] = make_bad.half(f["ok_wav"], d / "truncated.wav")
     for name, value in (("nan_wav", np.nan), ("inf_wav", np.inf)):
         y = tone.copy()
         y[100:200] = value
@@ -80,7 +64,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     f["ok_png"] = d / "picture ü.png"
     Image.fromarray(pic).save(f["ok_png"])
     f["png_as_wav"].write_bytes(f["ok_png"].read_bytes())
-    f["truncated_png"] = _half(f["ok_png"], d / "truncated.png")
+    f["truncated_png"] = make_bad.half(f["ok_png"], d / "truncated.png")
     f["nan_tiff"] = d / "nan.tiff"
     Image.fromarray(np.full((4, 4), np.nan, np.float32), "F").save(f["nan_tiff"])
     f["inf_tiff"] = d / "inf.tiff"
@@ -88,7 +72,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     f["one_pixel_png"] = d / "one pixel.png"
     Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(f["one_pixel_png"])
     f["huge_png"] = d / "huge.png"
-    f["huge_png"].write_bytes(_png(100000, 100000))
+    f["huge_png"].write_bytes(make_bad.png_header(100000, 100000))
     f["wav_as_png"] = d / "sound.png"
     f["wav_as_png"].write_bytes(f["ok_wav"].read_bytes())
     f["text_as_png"] = d / "text.png"
