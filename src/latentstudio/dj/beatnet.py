@@ -258,7 +258,8 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 240, steps: int = 1500,
         res = core_beats.beat_track(S=S, activation=b, downbeat_activation=d)
         ref = np.nonzero(T[0] == 1.0)[0] / fps
         fs.append(mir_eval.beat.f_measure(ref, res.beats))
-    report = {"tracks": n_tracks, "steps": steps, "seed": seed, "final_loss": float(np.mean(result.losses[-50:])),
+    report = {"command": f"latentstudio dj train-beats --tracks {n_tracks} --steps {steps} --seed {seed}",
+              "tracks": n_tracks, "steps": steps, "seed": seed, "final_loss": float(np.mean(result.losses[-50:])),
               "val_f_measure": float(np.mean(fs)), "train_seconds": float(result.seconds)}
     save_checkpoint(output, model, config=cfg, meta=report)
     load_beatnet.cache_clear()
