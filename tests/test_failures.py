@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,23 +29,8 @@ class _Tiny(torch.nn.Module):
         self.lin = torch.nn.Linear(n, 1)
 
 
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` (the pixel data is a stub)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b""))
-
-
-def _half(path: Path, out: Path) -> Path:
-    data = path.read_bytes()
-    out.write_bytes(data[: len(data) // 2])
-    return out
-
-
 @pytest.fixture(scope="session")
-def bad(tmp_path_factory) -> dict[str, Path]:
+def bad(tmp_path_factory, make_bad) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("bad")
     f: dict[str, Path] = {"missing": d / "no_such_file.wav", "directory": d / "a_folder"}
     f["directory"].mkdir()
@@ -58,8 +42,8 @@ def bad(tmp_path_factory) -> dict[str, Path]:
     tone = (0.5 * np.sin(np.arange(22050) * 2 * np.pi * 440 / 22050)).astype(np.float32)
     sf.write(d / "ok.wav", tone, 22050)
     sf.write(d / "ok.flac", tone, 22050)
-    f["audio_truncated_wav"] = _half(d / "ok.wav", d / "truncated.wav")
-    f["audio_truncated_flac"] = _half(d / "ok.flac", d / "truncated.flac")
+    f["audio_truncated_wav"] = make_bad.half(d / "ok.wav", d / "truncated.wav")
+    f["audio_truncated_flac"] = make_bad.half(d / "ok.flac", d / "truncated.flac")
     nan = tone.copy()
     nan[1000] = np.nan
     f["audio_nan"] = d / "nan.wav"
@@ -74,16 +58,16 @@ def bad(tmp_path_factory) -> dict[str, Path]:
     pic = (np.random.default_rng(0).random((40, 50, 3)) * 255).astype(np.uint8)
     Image.fromarray(pic).save(d / "ok.png")
     Image.fromarray(pic).save(d / "ok.jpg")
-    f["image_truncated_png"] = _half(d / "ok.png", d / "truncated.png")
-    f["image_truncated_jpg"] = _half(d / "ok.jpg", d / "truncated.jpg")
+    f["image_truncated_png"] = make_bad.half(d / "ok.png", d / "truncated.png")
+    f["image_truncated_jpg"] = make_bad.half(d / "ok.jpg", d / "truncated.jpg")
     f["image_nan"] = d / "nan.tiff"
     Image.fromarray(np.full((4, 4), np.nan, np.float32), "F").save(f["image_nan"])
     f["image_zero_size"] = d / "zero.png"
-    f["image_zero_size"].write_bytes(_png_header(0, 0))
+    f["image_zero_size"].write_bytes(make_bad.png_header(0, 0))
     f["image_huge_side"] = d / "wide.png"  # 20000 px wide: over max_side, under PIL's bomb limit
-    f["image_huge_side"].write_bytes(_png_header(20000, 16))
+    f["image_huge_side"].write_bytes(make_bad.png_header(20000, 16))
     f["image_bomb"] = d / "bomb.png"
-    f["image_bomb"].write_bytes(_png_header(100000, 100000))
+    f["image_bomb"].write_bytes(make_bad.png_header(100000, 100000))
     f["text_as_png"] = d / "text.png"
     f["text_as_png"].write_text("not a picture " * 30)
     f["wav_as_png"] = d / "sound.png"
@@ -91,7 +75,7 @@ def bad(tmp_path_factory) -> dict[str, Path]:
     # videos
     frames = np.random.default_rng(1).random((24, 32, 48, 3)).astype(np.float32)
     video.write_video(d / "ok.mp4", frames, fps=12, audio=np.tile(tone, 2), sr=22050)
-    f["video_truncated"] = _half(d / "ok.mp4", d / "truncated.mp4")
+    f["video_truncated"] = make_bad.half(d / "ok.mp4", d / "truncated.mp4")
     f["video_header_only"] = d / "header.mp4"
     f["video_header_only"].write_bytes((d / "ok.mp4").read_bytes()[:200])
     f["video_huge_side"] = d / "ok.mp4"  # read with max_side=32 below
@@ -114,7 +98,7 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 
     ck("empty_dir", lambda p: [x.unlink() for x in p.iterdir()])
     ck("empty_weights", lambda p: (p / "model.safetensors").write_bytes(b""))
-    ck("truncated_weights", lambda p: _half(p / "model.safetensors", p / "model.safetensors"))
+    ck("truncated_weights", lambda p: make_bad.half(p / "model.safetensors", p / "model.safetensors"))
     ck("text_weights", lambda p: (p / "model.safetensors").write_text("weights? no."))
     ck("huge_header", lambda p: (p / "model.safetensors").write_bytes(struct.pack("<Q", 2 ** 40) + b"{}"))
     ck("garbage_config", lambda p: (p / "config.json").write_text("{not json"))
@@ -227,6 +211,38 @@ def test_checkpoint_of_unknown_or_misfit_model(tmp_path):
         with pytest.raises(ModelError, match=str(good)):
             load_checkpoint(good)
     assert issubclass(ModelError, LatentStudioError)
+
+
+@pytest.mark.parametrize(("model", "module"), [("system", "os"), ("Popen", "subprocess"),
+                                               ("Linear", "torch.nn"), ("x", "latentstudio_evil"),
+                                               ("tests_failures_tiny", None)])
+def test_checkpoint_refuses_non_project_classes(tmp_path, model, module):
+    """A config naming ``os`` or any class outside the registry is refused, and nothing is imported."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from latentstudio.cli.main import app
+
+    good = save_checkpoint(tmp_path / "ck", _Tiny(), config={"n": 3})
+    record = json.loads((good / "config.json").read_text())
+    if module is None:  # a registered name with a foreign module still builds only the registered class
+        record.update(model=model, module="os")
+    else:
+        record.update(model=model, module=module)
+        sys.modules.pop("latentstudio_evil", None)
+    (good / "config.json").write_text(json.dumps(record))
+    if module is None:
+        assert isinstance(load_checkpoint(good)[0], _Tiny)
+        return
+    with pytest.raises(ModelError, match="not a latentstudio module|unknown model"):
+        load_checkpoint(good)
+    assert "latentstudio_evil" not in sys.modules
+    voice = tmp_path / "voice.wav"
+    sf.write(voice, (0.5 * np.sin(np.arange(8000) / 5.0)).astype(np.float32), 16000)
+    r = CliRunner().invoke(app, ["beatbox", "classify", str(voice), "--model", str(good)])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "not a latentstudio module" in r.output or "unknown model" in r.output, r.output
 
 
 @pytest.mark.parametrize("value", [123, None, 4.5])

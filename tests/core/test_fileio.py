@@ -31,3 +31,28 @@ def test_suffix_override(tmp_path):
         assert tmp.name.endswith(".safetensors")
         tmp.write_text("w")
     assert (tmp_path / "model").read_text() == "w"
+
+
+def test_atomic_write_fsyncs_file_then_folder(tmp_path, monkeypatch):
+    """The temporary file is flushed before the rename, and its folder after it."""
+    import os
+    from pathlib import Path
+
+    from latentstudio.core import fileio
+
+    calls = []
+    real_replace = os.replace
+
+    def fsync(path):
+        calls.append(("fsync", Path(path).name))
+
+    def replace(a, b):
+        calls.append(("replace", Path(b).name))
+        real_replace(a, b)
+
+    monkeypatch.setattr(fileio, "_fsync", fsync)
+    monkeypatch.setattr(fileio.os, "replace", replace)
+    fileio.atomic_write_text(tmp_path / "a.txt", "hi")
+    assert [c[0] for c in calls] == ["fsync", "replace", "fsync"]
+    assert calls[0][1].endswith(".part.txt") and calls[2][1] == tmp_path.name
+    assert (tmp_path / "a.txt").read_text() == "hi"

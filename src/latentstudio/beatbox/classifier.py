@@ -364,6 +364,9 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
 
     if members < 1:
         raise ParameterError(f"members={members} must be at least 1")
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ParameterError(f"{name}={value!r} must be an integer >= 1")
     t0 = time.perf_counter()
     if splits is None:
         splits, dropped = load_splits(folders=tuple(folders))

@@ -118,8 +118,9 @@ def jam(voices: list[Voice], *, classifier: DrumClassifier, vae: RhythmVAE, kit:
     ------
     ParameterError : bad parameters, or no sounds found in any recording
     """
-    if not isinstance(bars, (int, np.integer)) or bars < 2 or bars % 2:
-        raise ParameterError(f"bars={bars!r} must be an even integer >= 2 (patterns are two bars long)")
+    if not isinstance(bars, (int, np.integer)) or bars < 2 or bars % 2 or bars > MAX_BARS:
+        raise ParameterError(f"bars={bars!r} must be an even integer from 2 to {MAX_BARS} "
+                             "(patterns are two bars long)")
     if not isinstance(evolve_bars, (int, np.integer)) or evolve_bars < 2 or evolve_bars % 2:
         raise ParameterError(f"evolve_bars={evolve_bars!r} must be an even integer >= 2")
     if not np.isfinite(bpm) or not 40 <= bpm <= 300:
@@ -165,6 +166,10 @@ def jam(voices: list[Voice], *, classifier: DrumClassifier, vae: RhythmVAE, kit:
     next_key = slerp(keys[n_pat // per_key], keys[n_pat // per_key + 1], (n_pat % per_key) / per_key)
     return JamResult(audio=audio, sr=sr, bpm=float(bpm), patterns=patterns, hits=hits, kit=full_kit,
                      density=want, latents=np.concatenate([z.numpy(), next_key[None].numpy()]), notes=notes)
+
+
+#: Most bars one call renders (over an hour at 100 bpm); more would not fit in memory as one array.
+MAX_BARS = 2048
 
 
 def bars_seconds(bars: int, bpm: float) -> float:

@@ -559,8 +559,11 @@ class Catalog:
         try:
             fidx.save(live.index, self._index_path(space), meta)
             live.saved_generation = live.generation
-        except OSError:
-            pass                                   # a read-only folder: the index stays in memory only
+        except OSError as exc:  # a read-only folder or a full disk: the index stays in memory, and the user is told
+            import logging
+
+            logging.getLogger(__name__).warning("catalog %s: the %r vector index could not be saved (%s); "
+                                                "it stays in memory and is rebuilt next time", self.path, space, exc)
 
     def flush(self) -> None:
         """Write every in-memory FAISS index that changed since it was last saved."""

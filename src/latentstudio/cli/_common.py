@@ -25,6 +25,10 @@ class LatentStudioGroup(TyperGroup):
         except LatentStudioError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from None
+        except OSError as exc:  # the file system refused: read-only folder, a file where a folder should be, disk full
+            where = " ".join(repr(str(f)) for f in (exc.filename, exc.filename2) if f is not None)
+            typer.echo(f"error: {exc.strerror or exc}{': ' + where if where else ''}", err=True)
+            raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(code=130) from None

@@ -89,6 +89,8 @@ def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (w
     from latentstudio.cli._common import stderr
     from latentstudio.errors import ParameterError
 
+    if not -200 <= min_db <= 0:
+        raise ParameterError(f"--min-db {min_db} must be a level in dBFS between -200 and 0")
     v = load_voice(voice)
     for note in v.notes:
         stderr(f"note: {note}")
@@ -172,7 +174,7 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
 
     from latentstudio.beatbox import classifier as C
 
-    torch.set_num_threads(max(1, threads))
+    _set_threads(threads)
     folders = tuple(str(_existing(f, "--folder")) for f in folder or [])
     with progress("training drum classifier", total=steps * members, quiet=as_json) as advance:
         model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders, members=members,
@@ -186,6 +188,17 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
                       f"validation ({', '.join(report.val_sources)}, {report.val_sounds} sounds): accuracy "
                       f"{report.val_accuracy:.3f}, kick/snare/hat {report.val_kick_snare_hat_accuracy:.3f}; "
                       f"temperature {report.temperature:.2f}"])
+
+
+def _set_threads(threads: int) -> None:
+    """Torch CPU threads for a training command; refuses fewer than one."""
+    import torch
+
+    from latentstudio.errors import ParameterError
+
+    if threads < 1:
+        raise ParameterError(f"--threads {threads} must be >= 1")
+    torch.set_num_threads(threads)
 
 
 def _existing(path: Path, option: str) -> Path:
@@ -215,7 +228,7 @@ def train_onsets(output: Path = typer.Option(None, "-o", "--output",
 
     from latentstudio.beatbox import onsetnet as N
 
-    torch.set_num_threads(max(1, threads))
+    _set_threads(threads)
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
                                        progress=_fit_progress(advance))
@@ -246,7 +259,7 @@ def train_rhythm(output: Path = typer.Option(None, "-o", "--output",
 
     from latentstudio.beatbox import rhythm_vae as R
 
-    torch.set_num_threads(max(1, threads))
+    _set_threads(threads)
     with progress("training rhythm VAE", total=steps, quiet=as_json) as advance:
         model, report = R.train_rhythm(steps=steps, seed=seed, n_grammar=grammar, midi_dirs=list(midi or []),
                                        checkpoint_dir=checkpoint_dir, progress=_fit_progress(advance))
@@ -412,8 +425,10 @@ def generate(output: Path = typer.Option(..., "-o", "--output", help="MIDI file 
     from latentstudio.errors import ParameterError
     from latentstudio.provenance import write_sidecar
 
-    if bars < 2 or bars % 2:
-        raise ParameterError(f"--bars {bars} must be an even number >= 2")
+    from latentstudio.beatbox.jam import MAX_BARS
+
+    if bars < 2 or bars % 2 or bars > MAX_BARS:
+        raise ParameterError(f"--bars {bars} must be an even number from 2 to {MAX_BARS}")
     vae = load_rhythm_vae()
     d = _parse_density(density)
     d = BASE_DENSITY if d is None else d

@@ -55,6 +55,11 @@ def render_page(sections: list[DemoSection]) -> str:
 
 def run_demo(outdir: Path, *, seed: int = 0, only: list[str] | None = None) -> tuple[Path, list[str]]:
     """Run the demo sections and write ``outdir/index.html``; returns (page, failed section names)."""
+    from latentstudio.errors import ParameterError
+
+    unknown = sorted(set(only or []) - set(SECTIONS))
+    if unknown:
+        raise ParameterError(f"--only {', '.join(unknown)}: not a demo section (one of {', '.join(SECTIONS)})")
     outdir.mkdir(parents=True, exist_ok=True)
     sections: list[DemoSection] = []
     failed: list[str] = []

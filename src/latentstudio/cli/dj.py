@@ -397,7 +397,12 @@ def make_library(output: Path = typer.Argument(..., help="Folder to write the tr
     import numpy as np
 
     from latentstudio.dj.music import DEMO_SPECS, random_spec, write_library
+    from latentstudio.errors import ParameterError
 
+    if not 1 <= count <= 1000:
+        raise ParameterError(f"--count {count} must be between 1 and 1000")
+    if not 8000 <= sr <= 192000:
+        raise ParameterError(f"--sr {sr} must be between 8000 and 192000 Hz")
     specs = DEMO_SPECS
     if seed > 0:
         rng = np.random.default_rng(seed)

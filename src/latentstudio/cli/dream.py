@@ -85,6 +85,10 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--zoom-frames {zoom_frames} must be >= 0")
         if max_side < 0:
             raise ParameterError(f"--max-side {max_side} must be >= 0")
+        if not 1 <= octaves <= 20:
+            raise ParameterError(f"--octaves {octaves} must be between 1 and 20")
+        if not fps > 0 or fps > 1000:
+            raise ParameterError(f"--fps {fps} must be a number of frames per second in (0, 1000]")
         arr = load(existing(image, what="image"))
         if max_side and max(arr.shape[:2]) > max_side:
             h, w = arr.shape[:2]

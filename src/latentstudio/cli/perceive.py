@@ -58,6 +58,8 @@ def register(app: typer.Typer) -> None:
         if not ens:
             raise ParameterError(f"--models {models!r} names no model")
         held = _split(holdout)
+        if max_seconds is not None and not max_seconds > 0:
+            raise ParameterError(f"--max-seconds {max_seconds} must be a positive number of seconds")
         if planner not in PLANNERS:
             raise ParameterError(f"--planner {planner!r} must be one of {', '.join(PLANNERS)}")
         if budget not in BUDGETS:

@@ -81,6 +81,11 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
         raise ParameterError(f"--threads={threads} must be >= 1")
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
+    for name, value in (("--validation", validation), ("--holdout", holdout)):
+        if not 0 <= value < 1:
+            raise ParameterError(f"{name} {value} must be a fraction in [0, 1)")
+    if not validation + holdout < 1:
+        raise ParameterError(f"--validation {validation} and --holdout {holdout} leave nothing to train on")
     ckpt = output / ".checkpoints"
     with progress("distilling", total=steps) as advance:
         last = [0]
@@ -193,6 +198,10 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
         report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
+    if report.failed and not report.added and not report.skipped:
+        _emit(cat, report, False)
+        raise ParameterError(f"sound folder {sound_dir!r}: none of its {len(files)} files could be read "
+                             "(see the messages above)")
     if not _emit(cat, report, as_json):
         typer.echo(f"{len(report.added)} added, {len(report.skipped)} already indexed, {len(report.failed)} "
                    f"unreadable ({report.realtime_factor:.0f}x real time) -> {cat.path}")

@@ -15,6 +15,20 @@ def _umask() -> int:
     return mask
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's) contents to disk; folders that cannot be opened are skipped."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (IsADirectoryError, PermissionError):
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
@@ -37,7 +51,9 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         yield tmp_path
         if tmp_path.exists():  # mkstemp makes 0600 files; give the artefact the usual mode
             os.chmod(tmp_path, 0o666 & ~_umask())
+            _fsync(tmp_path)  # the data is on disk before the name points at it
         os.replace(tmp_path, target)
+        _fsync(target.parent)  # and the rename itself survives a crash
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()

@@ -214,11 +214,13 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 240, steps: int = 1500,
 
     if not isinstance(n_tracks, int) or n_tracks < 2:
         raise ParameterError(f"n_tracks={n_tracks!r} must be an integer >= 2")
+    cfg = {"n_mels": 64, "channels": 24, "dilations": [int(d) for d in dilations]}
+    conf = TrainConfig(steps=steps, batch_size=batch_size, lr=3e-3, seed=seed, scheduler="cosine",
+                       warmup_steps=50, model_config=cfg, grad_clip=1.0, checkpoint_dir=None).validate()
     torch.manual_seed(seed)
     data = make_dataset(n_tracks, seed=seed, progress=data_progress)
     n_val = max(1, n_tracks // 10)
     train, val = data[n_val:], data[:n_val]
-    cfg = {"n_mels": 64, "channels": 24, "dilations": [int(d) for d in dilations]}
     model = BeatNet(**cfg)
 
     def make_batch(step, g):
@@ -244,8 +246,6 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 240, steps: int = 1500,
         logits = m(x)
         return torch.nn.functional.binary_cross_entropy_with_logits(logits, t, pos_weight=pos_w)
 
-    conf = TrainConfig(steps=steps, batch_size=batch_size, lr=3e-3, seed=seed, scheduler="cosine",
-                       warmup_steps=50, model_config=cfg, grad_clip=1.0, checkpoint_dir=None)
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=conf, progress=progress)
     model.eval()
     # validation: beat F-measure of the decoded beats on the held-out tracks
@@ -258,7 +258,8 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 240, steps: int = 1500,
         res = core_beats.beat_track(S=S, activation=b, downbeat_activation=d)
         ref = np.nonzero(T[0] == 1.0)[0] / fps
         fs.append(mir_eval.beat.f_measure(ref, res.beats))
-    report = {"tracks": n_tracks, "steps": steps, "seed": seed, "final_loss": float(np.mean(result.losses[-50:])),
+    report = {"command": f"latentstudio dj train-beats --tracks {n_tracks} --steps {steps} --seed {seed}",
+              "tracks": n_tracks, "steps": steps, "seed": seed, "final_loss": float(np.mean(result.losses[-50:])),
               "val_f_measure": float(np.mean(fs)), "train_seconds": float(result.seconds)}
     save_checkpoint(output, model, config=cfg, meta=report)
     load_beatnet.cache_clear()

@@ -356,7 +356,7 @@ def render_mix(plan: dict, analyses: dict[str, dict] | None = None, *, sr: int =
             if fsr != sr:
                 y = resample(y, orig_sr=fsr, target_sr=sr)
             start, z = render_track(plan, i, a, y, sr=sr, stretch=stretch)
-        except Exception as exc:  # a file vanished or broke since analysis: keep the mix going
+        except (ParameterError, OSError) as exc:  # a file vanished or broke since analysis: keep the mix going
             plan["warnings"].append(f"track {tr['name']!r} could not be rendered ({exc}); silence in its place")
             continue
         if keep_stems:

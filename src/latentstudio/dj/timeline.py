@@ -67,7 +67,7 @@ def draw_timeline(plan: dict, analyses: dict[str, dict] | None = None, *, width:
                 for t, v in zip(ot, lev):
                     h = (lane - 10) * v / 2
                     d.line([(x(t), y0 + lane / 2 - h), (x(t), y0 + lane / 2 + h)], fill=c)
-            except Exception:  # a lane without energy is still a lane
+            except (KeyError, ValueError, IndexError):  # a lane without an energy curve is still a lane
                 pass
         label = f"{i + 1}. {tr['name']}  {tr['bpm']:.1f} bpm{' x' + str(tr['beat_multiplier']) if tr['beat_multiplier'] != 1 else ''}  {tr['camelot']}"
         d.text((x0 + 4, y0 + 6), label, fill=(240, 240, 240))

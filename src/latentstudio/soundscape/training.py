@@ -69,6 +69,16 @@ class DistillConfig:
     teacher: str = "efficientnet_lite0"
 
     def validate(self) -> DistillConfig:
+        import math
+
+        for name in ("lr", "temperature", "contrastive_weight", "contrastive_temperature", "label_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ParameterError(f"{name}={value!r} must be a finite number")
+        if not self.lr > 0:
+            raise ParameterError(f"lr={self.lr!r} must be positive")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise ParameterError(f"steps={self.steps!r} must be an integer >= 1")
         if not isinstance(self.temperature, (int, float)) or self.temperature <= 0:
             raise ParameterError(f"temperature={self.temperature!r} must be positive")
         if not isinstance(self.contrastive_weight, (int, float)) or self.contrastive_weight < 0:

@@ -59,7 +59,9 @@ def registered_models() -> dict[str, type]:
 
 
 def _json_ready(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    """Plain JSON values; NaN and infinities become null (JSON has no NaN)."""
+    text = json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    return json.loads(text, parse_constant=lambda name: None)
 
 
 def save_checkpoint(directory: str | os.PathLike, model: torch.nn.Module, *, config: dict[str, Any],
@@ -162,7 +164,13 @@ def load_checkpoint(directory: str | os.PathLike, *, device: str = "cpu",
         raise ParameterError(f"checkpoint {str(d)!r} does not exist")
     record = read_config(d)
     name, module = record["model"], record.get("module")
+    if not isinstance(name, str) or (module is not None and not isinstance(module, str)):
+        raise ModelError(f"checkpoint {str(d)!r}: 'model' and 'module' must be strings")
     if name not in _REGISTRY and module:
+        # only the project's own modules are imported: a downloaded checkpoint must not run other code
+        if module != "latentstudio" and not module.startswith("latentstudio."):
+            raise ModelError(f"checkpoint {str(d)!r}: module {module!r} is not a latentstudio module; "
+                             "only registered latentstudio models are built")
         try:
             importlib.import_module(module)
         except ImportError as exc:
