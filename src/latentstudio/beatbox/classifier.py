@@ -64,7 +64,12 @@ class DrumCNN(nn.Module):
         return self.embed(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.embedding(x)))
+        return self.logits_and_embedding(x)[0]
+
+    def logits_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Class logits and the normalised embedding they come from, from one pass."""
+        e = self.embedding(x)
+        return self.head(self.dropout(e)), torch.nn.functional.normalize(e, dim=1)
 
 
 @register_model("beatbox_drum_ensemble")
@@ -88,8 +93,14 @@ class DrumEnsemble(nn.Module):
         return torch.cat(e, dim=1) / len(e) ** 0.5
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(0)
-        return torch.log(p.clamp(min=1e-8))
+        return self.logits_and_embedding(x)[0]
+
+    def logits_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log mean probability and the normalised joined embedding, from one pass through each member."""
+        outs = [m.logits_and_embedding(x) for m in self.members]
+        p = torch.stack([torch.softmax(logits, dim=1) for logits, _ in outs]).mean(0)
+        e = torch.cat([emb for _, emb in outs], dim=1) / len(outs) ** 0.5
+        return torch.log(p.clamp(min=1e-8)), torch.nn.functional.normalize(e, dim=1)
 
 
 @dataclass
@@ -281,8 +292,9 @@ def patch_logits(model: DrumCNN | DrumEnsemble, x: torch.Tensor, *, batch_size: 
     model.eval()
     logits, embs = [], []
     for i in range(0, len(x), batch_size):
-        logits.append(model(x[i:i + batch_size]))
-        embs.append(torch.nn.functional.normalize(model.embedding(x[i:i + batch_size]), dim=1))
+        lg, e = model.logits_and_embedding(x[i:i + batch_size])
+        logits.append(lg)
+        embs.append(e)
     return torch.cat(logits), torch.cat(embs)
 
 

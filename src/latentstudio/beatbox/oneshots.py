@@ -58,8 +58,6 @@ SPLITS: dict[str, tuple[tuple[str, str], ...]] = {
     "train": (("*", "*"),),
 }
 SPLIT_NAMES = ("train", "validation", "test")
-#: kept for callers of the first version: the kits that were held out by name
-HELD_OUT_KITS = ("The Black Pearl 1.0", "HardElectro1")
 
 #: General MIDI drum notes -> class
 GM_DRUM_NOTES: dict[int, str] = {
@@ -381,12 +379,4 @@ def load_split(name: str, *, folders: tuple[str, ...] = ()) -> OneShots:
     data = load_splits(folders=folders)[0][name]
     if not len(data):
         raise ParameterError(f"the {name} split is empty: install its sources ({SPLITS[name]})")
-    return data
-
-
-def load_oneshots(*, kits: list[str] | None = None, exclude: tuple[str, ...] = ()) -> OneShots:
-    """Hydrogen kit one-shots (the first version's loader; see :func:`hydrogen_oneshots`)."""
-    data = hydrogen_oneshots(kits=kits, exclude=exclude)
-    if not len(data):
-        raise ParameterError(f"no drum one-shots found in kits={kits!r} (excluding {list(exclude)})")
     return data
