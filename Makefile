@@ -7,9 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := hydrogen-data hydrogen-drumkits lmms-common sonic-pi-samples tuxpaint-stamps-default fortunes \
-                dataset-fashion-mnist fluidsynth fluid-soundfont-gm espeak-ng wordnet-base sound-theme-freedesktop
-# big sound-effect packages of the soundscape library: training and bench only (`make data`), never `make test`
-DATA_PACKAGES := wesnoth-1.16-data openttd-opensfx supertux-data warzone2100-data
+                dataset-fashion-mnist fluidsynth fluid-soundfont-gm espeak-ng wordnet-base sound-theme-freedesktop mma
+# training and bench only (`make data`), never `make test`: the soundscape library's big sound-effect packages;
+# the DJ beat network's other synthesisers (OPL3 FM for training, freepats/timidity for validation, the csound
+# GM bank for the test split)
+DATA_PACKAGES := wesnoth-1.16-data openttd-opensfx supertux-data warzone2100-data \
+                 timidity freepats opl3-soundfont csound-soundfont
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: all install apt data test test-all demo bench clean
@@ -25,7 +28,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 data: APT_PACKAGES += $(DATA_PACKAGES)
-data: apt
+data: apt $(STAMP)
+	$(PY) -m pip install --quiet -e '.[web,test,data]'
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do \

@@ -11,10 +11,42 @@ from latentstudio.zoo.checkpoint import load_checkpoint
 def test_train_beatnet_tiny(tmp_path):
     losses = []
     report = train_beatnet(tmp_path / "net", n_tracks=2, steps=40, batch_size=2, crop_frames=200, dilations=(1, 2),
-                           seed=3, progress=lambda step, total, loss: losses.append(loss))
+                           seed=3, real=False, progress=lambda step, total, loss: losses.append(loss))
     assert len(losses) >= 3 and np.all(np.isfinite(losses)) and losses[-1] < losses[0]
     model, info = load_checkpoint(tmp_path / "net")
     assert isinstance(model, BeatNet) and info["config"]["dilations"] == [1, 2]
     meta = json.loads((tmp_path / "net" / "config.json").read_text())["meta"]
     assert meta["seed"] == 3 and meta["command"].startswith("latentstudio dj train-beats") and "--seed 3" in meta["command"]
+    assert "--no-real" in meta["command"]
     assert 0.0 <= report["val_f_measure"] <= 1.0
+
+
+def test_train_beatnet_on_real_pieces_fits_its_level_choice(tmp_path, monkeypatch):
+    """Real pieces (here: MIDI files given as pieces) train the net; validation fits the level weights, which
+    the checkpoint carries and ``track_beats`` uses."""
+    import pretty_midi
+
+    from latentstudio.dj import realmusic
+
+    monkeypatch.setenv("LATENTSTUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(realmusic.SPLITS, "validation", {**realmusic.SPLITS["validation"], "renderers": ("fluidr3",)})
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for k, (bpm, num) in enumerate([(96, 4), (128, 3), (110, 4), (84, 3)]):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(num, 4, 0.0))
+        drums, keys = pretty_midi.Instrument(0, is_drum=True), pretty_midi.Instrument(4)
+        for b in range(num * 10):
+            t = b * 60 / bpm
+            drums.notes.append(pretty_midi.Note(100, 36 if b % num == 0 else 42, t, t + 0.1))
+            keys.notes.append(pretty_midi.Note(70, 60 + (b * 5) % 12, t, t + 0.3))
+        pm.instruments += [drums, keys]
+        pm.write(str(folder / f"p{k}.mid"))
+    pieces = realmusic.folder_pieces(folder)
+    report = train_beatnet(tmp_path / "net", n_tracks=0, steps=30, batch_size=2, crop_frames=200, dilations=(1, 2),
+                           seed=1, train_pieces=pieces[:2], val_pieces=pieces[2:], passes=1)
+    assert report["real_examples"] == 2 and report["val_examples"] == 2
+    model, info = load_checkpoint(tmp_path / "net")
+    w = info["config"]["level_weights"]
+    assert w is None or set(w) == set(model.level_weights or {})
+    assert (tmp_path / "cache" / "dj_beats").is_dir()          # rendered features cached

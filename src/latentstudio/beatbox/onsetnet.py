@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from latentstudio.core.effects import schroeder_reverb
 from latentstudio.errors import ParameterError
 from latentstudio.zoo.checkpoint import register_model
 
@@ -227,41 +228,6 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
     out = out + torch.randn(out.shape, generator=g) * rms / snr
     out = out / out.abs().amax(dim=1, keepdim=True).clamp(min=1e-6)
     return out, truths
-
-
-def _feedback(x: np.ndarray, d: int, taps: tuple[float, float]) -> np.ndarray:
-    """``y[n] = x[n] + taps[0] * y[n - d] + taps[1] * y[n - d - 1]``, computed a block of ``d`` samples at a time."""
-    n = len(x)
-    blocks = -(-n // d)
-    xp = np.zeros(blocks * d)
-    xp[:n] = x
-    y = np.zeros_like(xp)
-    prev = np.zeros(d)
-    last = 0.0  # y[n - d - 1] for the first sample of a block: the last sample of the block before last
-    for k in range(blocks):
-        shifted = np.concatenate([[last], prev[:-1]])
-        cur = xp[k * d:(k + 1) * d] + taps[0] * prev + taps[1] * shifted
-        last, prev = prev[-1], cur
-        y[k * d:(k + 1) * d] = cur
-    return y[:n]
-
-
-def schroeder_reverb(x: np.ndarray, *, rt: float, damping: float = 0.3, seed: int = 0) -> np.ndarray:
-    """The wet signal of a Schroeder/Freeverb-style reverb at 16 kHz: 8 parallel damped feedback combs
-    (delays 22-40 ms, gains for a ``rt``-second decay, ``damping`` in [0, 1) darkening the tail) into 4
-    series all-passes. Seeded small changes of the delays give each room its own colour."""
-    rng = np.random.default_rng(seed)
-    x = np.asarray(x, dtype=np.float64)
-    base = np.array([1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617]) * SR / 44100
-    wet = np.zeros_like(x)
-    for d in np.round(base * rng.uniform(0.85, 1.15, len(base))).astype(int):
-        gain = 10 ** (-3 * d / SR / max(rt, 0.05))
-        wet += _feedback(x, int(d), (gain * (1 - damping), gain * damping))
-    for d in np.round(np.array([556, 441, 341, 225]) * SR / 44100 * rng.uniform(0.9, 1.1, 4)).astype(int):
-        # all-pass: y[n] = -0.5 x[n] + x[n - d] + 0.5 y[n - d]
-        delayed = np.concatenate([np.zeros(d), wet[:-d]])
-        wet = _feedback(-0.5 * wet + delayed, int(d), (0.5, 0.0))
-    return (wet / 8).astype(np.float32)
 
 
 def _one_pole(x: np.ndarray, a: float) -> np.ndarray:

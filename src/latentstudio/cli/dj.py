@@ -296,23 +296,35 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 @group.command("train-beats")
 def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkpoint folder "
                                             "(default: the shipped model's folder)."),
-                tracks: int = typer.Option(200, "--tracks", help="Training tracks to render."),
+                tracks: int = typer.Option(120, "--tracks", help="Tracks of the project's own generator to add."),
                 steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
-                seed: int = typer.Option(0, "--seed", help="Random seed (music, crops, weights)."),
+                seed: int = typer.Option(0, "--seed", help="Random seed (crops, dropout, initial weights)."),
+                real: bool = typer.Option(True, "--real/--no-real", help="Train on real compositions (MMA grooves, "
+                                          "the music21 corpus; `make data` installs them)."),
+                passes: int = typer.Option(2, "--passes", min=1, help="Varied renderings of each real piece."),
+                data_seed: int = typer.Option(0, "--data-seed", help="Seed of the music (pieces, variations)."),
+                midi_folder: Path = typer.Option(None, "--midi-folder", help="Add your own MIDI files (beats "
+                                                 "from their tempo map and time signatures)."),
+                channels: int = typer.Option(24, "--channels", min=4, help="Width of the network."),
+                threads: int = typer.Option(2, "--threads", min=1, help="CPU threads for training."),
                 as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
-    """Train the DJ's beat/downbeat network on music the project renders itself with exact beats.
+    """Train the DJ's beat/downbeat network on real compositions (and the project's generator), with
+    beats and downbeats from each score's meter; fit its metrical-level choice on validation music.
 
-    Example: latentstudio dj train-beats --tracks 200 --steps 1500 --seed 0
+    Example: latentstudio dj train-beats -o models/dj_beats --steps 1500 --seed 0
     """
     import torch
 
     from latentstudio.dj.beatnet import MODEL_DIR, train_beatnet
+    from latentstudio.errors import ParameterError
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
+    if midi_folder is not None and not midi_folder.is_dir():
+        raise ParameterError(f"--midi-folder {str(midi_folder)!r} is not a folder")
     out = output or MODEL_DIR
-    with progress("rendering", total=tracks, quiet=as_json) as adv_data:
+    with progress("rendering", total=None, quiet=as_json) as adv_data:
         def data_prog(i, n):
-            adv_data(1)
+            adv_data(1, total=n)
 
         with progress("training", total=steps, quiet=as_json) as adv:
             last = [0]
@@ -321,8 +333,9 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
                 adv(step - last[0], description=f"training (loss {loss:.4f})")
                 last[0] = step
 
-            report = train_beatnet(out, n_tracks=tracks, steps=steps, seed=seed, progress=prog,
-                                   data_progress=data_prog)
+            report = train_beatnet(out, n_tracks=tracks, steps=steps, seed=seed, real=real, passes=passes,
+                                   data_seed=data_seed, midi_folder=midi_folder, channels=channels,
+                                   progress=prog, data_progress=data_prog)
     if as_json:
         print_json(report)
         return

@@ -262,6 +262,36 @@ LEVEL_WEIGHTS = {"log_odds": 3.2094, "offbeats_active": -1.5387, "downbeat_margi
                  "log_tempo_sq": 0.3639, "log_tempo": 4.9987, "first_choice": 1.5145, "mid_log_odds": 0.3923}
 
 
+def fit_level_weights(groups: list[tuple[np.ndarray, np.ndarray]], *, names: tuple[str, ...] | None = None,
+                      l2: float = 0.1) -> dict:
+    """Fit the metrical-level score from data: a conditional logit over each track's candidate levels.
+
+    ``groups`` holds, per track, ``(X, ok)``: the candidates' features (rows in the order of ``names``,
+    default the keys of :data:`LEVEL_WEIGHTS`) and which candidates are right (tempo within 2 % of the
+    truth). Tracks with no right candidate are ignored. Returns ``{feature: weight}``."""
+    from scipy.optimize import minimize
+
+    names = tuple(names or LEVEL_WEIGHTS)
+    gs = [(np.asarray(X, dtype=np.float64), np.asarray(ok, dtype=np.float64)) for X, ok in groups]
+    gs = [g for g in gs if g[1].any()]
+    if not gs:
+        raise ParameterError("fit_level_weights: no track has a candidate at the right level")
+
+    def loss(w):
+        val, grad = l2 * w @ w, 2 * l2 * w
+        for X, ok in gs:
+            sc = X @ w
+            p = np.exp(sc - sc.max())
+            p /= p.sum()
+            t = ok / ok.sum()
+            val -= t @ np.log(p + 1e-12)
+            grad -= X.T @ (t - p)
+        return val, grad
+
+    w = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
+    return {n: round(float(v), 4) for n, v in zip(names, w)}
+
+
 def _peak_at(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Maximum of ``x`` within +-2 frames of each (float) frame position."""
     i = np.clip(np.round(frames).astype(np.int64), 0, len(x) - 1)
@@ -374,7 +404,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
                fps: float = SR / HOP_LENGTH, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
                prior_bpm: float = 120.0, beats_per_bar: tuple[int, ...] = (3, 4),
                offset: float = 0.0, tempo_weight: float | None = None,
-               metrical_level: bool | None = None) -> BeatResult:
+               metrical_level: bool | None = None, level_weights: dict | None = None) -> BeatResult:
     """Tempo, beats and downbeats of mono audio (or of a precomputed spectrogram / activation).
 
     Parameters
@@ -391,7 +421,9 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
         0 for a given (calibrated) ``activation``, whose own probabilities choose the metrical level
     metrical_level : re-choose the metrical level (tempo x2, /2, x3, ...) with
         :func:`choose_metrical_level`; default on when both ``activation`` and ``downbeat_activation``
-        are given (its weights are calibrated on the DJ beat network's activations)
+        are given
+    level_weights : weights of the metrical-level score (default :data:`LEVEL_WEIGHTS`; a trained beat
+        network carries its own, fitted on its validation music by :func:`fit_level_weights`)
 
     Returns
     -------
@@ -426,7 +458,8 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     info: dict = {}
     if metrical_level and downbeat_activation is not None and frames.size >= 4:
         frames, info = choose_metrical_level(a, downbeat_activation, frames, fps=fps, min_bpm=min_bpm,
-                                             max_bpm=max_bpm, beats_per_bar=tuple(beats_per_bar))
+                                             max_bpm=max_bpm, beats_per_bar=tuple(beats_per_bar),
+                                             weights=level_weights)
     if frames.size < 2:
         return BeatResult(0.0, np.zeros(0), np.zeros(0), beats_per_bar[-1], 0.0)
     beats = frames / fps + offset
