@@ -8,6 +8,7 @@ distance between the two time-mapped beat grids (plan + analyses) and, on the re
 tracker finds (90th percentile and max distance) and the tempo error between the stems.
 
 Run:  nice -n 10 .venv/bin/python bench/dj_mix.py [--tracks 6] [--sr 44100]
+``--real --tracks 3``: a mix of real pieces of the test split (MMA songs in held-out styles, test soundfont).
 Prints one JSON object.
 """
 
@@ -20,7 +21,30 @@ import tempfile
 import time
 
 
-def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0) -> dict:
+def write_real_library(folder, *, n: int, sr: int, seed: int = 0) -> list[str]:
+    """``n`` real test-split pieces (MMA songs of held-out styles, 50-60 s, played by the test soundfont) as WAVs."""
+    import numpy as np
+
+    from latentstudio.core.audio import save
+    from latentstudio.dj import realmusic
+
+    ps = [p for p in realmusic.pieces("test") if p.origin.startswith("mma:")]
+    rng = np.random.default_rng(seed)
+    names = []
+    for i in rng.permutation(len(ps)):
+        if len(names) >= n:
+            break
+        ex = realmusic.render(ps[i], renderer=realmusic.SPLITS["test"]["renderers"][0], seed=seed, sr=sr,
+                              strength=0.0, effects=False, max_seconds=60.0)
+        if len(ex.audio) < 40 * sr:
+            continue
+        name = f"{len(names)}_{ps[i].name.replace('/', '_')}.wav"
+        save(f"{folder}/{name}", ex.audio, sr)
+        names.append(name)
+    return names
+
+
+def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False) -> dict:
     import numpy as np
     import torch
 
@@ -32,7 +56,10 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0) -> dict:
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="bench-dj-") as td:
-        write_library(td, sr=sr)
+        if real:
+            write_real_library(td, n=tracks, sr=sr, seed=seed)
+        else:
+            write_library(td, sr=sr)
         analyses, failures = analyze_library(library_files(td), workers=1)
         by_path = {a["path"]: a for a in analyses}
         plan = plan_mix(analyses, n_tracks=tracks, transition_bars=8, seed=seed)
@@ -61,7 +88,8 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0) -> dict:
         base_cpu = _cpu() - c1
         seconds = y.shape[1] / sr
         plan_rep = check_plan(plan, by_path)
-    out = {"sr": sr, "tracks": len(plan["tracks"]), "mix_seconds": round(seconds, 1),
+    out = {"library": "real test-split pieces" if real else "demo library (generator)", "sr": sr,
+           "tracks": len(plan["tracks"]), "mix_seconds": round(seconds, 1),
            "analysis_failures": len(failures), "baseline_copy_x_realtime": round(seconds / max(base_cpu, 1e-6), 1),
            "transitions": len(plan["transitions"]),
            "plan_max_offset_ms": max((r["max_offset_ms"] for r in plan_rep["transitions"]), default=None),
@@ -90,8 +118,9 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, default=6)
     ap.add_argument("--sr", type=int, default=44100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--real", action="store_true", help="mix real test-split pieces (dj.realmusic) instead")
     a = ap.parse_args()
-    print(json.dumps(run(tracks=a.tracks, sr=a.sr, seed=a.seed), indent=2))
+    print(json.dumps(run(tracks=a.tracks, sr=a.sr, seed=a.seed, real=a.real), indent=2))
 
 
 if __name__ == "__main__":

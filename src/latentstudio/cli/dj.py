@@ -306,6 +306,8 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
                 midi_folder: Path = typer.Option(None, "--midi-folder", help="Add your own MIDI files (beats "
                                                  "from their tempo map and time signatures)."),
                 channels: int = typer.Option(24, "--channels", min=4, help="Width of the network."),
+                dilations: str = typer.Option("1,2,4,8,16,32", "--dilations", help="Dilations of the temporal "
+                                              "convolutions (their context: 1..32 = +-1.3 s, 1..64 = +-2.5 s)."),
                 threads: int = typer.Option(2, "--threads", min=1, help="CPU threads for training."),
                 as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train the DJ's beat/downbeat network on real compositions (and the project's generator), with
@@ -321,6 +323,12 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
     torch.set_num_threads(threads)
     if midi_folder is not None and not midi_folder.is_dir():
         raise ParameterError(f"--midi-folder {str(midi_folder)!r} is not a folder")
+    try:
+        dil = tuple(int(v) for v in dilations.split(","))
+    except ValueError:
+        raise ParameterError(f"--dilations {dilations!r} must be comma-separated integers") from None
+    if not dil or min(dil) < 1 or max(dil) > 512:
+        raise ParameterError(f"--dilations {dilations!r} must be integers in 1..512")
     out = output or MODEL_DIR
     with progress("rendering", total=None, quiet=as_json) as adv_data:
         def data_prog(i, n):
@@ -334,7 +342,7 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
                 last[0] = step
 
             report = train_beatnet(out, n_tracks=tracks, steps=steps, seed=seed, real=real, passes=passes,
-                                   data_seed=data_seed, midi_folder=midi_folder, channels=channels,
+                                   data_seed=data_seed, midi_folder=midi_folder, channels=channels, dilations=dil,
                                    progress=prog, data_progress=data_prog)
     if as_json:
         print_json(report)

@@ -417,7 +417,8 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
         fs.append(mir_eval.beat.f_measure(np.asarray(info["beats"]), res.beats))
     cmd = (f"latentstudio dj train-beats --tracks {n_tracks} --steps {steps} --seed {seed}"
            + ("" if real else " --no-real") + (f" --passes {passes} --data-seed {data_seed}" if real else "")
-           + (f" --channels {channels}" if channels != 24 else ""))
+           + (f" --channels {channels}" if channels != 24 else "")
+           + (f" --dilations {','.join(str(d) for d in dilations)}" if tuple(dilations) != (1, 2, 4, 8, 16, 32) else ""))
     report = {"command": cmd, "tracks": n_tracks, "steps": steps, "seed": seed, "data_seed": data_seed,
               **sources, "final_loss": float(np.mean(result.losses[-50:])),
               "val_f_measure": float(np.mean(fs)) if fs else None,
