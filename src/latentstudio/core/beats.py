@@ -257,7 +257,8 @@ LEVEL_FACTORS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
 #: ``dj_beats`` network. 4-fold cross-validated on those tracks: tempo within 2 % 0.888 -> 0.965, beat F
 #: 0.954 -> 0.977 (without ``mid_log_odds``: 0.954 and 0.974).
 #: Refit: ``python bench/dj_beats.py --fit-levels 7000:40,8000:80,9000:60,9500:80``.
-#: Valid for that network's activations; refit when it is retrained.
+#: A fallback only: a beat network trained by ``latentstudio dj train-beats`` carries its own weights, fitted
+#: with :func:`fit_level_weights` on its validation music, and ``track_beats`` uses those.
 LEVEL_WEIGHTS = {"log_odds": 3.2094, "offbeats_active": -1.5387, "downbeat_margin": 1.9019,
                  "log_tempo_sq": 0.3639, "log_tempo": 4.9987, "first_choice": 1.5145, "mid_log_odds": 0.3923}
 

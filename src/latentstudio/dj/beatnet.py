@@ -253,11 +253,11 @@ def real_dataset(split: str, *, passes: int = 1, seed: int = 0, strength: float 
     cdir = Path(os.environ.get("LATENTSTUDIO_CACHE", Path.home() / ".cache" / "latentstudio")) / "dj_beats"
     cfile = cdir / f"{split}-{key}.npz"
     if cache and cfile.is_file():
-        z = np.load(cfile, allow_pickle=False)
-        infos = json.loads(str(z["infos"]))
-        ends = np.cumsum(z["lengths"])
-        starts = ends - z["lengths"]
-        return [(z["S"][:, a:b], z["T"][:, a:b], info) for a, b, info in zip(starts, ends, infos)]
+        with np.load(cfile, allow_pickle=False) as z:      # each z[...] reads the file again: once each
+            S_all, T_all, lengths, infos = z["S"], z["T"], z["lengths"], json.loads(str(z["infos"]))
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        return [(S_all[:, a:b], T_all[:, a:b], info) for a, b, info in zip(starts, ends, infos)]
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     out, seen = [], set()
     with ProcessPoolExecutor(workers) as pool:
