@@ -130,58 +130,19 @@ def _dev_tracks(streams: list[tuple[int, int]], *, bars: int = 24):
 
 def fit_levels(streams: list[tuple[int, int]], *, l2: float = 0.1, folds: int = 4) -> dict:
     """Fit the metrical-level weights on development tracks; returns weights and cross-validated accuracy."""
-    import mir_eval
-    import numpy as np
     import torch
-    from scipy.optimize import minimize
 
     from latentstudio.core import beats as B
+    from latentstudio.dj.beatnet import level_group
 
     torch.set_num_threads(1)
     if any(seed == 1000 for seed, _ in streams):
         raise SystemExit("--fit-levels: seed 1000 is the bench's; use development seeds")
-    names = list(B.LEVEL_WEIGHTS)
-    fps = B.SR / B.HOP_LENGTH
-    groups = []
-    for cands, truth in _dev_tracks(streams):
-        if not cands:
-            continue
-        true_bpm = 60.0 / np.median(np.diff(truth))
-        X = np.array([[x[n] for n in names] for _, _, x in cands])
-        ok = np.array([abs(x["bpm"] / true_bpm - 1) <= 0.02 for _, _, x in cands], dtype=float)
-        f = np.array([mir_eval.beat.f_measure(truth, fr / fps) for _, fr, _ in cands])
-        groups.append((X, ok, f))
-
-    def fit(gs):
-        gs = [g for g in gs if g[1].any()]
-
-        def loss(w):
-            val, grad = l2 * w @ w, 2 * l2 * w
-            for X, ok, _ in gs:
-                s = X @ w
-                p = np.exp(s - s.max())
-                p /= p.sum()
-                t = ok / ok.sum()
-                val -= t @ np.log(p + 1e-12)
-                grad -= X.T @ (t - p)
-            return val, grad
-        return minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
-
-    cv_ok, cv_f, base_ok, base_f = [], [], [], []
-    for k in range(folds):
-        w = fit([g for i, g in enumerate(groups) if i % folds != k])
-        for X, ok, f in groups[k::folds]:
-            j = int(np.argmax(X @ w))
-            cv_ok.append(ok[j])
-            cv_f.append(f[j])
-            first = int(np.argmax(X[:, names.index("first_choice")]))
-            base_ok.append(ok[first])
-            base_f.append(f[first])
-    w = fit(groups)
-    return {"streams": streams, "tracks": len(groups), "weights": {n: round(float(v), 4) for n, v in zip(names, w)},
-            "cv_tempo_within_2pct": round(float(np.mean(cv_ok)), 4), "cv_f_measure": round(float(np.mean(cv_f)), 4),
-            "first_choice_tempo_within_2pct": round(float(np.mean(base_ok)), 4),
-            "first_choice_f_measure": round(float(np.mean(base_f)), 4)}
+    groups = [g for g in (level_group(cands, truth) for cands, truth in _dev_tracks(streams)) if g is not None]
+    cv = B.cross_validate_levels(groups, folds=folds, l2=l2)
+    r4 = lambda v: round(v, 4) if v is not None else None  # noqa: E731
+    return {"streams": streams, "tracks": len(groups), "weights": cv["weights"],
+            **{k: r4(v) for k, v in cv.items() if k != "weights"}}
 
 
 def any_level_f(ref, est) -> float:
@@ -212,7 +173,6 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
     import torch
 
     from latentstudio.dj import beatnet, realmusic
-    from latentstudio.dj.analysis import ANALYSIS_VERSION  # noqa: F401  (import check of the DJ stack)
 
     torch.set_num_threads(1)
     ps = realmusic.pieces(split)

@@ -293,6 +293,35 @@ def fit_level_weights(groups: list[tuple[np.ndarray, np.ndarray]], *, names: tup
     return {n: round(float(v), 4) for n, v in zip(names, w)}
 
 
+def cross_validate_levels(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, folds: int = 4,
+                          names: tuple[str, ...] | None = None, l2: float = 0.1) -> dict:
+    """:func:`fit_level_weights` on all ``groups`` (per track: candidates' features, right-tempo flags, beat
+    F-measures) and its ``folds``-fold cross-validated accuracy beside the decoder's first choice.
+
+    Returns ``{"weights", "cv_tempo_within_2pct", "cv_f_measure", "first_choice_tempo_within_2pct",
+    "first_choice_f_measure"}`` (None for figures with no held-out track)."""
+    names = tuple(names or LEVEL_WEIGHTS)
+    first = names.index("first_choice")
+    cv_ok, cv_f, base_ok, base_f = [], [], [], []
+    for k in range(folds):
+        part = [(X, ok) for i, (X, ok, _) in enumerate(groups) if i % folds != k]
+        if not any(np.any(ok) for _, ok in part):
+            continue
+        w = fit_level_weights(part, names=names, l2=l2)
+        wv = np.array([w[n] for n in names])
+        for X, ok, f in groups[k::folds]:
+            j = int(np.argmax(X @ wv))
+            j0 = int(np.argmax(X[:, first]))
+            cv_ok.append(ok[j])
+            cv_f.append(f[j])
+            base_ok.append(ok[j0])
+            base_f.append(f[j0])
+    mean = lambda v: float(np.mean(v)) if v else None  # noqa: E731
+    return {"weights": fit_level_weights([(X, ok) for X, ok, _ in groups], names=names, l2=l2),
+            "cv_tempo_within_2pct": mean(cv_ok), "cv_f_measure": mean(cv_f),
+            "first_choice_tempo_within_2pct": mean(base_ok), "first_choice_f_measure": mean(base_f)}
+
+
 def _peak_at(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Maximum of ``x`` within +-2 frames of each (float) frame position."""
     i = np.clip(np.round(frames).astype(np.int64), 0, len(x) - 1)

@@ -281,26 +281,33 @@ def real_dataset(split: str, *, passes: int = 1, seed: int = 0, strength: float 
 _DATA_VERSION = 1
 
 
-def level_groups(model: BeatNet, data) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per example: the metrical-level candidates' features, whether each has the right tempo (within 2 %),
-    and each one's beat F-measure against the truth; the raw material of :func:`core.beats.fit_level_weights`."""
+def level_group(cands: list, truth: np.ndarray, *, fps: float = core_beats.SR / core_beats.HOP_LENGTH):
+    """One track's metrical-level candidates (:func:`core.beats.level_candidates`) against its true beats:
+    ``(features, right tempo within 2 %, beat F-measure)`` per candidate, or None without candidates."""
     import mir_eval
 
+    truth = np.asarray(truth)
+    if not cands or len(truth) < 4:
+        return None
     names = tuple(core_beats.LEVEL_WEIGHTS)
+    true_bpm = 60.0 / np.median(np.diff(truth))
+    X = np.array([[x[n] for n in names] for _, _, x in cands])
+    ok = np.array([abs(x["bpm"] / true_bpm - 1) <= 0.02 for _, _, x in cands], dtype=float)
+    f = np.array([mir_eval.beat.f_measure(truth, fr / fps) for _, fr, _ in cands])
+    return X, ok, f
+
+
+def level_groups(model: BeatNet, data) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`level_group` of every example of ``data`` (``(S, targets, info)``) with ``model``'s activations:
+    the raw material of :func:`core.beats.cross_validate_levels`."""
     fps = core_beats.SR / core_beats.HOP_LENGTH
     groups = []
     for S, _, info in data:
         b, d = activations(np.asarray(S, dtype=np.float32), model=model)
         f0 = core_beats.decode_beats(b, fps=fps, tempo_weight=0.0)
-        cands = core_beats.level_candidates(b, d, f0, fps=fps)
-        truth = np.asarray(info["beats"])
-        if not cands or len(truth) < 4:
-            continue
-        true_bpm = 60.0 / np.median(np.diff(truth))
-        X = np.array([[x[n] for n in names] for _, _, x in cands])
-        ok = np.array([abs(x["bpm"] / true_bpm - 1) <= 0.02 for _, _, x in cands], dtype=float)
-        f = np.array([mir_eval.beat.f_measure(truth, fr / fps) for _, fr, _ in cands])
-        groups.append((X, ok, f))
+        g = level_group(core_beats.level_candidates(b, d, f0, fps=fps), info["beats"], fps=fps)
+        if g is not None:
+            groups.append(g)
     return groups
 
 
@@ -387,26 +394,11 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
     model.eval()
     # the metrical-level score, fitted on validation music; its accuracy there cross-validated
     groups = level_groups(model, val)
-    names = tuple(core_beats.LEVEL_WEIGHTS)
-    first = names.index("first_choice")
-    folds = min(4, len(groups))
-    cv_ok, cv_f, base_ok, base_f = [], [], [], []
+    cv = {}
     weights = None
-    if folds >= 2 and sum(g[1].any() for g in groups) >= 2:
-        for k in range(folds):
-            part = [(X, ok) for i, (X, ok, _) in enumerate(groups) if i % folds != k]
-            if not any(ok.any() for _, ok in part):
-                continue
-            w = core_beats.fit_level_weights(part, names=names)
-            wv = np.array([w[n] for n in names])
-            for X, ok, f in groups[k::folds]:
-                j = int(np.argmax(X @ wv))
-                cv_ok.append(ok[j])
-                cv_f.append(f[j])
-                j0 = int(np.argmax(X[:, first]))
-                base_ok.append(ok[j0])
-                base_f.append(f[j0])
-        weights = core_beats.fit_level_weights([(X, ok) for X, ok, _ in groups], names=names)
+    if min(4, len(groups)) >= 2 and sum(g[1].any() for g in groups) >= 2:
+        cv = core_beats.cross_validate_levels(groups, folds=min(4, len(groups)))
+        weights = cv["weights"]
     model.level_weights = weights
     cfg["level_weights"] = weights
     fs = []
@@ -422,9 +414,9 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
     report = {"command": cmd, "tracks": n_tracks, "steps": steps, "seed": seed, "data_seed": data_seed,
               **sources, "final_loss": float(np.mean(result.losses[-50:])),
               "val_f_measure": float(np.mean(fs)) if fs else None,
-              "val_level_cv_tempo_within_2pct": float(np.mean(cv_ok)) if cv_ok else None,
-              "val_level_cv_f_measure": float(np.mean(cv_f)) if cv_f else None,
-              "val_first_choice_tempo_within_2pct": float(np.mean(base_ok)) if base_ok else None,
+              "val_level_cv_tempo_within_2pct": cv.get("cv_tempo_within_2pct"),
+              "val_level_cv_f_measure": cv.get("cv_f_measure"),
+              "val_first_choice_tempo_within_2pct": cv.get("first_choice_tempo_within_2pct"),
               "train_seconds": float(result.seconds)}
     save_checkpoint(output, model, config=cfg, meta=report)
     load_beatnet.cache_clear()

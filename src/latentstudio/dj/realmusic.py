@@ -530,7 +530,7 @@ def vary_midi(piece: Piece, rng: np.random.Generator, *, max_seconds: float = 45
         raise ParameterError(f"piece {piece.name!r}: the excerpt holds no notes")
     last = out.get_end_time()
     first = min(n.start for i in out.instruments for n in i.notes)
-    sel = lambda t: t[(t >= first - 0.1) & (t <= last + 1e-3)] - 0.0  # noqa: E731
+    sel = lambda t: t[(t >= first - 0.1) & (t <= last + 1e-3)]  # noqa: E731
     beats, downs = sel(beats - start), sel(downs - start)
     var["excerpt_start"] = round(start, 2)
     return out, beats, downs, var
