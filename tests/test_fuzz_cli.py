@@ -230,6 +230,11 @@ ABSURD_ONLY = [
     ["beatbox", "train-onsets", "-o", "{out}", "--batch-size", "0"],
     ["beatbox", "train-rhythm", "-o", "{out}", "--steps", "0"],
     ["beatbox", "train-rhythm", "-o", "{out}", "--grammar", "-1"],
+    # no -o: a training run never falls back to the shipped model's folder
+    ["dj", "train-beats", "--steps", "1"],
+    ["beatbox", "train-classifier", "--steps", "1"],
+    ["beatbox", "train-onsets", "--steps", "1"],
+    ["beatbox", "train-rhythm", "--steps", "1"],
     [*_GENERATE, "--bars", "0"],
     [*_GENERATE, "--bars", "-2"],
     [*_GENERATE, "--bars", "100000000"],

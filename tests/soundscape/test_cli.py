@@ -68,3 +68,6 @@ def test_train_from_a_manifest(tmp_path, monkeypatch, tone):
     rep = json.loads(r.stdout[r.stdout.index("{"):])
     assert rep["pairs"] == 4 and rep["train_pairs"] == 2 and len(rep["skipped"]) == 1 and rep["label_sounds"] == 0
     assert (out / "model.safetensors").exists() and not (out / ".checkpoints").exists()
+    meta = json.loads((out / "config.json").read_text())["meta"]
+    assert meta["seed"] == 0 and meta["command"].startswith("latentstudio soundscape train ")
+    assert "--steps 4" in meta["command"] and "--no-labels" in meta["command"]

@@ -150,8 +150,9 @@ def classify(voice: Path = typer.Argument(..., help="Recording of voice sounds."
 
 
 @group.command("train-classifier")
-def train_classifier(output: Path = typer.Option(None, "-o", "--output",
-                                                 help="Checkpoint folder (default: the shipped model's folder)."),
+def train_classifier(output: Path = typer.Option(..., "-o", "--output",
+                                                 help="Checkpoint folder to write (the shipped model is replaced "
+                                                      "only when named here)."),
                      steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
                      batch_size: int = typer.Option(64, "--batch-size", help="Sounds per step."),
                      augmented: int = typer.Option(6, "--augmented", help="Augmented copies of each sound."),
@@ -168,7 +169,7 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
     """Train the drum classifier on the train split of every installed drum source (see
     latentstudio.beatbox.oneshots.SPLITS), judged and temperature-calibrated on the validation split.
 
-    Example: latentstudio beatbox train-classifier --steps 1500 --seed 0 --folder ~/samples/drums
+    Example: latentstudio beatbox train-classifier -o models/drums --steps 1500 --seed 0 --folder ~/samples/drums
     """
     import torch
 
@@ -181,7 +182,7 @@ def train_classifier(output: Path = typer.Option(None, "-o", "--output",
                                            n_augmented=augmented, checkpoint_dir=checkpoint_dir,
                                            progress=_fit_progress(advance))
     command = "latentstudio beatbox train-classifier" + "".join(f" --folder {f}" for f in folders)
-    _finish_training(report, lambda d, meta: C.save_classifier(model, d, meta=meta), output or C.SHIPPED,
+    _finish_training(report, lambda d, meta: C.save_classifier(model, d, meta=meta), output,
                      {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size, "augmented": augmented,
                       "members": members, "threads": threads}, as_json,
                      [f"trained on {report.train_sounds} sounds from {', '.join(report.train_sources)}",
@@ -210,8 +211,9 @@ def _existing(path: Path, option: str) -> Path:
 
 
 @group.command("train-onsets")
-def train_onsets(output: Path = typer.Option(None, "-o", "--output",
-                                             help="Checkpoint folder (default: the shipped model's folder)."),
+def train_onsets(output: Path = typer.Option(..., "-o", "--output",
+                                             help="Checkpoint folder to write (the shipped model is replaced "
+                                                      "only when named here)."),
                  steps: int = typer.Option(2000, "--steps", help="Optimiser steps."),
                  batch_size: int = typer.Option(12, "--batch-size", help="4-second sequences per step."),
                  checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir",
@@ -222,7 +224,7 @@ def train_onsets(output: Path = typer.Option(None, "-o", "--output",
     """Train the onset network on drum sequences made from the train split's one-shots (rooms, flams,
     noise), its threshold chosen on sequences of the validation split's sounds.
 
-    Example: latentstudio beatbox train-onsets --steps 2000 --seed 0
+    Example: latentstudio beatbox train-onsets -o models/onsets --steps 2000 --seed 0
     """
     import torch
 
@@ -232,15 +234,16 @@ def train_onsets(output: Path = typer.Option(None, "-o", "--output",
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
                                        progress=_fit_progress(advance))
-    _finish_training(report, lambda d, meta: N.save_onset_net(model, d, meta=meta), output or N.SHIPPED,
+    _finish_training(report, lambda d, meta: N.save_onset_net(model, d, meta=meta), output,
                      {"command": "latentstudio beatbox train-onsets", "steps": steps, "seed": seed,
                       "batch_size": batch_size, "threads": threads}, as_json,
                      [f"validation sequences: onset F {report.val_f_measure:.3f} at threshold {report.threshold:.2f}"])
 
 
 @group.command("train-rhythm")
-def train_rhythm(output: Path = typer.Option(None, "-o", "--output",
-                                             help="Checkpoint folder (default: the shipped model's folder)."),
+def train_rhythm(output: Path = typer.Option(..., "-o", "--output",
+                                             help="Checkpoint folder to write (the shipped model is replaced "
+                                                      "only when named here)."),
                  steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
                  grammar: int = typer.Option(6000, "--grammar", help="Patterns drawn from the style grammar."),
                  midi: list[Path] = typer.Option(None, "--midi",
@@ -253,7 +256,7 @@ def train_rhythm(output: Path = typer.Option(None, "-o", "--output",
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the rhythm VAE on the style grammar, the Hydrogen demo songs and optional GM drum MIDI.
 
-    Example: latentstudio beatbox train-rhythm --midi groove/ --steps 3000
+    Example: latentstudio beatbox train-rhythm -o models/rhythm --midi groove/ --steps 3000
     """
     import torch
 
@@ -263,7 +266,7 @@ def train_rhythm(output: Path = typer.Option(None, "-o", "--output",
     with progress("training rhythm VAE", total=steps, quiet=as_json) as advance:
         model, report = R.train_rhythm(steps=steps, seed=seed, n_grammar=grammar, midi_dirs=list(midi or []),
                                        checkpoint_dir=checkpoint_dir, progress=_fit_progress(advance))
-    _finish_training(report, lambda d, meta: R.save_rhythm_vae(model, d, meta=meta), output or R.SHIPPED,
+    _finish_training(report, lambda d, meta: R.save_rhythm_vae(model, d, meta=meta), output,
                      {"command": "latentstudio beatbox train-rhythm", "steps": steps, "seed": seed, "grammar": grammar},
                      as_json, [f"held-out onset F1 {report.held_out_onset_f1:.3f}, step accuracy "
                                f"{report.held_out_step_accuracy:.3f}, requested vs produced density "

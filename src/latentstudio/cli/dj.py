@@ -294,10 +294,10 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 
 
 @group.command("train-beats")
-def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkpoint folder "
-                                            "(default: the shipped model's folder)."),
+def train_beats(output: Path = typer.Option(..., "-o", "--output", help="Checkpoint folder to write (the "
+                                            "shipped model is replaced only when named here)."),
                 tracks: int = typer.Option(120, "--tracks", help="Tracks of the project's own generator to add."),
-                steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
+                steps: int = typer.Option(2500, "--steps", help="Optimiser steps."),
                 seed: int = typer.Option(0, "--seed", help="Random seed (crops, dropout, initial weights)."),
                 real: bool = typer.Option(True, "--real/--no-real", help="Train on real compositions (MMA grooves, "
                                           "the music21 corpus; `make data` installs them)."),
@@ -305,19 +305,19 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
                 data_seed: int = typer.Option(0, "--data-seed", help="Seed of the music (pieces, variations)."),
                 midi_folder: Path = typer.Option(None, "--midi-folder", help="Add your own MIDI files (beats "
                                                  "from their tempo map and time signatures)."),
-                channels: int = typer.Option(24, "--channels", min=4, help="Width of the network."),
-                dilations: str = typer.Option("1,2,4,8,16,32", "--dilations", help="Dilations of the temporal "
+                channels: int = typer.Option(32, "--channels", min=4, help="Width of the network."),
+                dilations: str = typer.Option("1,2,4,8,16,32,64", "--dilations", help="Dilations of the temporal "
                                               "convolutions (their context: 1..32 = +-1.3 s, 1..64 = +-2.5 s)."),
                 threads: int = typer.Option(2, "--threads", min=1, help="CPU threads for training."),
                 as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train the DJ's beat/downbeat network on real compositions (and the project's generator), with
     beats and downbeats from each score's meter; fit its metrical-level choice on validation music.
 
-    Example: latentstudio dj train-beats -o models/dj_beats --steps 1500 --seed 0
+    Example: latentstudio dj train-beats -o models/dj_beats --seed 0 --threads 1
     """
     import torch
 
-    from latentstudio.dj.beatnet import MODEL_DIR, train_beatnet
+    from latentstudio.dj.beatnet import train_beatnet
     from latentstudio.errors import ParameterError
 
     torch.set_num_threads(threads)
@@ -329,7 +329,7 @@ def train_beats(output: Path = typer.Option(None, "-o", "--output", help="Checkp
         raise ParameterError(f"--dilations {dilations!r} must be comma-separated integers") from None
     if not dil or min(dil) < 1 or max(dil) > 512:
         raise ParameterError(f"--dilations {dilations!r} must be integers in 1..512")
-    out = output or MODEL_DIR
+    out = output
     with progress("rendering", total=None, quiet=as_json) as adv_data:
         def data_prog(i, n):
             adv_data(1, total=n)

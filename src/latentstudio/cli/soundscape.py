@@ -104,6 +104,12 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
     report = run.report
     for path, reason in report["skipped"]:
         stderr(f"skipped {path}: {reason}")
+    run.meta["command"] = (f"latentstudio soundscape train {data} --steps {steps} --batch-size {batch_size} "
+                           f"--lr {lr} --temperature {temperature} --contrastive {contrastive} "
+                           f"--{'' if labels else 'no-'}labels --label-weight {label_weight} --views {views} "
+                           f"--validation {validation} --holdout {holdout} --split-seed {split_seed} "
+                           f"--teacher {teacher_name} --head-init {head_init} --seed {seed}")
+    run.meta["seed"] = seed
     run.save(output)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     write_sidecar(output / "model.safetensors", command="soundscape train", seed=seed,
