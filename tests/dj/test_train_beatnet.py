@@ -19,6 +19,41 @@ def test_train_beatnet_tiny(tmp_path):
     assert meta["seed"] == 3 and meta["command"].startswith("latentstudio dj train-beats") and "--seed 3" in meta["command"]
     assert "--no-real" in meta["command"]
     assert 0.0 <= report["val_f_measure"] <= 1.0
+    assert info["config"]["tempo_bins"] == 100 and model.tempo_head is not None
+
+
+def test_tempo_head_learns_the_tempo_and_informs_the_level_choice(tmp_path):
+    """The multi-task tempo head: after a short run its probabilities on its training music peak nearer the
+    true tempo than its double or half (the level it must tell), and the level score reads them."""
+    from latentstudio.core import beats as B
+    from latentstudio.dj.beatnet import make_dataset, tempo_probs
+
+    train_beatnet(tmp_path / "net", n_tracks=6, steps=200, batch_size=4, crop_frames=400, dilations=(1, 2, 4, 8),
+                  channels=16, seed=0, real=False, tempo_weight=1.0)
+    model, _ = load_checkpoint(tmp_path / "net")
+    model.eval()
+    wins = 0
+    tracks = make_dataset(6, seed=1)[1:]            # train_beatnet's training tracks (data_seed 0 + 1)
+    for S, T in tracks:
+        beats = np.nonzero(T[0] == 1.0)[0]
+        true_bpm = 60.0 * 100.0 / float(np.median(np.diff(beats)))
+        p = tempo_probs(S, model=model)
+        assert p.shape == B.TEMPO_GRID.shape and abs(p.sum() - 1.0) < 1e-6
+        right = B.tempo_log_prob(true_bpm, p)
+        wins += right > max(B.tempo_log_prob(true_bpm * 2, p), B.tempo_log_prob(true_bpm / 2, p))
+    assert wins >= len(tracks) - 1
+    feats = B.level_features(np.full(S.shape[1], 0.1), np.full(S.shape[1], 0.1), beats.astype(float), fps=100.0,
+                             tempo_probs=p)
+    assert feats["tempo_logp"] == B.tempo_log_prob(feats["bpm"], p)
+
+
+def test_train_beatnet_without_tempo_head(tmp_path):
+    train_beatnet(tmp_path / "net", n_tracks=2, steps=3, batch_size=2, crop_frames=200, dilations=(1,), seed=0,
+                  real=False, tempo_weight=0.0)
+    model, info = load_checkpoint(tmp_path / "net")
+    assert info["config"]["tempo_bins"] == 0 and model.tempo_head is None
+    from latentstudio.dj.beatnet import tempo_probs
+    assert tempo_probs(np.zeros((64, 300), dtype=np.float32), model=model) is None
 
 
 def test_train_beatnet_on_real_pieces_fits_its_level_choice(tmp_path, monkeypatch):

@@ -42,6 +42,29 @@ MIN_BPM = 55.0
 MAX_BPM = 215.0
 
 
+#: Centres (bpm) of the tempo classes of a beat network's tempo head: log-spaced, about 1.9 % apart.
+TEMPO_GRID = np.geomspace(40.0, 250.0, 100)
+
+
+def tempo_target(bpm: float, *, grid: np.ndarray = TEMPO_GRID, width: float = 1.0) -> np.ndarray:
+    """Soft class target for a tempo: a Gaussian over ``grid`` (log tempo, ``width`` classes wide), sum 1."""
+    _positive("bpm", bpm)
+    step = float(np.log(grid[1] / grid[0]))
+    z = (np.log(grid) - np.log(float(bpm))) / (step * width)
+    p = np.exp(-0.5 * z * z)
+    return p / p.sum()
+
+
+def tempo_log_prob(bpm: float, tempo_probs: np.ndarray, *, grid: np.ndarray = TEMPO_GRID,
+                   tolerance: float = 0.04) -> float:
+    """Log of the probability mass ``tempo_probs`` (over ``grid``) puts within ``tolerance`` of ``bpm``."""
+    p = np.asarray(tempo_probs, dtype=np.float64)
+    if p.shape != grid.shape:
+        raise ParameterError(f"tempo_probs has shape {p.shape}, the tempo grid {grid.shape}")
+    near = np.abs(np.log(grid / float(bpm))) <= np.log1p(tolerance)
+    return float(np.log(p[near].sum() + 1e-3))
+
+
 @dataclass
 class BeatResult:
     """What :func:`beat_track` found. Times in seconds."""
@@ -259,8 +282,10 @@ LEVEL_FACTORS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
 #: Refit: ``python bench/dj_beats.py --fit-levels 7000:40,8000:80,9000:60,9500:80``.
 #: A fallback only: a beat network trained by ``latentstudio dj train-beats`` carries its own weights, fitted
 #: with :func:`fit_level_weights` on its validation music, and ``track_beats`` uses those.
+#: ``tempo_logp`` (a tempo head's opinion, :func:`tempo_log_prob`) is 0 here: these weights predate it.
 LEVEL_WEIGHTS = {"log_odds": 3.2094, "offbeats_active": -1.5387, "downbeat_margin": 1.9019,
-                 "log_tempo_sq": 0.3639, "log_tempo": 4.9987, "first_choice": 1.5145, "mid_log_odds": 0.3923}
+                 "log_tempo_sq": 0.3639, "log_tempo": 4.9987, "first_choice": 1.5145, "mid_log_odds": 0.3923,
+                 "tempo_logp": 0.0}
 
 
 def fit_level_weights(groups: list[tuple[np.ndarray, np.ndarray]], *, names: tuple[str, ...] | None = None,
@@ -330,30 +355,34 @@ def _peak_at(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
 
 
 def level_features(activation: np.ndarray, downbeat_activation: np.ndarray, frames: np.ndarray, *, fps: float,
-                   beats_per_bar: tuple[int, ...] = (3, 4)) -> dict:
+                   beats_per_bar: tuple[int, ...] = (3, 4), tempo_probs: np.ndarray | None = None) -> dict:
     """Evidence that beat frames ``frames`` sit at the right metrical level (see :data:`LEVEL_WEIGHTS`).
 
     ``log_odds``: mean log-odds of the beat activation at the beats (too fast a level puts beats on
     silence); ``offbeats_active``: share of midpoints between beats where the activation exceeds 0.3 (too
     slow a level leaves beats between its beats); ``mid_log_odds``: mean log-odds of the beat activation
-    at those midpoints; ``downbeat_margin``: how clearly one bar phase of the downbeat activation stands out;
-    ``log_tempo`` and ``log_tempo_sq``: log2 of bpm / 115 and its square.
+    at those midpoints; ``downbeat_margin``: how clearly one bar phase of the downbeat activation stands out
+    (bars of 2 beats are tried too: compound meters such as 6/8 count two dotted-quarter beats);
+    ``log_tempo`` and ``log_tempo_sq``: log2 of bpm / 115 and its square; ``tempo_logp``: the log-probability
+    a tempo head gives this tempo (:func:`tempo_log_prob`; 0 without ``tempo_probs``).
     """
     a = np.clip(np.asarray(activation, dtype=np.float64), 1e-4, 1 - 1e-4)
     on = _peak_at(a, frames)
     mid = _peak_at(a, 0.5 * (frames[1:] + frames[:-1])) if len(frames) > 1 else np.full(1, 1e-4)
     bpm = 60.0 * fps / float(np.median(np.diff(frames)))
     _, _, margin = downbeat_phase(_peak_at(np.asarray(downbeat_activation, dtype=np.float64), frames),
-                                  beats_per_bar=tuple(beats_per_bar))
+                                  beats_per_bar=tuple(sorted({2, *beats_per_bar})))
     lt = float(np.log2(bpm / 115.0))
     return {"log_odds": float(np.mean(np.log(on) - np.log1p(-on))), "offbeats_active": float(np.mean(mid > 0.3)),
             "mid_log_odds": float(np.mean(np.log(mid) - np.log1p(-mid))),
-            "downbeat_margin": float(margin), "log_tempo_sq": lt * lt, "log_tempo": lt, "bpm": bpm}
+            "downbeat_margin": float(margin), "log_tempo_sq": lt * lt, "log_tempo": lt,
+            "tempo_logp": 0.0 if tempo_probs is None else tempo_log_prob(bpm, tempo_probs), "bpm": bpm}
 
 
 def level_candidates(activation: np.ndarray, downbeat_activation: np.ndarray, frames: np.ndarray, *,
                      fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
-                     beats_per_bar: tuple[int, ...] = (3, 4)) -> list[tuple[float, np.ndarray, dict]]:
+                     beats_per_bar: tuple[int, ...] = (3, 4), tempo_probs: np.ndarray | None = None
+                     ) -> list[tuple[float, np.ndarray, dict]]:
     """``[(factor, frames, features)]``: ``frames`` and its re-decodings at :data:`LEVEL_FACTORS` x its tempo.
 
     Each level within ``min_bpm``..``max_bpm`` (5 % slack) is decoded by :func:`decode_beats` within
@@ -376,15 +405,15 @@ def level_candidates(activation: np.ndarray, downbeat_activation: np.ndarray, fr
                                                 max_bpm=min(bpm * 1.12, max_bpm * 1.12))
         if len(fr) < 4:
             continue
-        x = level_features(a, d, fr, fps=fps, beats_per_bar=beats_per_bar)
+        x = level_features(a, d, fr, fps=fps, beats_per_bar=beats_per_bar, tempo_probs=tempo_probs)
         out.append((float(c), fr, {**x, "first_choice": float(k == 0)}))
     return out
 
 
 def choose_metrical_level(activation: np.ndarray, downbeat_activation: np.ndarray, frames: np.ndarray, *,
                           fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
-                          beats_per_bar: tuple[int, ...] = (3, 4), weights: dict | None = None
-                          ) -> tuple[np.ndarray, dict]:
+                          beats_per_bar: tuple[int, ...] = (3, 4), weights: dict | None = None,
+                          tempo_probs: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Re-decode at 2x, 1/2, 3x, 1/3, 3/2 and 2/3 the tempo of ``frames`` and keep the best-scoring level.
 
     The candidates come from :func:`level_candidates`; each is scored by its features dotted with
@@ -402,10 +431,10 @@ def choose_metrical_level(activation: np.ndarray, downbeat_activation: np.ndarra
     """
     w = LEVEL_WEIGHTS if weights is None else weights
     cands = level_candidates(activation, downbeat_activation, frames, fps=fps, min_bpm=min_bpm, max_bpm=max_bpm,
-                             beats_per_bar=beats_per_bar)
+                             beats_per_bar=beats_per_bar, tempo_probs=tempo_probs)
     if not cands:
         return np.asarray(frames, dtype=np.float64), {"level_factor": 1.0}
-    scores = [sum(w[name] * x[name] for name in w) for _, _, x in cands]
+    scores = [sum(w[name] * x.get(name, 0.0) for name in w) for _, _, x in cands]
     best = int(np.argmax(scores))
     return cands[best][1], {"level_factor": round(cands[best][0], 4),
                             "level_scores": {round(c, 4): round(float(v), 4) for (c, _, _), v in zip(cands, scores)}}
@@ -434,7 +463,8 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
                fps: float = SR / HOP_LENGTH, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
                prior_bpm: float = 120.0, beats_per_bar: tuple[int, ...] = (3, 4),
                offset: float = 0.0, tempo_weight: float | None = None,
-               metrical_level: bool | None = None, level_weights: dict | None = None) -> BeatResult:
+               metrical_level: bool | None = None, level_weights: dict | None = None,
+               tempo_probs: np.ndarray | None = None) -> BeatResult:
     """Tempo, beats and downbeats of mono audio (or of a precomputed spectrogram / activation).
 
     Parameters
@@ -454,6 +484,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
         are given
     level_weights : weights of the metrical-level score (default :data:`LEVEL_WEIGHTS`; a trained beat
         network carries its own, fitted on its validation music by :func:`fit_level_weights`)
+    tempo_probs : a tempo head's class probabilities over :data:`TEMPO_GRID` (evidence for the metrical level)
 
     Returns
     -------
@@ -489,7 +520,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     if metrical_level and downbeat_activation is not None and frames.size >= 4:
         frames, info = choose_metrical_level(a, downbeat_activation, frames, fps=fps, min_bpm=min_bpm,
                                              max_bpm=max_bpm, beats_per_bar=tuple(beats_per_bar),
-                                             weights=level_weights)
+                                             weights=level_weights, tempo_probs=tempo_probs)
     if frames.size < 2:
         return BeatResult(0.0, np.zeros(0), np.zeros(0), beats_per_bar[-1], 0.0)
     beats = frames / fps + offset

@@ -33,12 +33,20 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / "dj_beats"
 
 @register_model("dj_beatnet")
 class BeatNet(nn.Module):
-    """Log-mel ``(batch, n_mels, frames)`` -> logits ``(batch, 2, frames)`` (beat, downbeat)."""
+    """Log-mel ``(batch, n_mels, frames)`` -> logits ``(batch, 2, frames)`` (beat, downbeat).
+
+    With ``tempo_bins`` > 0 a tempo head (:meth:`forward_tempo`) also classifies the excerpt's tempo over
+    :data:`latentstudio.core.beats.TEMPO_GRID` from the time-averaged features: trained with the beats
+    (multi-task, as in Böck et al. 2019), its opinion is evidence for the metrical level.
+    """
 
     def __init__(self, n_mels: int = 64, channels: int = 24, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
-                 kernel_size: int = 5, level_weights: dict | None = None):
+                 kernel_size: int = 5, level_weights: dict | None = None, tempo_bins: int = 0):
         super().__init__()
         self.n_mels = n_mels
+        self.tempo_bins = int(tempo_bins)
+        if self.tempo_bins not in (0, len(core_beats.TEMPO_GRID)):
+            raise ParameterError(f"tempo_bins={tempo_bins!r} must be 0 or {len(core_beats.TEMPO_GRID)}")
         #: the metrical-level score's weights, fitted on validation music by ``train_beatnet``
         self.level_weights = dict(level_weights) if level_weights else None
         c = channels
@@ -50,6 +58,8 @@ class BeatNet(nn.Module):
             nn.Conv1d(c, c, kernel_size, padding=d * (kernel_size - 1) // 2, dilation=d) for d in dilations)
         self.drop = nn.Dropout(0.1)
         self.head = nn.Conv1d(c, 2, 1)
+        self.tempo_head = (nn.Sequential(nn.Linear(2 * c, c), nn.ELU(), nn.Linear(c, self.tempo_bins))
+                           if self.tempo_bins else None)
 
     @staticmethod
     def normalise(S: torch.Tensor) -> torch.Tensor:
@@ -59,12 +69,23 @@ class BeatNet(nn.Module):
         d = torch.relu(torch.diff(S, dim=-1, prepend=S[..., :1]))
         return torch.stack([S, d * 2.0], dim=1)
 
-    def forward(self, S: torch.Tensor) -> torch.Tensor:
+    def trunk(self, S: torch.Tensor) -> torch.Tensor:
         x = self.front(self.normalise(S))                     # (b, 12, n_mels/16, t)
         x = self.proj(x.flatten(1, 2))
         for conv in self.tcn:
             x = x + self.drop(torch.nn.functional.elu(conv(x)))
-        return self.head(x)
+        return x
+
+    def forward(self, S: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(S))
+
+    def forward_tempo(self, S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(beat/downbeat logits, tempo logits (batch, tempo_bins) or None without a tempo head)``."""
+        x = self.trunk(S)
+        if self.tempo_head is None:
+            return self.head(x), None
+        pooled = torch.cat([x.mean(dim=-1), x.amax(dim=-1)], dim=1)
+        return self.head(x), self.tempo_head(pooled)
 
 
 @functools.lru_cache(maxsize=2)
@@ -94,6 +115,27 @@ def activations(S: np.ndarray, *, model: BeatNet | None = None) -> tuple[np.ndar
     return out[0], out[1]
 
 
+def tempo_probs(S: np.ndarray, *, model: BeatNet | None = None, window: int = 800) -> np.ndarray | None:
+    """The tempo head's class probabilities over :data:`core.beats.TEMPO_GRID` for a whole spectrogram:
+    the mean over half-overlapping windows of ``window`` frames (the training excerpts' length); None when
+    the model has no tempo head."""
+    model = model or load_beatnet()
+    if getattr(model, "tempo_head", None) is None:
+        return None
+    S = np.asarray(S, dtype=np.float32)
+    if S.ndim != 2 or S.shape[0] != model.n_mels:
+        raise ParameterError(f"S must be ({model.n_mels}, frames), got shape {S.shape}")
+    n = S.shape[1]
+    starts = list(range(0, max(1, n - window + 1), window // 2))
+    if n > window and starts[-1] != n - window:
+        starts.append(n - window)
+    with torch.inference_mode():
+        x = torch.from_numpy(np.stack([S[:, a: a + window] for a in starts])) if n >= window else \
+            torch.from_numpy(S)[None]
+        _, t = model.forward_tempo(x)
+        return torch.softmax(t, dim=-1).mean(dim=0).numpy().astype(np.float64)
+
+
 def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndarray | None = None,
                 backend: str = "auto", **kwargs) -> core_beats.BeatResult:
     """Beats of audio with the trained network (``backend="net"``), the onset flux (``"flux"``),
@@ -113,6 +155,7 @@ def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.nda
     model = load_beatnet()
     beat, down = activations(S, model=model)
     kwargs.setdefault("level_weights", model.level_weights)
+    kwargs.setdefault("tempo_probs", tempo_probs(S, model=model))
     return core_beats.beat_track(S=S, activation=beat, downbeat_activation=down, **kwargs)
 
 
@@ -305,7 +348,8 @@ def level_groups(model: BeatNet, data) -> list[tuple[np.ndarray, np.ndarray, np.
     for S, _, info in data:
         b, d = activations(np.asarray(S, dtype=np.float32), model=model)
         f0 = core_beats.decode_beats(b, fps=fps, tempo_weight=0.0)
-        g = level_group(core_beats.level_candidates(b, d, f0, fps=fps), info["beats"], fps=fps)
+        tp = tempo_probs(np.asarray(S, dtype=np.float32), model=model)
+        g = level_group(core_beats.level_candidates(b, d, f0, fps=fps, tempo_probs=tp), info["beats"], fps=fps)
         if g is not None:
             groups.append(g)
     return groups
@@ -315,7 +359,7 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
                   batch_size: int = 16, crop_frames: int = 800, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
                   channels: int = 24, real: bool = True, passes: int = 2, data_seed: int = 0,
                   midi_folder: str | Path | None = None, train_pieces=None, val_pieces=None,
-                  progress=None, data_progress=None) -> dict:
+                  tempo_weight: float = 0.2, progress=None, data_progress=None) -> dict:
     """Train :class:`BeatNet` on real compositions and the project's generator; writes the checkpoint to
     ``output`` and returns a report.
 
@@ -326,6 +370,9 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
     (:func:`core.beats.fit_level_weights`, stored in the checkpoint's config) and the report's figures are
     measured (level weights 4-fold cross-validated there). ``data_seed`` fixes the music (shared by runs
     that differ only in ``seed``, which sets crops, dropout and initial weights).
+
+    ``tempo_weight`` > 0 adds the tempo head (:class:`BeatNet`), its cross-entropy against each excerpt's
+    true tempo weighted so in the loss; its opinion joins the metrical-level score as ``tempo_logp``.
 
     ``dilations`` sets the network's context. Dilations up to 64 (±2.5 s) were tried against the shipped 1..32
     on generated music and gave no better choice of metrical level.
@@ -338,7 +385,10 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
 
     if not isinstance(n_tracks, int) or n_tracks < 0:
         raise ParameterError(f"n_tracks={n_tracks!r} must be an integer >= 0")
-    cfg = {"n_mels": 64, "channels": int(channels), "dilations": [int(d) for d in dilations]}
+    if not np.isfinite(tempo_weight) or tempo_weight < 0:
+        raise ParameterError(f"tempo_weight={tempo_weight!r} must be >= 0")
+    cfg = {"n_mels": 64, "channels": int(channels), "dilations": [int(d) for d in dilations],
+           "tempo_bins": len(core_beats.TEMPO_GRID) if tempo_weight > 0 else 0}
     conf = TrainConfig(steps=steps, batch_size=batch_size, lr=3e-3, seed=seed, scheduler="cosine",
                        warmup_steps=50, model_config=cfg, grad_clip=1.0, checkpoint_dir=None).validate()
     torch.manual_seed(seed)
@@ -367,8 +417,20 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
         raise ParameterError("no training music: install mma and music21 (make data) or give n_tracks > 0")
     model = BeatNet(**cfg)
 
+    fps = core_beats.SR / core_beats.HOP_LENGTH
+
+    def crop_tempo(T: np.ndarray) -> np.ndarray:
+        """Soft tempo class of an excerpt from its beat targets; all zeros (no tempo loss) with < 3 beats."""
+        beats = np.nonzero(T[0] == 1.0)[0]
+        if len(beats) < 3:
+            return np.zeros(len(core_beats.TEMPO_GRID), dtype=np.float32)
+        bpm = 60.0 * fps / float(np.median(np.diff(beats)))
+        if not (core_beats.TEMPO_GRID[0] <= bpm <= core_beats.TEMPO_GRID[-1]):
+            return np.zeros(len(core_beats.TEMPO_GRID), dtype=np.float32)
+        return core_beats.tempo_target(bpm).astype(np.float32)
+
     def make_batch(step, g):
-        xs, ts = [], []
+        xs, ts, tempos = [], [], []
         for _ in range(batch_size):
             k = int(torch.randint(len(train), (1,), generator=g))
             S, T = train[k]
@@ -381,14 +443,21 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
                 T = np.pad(T, ((0, 0), (0, pad)))
             xs.append(S)
             ts.append(T)
-        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts))
+            tempos.append(crop_tempo(T))
+        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts)), torch.from_numpy(np.stack(tempos))
 
     pos_w = torch.tensor([4.0, 12.0]).view(1, 2, 1)
 
     def loss_fn(m, batch):
-        x, t = batch
-        logits = m(x)
-        return torch.nn.functional.binary_cross_entropy_with_logits(logits, t, pos_weight=pos_w)
+        x, t, tempo = batch
+        logits, tempo_logits = m.forward_tempo(x)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, t, pos_weight=pos_w)
+        if tempo_logits is not None:
+            has = tempo.sum(dim=1) > 0
+            if bool(has.any()):
+                ce = -(tempo[has] * torch.log_softmax(tempo_logits[has], dim=-1)).sum(dim=-1).mean()
+                loss = loss + tempo_weight * ce
+        return loss
 
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=conf, progress=progress)
     model.eval()
@@ -405,13 +474,14 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
     for S, _, info in val:
         b, d = activations(np.asarray(S, dtype=np.float32), model=model)
         res = core_beats.beat_track(S=np.asarray(S, dtype=np.float32), activation=b, downbeat_activation=d,
-                                    level_weights=weights)
+                                    level_weights=weights, tempo_probs=tempo_probs(S, model=model))
         fs.append(mir_eval.beat.f_measure(np.asarray(info["beats"]), res.beats))
     cmd = (f"latentstudio dj train-beats --tracks {n_tracks} --steps {steps} --seed {seed}"
            + ("" if real else " --no-real") + (f" --passes {passes} --data-seed {data_seed}" if real else "")
-           + (f" --channels {channels}" if channels != 24 else "")
-           + (f" --dilations {','.join(str(d) for d in dilations)}" if tuple(dilations) != (1, 2, 4, 8, 16, 32) else ""))
+           + f" --channels {channels} --dilations {','.join(str(d) for d in dilations)}"
+           + f" --tempo-weight {tempo_weight:g}")
     report = {"command": cmd, "tracks": n_tracks, "steps": steps, "seed": seed, "data_seed": data_seed,
+              "tempo_weight": tempo_weight,
               **sources, "final_loss": float(np.mean(result.losses[-50:])),
               "val_f_measure": float(np.mean(fs)) if fs else None,
               "val_level_cv_tempo_within_2pct": cv.get("cv_tempo_within_2pct"),
