@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
+from pathlib import Path
 
 
 def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24, madmom: bool = True) -> dict:
@@ -185,12 +187,7 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
     for i, m in enumerate(models):
         net = beatnet.load_beatnet(m)
 
-        def run_net(y, net=net):
-            S = beatnet.core_beats.features(y, sr=sr)
-            b, d = beatnet.activations(S, model=net)
-            return beatnet.core_beats.beat_track(S=S, activation=b, downbeat_activation=d,
-                                                 level_weights=net.level_weights)
-        methods[f"net:{m}"] = run_net
+        methods[f"net:{m}"] = lambda y, net=net: beatnet.track_beats(y, sr=sr, backend="net", model=net)
     methods["flux"] = lambda y: beatnet.track_beats(y, sr=sr, backend="flux")
     methods["librosa"] = lambda y: librosa.beat.beat_track(y=y, sr=sr, units="time")[1]
     if madmom:
@@ -233,13 +230,18 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
             "tempo_within_4pct": round(float(np.mean(r["tempo4"])), 4),
             "x_realtime_per_core": round(60.0 / statistics.median(r["cpu"]), 1),
         }
-    nets = [v for k, v in out["methods"].items() if k.startswith("net:")]
-    if nets:
-        out["net_over_seeds"] = {k: {"median": round(float(np.median([n[k] for n in nets])), 4),
-                                     "min": min(n[k] for n in nets), "max": max(n[k] for n in nets)}
+    # one group per configuration: model folders that differ only in a trailing _s<seed>
+    groups: dict = {}
+    for k, v in out["methods"].items():
+        if k.startswith("net:"):
+            groups.setdefault(re.sub(r"_s\d+$", "", Path(k[4:].rstrip("/")).name or k), []).append(v)
+    nets = [v for vs in groups.values() for v in vs]
+    out["net_over_seeds"] = {
+        g: {"seeds": len(vs), **{k: {"median": round(float(np.median([n[k] for n in vs])), 4),
+                                     "min": min(n[k] for n in vs), "max": max(n[k] for n in vs)}
                                  for k in ("beat_f", "beat_f_any_level", "downbeat_f", "tempo_within_4pct",
-                                           "x_realtime_per_core")}
-        out["seeds"] = len(nets)
+                                           "x_realtime_per_core")}}
+        for g, vs in groups.items()}
     out["worst_pieces"] = sorted(per_piece, key=lambda r: np.median([r[k] for k in r if k.startswith("net:")])
                                  if nets else 0)[:8]
     return out

@@ -137,10 +137,11 @@ def tempo_probs(S: np.ndarray, *, model: BeatNet | None = None, window: int = 80
 
 
 def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndarray | None = None,
-                backend: str = "auto", **kwargs) -> core_beats.BeatResult:
+                backend: str = "auto", model: BeatNet | None = None, **kwargs) -> core_beats.BeatResult:
     """Beats of audio with the trained network (``backend="net"``), the onset flux (``"flux"``),
     or madmom's pretrained models (``"madmom"``: optional, non-commercial licence). ``"auto"`` = net when
-    its weights are present, else flux. Other keyword arguments go to :func:`core.beats.beat_track`.
+    its weights are present, else flux. ``model``: a beat network in place of the shipped one (``"net"``).
+    Other keyword arguments go to :func:`core.beats.beat_track`.
     """
     if backend not in ("auto", "net", "flux", "madmom"):
         raise ParameterError(f"backend={backend!r} must be 'auto', 'net', 'flux' or 'madmom'")
@@ -150,9 +151,9 @@ def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.nda
         if y is None or sr is None:
             raise ParameterError("track_beats needs y= and sr=, or S=")
         S = core_beats.features(y, sr=sr)
-    if backend == "flux" or (backend == "auto" and not has_beatnet()):
+    if backend == "flux" or (backend == "auto" and model is None and not has_beatnet()):
         return core_beats.beat_track(S=S, **kwargs)
-    model = load_beatnet()
+    model = model or load_beatnet()
     beat, down = activations(S, model=model)
     kwargs.setdefault("level_weights", model.level_weights)
     kwargs.setdefault("tempo_probs", tempo_probs(S, model=model))
