@@ -14,15 +14,10 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     import mir_eval
     import numpy as np
 
-    from latentstudio.core.audio import save
-    from latentstudio.core.image import save as save_image
     from latentstudio.dj.analysis import analyze_library, library_files
     from latentstudio.dj.beatnet import has_beatnet
-    from latentstudio.dj.mix import plan_mix, render_mix
     from latentstudio.dj.music import write_library
-    from latentstudio.dj.timeline import draw_timeline
-    from latentstudio.dj.verify import check_audio, check_plan
-    from latentstudio.provenance import provenance, write_sidecar
+    from latentstudio.dj.pipeline import mix_library
 
     d = outdir / "dj"
     lib = d / "library"
@@ -38,16 +33,10 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
         rows.append(f"<tr><td>{html.escape(Path(t['path']).name)}</td><td>{t['bpm']:.1f}</td><td>{a['bpm']:.2f}</td>"
                     f"<td>{f:.3f}</td><td>{html.escape(t['key'])}</td><td>{html.escape(a['key'])} ({a['camelot']})</td>"
                     f"<td>{a['lufs']:.1f}</td></tr>")
-    sr = 22050
-    plan = plan_mix(analyses, n_tracks=4, start=Path(truth[0]["path"]).name, transition_bars=8, novelty=0.2, seed=seed)
-    y, stems = render_mix(plan, by_path, sr=sr, keep_stems=True)
-    plan["checks"] = {"plan": check_plan(plan, by_path), "audio": check_audio(plan, stems, sr=sr)}
-    mix = d / "mix.flac"
-    save(mix, y, sr)
-    png = d / "mix.png"
-    save_image(png, np.asarray(draw_timeline(plan, by_path, width=1000)))
-    write_sidecar(mix, provenance(command="demo dj", seed=seed, models=["dj_beats"] if has_beatnet() else [],
-                                  artefacts=[str(mix), str(png)], plan=plan))
+    res = mix_library(analyses, n_tracks=4, start=Path(truth[0]["path"]).name, transition_bars=8, novelty=0.2,
+                      sr=22050, seed=seed)
+    res.save(d / "mix.flac", command="demo dj", seed=seed, timeline_width=1000)
+    plan = res.plan
     trs = []
     for i, tr in enumerate(plan["transitions"]):
         p = plan["checks"]["plan"]["transitions"][i]

@@ -22,77 +22,19 @@ _SELECTOR_HELP = ("A learned selector (a folder from 'dj train-selector'); its s
                   "(tempo stretch limit, Camelot, no repeats stay hard constraints). Default: the rules alone.")
 
 
-def _selector(analyses: list[dict], model_dir: Path | None, **kwargs):
-    """The rule-based Selector, or the LearnedSelector when MODEL_DIR is given."""
-    if model_dir is None:
-        from latentstudio.dj.select import Selector
-
-        return Selector(analyses, **kwargs)
-    from latentstudio.dj.learned_selector import LearnedSelector
-
-    return LearnedSelector(analyses, scorer=model_dir, **kwargs)
-
-
-def _catalog(path: Path | None):
-    from latentstudio.catalog import Catalog
-
-    return Catalog(path) if path is not None else Catalog()
-
-
 def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int, quiet: bool = False):
-    """Analyse every audio file of LIBRARY (cached); returns (analyses, failures)."""
-    from latentstudio.dj.analysis import analyze_library, library_files
-    from latentstudio.errors import ParameterError
+    """Analyse LIBRARY with a progress bar; report the skipped files; the Library (with tracks)."""
+    from latentstudio.dj.analysis import library_files
+    from latentstudio.dj.pipeline import analyse_folder
 
     files = library_files(library)
-    cat = _catalog(catalog)
-    try:
-        with progress("analysing", total=len(files), quiet=quiet) as advance:
-            analyses, failures = analyze_library(files, catalog=cat, backend=backend, workers=workers,
-                                                 progress=advance)
-    finally:
-        cat.close()
-    for path, why in failures:
+    with progress("analysing", total=len(files), quiet=quiet) as advance:
+        lib = analyse_folder(library, files=files, catalog=catalog, backend=backend, workers=workers,
+                             progress=advance)
+    for path, why in lib.failures:
         typer.echo(f"skipped {path}: {why}", err=True)
-    if not analyses:
-        raise ParameterError(f"library {str(library)!r}: none of its {len(files)} files could be analysed "
-                             "(see the messages above)")
-    return analyses, failures
-
-
-def _write_mix(plan: dict, analyses: list[dict], output: Path, *, sr: int, verify: bool, seed: int,
-               command: str, params: dict, stretch: str = "auto") -> dict:
-    """Render, verify, and write OUTPUT (.wav), its plan (.json, with provenance) and timeline (.png)."""
-    import time
-
-    import numpy as np
-
-    from latentstudio.core.audio import save
-    from latentstudio.core.image import save as save_image
-    from latentstudio.dj.mix import render_mix
-    from latentstudio.dj.timeline import draw_timeline
-    from latentstudio.dj.verify import check_audio, check_plan
-    from latentstudio.provenance import provenance, write_sidecar
-
-    by_path = {a["path"]: a for a in analyses}
-    t0 = time.perf_counter()
-    y, stems = render_mix(plan, by_path, sr=sr, keep_stems=verify, stretch=stretch)
-    plan["render_seconds"] = round(time.perf_counter() - t0, 3)
-    plan["realtime_factor"] = round(y.shape[1] / sr / max(1e-9, plan["render_seconds"]), 2)
-    if verify:
-        plan["checks"] = {"plan": check_plan(plan, by_path),
-                          "audio": check_audio(plan, stems, sr=sr) if plan["transitions"] else {"ok": True}}
-    if len(plan["tracks"]) == 1:
-        plan.setdefault("warnings", []).append("only one track could be used: the mix is that track alone")
-    save(output, y, sr)
-    png = output.with_suffix(".png")
-    img = draw_timeline(plan, by_path)
-    save_image(png, np.asarray(img))
-    # OUTPUT.json is the plan with its provenance; it is the sidecar of both OUTPUT.wav and OUTPUT.png
-    record = provenance(command=command, params=params, seed=seed, models=["dj_beats"],
-                        artefacts=[str(output), str(png)], plan=plan)
-    write_sidecar(output, record)
-    return plan
+    lib.tracks()                     # none analysable: one error line after the reasons above
+    return lib
 
 
 def _summary(plan: dict) -> None:
@@ -123,7 +65,6 @@ def analyze(library: Path = typer.Argument(..., help="Folder of audio files (sea
             catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
             backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
             workers: int = typer.Option(2, "--workers", "-j", help="Parallel processes."),
-            seed: int = typer.Option(0, "--seed", help="Random seed (analysis is deterministic)."),
             as_json: bool = typer.Option(False, "--json", help="Print every analysis as JSON.")) -> None:
     """Analyse every track of LIBRARY: tempo, beats, downbeats, key, loudness, energy, cue points, embedding.
 
@@ -131,37 +72,31 @@ def analyze(library: Path = typer.Argument(..., help="Folder of audio files (sea
 
     Example: latentstudio dj analyze music/ --workers 2
     """
-    analyses, failures = _analyse(library, catalog=catalog, backend=backend, workers=workers)
-    rows = [{"path": a["path"], "bpm": round(a["bpm"], 2), "beats_per_bar": a["beats_per_bar"], "key": a["key"],
-             "camelot": a["camelot"], "lufs": round(a["lufs"], 1), "duration": round(a["duration"], 2),
-             "cue_in": round(a["cue_in"], 3), "cue_out": round(a["cue_out"], 3)} for a in analyses]
+    from dataclasses import asdict
+
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers)
+    rows = lib.summary()
     if as_json:
-        print_json({"tracks": rows, "skipped": [{"path": p, "reason": r} for p, r in failures]})
+        print_json({"tracks": [asdict(r) for r in rows],
+                    "skipped": [{"path": p, "reason": r} for p, r in lib.failures]})
         return
     for r in rows:
-        typer.echo(f"{r['bpm']:7.2f} bpm  {r['beats_per_bar']}/4  {r['camelot']:>3} {r['key']:<9} "
-                   f"{r['lufs']:6.1f} LUFS  {Path(r['path']).name}")
+        typer.echo(f"{r.bpm:7.2f} bpm  {r.beats_per_bar}/4  {r.camelot:>3} {r.key:<9} "
+                   f"{r.lufs:6.1f} LUFS  {Path(r.path).name}")
 
 
 @group.command("beats")
 def beats(file: Path = typer.Argument(..., help="Audio file."),
           backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
-          seed: int = typer.Option(0, "--seed", help="Random seed (tracking is deterministic)."),
           as_json: bool = typer.Option(False, "--json", help="Print {bpm, beats, downbeats} as JSON.")) -> None:
     """Tempo, beats and downbeats of one audio file.
 
     Example: latentstudio dj beats track.wav --json
     """
     from latentstudio.cli._common import existing
-    from latentstudio.core.audio import is_silent, load
-    from latentstudio.dj.beatnet import track_beats
-    from latentstudio.errors import ParameterError
+    from latentstudio.dj.pipeline import beats_of_file
 
-    y, sr = load(existing(file, what="audio file"))
-    if is_silent(y):
-        raise ParameterError(f"audio file {str(file)!r} is silent (peak below -60 dBFS): no beats to find")
-    res = track_beats(y, sr=sr, backend=backend)
-    out = res.to_dict()
+    out = beats_of_file(existing(file, what="audio file"), backend=backend).to_dict()
     if as_json:
         print_json(out)
         return
@@ -193,23 +128,22 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
 
     Example: latentstudio dj mix music/ -o mix.wav --tracks 5 --seed 1
     """
-    from latentstudio.dj.mix import plan_mix
+    from latentstudio.dj.pipeline import mix_library
 
     out_path(output, suffixes=(".wav", ".flac"))
-    analyses, _ = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
-    sel = _selector(analyses, selector, novelty=novelty, stretch_limit=stretch_limit, seed=seed)
-    plan = plan_mix(analyses, n_tracks=tracks, start=start, transition_bars=transition_bars,
-                    max_play_bars=max_bars, novelty=novelty, stretch_limit=stretch_limit, seed=seed, selector=sel)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    res = mix_library(lib, n_tracks=tracks, start=start, novelty=novelty, transition_bars=transition_bars,
+                      max_play_bars=max_bars, stretch_limit=stretch_limit, selector=selector, sr=sr,
+                      stretch=stretch, verify=verify, seed=seed)
     params = {"library": str(library), "tracks": tracks, "start": start, "novelty": novelty,
               "transition_bars": transition_bars, "max_bars": max_bars, "sr": sr, "backend": backend,
               "stretch": stretch, "selector": str(selector) if selector else None}
-    plan = _write_mix(plan, analyses, output, sr=sr, verify=verify, seed=seed, command="dj mix", params=params,
-                      stretch=stretch)
+    res.save(output, command="dj mix", params=params, seed=seed)
     if as_json:
-        print_json(plan)
+        print_json(res.plan)
         return
-    _summary(plan)
-    typer.echo(f"{output}  ({plan['duration']:.1f} s, rendered {plan['realtime_factor']}x real time)")
+    _summary(res.plan)
+    typer.echo(f"{output}  ({res.duration:.1f} s, rendered {res.plan['realtime_factor']}x real time)")
 
 
 @group.command("b2b")
@@ -235,62 +169,43 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 
     Example: latentstudio dj b2b music/ --human-picks 01-house,03-rock -o b2b.wav
     """
-    from latentstudio.dj.mix import layout
+    from latentstudio.dj.pipeline import BackToBack
     from latentstudio.errors import ParameterError
 
     out_path(output, suffixes=(".wav", ".flac"))
-    analyses, _ = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
-    sel = _selector(analyses, selector, novelty=novelty, seed=seed)
-    chosen: list[tuple[dict, dict]] = []
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    game = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
+                      selector=selector, seed=seed)
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
     if scripted is not None and not scripted:
         raise ParameterError("--human-picks is empty; give file names separated by commas")
     turns = len(scripted) if scripted is not None else rounds
-    plan = None
-    current: dict = {}
+    res = None
+    params = {"library": str(library), "human_picks": human_picks, "novelty": novelty, "sr": sr}
     for turn in range(turns):
-        if not sel.candidates():
+        if game.over:
             typer.echo("the record box is empty: every track has been played", err=True)
             break
         if scripted is not None:
-            name = scripted[turn].strip()
+            name = scripted[turn]
         else:
-            left = sorted(Path(a["path"]).name for a in sel.candidates())
-            typer.echo("your pick? " + ", ".join(left))
+            typer.echo("your pick? " + ", ".join(game.left()))
             name = typer.prompt("track")
-        a = sel.find(name)
-        if a["path"] in sel.played:
-            raise ParameterError(f"track {name!r} has already been played; the DJs never repeat a track")
-        why = {"picked_by": "human"}
-        heard = a                                 # the human's track at the tempo it will be heard
-        if chosen:
-            why.update(sel.score(current, a, sel.theme)[1])
-            heard = {**a, "bpm": a["bpm"] * why["tempo"]["beat_multiplier"]}
-        chosen.append((a, why))
-        sel.mark_played(a)
-        current = heard
-        if sel.candidates():
-            pick = sel.choose(heard)
-            b = sel.by_path[pick["path"]]
-            chosen.append((b, {"picked_by": "ai", "score": pick["score"], **pick["reasons"]}))
-            sel.mark_played(b)
-            current = {**b, "bpm": b["bpm"] * pick["reasons"]["tempo"]["beat_multiplier"]}
-            if not as_json:
-                typer.echo(f"AI answers: {Path(b['path']).name}  (similarity {pick['reasons']['similarity']:.2f}, "
-                           f"key {pick['reasons']['key']['from']}->{pick['reasons']['key']['to']}, "
-                           f"{pick['reasons']['tempo']['to_bpm']} bpm)")
-        plan = layout(chosen, transition_bars=transition_bars, max_play_bars=max_bars)
-        params = {"library": str(library), "human_picks": human_picks, "novelty": novelty, "sr": sr}
-        plan = _write_mix(plan, analyses, output, sr=sr, verify=(turn == turns - 1), seed=seed,
-                          command="dj b2b", params=params, stretch=stretch)
+        _, answer = game.exchange(name)
+        if answer is not None and not as_json:
+            why = answer.reasons
+            typer.echo(f"AI answers: {answer.name}  (similarity {why['similarity']:.2f}, "
+                       f"key {why['key']['from']}->{why['key']['to']}, {why['tempo']['to_bpm']} bpm)")
+        res = game.mix(sr=sr, stretch=stretch, verify=(turn == turns - 1))
+        res.save(output, command="dj b2b", params=params, seed=seed)
         if not as_json:
-            typer.echo(f"mix so far: {output} ({plan['duration']:.1f} s)")
-    if plan is None:
+            typer.echo(f"mix so far: {output} ({res.duration:.1f} s)")
+    if res is None:
         raise ParameterError("no turns were played")
     if as_json:
-        print_json(plan)
+        print_json(res.plan)
         return
-    _summary(plan)
+    _summary(res.plan)
 
 
 @group.command("train-beats")
@@ -375,21 +290,14 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
     Example: latentstudio dj train-selector music/ sets/*.m3u -o my-selector --steps 400
     """
     from latentstudio.dj.analysis import library_files
-    from latentstudio.dj.learned_selector import train_selector
-    from latentstudio.dj.playlists import read_playlist
-    from latentstudio.errors import ParameterError
+    from latentstudio.dj.pipeline import read_playlists, train_selector_from_playlists
 
-    files = [str(f.resolve()) for f in library_files(library)]
-    parsed = [read_playlist(p, library=files, library_dir=library) for p in playlists]
+    parsed = read_playlists(playlists, library, files=library_files(library))
     for pl in parsed:
         if pl.missing:
             typer.echo(f"playlist {pl.path}: {len(pl.missing)} of {pl.entries} entries not in the library: "
                        + ", ".join(pl.missing[:5]) + (" ..." if len(pl.missing) > 5 else ""), err=True)
-    analyses, failures = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
-    index = {a["path"]: i for i, a in enumerate(analyses)}
-    sequences = [[index[t] for t in pl.tracks if t in index] for pl in parsed]
-    if not any(len(set(s)) >= 2 for s in sequences):
-        raise ParameterError("the playlists hold no two analysable tracks in a row: nothing to learn from")
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
     with progress("training", total=steps, quiet=as_json) as adv:
         last = [0]
 
@@ -397,8 +305,8 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
             adv(step - last[0], description=f"training (loss {loss:.3f})")
             last[0] = step
 
-        report = train_selector(output, analyses, sequences, steps=steps, seed=seed, history=history, progress=prog)
-    report["skipped_entries"] = sum(len(pl.missing) for pl in parsed)
+        report = train_selector_from_playlists(output, lib, parsed, steps=steps, seed=seed, history=history,
+                                               progress=prog)
     if as_json:
         print_json(report)
         return
@@ -418,20 +326,14 @@ def make_library(output: Path = typer.Argument(..., help="Folder to write the tr
 
     Example: latentstudio dj make-library demo-music/
     """
-    import numpy as np
-
-    from latentstudio.dj.music import DEMO_SPECS, random_spec, write_library
+    from latentstudio.dj.pipeline import make_library as make
     from latentstudio.errors import ParameterError
 
     if not 1 <= count <= 1000:
         raise ParameterError(f"--count {count} must be between 1 and 1000")
     if not 8000 <= sr <= 192000:
         raise ParameterError(f"--sr {sr} must be between 8000 and 192000 Hz")
-    specs = DEMO_SPECS
-    if seed > 0:
-        rng = np.random.default_rng(seed)
-        specs = tuple(random_spec(rng, bars=24) for _ in range(count))
-    truth = write_library(output, specs, sr=sr)
+    truth = make(output, seed=seed, count=count, sr=sr)
     if as_json:
         print_json(truth)
         return

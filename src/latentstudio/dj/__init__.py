@@ -14,9 +14,14 @@
 * :mod:`.verify` — ``check_plan`` / ``check_audio``: beat grids within 15 ms, tempo error below 0.5 %
 * :mod:`.timeline` — ``draw_timeline``: the mix as a PNG (Pillow)
 * :mod:`.music` — music with exact beats from MIDI the project writes (FluidSynth GM + Hydrogen kits)
+* :mod:`.pipeline` — the end-to-end runs the CLI and the web call: ``analyse_folder`` -> ``Library``,
+  ``mix_library`` -> ``MixResult`` (render, verify, ``save``), ``BackToBack`` (``human``, ``ai``,
+  ``mix``), ``train_selector_from_playlists``, ``make_library``
 
 Example
 -------
+>>> from latentstudio.dj.pipeline import analyse_folder, mix_library        # doctest: +SKIP
+>>> mix_library(analyse_folder("music/"), n_tracks=4).save("mix.wav", command="dj mix")  # doctest: +SKIP
 >>> from latentstudio.dj.analysis import analyze_library, library_files     # doctest: +SKIP
 >>> from latentstudio.dj.mix import plan_mix, render_mix                    # doctest: +SKIP
 >>> analyses, failures = analyze_library(library_files("music/"))           # doctest: +SKIP
