@@ -19,6 +19,9 @@
 * :mod:`.kit` — ``hydrogen_kit``, ``add_sounds`` (voice sounds replace or layer kit samples)
 * :mod:`.render` — ``render_patterns`` (sample-accurate numpy mixing)
 * :mod:`.jam` — ``detect_hits``, ``jam`` (the whole piece), ``requested_density``
-* :mod:`.session` — installation mode: a folder that keeps the kit and the latest latent
+* :mod:`.session` — installation mode: a folder that keeps the kit and the latest latent; ``take_turn``
+  (one visitor's booth turn, end to end) -> ``SessionTurn``
+* :mod:`.pipeline` — the end-to-end runs the CLI and the web call: ``classify_recording``, ``calibrate``,
+  ``jam_recordings`` + ``save_beat`` -> ``BeatFiles``, ``generate`` (a latent walk) -> ``Generated``
 * :mod:`.voices` — espeak-ng voice percussion for judging and demos (never for training)
 """

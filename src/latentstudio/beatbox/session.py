@@ -8,13 +8,21 @@ Layout of a session folder::
     beats/beat_NNNN.wav/.mid   each rendered continuation
 
 Sounds accumulate (the newest few per drum play), and each beat starts from the latent where the
-last one ended, so successive visitors' sounds play in one evolving piece.
+last one ended, so successive visitors' sounds play in one evolving piece. :func:`take_turn` is one
+visitor's turn, end to end (the CLI's ``beatbox session`` and the booth page call it).
+
+Example
+-------
+>>> turn = take_turn("booth/", ["visitor3.wav"], bars=8, seed=0)      # doctest: +SKIP
+>>> turn.number, turn.files.output, len(turn.state.sounds)             # doctest: +SKIP
+(3, PosixPath('booth/beats/beat_0003.wav'), 12)
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -104,3 +112,65 @@ def record_beat(directory: str | os.PathLike, state: SessionState, *, new_sounds
                        sounds=kept)
     atomic_write_text(d / STATE, json.dumps(asdict(new), indent=2) + "\n")
     return new
+
+
+@dataclass
+class SessionTurn:
+    """One visitor's turn: the beat rendered, the files written, the new sounds and the session after it."""
+
+    number: int                      #: the turn (1 for the first beat of the session)
+    beat: object                     #: the :class:`~latentstudio.beatbox.jam.JamResult`
+    files: object                    #: the :class:`~latentstudio.beatbox.pipeline.BeatFiles` (audio and MIDI)
+    hits: list                       #: the new recordings' sounds (:class:`~latentstudio.beatbox.jam.DetectedHit`)
+    recordings: list[Path]
+    state: SessionState
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the beat's files and record, the turn and how many voice sounds the kit holds."""
+        return {**self.files.to_dict(), "turn": self.number, "kit_sounds": len(self.state.sounds)}
+
+
+def take_turn(directory: str | os.PathLike, recordings: Sequence[str | os.PathLike] = (), *, bars: int = 8,
+              bpm: float | None = None, kit: str | None = None, seed: int = 0, classifier=None,
+              vae=None) -> SessionTurn:
+    """One booth turn: the new recordings (default: the unprocessed files of ``DIR/inbox``) join the kit,
+    and the piece continues from the latent where the last beat ended.
+
+    Writes ``beats/beat_NNNN.wav`` and ``.mid`` (with provenance), the new sounds under ``kit/`` and
+    ``state.json``. ``bpm`` and ``kit`` only apply to a new session; this turn's rhythm is seeded by
+    ``seed`` plus the beats made so far.
+
+    Raises
+    ------
+    ParameterError : no new recording, no sound in them, bad settings (bars, bpm, kit)
+    """
+    from latentstudio.beatbox.classifier import load_classifier
+    from latentstudio.beatbox.jam import detect_hits, jam
+    from latentstudio.beatbox.kit import hydrogen_kit
+    from latentstudio.beatbox.pipeline import save_beat
+    from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
+    from latentstudio.beatbox.segment import load_voice
+
+    d = Path(directory)
+    state = open_session(d, bpm=bpm, kit=kit)
+    paths = [Path(p) for p in recordings] or inbox_recordings(d, state)
+    if not paths:
+        raise ParameterError(f"no new recordings: pass files or drop them in {str(d / 'inbox')!r}")
+    clf = classifier if classifier is not None else load_classifier()
+    vae = vae if vae is not None else load_rhythm_vae()
+    base = hydrogen_kit(state.kit)
+    older = session_sounds(d, state, sr=base.sr)
+    loaded = [load_voice(p, sr=base.sr) for p in paths]
+    hits = detect_hits(loaded, clf)
+    if not hits:
+        raise ParameterError(f"no sounds found in {', '.join(str(p) for p in paths)}")
+    beat = jam(loaded, classifier=clf, vae=vae, kit=base, bars=bars, bpm=state.bpm, start_latent=state.latent,
+               seed=seed + state.beats, hits=hits, earlier_sounds=older)
+    n = state.beats + 1
+    files = save_beat(beat, d / "beats" / f"beat_{n:04d}.wav", d / "beats" / f"beat_{n:04d}.mid",
+                      command="beatbox session", seed=seed,
+                      params={"session": str(d), "turn": n, "voices": [str(p) for p in paths]})
+    new_sounds = [(h.label, h.audio, f"{Path(h.source).name} @ {h.time:.2f} s") for h in hits]
+    state = record_beat(d, state, new_sounds=new_sounds, sr=base.sr, recordings=[str(p) for p in paths],
+                        latent=beat.latents[-1])
+    return SessionTurn(number=n, beat=beat, files=files, hits=hits, recordings=paths, state=state)

@@ -36,41 +36,26 @@ def _fit_progress(advance):
     return cb
 
 
-def _calibrated(classifier, calibrate: list[str] | None):
-    """Apply ``--calibrate LABEL=FILE`` examples (every sound in FILE is an example of LABEL)."""
-    if not calibrate:
-        return classifier, {}
-    from latentstudio.beatbox.segment import load_voice, segment_sounds
+def _calibration(items: list[str] | None) -> list[tuple[str, str]]:
+    """``--calibrate LABEL=FILE`` items as (label, file) pairs."""
     from latentstudio.errors import ParameterError
 
-    examples: dict[str, list] = {}
-    sr = None
-    for item in calibrate:
+    pairs = []
+    for item in items or []:
         if "=" not in item:
             raise ParameterError(f"--calibrate {item!r} must be LABEL=FILE, e.g. kick=my_kicks.wav")
         label, path = item.split("=", 1)
-        voice = load_voice(Path(path))
-        sr = voice.sr
-        segs = segment_sounds(voice.y, sr=voice.sr)
-        if not segs:
-            raise ParameterError(f"--calibrate {item!r}: no sounds found in {path!r}")
-        examples.setdefault(label.strip(), []).extend(s.audio for s in segs)
-    counts = {k: len(v) for k, v in examples.items()}
-    return classifier.calibrate(examples, sr=sr), counts
+        pairs.append((label, path))
+    return pairs
 
 
-def _load_models(model: Path | None = None, rhythm: Path | None = None, *, need_vae: bool = False):
-    import torch
-
-    from latentstudio.beatbox.classifier import load_classifier
-    from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
-
+def _one_thread() -> None:
     # the beatbox's networks are small: one thread is fastest, and does not stall when other work holds
     # the cores (bench/beatbox.py latency: 10 s of voice -> 8 bars in 0.10 s on 1 thread, 1.19 s on 2
     # threads while another process kept a core busy)
+    import torch
+
     torch.set_num_threads(1)
-    clf = load_classifier(model)
-    return (clf, load_rhythm_vae(rhythm)) if need_vae else (clf, None)
 
 
 @group.command("segment")
@@ -79,7 +64,6 @@ def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (w
             min_db: float = typer.Option(-45.0, "--min-db", help="Ignore sounds quieter than this (dBFS)."),
             kind: str = typer.Option("voice", "--kind", help="voice (a consonant and its vowel are one sound) or "
                                                              "drums (onset network: room tails, flams)."),
-            seed: int = typer.Option(0, "--seed", help="Random seed (segmentation is deterministic)."),
             as_json: bool = typer.Option(False, "--json", help="Print the sounds as JSON.")) -> None:
     """Cut a recording into its sounds (backtracked onsets; trimmed, normalised segments).
 
@@ -104,7 +88,7 @@ def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (w
 
         for i, (s, row) in enumerate(zip(segs, rows)):
             path = save(out_dir / f"{i:03d}.wav", s.audio, v.sr)
-            write_sidecar(path, command="beatbox segment", params={"voice": str(voice), **row}, seed=seed)
+            write_sidecar(path, command="beatbox segment", params={"voice": str(voice), **row})
             row["file"] = str(path)
     if as_json:
         print_json(rows)
@@ -120,31 +104,24 @@ def classify(voice: Path = typer.Argument(..., help="Recording of voice sounds."
                                                       "(kick, snare, closed_hat ...); repeat per class."),
              model: Path = typer.Option(None, "--model", help="Classifier checkpoint folder (default: shipped)."),
              kind: str = typer.Option("voice", "--kind", help="voice or drums (see `beatbox segment --help`)."),
-             seed: int = typer.Option(0, "--seed", help="Random seed (classification is deterministic)."),
              as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON.")) -> None:
     """Segment a recording and name the drum each sound is like.
 
     Example: latentstudio beatbox classify voice.wav --calibrate kick=my_kicks.wav --json
     """
-    from latentstudio.beatbox.jam import detect_hits
-    from latentstudio.beatbox.segment import load_voice
+    from latentstudio.beatbox.pipeline import classify_recording
     from latentstudio.cli._common import stderr
-    from latentstudio.errors import ParameterError
 
-    clf, _ = _load_models(model)
-    clf, counts = _calibrated(clf, calibrate)
-    v = load_voice(voice)
-    for note in v.notes:
+    _one_thread()
+    res = classify_recording(voice, classifier=model, calibration=_calibration(calibrate), kind=kind)
+    for note in res.notes:
         stderr(f"note: {note}")
-    hits = detect_hits([v], clf, kind=kind)
-    if not hits:
-        raise ParameterError(f"no sounds found in {str(voice)!r}")
-    rows = [{k: val for k, val in h.to_dict().items() if k != "source"} for h in hits]
+    rows = res.rows()
     if as_json:
         print_json(rows)
         return
-    if counts:
-        typer.echo(f"calibrated with {counts}")
+    if res.calibrated:
+        typer.echo(f"calibrated with {res.calibrated}")
     for r in rows:
         typer.echo(f"{r['time']:8.3f} - {r['end']:8.3f} s  {r['label']:<11} {r['confidence']:.2f}")
 
@@ -273,49 +250,20 @@ def train_rhythm(output: Path = typer.Option(..., "-o", "--output",
                                f"r={report.density_correlation:.3f}"])
 
 
-def _parse_density(text: str | None):
-    import numpy as np
-
-    from latentstudio.beatbox.jam import BASE_DENSITY
-    from latentstudio.beatbox.pattern import VOICES
+def _parse_density(text: str | None) -> dict[str, float] | None:
+    """``--density kick=0.25,closed_hat=0.5`` as {voice: fraction}."""
     from latentstudio.errors import ParameterError
 
     if not text:
         return None
-    d = BASE_DENSITY.copy()
+    out = {}
     for item in text.split(","):
         name, _, val = item.partition("=")
-        if name.strip() not in VOICES:
-            raise ParameterError(f"--density voice {name!r} is not one of {', '.join(VOICES)}")
         try:
-            d[VOICES.index(name.strip())] = float(val)
+            out[name.strip()] = float(val)
         except ValueError:
             raise ParameterError(f"--density {item!r} must be VOICE=FRACTION, e.g. kick=0.25") from None
-    if not np.all((d >= 0) & (d <= 1)):
-        raise ParameterError(f"--density {text!r}: fractions must be in [0, 1]")
-    return d
-
-
-def _write_beat(result, output: Path, midi: Path | None, *, command: str, params: dict, seed: int) -> dict:
-    from latentstudio.beatbox.pattern import patterns_to_midi
-    from latentstudio.cli._common import out_path
-    from latentstudio.core.audio import save
-    from latentstudio.core.midi import write_midi
-    from latentstudio.provenance import write_sidecar
-
-    out = save(out_path(output, suffixes=(".wav", ".flac", ".ogg")), result.audio, result.sr)
-    record = {"hits": [h.to_dict() for h in result.hits], "kit": result.kit.summary(),
-              "density": [round(float(x), 4) for x in result.density], "notes": result.notes}
-    write_sidecar(out, command=command, params=params, seed=seed,
-                  models=["beatbox_classifier", "beatbox_rhythm"], **record)
-    info = {"output": str(out), "seconds": round(len(result.audio) / result.sr, 2), "bpm": result.bpm,
-            "patterns": len(result.patterns), **record}
-    if midi is not None:
-        m = write_midi(out_path(midi, suffixes=(".mid", ".midi"), name="--midi"),
-                       patterns_to_midi(result.patterns, bpm=result.bpm))
-        write_sidecar(m, command=command, params=params, seed=seed, models=["beatbox_rhythm"])
-        info["midi"] = str(m)
-    return info
+    return out
 
 
 @group.command("jam")
@@ -336,20 +284,21 @@ def jam(voices: list[Path] = typer.Argument(..., help="One or more recordings of
 
     Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16 --bpm 100 --midi beat.mid
     """
-    from latentstudio.beatbox import jam as J
-    from latentstudio.beatbox.segment import load_voice
-    from latentstudio.cli._common import stderr
+    from latentstudio.beatbox.pipeline import jam_recordings, save_beat
+    from latentstudio.cli._common import out_path, stderr
 
-    clf, vae = _load_models(need_vae=True)
-    clf, _ = _calibrated(clf, calibrate)
-    loaded = [load_voice(v) for v in voices]
-    result = J.jam(loaded, classifier=clf, vae=vae, kit_name=kit, bars=bars, bpm=bpm, evolve_bars=evolve_bars,
-                   temperature=temperature, mode=mode, density=_parse_density(density), seed=seed)
+    out_path(output, suffixes=(".wav", ".flac", ".ogg"))
+    if midi is not None:
+        out_path(midi, suffixes=(".mid", ".midi"), name="--midi")
+    _one_thread()
+    result = jam_recordings(voices, calibration=_calibration(calibrate), kit=kit, bars=bars, bpm=bpm,
+                            evolve_bars=evolve_bars, temperature=temperature, mode=mode,
+                            density=_parse_density(density), seed=seed)
     for note in result.notes:
         stderr(f"note: {note}")
-    info = _write_beat(result, output, midi, command="beatbox jam", seed=seed,
-                       params={"voices": [str(v) for v in voices], "bars": bars, "bpm": bpm, "kit": kit,
-                               "mode": mode, "evolve_bars": evolve_bars, "temperature": temperature})
+    info = save_beat(result, output, midi, command="beatbox jam", seed=seed,
+                     params={"voices": [str(v) for v in voices], "bars": bars, "bpm": bpm, "kit": kit,
+                             "mode": mode, "evolve_bars": evolve_bars, "temperature": temperature}).to_dict()
     if as_json:
         print_json(info)
         return
@@ -369,41 +318,19 @@ def session(directory: Path = typer.Argument(..., help="Session folder (created 
 
     Example: latentstudio beatbox session booth/ visitor3.wav
     """
-    from latentstudio.beatbox import jam as J
-    from latentstudio.beatbox import session as S
-    from latentstudio.beatbox.kit import hydrogen_kit
-    from latentstudio.beatbox.segment import load_voice
+    from latentstudio.beatbox.session import take_turn
     from latentstudio.cli._common import stderr
-    from latentstudio.errors import ParameterError
 
-    state = S.open_session(directory, bpm=bpm, kit=kit)
-    paths = list(voices or []) or S.inbox_recordings(directory, state)
-    if not paths:
-        raise ParameterError(f"no new recordings: pass files or drop them in {str(directory / 'inbox')!r}")
-    clf, vae = _load_models(need_vae=True)
-    base = hydrogen_kit(state.kit)
-    older = S.session_sounds(directory, state, sr=base.sr)
-    loaded = [load_voice(p, sr=base.sr) for p in paths]
-    hits = J.detect_hits(loaded, clf)
-    if not hits:
-        raise ParameterError(f"no sounds found in {', '.join(str(p) for p in paths)}")
-    start = None if state.latent is None else state.latent
-    result = J.jam(loaded, classifier=clf, vae=vae, kit=base, bars=bars, bpm=state.bpm, start_latent=start,
-                   seed=seed + state.beats, hits=hits, earlier_sounds=older)
-    for note in result.notes:
+    _one_thread()
+    turn = take_turn(directory, voices or [], bars=bars, bpm=bpm, kit=kit, seed=seed)
+    for note in turn.beat.notes:
         stderr(f"note: {note}")
-    n = state.beats + 1
-    info = _write_beat(result, directory / "beats" / f"beat_{n:04d}.wav", directory / "beats" / f"beat_{n:04d}.mid",
-                       command="beatbox session", seed=seed, params={"session": str(directory), "turn": n,
-                                                                     "voices": [str(p) for p in paths]})
-    new_sounds = [(h.label, h.audio, f"{Path(h.source).name} @ {h.time:.2f} s") for h in hits]
-    state = S.record_beat(directory, state, new_sounds=new_sounds, sr=base.sr, recordings=[str(p) for p in paths],
-                          latent=result.latents[-1])
-    info.update({"turn": n, "kit_sounds": len(state.sounds)})
+    info = turn.to_dict()
     if as_json:
         print_json(info)
         return
-    typer.echo(f"turn {n}: {info['output']} ({len(hits)} new sounds; the kit holds {len(state.sounds)} voice sounds)")
+    typer.echo(f"turn {turn.number}: {info['output']} ({len(turn.hits)} new sounds; the kit holds "
+               f"{len(turn.state.sounds)} voice sounds)")
 
 
 @group.command("generate")
@@ -418,36 +345,20 @@ def generate(output: Path = typer.Option(..., "-o", "--output", help="MIDI file 
 
     Example: latentstudio beatbox generate -o groove.mid --density kick=0.25,closed_hat=1.0 --bars 8
     """
-    import torch
-
-    from latentstudio.beatbox.jam import BASE_DENSITY
-    from latentstudio.beatbox.pattern import patterns_to_midi
-    from latentstudio.beatbox.rhythm_vae import decode_patterns, load_rhythm_vae, slerp
-    from latentstudio.cli._common import out_path
-    from latentstudio.core.midi import write_midi
-    from latentstudio.errors import ParameterError
-    from latentstudio.provenance import write_sidecar
-
     from latentstudio.beatbox.jam import MAX_BARS
+    from latentstudio.beatbox.pipeline import generate as walk
+    from latentstudio.cli._common import out_path
+    from latentstudio.errors import ParameterError
 
     if bars < 2 or bars % 2 or bars > MAX_BARS:
         raise ParameterError(f"--bars {bars} must be an even number from 2 to {MAX_BARS}")
-    vae = load_rhythm_vae()
-    d = _parse_density(density)
-    d = BASE_DENSITY if d is None else d
-    g = torch.Generator().manual_seed(seed)
-    a, b = torch.randn(2, vae.latent_dim, generator=g)
-    n = bars // 2
-    z = torch.stack([slerp(a, b, i / max(1, n - 1)) for i in range(n)])
-    pats = decode_patterns(vae, z, d, temperature=temperature, generator=g)
-    out = write_midi(out_path(output, suffixes=(".mid", ".midi")), patterns_to_midi(pats, bpm=bpm))
-    write_sidecar(out, command="beatbox generate", params={"bars": bars, "bpm": bpm, "density": d.tolist(),
-                                                           "temperature": temperature}, seed=seed,
-                  models=["beatbox_rhythm"])
+    out_path(output, suffixes=(".mid", ".midi"))
+    res = walk(bars=bars, bpm=bpm, density=_parse_density(density), temperature=temperature, seed=seed)
+    out = res.save(output)
     if as_json:
-        print_json({"output": str(out), "patterns": [p.grid().splitlines() for p in pats]})
+        print_json({"output": str(out), "patterns": [p.grid().splitlines() for p in res.patterns]})
         return
-    for p in pats:
+    for p in res.patterns:
         typer.echo(p.grid() + "\n")
     typer.echo(str(out))
 

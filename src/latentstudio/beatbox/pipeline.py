@@ -1,0 +1,271 @@
+"""The Neural Beatbox's end-to-end runs, each returning a dataclass; the CLI and the web only parse, call,
+save and show.
+
+* :func:`calibrate` — a classifier adapted to a visitor from recordings of their own sounds per drum;
+* :func:`classify_recording` -> :class:`Classified`: a recording's sounds, each named as a drum;
+* :func:`jam_recordings` -> :class:`~latentstudio.beatbox.jam.JamResult`: recordings become a kit playing an
+  evolving generated beat; :func:`save_beat` writes its audio and MIDI with provenance -> :class:`BeatFiles`;
+* :func:`generate` -> :class:`Generated`: a walk through the rhythm VAE's latent space (no voices), as
+  patterns and General MIDI;
+* the booth turn of the installation is :func:`latentstudio.beatbox.session.take_turn`.
+
+Models default to the shipped ones (:func:`~latentstudio.beatbox.classifier.load_classifier`,
+:func:`~latentstudio.beatbox.rhythm_vae.load_rhythm_vae`); pass loaded ones to reuse them.
+
+Example
+-------
+>>> from latentstudio.beatbox.pipeline import generate, jam_recordings, save_beat     # doctest: +SKIP
+>>> generate(bars=8, density={"kick": 0.25}, seed=0).save("groove.mid")            # doctest: +SKIP
+>>> save_beat(jam_recordings(["voice.wav"], bars=8), "beat.wav", "beat.mid")         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from latentstudio.errors import ParameterError
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+MIDI_SUFFIXES = (".mid", ".midi")
+#: Models a rendered beat is made with (recorded in its provenance).
+BEAT_MODELS = ["beatbox_classifier", "beatbox_rhythm"]
+
+
+def _suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise ParameterError(f"{name}={str(p)!r} must end with one of {', '.join(suffixes)}")
+    return p
+
+
+# -------------------------------------------------------------------------------------------- classify
+def _classifier(classifier):
+    """A loaded classifier as is; a checkpoint folder or None (the shipped one) loaded."""
+    from latentstudio.beatbox.classifier import load_classifier
+
+    return classifier if classifier is not None and not isinstance(classifier, (str, os.PathLike)) \
+        else load_classifier(classifier)
+
+
+def calibrate(classifier, examples: Sequence[tuple[str, str | os.PathLike]]):
+    """Adapt ``classifier`` to a visitor: every sound found in each ``(label, recording)`` is an example of
+    ``label``; returns ``(calibrated classifier, {label: examples})``. No examples: the classifier as is.
+
+    Raises
+    ------
+    ParameterError : a recording that cannot be read or holds no sound
+    """
+    from latentstudio.beatbox.segment import load_voice, segment_sounds
+
+    if not examples:
+        return classifier, {}
+    sounds: dict[str, list] = {}
+    sr = None
+    for label, path in examples:
+        voice = load_voice(Path(path))
+        sr = voice.sr
+        segs = segment_sounds(voice.y, sr=voice.sr)
+        if not segs:
+            raise ParameterError(f"calibration {label}={path}: no sounds found in {str(path)!r}")
+        sounds.setdefault(label.strip(), []).extend(s.audio for s in segs)
+    return classifier.calibrate(sounds, sr=sr), {k: len(v) for k, v in sounds.items()}
+
+
+@dataclass
+class Classified:
+    """A recording's sounds named as drums, what loading it noticed, and the calibration used."""
+
+    hits: list                       #: :class:`~latentstudio.beatbox.jam.DetectedHit`, in time order
+    notes: list[str] = field(default_factory=list)
+    calibrated: dict[str, int] = field(default_factory=dict)   #: examples per label
+
+    def rows(self) -> list[dict]:
+        """The hits as JSON-ready dicts (time, end, label, confidence)."""
+        return [{k: v for k, v in h.to_dict().items() if k != "source"} for h in self.hits]
+
+
+def classify_recording(path: str | os.PathLike, *, classifier=None,
+                       calibration: Sequence[tuple[str, str | os.PathLike]] = (),
+                       kind: str = "voice") -> Classified:
+    """Segment a recording (``kind``: "voice" or "drums") and name the drum each sound is like.
+
+    ``classifier``: a :class:`~latentstudio.beatbox.classifier.DrumClassifier`, a checkpoint folder, or None
+    for the shipped one; ``calibration``: ``(label, recording)`` examples (:func:`calibrate`).
+
+    Raises
+    ------
+    ParameterError : unreadable recording, or no sound in it
+    """
+    from latentstudio.beatbox.jam import detect_hits
+    from latentstudio.beatbox.segment import load_voice
+
+    clf, counts = calibrate(_classifier(classifier), calibration)
+    voice = load_voice(path)
+    hits = detect_hits([voice], clf, kind=kind)
+    if not hits:
+        raise ParameterError(f"no sounds found in {str(path)!r}")
+    return Classified(hits=hits, notes=list(voice.notes), calibrated=counts)
+
+
+# ------------------------------------------------------------------------------------------------- jam
+def jam_recordings(recordings: Sequence[str | os.PathLike], *, classifier=None, vae=None,
+                   calibration: Sequence[tuple[str, str | os.PathLike]] = (), kit: str = "GMRockKit",
+                   bars: int = 16, bpm: float = 100.0, evolve_bars: int = 4, temperature: float = 0.5,
+                   mode: str = "replace", density: np.ndarray | Mapping[str, float] | None = None,
+                   seed: int = 0):
+    """Voice recordings become a kit (the Hydrogen kit ``kit``, samples replaced or layered per ``mode``)
+    playing an evolving generated beat; see :func:`latentstudio.beatbox.jam.jam` for the settings.
+    ``density``: 9 per-voice fractions, voice name -> fraction over the base (:func:`density_with`), or
+    None to follow the drums the recordings voiced.
+
+    Returns
+    -------
+    JamResult : audio, patterns, hits, kit, density, latents and notes (loading notes first)
+    """
+    from latentstudio.beatbox.jam import jam
+    from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
+    from latentstudio.beatbox.segment import load_voice
+
+    vae = vae if vae is not None else load_rhythm_vae()
+    clf, _ = calibrate(_classifier(classifier), calibration)
+    if isinstance(density, Mapping):
+        density = density_with(density)
+    voices = [load_voice(p) for p in recordings]
+    return jam(voices, classifier=clf, vae=vae, kit_name=kit, bars=bars, bpm=bpm, evolve_bars=evolve_bars,
+               temperature=temperature, mode=mode, density=density, seed=seed)
+
+
+@dataclass
+class BeatFiles:
+    """What :func:`save_beat` wrote, and the record kept in the beat's provenance."""
+
+    output: Path
+    seconds: float
+    bpm: float
+    patterns: int
+    record: dict                     #: hits, kit, density, notes (as in the sidecar)
+    midi: Path | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready: output, seconds, bpm, patterns, hits, kit, density, notes[, midi]."""
+        out = {"output": str(self.output), "seconds": self.seconds, "bpm": self.bpm,
+               "patterns": self.patterns, **self.record}
+        if self.midi is not None:
+            out["midi"] = str(self.midi)
+        return out
+
+
+def save_beat(result, output: str | os.PathLike, midi: str | os.PathLike | None = None, *,
+              command: str = "beatbox jam", params: dict | None = None, seed: int = 0) -> BeatFiles:
+    """Write a :class:`~latentstudio.beatbox.jam.JamResult`'s audio to ``output`` (.wav/.flac/.ogg) and, with
+    ``midi``, its patterns as General MIDI drums (.mid), each with a provenance sidecar."""
+    from latentstudio.beatbox.pattern import patterns_to_midi
+    from latentstudio.core.audio import save
+    from latentstudio.core.midi import write_midi
+    from latentstudio.provenance import write_sidecar
+
+    output = _suffix(output, AUDIO_SUFFIXES, "output")
+    if midi is not None:
+        midi = _suffix(midi, MIDI_SUFFIXES, "midi")
+    out = save(output, result.audio, result.sr)
+    record = {"hits": [h.to_dict() for h in result.hits], "kit": result.kit.summary(),
+              "density": [round(float(x), 4) for x in result.density], "notes": result.notes}
+    write_sidecar(out, command=command, params=params, seed=seed, models=BEAT_MODELS, **record)
+    files = BeatFiles(output=out, seconds=round(len(result.audio) / result.sr, 2), bpm=result.bpm,
+                      patterns=len(result.patterns), record=record)
+    if midi is not None:
+        files.midi = write_midi(midi, patterns_to_midi(result.patterns, bpm=result.bpm))
+        write_sidecar(files.midi, command=command, params=params, seed=seed, models=["beatbox_rhythm"])
+    return files
+
+
+# -------------------------------------------------------------------------------------------- generate
+def density_with(overrides: Mapping[str, float] | None = None) -> np.ndarray:
+    """Per-voice densities: :data:`~latentstudio.beatbox.jam.BASE_DENSITY` with ``overrides`` (voice name ->
+    fraction of steps, e.g. ``{"kick": 0.25}``)."""
+    from latentstudio.beatbox.jam import BASE_DENSITY
+    from latentstudio.beatbox.pattern import VOICES
+
+    d = BASE_DENSITY.copy()
+    for name, value in (overrides or {}).items():
+        if name not in VOICES:
+            raise ParameterError(f"density voice {name!r} is not one of {', '.join(VOICES)}")
+        if not 0 <= float(value) <= 1:
+            raise ParameterError(f"density {name}={value!r}: fractions must be in [0, 1]")
+        d[VOICES.index(name)] = float(value)
+    return d
+
+
+@dataclass
+class Generated:
+    """Patterns from a latent walk of the rhythm VAE."""
+
+    patterns: list                   #: :class:`~latentstudio.beatbox.pattern.DrumPattern`, two bars each
+    bpm: float
+    density: np.ndarray
+    temperature: float
+    latents: np.ndarray = field(repr=False)   #: (patterns, latent_dim): the walk
+    seed: int = 0
+
+    @property
+    def bars(self) -> int:
+        return 2 * len(self.patterns)
+
+    def midi(self):
+        """The patterns as a General MIDI drum track (``PrettyMIDI``)."""
+        from latentstudio.beatbox.pattern import patterns_to_midi
+
+        return patterns_to_midi(self.patterns, bpm=self.bpm)
+
+    def save(self, output: str | os.PathLike, *, command: str = "beatbox generate") -> Path:
+        """Write the patterns as General MIDI (.mid) with a provenance sidecar; returns the path."""
+        from latentstudio.core.midi import write_midi
+        from latentstudio.provenance import write_sidecar
+
+        out = write_midi(_suffix(output, MIDI_SUFFIXES, "output"), self.midi())
+        write_sidecar(out, command=command, params={"bars": self.bars, "bpm": self.bpm,
+                                                    "density": self.density.tolist(),
+                                                    "temperature": self.temperature},
+                      seed=self.seed, models=["beatbox_rhythm"])
+        return out
+
+
+def generate(*, bars: int = 8, bpm: float = 100.0, density: np.ndarray | Mapping[str, float] | None = None,
+             temperature: float = 0.5, seed: int = 0, vae=None) -> Generated:
+    """Drum patterns from the rhythm VAE alone: a slerp walk between two random latents (seeded), decoded at
+    ``density`` (9 per-voice fractions, or voice name -> fraction over the base) and ``temperature``.
+
+    Raises
+    ------
+    ParameterError : bars not even within 2..MAX_BARS, bpm outside 20..400, bad density or temperature
+    """
+    import torch
+
+    from latentstudio.beatbox.jam import MAX_BARS
+    from latentstudio.beatbox.rhythm_vae import decode_patterns, load_rhythm_vae, slerp
+
+    if not isinstance(bars, (int, np.integer)) or bars < 2 or bars % 2 or bars > MAX_BARS:
+        raise ParameterError(f"bars={bars!r} must be an even integer from 2 to {MAX_BARS}")
+    if not np.isfinite(bpm) or not 20 <= bpm <= 400:
+        raise ParameterError(f"bpm={bpm} must be between 20 and 400")
+    if density is None or isinstance(density, Mapping):
+        d = density_with(density)
+    else:
+        d = np.asarray(density, dtype=np.float32)
+    vae = vae if vae is not None else load_rhythm_vae()
+    g = torch.Generator().manual_seed(int(seed))
+    a, b = torch.randn(2, vae.latent_dim, generator=g)
+    n = bars // 2
+    z = torch.stack([slerp(a, b, i / max(1, n - 1)) for i in range(n)])
+    pats = decode_patterns(vae, z, d, temperature=temperature, generator=g)
+    return Generated(patterns=pats, bpm=float(bpm), density=d, temperature=temperature, latents=z.numpy(),
+                     seed=int(seed))
+
+
+__all__ = ["calibrate", "Classified", "classify_recording", "jam_recordings", "BeatFiles", "save_beat",
+           "density_with", "Generated", "generate"]
