@@ -51,7 +51,8 @@ def tempo_target(bpm: float, *, grid: np.ndarray = TEMPO_GRID, width: float = 1.
     _positive("bpm", bpm)
     step = float(np.log(grid[1] / grid[0]))
     z = (np.log(grid) - np.log(float(bpm))) / (step * width)
-    p = np.exp(-0.5 * z * z)
+    logp = -0.5 * z * z
+    p = np.exp(logp - logp.max())  # far outside the grid every class underflows: the nearest keeps the mass
     return p / p.sum()
 
 
@@ -90,6 +91,13 @@ def _positive(name: str, value, *, integer: bool = False) -> float:
     return value
 
 
+def _meters(beats_per_bar) -> tuple[int, ...]:
+    m = tuple(beats_per_bar)
+    if not m or any(isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1 for b in m):
+        raise ParameterError(f"beats_per_bar={beats_per_bar!r} must be a non-empty tuple of positive ints")
+    return m
+
+
 def _activation(a, name: str = "activation") -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 1 or a.size == 0:
@@ -126,7 +134,7 @@ def onset_activation(S: np.ndarray) -> np.ndarray:
     if env.max() <= 0:
         return np.zeros_like(env)
     # remove the slow trend, then squash to a pseudo-probability
-    k = 41
+    k = min(41, env.size if env.size % 2 else env.size - 1)  # odd, <= len(env): "same" keeps env's length
     trend = np.convolve(env, np.ones(k) / k, mode="same")
     env = np.maximum(0.0, env - trend)
     scale = np.percentile(env[env > 0], 95) if np.any(env > 0) else 1.0
@@ -253,6 +261,7 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
 def downbeat_phase(beat_scores: np.ndarray, *, beats_per_bar: tuple[int, ...] = (3, 4)) -> tuple[int, int, float]:
     """Choose meter and phase: ``(beats_per_bar, index of the first downbeat, margin)`` from per-beat scores."""
     s = np.asarray(beat_scores, dtype=np.float64)
+    beats_per_bar = _meters(beats_per_bar)
     best = (4 if 4 in beats_per_bar else beats_per_bar[0], 0, -np.inf)
     second = -np.inf
     if len(s) == 0:
@@ -502,6 +511,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     """
     if y is None and S is None and activation is None:
         raise ParameterError("beat_track needs y= (audio with sr=), S= (a log-mel spectrogram) or activation=")
+    beats_per_bar = _meters(beats_per_bar)
     if y is not None:
         if sr is None:
             raise ParameterError("beat_track: sr= is required with y=")
@@ -547,6 +557,8 @@ def bar_phase(times, *, beats: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
     d = np.asarray(downbeats, dtype=np.float64)
     if d.size < 2:
         raise ParameterError(f"bar_phase needs at least 2 downbeats, got {d.size}")
+    if d.ndim != 1 or not np.all(np.isfinite(d)) or np.any(np.diff(d) <= 0):
+        raise ParameterError("downbeats must be a 1-D array of finite, strictly increasing times")
     bar_no = np.interp(t, d, np.arange(len(d)), left=np.nan, right=np.nan)
     first, last = (d[1] - d[0]), (d[-1] - d[-2])
     bar_no = np.where(t < d[0], (t - d[0]) / first, bar_no)

@@ -120,6 +120,8 @@ def resize(arr: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
 def center_crop(arr: np.ndarray, size: int) -> np.ndarray:
     """Crop the central ``size`` x ``size`` square."""
     h, w = arr.shape[:2]
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
+        raise ParameterError(f"crop size={size!r} must be a positive integer")
     if size > h or size > w:
         raise ParameterError(f"crop size={size} larger than image {w}x{h}")
     top, left = (h - size) // 2, (w - size) // 2

@@ -221,6 +221,13 @@ def peak_pick(x: np.ndarray, *, pre_max: int, post_max: int, pre_avg: int, post_
     previous peak (librosa's ``peak_pick`` rule, in numpy)."""
     from numpy.lib.stride_tricks import sliding_window_view
 
+    for name, v in (("pre_max", pre_max), ("post_max", post_max), ("pre_avg", pre_avg),
+                    ("post_avg", post_avg), ("wait", wait)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ParameterError(f"{name}={v!r} must be a non-negative integer number of frames")
+    if pre_max + post_max < 1 or pre_avg + post_avg < 1:
+        raise ParameterError(f"peak_pick windows must span a frame: pre_max + post_max = "
+                             f"{pre_max + post_max}, pre_avg + post_avg = {pre_avg + post_avg}")
     x = np.asarray(x, dtype=np.float64)
     n = x.size
     xm = np.pad(x, (pre_max, post_max), constant_values=-np.inf)

@@ -163,11 +163,17 @@ def griffin_lim(magnitude, *, n_fft: int | None = None, hop_length: int | None =
     (``seed=None`` starts from zero phase).
     """
     mag = _as_tensor(magnitude, "magnitude")
-    n_fft = n_fft or 2 * (mag.shape[-2] - 1)
+    if mag.ndim < 2:
+        raise ParameterError(f"magnitude must be (..., freq, frames), got shape {tuple(mag.shape)}")
+    n_fft = _check_int("n_fft", n_fft or 2 * (mag.shape[-2] - 1), 2)
     if 1 + n_fft // 2 != mag.shape[-2]:
         raise ParameterError(f"n_fft={n_fft} does not match {mag.shape[-2]} frequency bins")
     n_iter = _check_int("n_iter", n_iter)
-    hop_length = hop_length or n_fft // 4
+    hop_length = _check_int("hop_length", hop_length or n_fft // 4)
+    if hop_length >= n_fft:  # the periodic Hann window is 0 at its first sample: frames must overlap
+        raise ParameterError(f"hop_length={hop_length} must be < n_fft={n_fft} to invert the STFT")
+    if length is None and mag.shape[-1] < 2:
+        raise ParameterError("magnitude has a single frame: pass length= (samples) to reconstruct it")
     if seed is None:
         angles = torch.ones_like(mag, dtype=torch.complex64)
     else:
@@ -178,6 +184,9 @@ def griffin_lim(magnitude, *, n_fft: int | None = None, hop_length: int | None =
     for _ in range(n_iter):
         tprev = rebuilt
         inverse = istft(mag * angles, n_fft=n_fft, hop_length=hop_length, length=length)
+        short = (mag.shape[-1] - 1) * hop_length - inverse.shape[-1]
+        if short > 0:  # length= cut the signal before the centre of the last frames: they see zeros there
+            inverse = torch.nn.functional.pad(inverse, (0, short))
         rebuilt = stft(inverse, n_fft=n_fft, hop_length=hop_length)
         if rebuilt.shape[-1] != mag.shape[-1]:
             rebuilt = rebuilt[..., : mag.shape[-1]]

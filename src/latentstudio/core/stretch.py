@@ -90,7 +90,12 @@ def stretch_map(y: np.ndarray, *, sr: int, out_times, src_times, n_fft: int = 20
     H = int(hop_length)
     K = n_out // H + 2 + n_fft // H
     t_out = o[0] + (np.arange(K) * H - n_fft // 2) / sr           # centre time of synthesis frame k
-    centres = np.round(np.interp(t_out, o, s) * sr).astype(np.int64)
+    # frames centred before the first or after the last anchor still overlap the ends of the output: extend
+    # the map's first and last segments linearly (holding the end time would smear the edges of the output)
+    t_src = np.interp(t_out, o, s)
+    t_src = np.where(t_out < o[0], s[0] + (t_out - o[0]) * (s[1] - s[0]) / (o[1] - o[0]), t_src)
+    t_src = np.where(t_out > o[-1], s[-1] + (t_out - o[-1]) * (s[-1] - s[-2]) / (o[-1] - o[-2]), t_src)
+    centres = np.round(t_src * sr).astype(np.int64)
     if n_fft % H:
         raise ParameterError(f"hop_length={H} must divide n_fft={n_fft}")
     win = torch.hann_window(n_fft, periodic=True)
@@ -142,6 +147,11 @@ def time_stretch(y: np.ndarray, *, sr: int, rate: float, **kwargs) -> np.ndarray
     """Play ``y`` ``rate`` times faster (``rate`` > 1 shortens) with :func:`stretch_map`."""
     if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or not (0.1 <= rate <= 10):
         raise ParameterError(f"rate={rate!r} must be a number within 0.1..10")
+    from latentstudio.core.audio import valid_audio
+
+    y = valid_audio(y)
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ParameterError(f"sr={sr!r} must be a positive integer")
     dur = y.shape[-1] / sr
     return stretch_map(y, sr=sr, out_times=[0.0, dur / rate], src_times=[0.0, dur], **kwargs)
 
