@@ -49,20 +49,33 @@ def print_json(data: Any) -> None:
 
 @contextlib.contextmanager
 def progress(description: str, total: int | None = None, *, quiet: bool = False) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields ``advance(n=1)``. Silent when ``quiet`` or not a TTY in CI."""
+    """A rich progress bar on stderr; yields ``advance(n=1)``. Silent when ``quiet`` or not a TTY in CI.
+
+    The bar appears at the first ``advance``: a call that refuses its input before any work shows only its
+    error line.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     disable = quiet or bool(os.environ.get("LATENTSTUDIO_QUIET"))
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=disable, transient=False) as prog:
-        task = prog.add_task(description, total=total)
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, disable=disable, transient=False)
+    task = prog.add_task(description, total=total)
+    started = False
 
-        def advance(n: int = 1, *, total: int | None = None, description: str | None = None) -> None:
-            prog.update(task, advance=n, total=total, description=description or prog.tasks[0].description)
+    def advance(n: int = 1, *, total: int | None = None, description: str | None = None) -> None:
+        nonlocal started
+        if not started:
+            prog.start()
+            started = True
+        prog.update(task, advance=n, total=total, description=description or prog.tasks[0].description)
 
+    try:
         yield advance
+    finally:
+        if started:
+            prog.stop()
 
 
 def out_path(path: Path, *, suffixes: tuple[str, ...], name: str = "--output") -> Path:
