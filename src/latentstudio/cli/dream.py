@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
@@ -13,31 +12,16 @@ from latentstudio.core.image import IMAGE_EXTENSIONS
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
-def _build_objective(fm, arr, *, layers: list[str], channels: str | None, strongest: int | None,
-                     guide: Path | None):
-    """The objective the options describe (layers / channels / strongest N / guide image)."""
-    from latentstudio.core.image import load, resize, to_tensor
-    from latentstudio.dream import dream_objective, guided_objective, strongest_channels
+def _channels(text: str | None) -> list[int] | None:
+    """``--channels 3,17`` as integers."""
     from latentstudio.errors import ParameterError
 
-    chans = None
-    if channels:
-        try:
-            chans = [int(c) for c in channels.split(",") if c.strip()]
-        except ValueError:
-            raise ParameterError(f"--channels {channels!r} must be comma-separated integers, e.g. 3,17") from None
-    if guide is not None:
-        g = load(existing(guide, what="--guide image"))
-        g = resize(g, min(384, min(g.shape[:2])))
-        fm.check_layers([layers[0]])
-        return guided_objective(fm, to_tensor(g, device=str(fm.device)), layer=layers[0])
-    if strongest is not None:
-        small = resize(arr, min(448, min(arr.shape[:2])))
-        fm.check_layers([layers[0]])
-        chans = strongest_channels(fm, to_tensor(small, device=str(fm.device)), layer=layers[0], n=strongest)
-    obj = dream_objective(layers, channels=chans)
-    fm.check_layers(obj.layers)
-    return obj
+    if not text:
+        return None
+    try:
+        return [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise ParameterError(f"--channels {text!r} must be comma-separated integers, e.g. 3,17") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -74,8 +58,8 @@ def register(app: typer.Typer) -> None:
 
         Example: latentstudio dream photo.jpg -o dream.png --layer blocks.10 --octaves 4 --steps 10
         """
-        from latentstudio.core.image import load, resize, save
-        from latentstudio.dream import dream, resolve_model, zoom_frames as make_frames
+        from latentstudio.core.image import load, save
+        from latentstudio.dream.pipeline import dream_from_options
         from latentstudio.errors import ParameterError
         from latentstudio.provenance import write_sidecar
 
@@ -90,32 +74,26 @@ def register(app: typer.Typer) -> None:
         if not fps > 0 or fps > 1000:
             raise ParameterError(f"--fps {fps} must be a number of frames per second in (0, 1000]")
         arr = load(existing(image, what="image"))
-        if max_side and max(arr.shape[:2]) > max_side:
-            h, w = arr.shape[:2]
-            s = max_side / max(h, w)
-            arr = resize(arr, (max(1, round(w * s)), max(1, round(h * s))))
-        fm = resolve_model(model, device=device)
-        obj = _build_objective(fm, arr, layers=layer, channels=channels, strongest=strongest, guide=guide)
-        kwargs = dict(objective=obj, octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
-                      max_roll=max_roll, tile_size=tile_size, keep_colors=keep_colors)
-        t0 = time.perf_counter()
-        report: dict = {}
+        chans = _channels(channels)
+        guide_arr = load(existing(guide, what="--guide image")) if guide is not None else None
+        with progress("dreaming frames" if video else "dreaming",
+                      total=zoom_frames if video else octaves * steps) as advance:
+            run = dream_from_options(arr, model=model, device=device, layers=layer, channels=chans,
+                                     strongest=strongest, guide=guide_arr, octaves=octaves,
+                                     octave_scale=octave_scale, steps=steps, step_size=step_size,
+                                     max_roll=max_roll, tile_size=tile_size, keep_colors=keep_colors,
+                                     zoom_frames=zoom_frames, zoom=zoom, max_side=max_side, seed=seed,
+                                     progress=advance)
+        report = run.summary()
         if video:
             from latentstudio.core.video import write_video
 
-            with progress("dreaming frames", total=zoom_frames) as advance:
-                frames = make_frames(arr, frames=zoom_frames, zoom=zoom, model=fm, seed=seed,
-                                     callback=lambda i: advance(), **kwargs)
-            write_video(out, frames, fps=fps)
-            report.update(frames=len(frames), zoom=zoom, fps=fps)
+            write_video(out, run.frames, fps=fps)
+            report["fps"] = fps
         else:
-            with progress("dreaming", total=octaves * steps) as advance:
-                res = dream(arr, model=fm, seed=seed, callback=lambda o, s, v: advance(), **kwargs)
-            save(out, res.image)
-            report.update(initial_score=res.initial_score, final_score=res.final_score, gain=res.gain)
-        seconds = time.perf_counter() - t0
-        report.update(output=str(out), objective=obj.name, width=int(arr.shape[1]), height=int(arr.shape[0]),
-                      seconds=round(seconds, 2))
+            save(out, run.image)
+        report.update(output=str(out), objective=run.objective, width=run.width, height=run.height,
+                      seconds=round(run.seconds, 2))
         write_sidecar(out, command="dream", seed=seed, models=[model],
                       params=dict(image=str(image), layer=layer, channels=channels, strongest=strongest,
                                   guide=str(guide) if guide else None, octaves=octaves, octave_scale=octave_scale,

@@ -6,6 +6,8 @@
   ``strongest_channels``, ``guided_objective`` (steer towards a guide image's features).
 * :mod:`~latentstudio.dream.zoom` - ``zoom_frames``, the zoom-feedback video.
 * :mod:`~latentstudio.dream.colors` - ``keep_luminance`` (``--keep-colors``).
+* :mod:`~latentstudio.dream.pipeline` - ``objective_from_options``, ``fit_image``, ``dream_from_options`` ->
+  ``DreamRun``: a dream from the CLI's (or a page's) options, end to end.
 
 Example
 -------
@@ -18,7 +20,9 @@ Example
 from latentstudio.dream.colors import keep_luminance
 from latentstudio.dream.deepdream import DEFAULT_LAYER, DreamResult, dream, dream_step, octave_sizes, resolve_model
 from latentstudio.dream.objectives import dream_objective, guided_objective, strongest_channels
+from latentstudio.dream.pipeline import DreamRun, dream_from_options, fit_image, objective_from_options
 from latentstudio.dream.zoom import zoom_frames, zoom_in
 
 __all__ = ["dream", "dream_step", "DreamResult", "octave_sizes", "resolve_model", "DEFAULT_LAYER", "dream_objective",
-           "guided_objective", "strongest_channels", "keep_luminance", "zoom_frames", "zoom_in"]
+           "guided_objective", "strongest_channels", "keep_luminance", "zoom_frames", "zoom_in",
+           "objective_from_options", "fit_image", "dream_from_options", "DreamRun"]
