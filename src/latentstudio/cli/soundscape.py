@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
 
 import typer
@@ -69,24 +67,18 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
     """
     import torch
 
-    from latentstudio.provenance import write_sidecar
-    from latentstudio.soundscape.pipeline import train_soundscape
-    from latentstudio.soundscape.training import DistillConfig
+    from latentstudio.soundscape.pipeline import train_from_source
+
     if data != "tuxpaint":
         existing(Path(data), what="DATA")
-    config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
-                           contrastive_weight=contrastive, teacher=teacher_name, head_init=head_init,
-                           label_weight=label_weight if labels else 0.0).validate()
     if threads < 1:
         raise ParameterError(f"--threads={threads} must be >= 1")
-    torch.set_num_threads(threads)
-    t0 = time.perf_counter()
     for name, value in (("--validation", validation), ("--holdout", holdout)):
         if not 0 <= value < 1:
             raise ParameterError(f"{name} {value} must be a fraction in [0, 1)")
     if not validation + holdout < 1:
         raise ParameterError(f"--validation {validation} and --holdout {holdout} leave nothing to train on")
-    ckpt = output / ".checkpoints"
+    torch.set_num_threads(threads)
     with progress("distilling", total=steps) as advance:
         last = [0]
 
@@ -94,31 +86,19 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
             advance(step - last[0], description=f"distilling (loss {loss:.3f})")
             last[0] = step
 
-        run = train_soundscape(data, config=config, views=views, validation=validation, test=holdout,
-                               split_seed=split_seed, labels=labels, checkpoint_dir=ckpt,
-                               checkpoint_every=checkpoint_every, resume=resume, progress=on_step,
-                               bank_progress=lambda done, total: advance(
-                                   0, description=f"augmenting sounds {done}/{total}"),
-                               pair_progress=lambda done, total: advance(
-                                   0, description=f"teacher views {done}/{total}"))
+        run = train_from_source(data, output, steps=steps, batch_size=batch_size, lr=lr,
+                                temperature=temperature, contrastive=contrastive, labels=labels,
+                                label_weight=label_weight, views=views,
+                                validation=validation, holdout=holdout, split_seed=split_seed,
+                                teacher=teacher_name, head_init=head_init, checkpoint_every=checkpoint_every,
+                                resume=resume, seed=seed, progress=on_step,
+                                bank_progress=lambda done, total: advance(
+                                    0, description=f"augmenting sounds {done}/{total}"),
+                                pair_progress=lambda done, total: advance(
+                                    0, description=f"teacher views {done}/{total}"))
     report = run.report
     for path, reason in report["skipped"]:
         stderr(f"skipped {path}: {reason}")
-    run.meta["command"] = (f"latentstudio soundscape train {data} --steps {steps} --batch-size {batch_size} "
-                           f"--lr {lr} --temperature {temperature} --contrastive {contrastive} "
-                           f"--{'' if labels else 'no-'}labels --label-weight {label_weight} --views {views} "
-                           f"--validation {validation} --holdout {holdout} --split-seed {split_seed} "
-                           f"--teacher {teacher_name} --head-init {head_init} --seed {seed}")
-    run.meta["seed"] = seed
-    run.save(output)
-    report["seconds"] = round(time.perf_counter() - t0, 1)
-    write_sidecar(output / "model.safetensors", command="soundscape train", seed=seed,
-                  params={"data": data, "steps": steps, "batch_size": batch_size, "lr": lr,
-                          "temperature": temperature, "contrastive": contrastive, "labels": labels,
-                          "label_weight": label_weight, "views": views, "validation": validation,
-                          "holdout": holdout, "split_seed": split_seed, "teacher": teacher_name,
-                          "head_init": head_init}, models=[teacher_name], report=report)
-    shutil.rmtree(ckpt, ignore_errors=True)
     if as_json:
         print_json({"model": str(output), **report})
     else:
@@ -144,8 +124,6 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
                                                                       "library (repeatable)."),
                   catalog: Path = _CATALOG, model: Path = _MODEL,
                   threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
-                  seed: int = typer.Option(0, "--seed", help="Unused (the library is deterministic); kept for "
-                                                             "symmetry."),
                   as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Collect, label (WordNet), dedupe (decoded audio) and embed the library sounds into the catalog.
 
@@ -180,7 +158,6 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
           catalog: Path = _CATALOG, model: Path = _MODEL,
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (the student is small: one "
                                                            "thread is usually fastest)."),
-          seed: int = typer.Option(0, "--seed", help="Unused (embeddings are deterministic); kept for symmetry."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Embed every sound of a folder into the catalog (incremental; unreadable files are reported).
 
@@ -191,16 +168,10 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     if threads < 1:
         raise ParameterError(f"--threads={threads} must be >= 1")
     torch.set_num_threads(threads)
-    from latentstudio.soundscape.index import index_sounds, sound_files
+    from latentstudio.soundscape.index import index_sounds
+    from latentstudio.soundscape.pipeline import source_sounds
 
-    if sound_dir == "tuxpaint":
-        from latentstudio import assets
-
-        files = [s.sound for s in assets.tuxpaint_stamps(with_sound=True)]
-    else:
-        files = sound_files(sound_dir)
-        if not files:
-            raise ParameterError(f"sound folder {sound_dir!r} holds no audio files")
+    files = source_sounds(sound_dir)
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
         report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
@@ -213,21 +184,14 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
                    f"unreadable ({report.realtime_factor:.0f}x real time) -> {cat.path}")
 
 
-def _query(image: Path, catalog, model, top: int, headings: str):
-    from latentstudio.core.image import load
-    from latentstudio.soundscape.query import query_image
-
+def _headings(headings: str) -> int | None:
+    """``--headings auto`` (None) or a number."""
     if headings == "auto":
-        n_head = None
-    else:
-        try:
-            n_head = int(headings)
-        except ValueError:
-            raise ParameterError(f"--headings={headings!r} must be 'auto' or a number") from None
-    img = load(existing(image, what="IMAGE"))
-    cat, net, info = _open(catalog, model)
-    with cat:
-        return query_image(img, model=net, model_id=info["id"], catalog=cat, top=top, headings=n_head), info
+        return None
+    try:
+        return int(headings)
+    except ValueError:
+        raise ParameterError(f"--headings={headings!r} must be 'auto' or a number") from None
 
 
 @group.command("query")
@@ -236,13 +200,19 @@ def query(image: Path = typer.Argument(..., help="Image file (any mode: RGBA, gr
           headings: str = typer.Option("1", "--headings", help="'auto' splits wide images into headings; "
                                                                "or a number of headings."),
           catalog: Path = _CATALOG, model: Path = _MODEL,
-          seed: int = typer.Option(0, "--seed", help="Unused (queries are deterministic); kept for symmetry."),
           as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Rank the library's sounds for an image, with scores and the teacher's top labels.
 
     Example: latentstudio soundscape query photo.jpg --top 5 --json
     """
-    result, info = _query(image, catalog, model, top, headings)
+    from latentstudio.core.image import load
+    from latentstudio.soundscape.query import query_image
+
+    n_head = _headings(headings)
+    img = load(existing(image, what="IMAGE"))
+    cat, net, info = _open(catalog, model)
+    with cat:
+        result = query_image(img, model=net, model_id=info["id"], catalog=cat, top=top, headings=n_head)
     if as_json:
         print_json({"image": str(image), "model": info["id"], **result.to_dict()})
         return
@@ -265,20 +235,20 @@ def render(image: Path = typer.Argument(..., help="Image file."),
 
     Example: latentstudio soundscape render street.jpg -o scene.wav --seconds 30
     """
-    from latentstudio.core.audio import save
-    from latentstudio.provenance import write_sidecar
-    from latentstudio.soundscape.render import layers_from_matches, render_soundscape
+    from latentstudio.core.image import load
+    from latentstudio.soundscape.pipeline import soundscape_for_image
 
     out = out_path(output, suffixes=(".wav", ".flac", ".ogg"))
-    result, info = _query(image, catalog, model, top, headings)
-    layers = layers_from_matches(result.matches, sr=sr)
-    mix = render_soundscape(layers, seconds=seconds, sr=sr, seed=seed)
-    save(out, mix, sr)
-    write_sidecar(out, command="soundscape render", seed=seed,
-                  params={"image": str(image), "seconds": seconds, "top": top, "headings": headings, "sr": sr},
-                  models=[f"soundscape_student:{info['id']}"], result=result.to_dict())
+    n_head = _headings(headings)
+    img = load(existing(image, what="IMAGE"))
+    cat, net, info = _open(catalog, model)
+    with cat:
+        scape = soundscape_for_image(img, model=net, model_id=info["id"], catalog=cat, top=top,
+                                     headings=n_head, seconds=seconds, sr=sr, seed=seed)
+    scape.save(out, params={"image": str(image), "seconds": seconds, "top": top, "headings": headings,
+                            "sr": sr})
     if as_json:
-        print_json({"output": str(out), **result.to_dict()})
+        print_json({"output": str(out), **scape.query.to_dict()})
     else:
         typer.echo(str(out))
 

@@ -1,5 +1,9 @@
 """One training run of the soundscape student, end to end (the CLI and the bench both call this).
 
+:func:`train_from_source` is the whole ``soundscape train`` run from its options: the steps below
+(:func:`train_soundscape`), then the model saved with the command that reproduces it, its provenance
+sidecar written and the interim checkpoints removed.
+
 1. pairs: Tux Paint stamps with their own sound (or a manifest, or videos), their teacher views cached;
 2. split by decoded sound content into train / validation / test (:func:`~.data.split_three`,
    ``split_seed`` fixed so that every training seed sees the same held-out pairs);
@@ -10,10 +14,17 @@
    pairs are read by ``bench/soundscape.py`` only);
 5. the teacher distributions of the training images are kept with the model as the *reference queries*
    against which a sound's hubness is measured (CSLS, :func:`~.index.hub_scores`).
+
+The explorer's runs: :func:`source_sounds` (the sounds of ``"tuxpaint"`` or a folder, to index) and
+:func:`soundscape_for_image` -> :class:`Soundscape` (the best-matching sounds layered into a stereo scene).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,5 +139,138 @@ def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: in
     return TrainRun(model=model, result=result, report=report, meta=meta, reference=reference)
 
 
-__all__ = ["train_soundscape", "load_pairs", "load_labels", "TrainRun", "LABEL_TRAIN_PACKAGES",
-           "HELDOUT_PACKAGES"]
+def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800, batch_size: int = 32,
+                      lr: float = 3e-3, temperature: float = 2.0, contrastive: float = 1.0,
+                      labels: bool = True, label_weight: float = 1.0, views: int = 16,
+                      validation: float = 0.2, holdout: float = 0.25, split_seed: int = 0, teacher: str = "efficientnet_lite0", head_init: str = "teacher",
+                      checkpoint_every: int = 250, resume: bool = True, seed: int = 0,
+                      progress: Callable[[int, int, float], None] | None = None,
+                      bank_progress: Callable[[int, int], None] | None = None,
+                      pair_progress: Callable[[int, int], None] | None = None) -> TrainRun:
+    """Train a student from ``data`` and write it to ``output``, end to end.
+
+    Builds the :class:`~.training.DistillConfig` from the options, runs :func:`train_soundscape` with
+    interim checkpoints in ``output/.checkpoints`` (a rerun with ``resume`` continues), saves the model with
+    the command that reproduces it and its seed in the meta, writes the provenance sidecar of
+    ``model.safetensors`` (with the report) and removes the interim checkpoints.
+
+    Parameters
+    ----------
+    data : ``"tuxpaint"``, a folder of videos, or a .csv/.json manifest of image,sound pairs
+    steps, batch_size, lr, temperature, seed : optimisation and the teacher's softmax temperature
+    contrastive : weight of the InfoNCE term (0 = KL only)
+    labels, label_weight : also learn from the installed library's labelled sounds, with this weight
+    views : augmented image views per pair shown to the teacher
+    validation, holdout, split_seed : fractions of sound groups for validation and testing, and their split
+    teacher, head_init : zoo classifier as teacher; ``"teacher"`` or ``"random"`` start of the class vectors
+    checkpoint_every, resume : interim checkpoints
+    progress, bank_progress, pair_progress : ``(step, total, loss)``, ``(done, total)``, ``(done, total)``
+
+    Returns
+    -------
+    TrainRun : with ``report["seconds"]`` (the whole run)
+
+    Raises
+    ------
+    ParameterError : missing data, bad options, fewer than 2 usable pairs
+    """
+    from latentstudio.provenance import write_sidecar
+
+    t0 = time.perf_counter()
+    if data != "tuxpaint" and not Path(data).exists():
+        raise ParameterError(f"DATA {data!r} does not exist")
+    config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
+                           contrastive_weight=contrastive, teacher=teacher, head_init=head_init,
+                           label_weight=label_weight if labels else 0.0).validate()
+    for name, value in (("validation", validation), ("holdout", holdout)):
+        if not 0 <= value < 1:
+            raise ParameterError(f"{name}={value} must be a fraction in [0, 1)")
+    if not validation + holdout < 1:
+        raise ParameterError(f"validation={validation} and holdout={holdout} leave nothing to train on")
+    out = Path(output)
+    ckpt = out / ".checkpoints"
+    run = train_soundscape(data, config=config, views=views, validation=validation, test=holdout,
+                           split_seed=split_seed, labels=labels, checkpoint_dir=ckpt,
+                           checkpoint_every=checkpoint_every, resume=resume, progress=progress,
+                           bank_progress=bank_progress, pair_progress=pair_progress)
+    run.meta["command"] = (f"latentstudio soundscape train {data} --steps {steps} --batch-size {batch_size} "
+                           f"--lr {lr} --temperature {temperature} --contrastive {contrastive} "
+                           f"--{'' if labels else 'no-'}labels --label-weight {label_weight} --views {views} "
+                           f"--validation {validation} --holdout {holdout} --split-seed {split_seed} "
+                           f"--teacher {teacher} --head-init {head_init} --seed {seed}")
+    run.meta["seed"] = seed
+    run.save(out)
+    run.report["seconds"] = round(time.perf_counter() - t0, 1)
+    write_sidecar(out / "model.safetensors", command="soundscape train", seed=seed,
+                  params={"data": data, "steps": steps, "batch_size": batch_size, "lr": lr,
+                          "temperature": temperature, "contrastive": contrastive, "labels": labels,
+                          "label_weight": label_weight, "views": views, "validation": validation,
+                          "holdout": holdout, "split_seed": split_seed, "teacher": teacher,
+                          "head_init": head_init}, models=[teacher], report=run.report)
+    shutil.rmtree(ckpt, ignore_errors=True)
+    return run
+
+
+# -------------------------------------------------------------------------------------------- explorer
+def source_sounds(source: str = "tuxpaint") -> list[Path]:
+    """Sound files to index: ``"tuxpaint"`` (the Tux Paint stamps' own sounds) or a folder (recursive).
+
+    Raises
+    ------
+    ParameterError : a missing folder, or one without audio files
+    """
+    from latentstudio.soundscape.index import sound_files
+
+    if source == "tuxpaint":
+        from latentstudio import assets
+
+        return [Path(s.sound) for s in assets.tuxpaint_stamps(with_sound=True)]
+    files = sound_files(source)
+    if not files:
+        raise ParameterError(f"sound folder {source!r} holds no audio files")
+    return files
+
+
+@dataclass
+class Soundscape:
+    """A picture's sounds (the :class:`~.query.QueryResult`) layered into stereo ``audio`` ``(2, n)``."""
+
+    query: object
+    audio: np.ndarray = field(repr=False)
+    sr: int = 44100
+    model_id: str = ""
+    seed: int = 0
+
+    def save(self, output, *, params: dict | None = None, command: str = "soundscape render") -> Path:
+        """Write the audio (.wav/.flac/.ogg) and its provenance sidecar (with the matches); returns the path."""
+        from latentstudio.core.audio import save
+        from latentstudio.provenance import write_sidecar
+
+        out = save(output, self.audio, self.sr)
+        write_sidecar(out, command=command, seed=self.seed, params=params,
+                      models=[f"soundscape_student:{self.model_id}"], result=self.query.to_dict())
+        return out
+
+
+def soundscape_for_image(image: np.ndarray, *, model, model_id: str, catalog, top: int = 5,
+                         headings: int | None = None, seconds: float = 30.0, sr: int = 44100, seed: int = 0,
+                         teacher: Teacher | None = None) -> Soundscape:
+    """Rank the catalog's sounds for ``image`` (:func:`~.query.query_image`) and layer the ``top`` ones into a
+    ``seconds`` long stereo soundscape (:func:`~.render.render_soundscape`: loops, levels by score, a wide
+    image's headings panned); ``seed`` seeds event times and the stereo spread.
+
+    Raises
+    ------
+    ParameterError : bad image, ``top``, ``seconds`` or ``sr``; an empty library
+    """
+    from latentstudio.soundscape.query import query_image
+    from latentstudio.soundscape.render import layers_from_matches, render_soundscape
+
+    result = query_image(image, model=model, model_id=model_id, catalog=catalog, teacher=teacher, top=top,
+                         headings=headings)
+    mix = render_soundscape(layers_from_matches(result.matches, sr=sr), seconds=seconds, sr=sr, seed=seed)
+    return Soundscape(query=result, audio=mix, sr=sr, model_id=model_id, seed=seed)
+
+
+__all__ = ["train_from_source", "source_sounds", "Soundscape", "soundscape_for_image", "train_soundscape",
+           "load_pairs", "load_labels", "TrainRun", "LABEL_TRAIN_PACKAGES", "HELDOUT_PACKAGES"]
