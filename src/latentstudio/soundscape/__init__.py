@@ -20,8 +20,9 @@ matched to the best sounds of the library, in both spaces, hubs suppressed, the 
   deduplicated by decoded audio, with package and licence, embedded into the catalog
 * :mod:`.targets` — :func:`label_target`: a synset -> a distribution over the 1000 classes (the hierarchy)
 * :mod:`.pipeline` — the end-to-end runs the CLI and the web call: :func:`train_from_source` (``soundscape
-  train`` from its options: the run, the model saved with its command and provenance), :func:`train_soundscape`
-  (one training run: pairs, labels, split, distillation), :func:`source_sounds`, :func:`soundscape_for_image`
+  train`` from its options: the run, the model saved with its command and provenance),
+  :func:`train_soundscape` (one training run: pairs, labels, split, distillation), :func:`source_sounds`,
+  :func:`soundscape_for_image`
 * :mod:`.training` — :class:`DistillConfig`, :func:`train_student` (on :func:`latentstudio.train.fit`)
 * :mod:`.index` — :func:`index_sounds` into the catalog (incremental, reports unreadable files)
 * :mod:`.query` — :func:`query_image` -> ranked sounds (:class:`QueryConfig`: blend of the embedding and
