@@ -25,3 +25,10 @@
   ``jam_recordings`` + ``save_beat`` -> ``BeatFiles``, ``generate`` (a latent walk) -> ``Generated``
 * :mod:`.voices` — espeak-ng voice percussion for judging and demos (never for training)
 """
+
+from latentstudio.beatbox.pipeline import (BeatFiles, Classified, Generated, classify_recording, generate,
+                                           jam_recordings, save_beat)
+from latentstudio.beatbox.session import SessionTurn, take_turn
+
+__all__ = ["BeatFiles", "Classified", "Generated", "classify_recording", "generate", "jam_recordings",
+           "save_beat", "SessionTurn", "take_turn"]

@@ -28,3 +28,9 @@ Example
 >>> plan = plan_mix(analyses, n_tracks=4, seed=0)                           # doctest: +SKIP
 >>> y, _ = render_mix(plan, {a["path"]: a for a in analyses}, sr=44100)     # doctest: +SKIP
 """
+
+from latentstudio.dj.pipeline import (BackToBack, Library, MixResult, TrackSummary, Turn, analyse_folder,
+                                      mix_library, render_plan)
+
+__all__ = ["BackToBack", "Library", "MixResult", "TrackSummary", "Turn", "analyse_folder", "mix_library",
+           "render_plan"]

@@ -57,9 +57,13 @@ from latentstudio.soundscape.render import Layer, layers_from_matches, render_so
 from latentstudio.soundscape.student import SoundscapeStudent, default_model_path, load_student
 from latentstudio.soundscape.teacher import Teacher, heading_crops
 from latentstudio.soundscape.training import DistillConfig, train_student
+from latentstudio.soundscape.pipeline import (Soundscape, TrainRun, soundscape_for_image, source_sounds,
+                                              train_from_source, train_soundscape)
 
 __all__ = ["Teacher", "heading_crops", "MelSpec", "load_sound", "normalized_log_mel", "sound_windows",
            "SoundscapeStudent", "load_student", "default_model_path", "index_sounds", "sound_files", "space_name",
            "IndexReport", "query_image", "QueryConfig", "QueryResult", "Match", "build_library", "collect_sounds",
            "label_synset", "label_target", "render_soundscape", "layers_from_matches", "Layer",
-           "recall_at_k", "chance_recall", "heldout_recall", "DistillConfig", "train_student"]
+           "recall_at_k", "chance_recall", "heldout_recall", "DistillConfig", "train_student",
+           "train_from_source", "train_soundscape", "TrainRun", "source_sounds", "soundscape_for_image",
+           "Soundscape"]
