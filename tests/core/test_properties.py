@@ -356,6 +356,7 @@ def test_beats_do_not_depend_on_gain(bpm, seed, g, sr):
 
 @settings(derandomize=True, max_examples=10, deadline=None)
 @given(bpm=st.floats(90.0, 135.0), seed=seeds, srs=two_srs)
+@example(bpm=131.90625, seed=0, srs=[8000, 16000])     # CI found it: the last beat was dropped at 8 kHz
 def test_beat_times_do_not_depend_on_sample_rate(bpm, seed, srs):
     res = [B.beat_track(_clicks(bpm, 6.0, sr=sr, seed=seed)[0], sr=sr) for sr in srs]
     truth = _clicks(bpm, 6.0, sr=srs[0], seed=seed)[1]

@@ -242,7 +242,7 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
         if jp < 0:
             break
         t, j = t - taus[j], jp
-    frames = np.array(frames[::-1], dtype=np.float64)
+    frames = _extend_end(frames[::-1], r, taus, tempo_lp)
     # drop beats in leading/trailing stretches without activity (silence, fade-out)
     local = np.array([a[max(0, int(f) - 2): int(f) + 3].max() for f in frames])
     active = np.nonzero(local >= 0.1 * a.max())[0]
@@ -256,6 +256,31 @@ def decode_beats(activation: np.ndarray, *, fps: float, min_bpm: float = MIN_BPM
     den = y0 - 2 * y1 + y2
     off = np.where((np.abs(den) > 1e-9) & (y1 >= y0) & (y1 >= y2), 0.5 * (y0 - y2) / np.where(den == 0, 1, den), 0.0)
     return frames + np.clip(off, -0.5, 0.5)
+
+
+def _extend_end(frames: list, r: np.ndarray, taus: np.ndarray, tempo_lp: np.ndarray) -> np.ndarray:
+    """Continue a decoded path past its end while the next beat is more likely than not.
+
+    The Viterbi path may stop one beat early: its beat intervals are whole frames, so a tempo between two
+    integers alternates them, and each alternation costs ``lambda * |ratio - 1|``, which at the very end
+    can outweigh a clear last beat. Here the next beat, one interval on (+-1 frame of that jitter), is
+    added when its log-odds plus the global-tempo term are positive, as any beat inside the path must be.
+    """
+    out = [int(f) for f in frames]
+    n = len(r)
+    while len(out) >= 2:
+        d = out[-1] - out[-2]
+        j = int(np.searchsorted(taus, d))
+        if j >= len(taus) or taus[j] != d:
+            break
+        lo, hi = out[-1] + d - 1, min(n - 1, out[-1] + d + 1)
+        if lo > hi:
+            break
+        t = lo + int(np.argmax(r[lo: hi + 1]))
+        if r[t] + tempo_lp[j] <= 0:
+            break
+        out.append(t)
+    return np.array(out, dtype=np.float64)
 
 
 def downbeat_phase(beat_scores: np.ndarray, *, beats_per_bar: tuple[int, ...] = (3, 4)) -> tuple[int, int, float]:
