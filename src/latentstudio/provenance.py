@@ -1,4 +1,10 @@
-"""Provenance sidecars: every artefact ``X.ext`` gets ``X.json`` saying how it was made."""
+"""Provenance sidecars: every artefact ``X.ext`` gets ``X.json`` saying how it was made.
+
+Two artefacts of one stem (``beat.wav`` and ``beat.mid``) never share a sidecar, and a sidecar never
+replaces a file it does not describe: when ``X.json`` is taken — by another artefact's sidecar, by a file
+that is no sidecar, or by the artefact itself (``X.json``) — the sidecar is ``X.ext.json``
+(:func:`sidecar_path`).
+"""
 
 from __future__ import annotations
 
@@ -63,9 +69,35 @@ def provenance(*, command: str, params: dict[str, Any] | None = None, seed: int 
     return record
 
 
+def _describes(sidecar: Path, artifact: Path) -> bool:
+    """Whether ``sidecar`` is a provenance record of ``artifact`` (same file name)."""
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and Path(str(record.get("artifact", ""))).name == artifact.name
+
+
 def sidecar_path(artifact: str | os.PathLike) -> Path:
-    """``out/x.png`` -> ``out/x.json``."""
-    return Path(artifact).with_suffix(".json")
+    """The provenance sidecar of ``artifact``: ``out/x.png`` -> ``out/x.json``, or ``out/x.png.json`` when
+    ``out/x.json`` is taken.
+
+    ``x.json`` is taken when it exists and is not the sidecar of ``artifact`` (the sidecar of ``x.wav``
+    beside ``x.mid``, or a file of the user's), or when the artefact is itself ``x.json``. Once
+    ``x.png.json`` exists it stays the sidecar of ``x.png``, so a rerun finds and rewrites the same file.
+
+    Example
+    -------
+    >>> sidecar_path("no-such-folder/beat.wav").name
+    'beat.json'
+    """
+    art = Path(artifact)
+    plain, qualified = art.with_suffix(".json"), art.with_name(art.name + ".json")
+    if plain == art or qualified.exists():
+        return qualified
+    if plain.exists() and not _describes(plain, art):
+        return qualified
+    return plain
 
 
 def write_sidecar(artifact: str | os.PathLike, record: dict[str, Any] | None = None, **kwargs: Any) -> Path:

@@ -41,7 +41,10 @@ def test_jam_writes_audio_midi_and_provenance(tmp_path, voice_like):
     info = json.loads(r.stdout)
     y, sr = sf.read(out)
     assert sr == SR and len(y) / sr == pytest.approx(info["seconds"], abs=0.01) and info["seconds"] > 8
-    assert mid.exists() and (tmp_path / "beat.json").exists()
+    assert mid.exists() and info["midi"] == str(mid)
+    # one sidecar each: the audio's (with the hits) is beat.json, the MIDI's beat.mid.json
+    assert json.loads((tmp_path / "beat.json").read_text())["artifact"] == str(out)
+    assert json.loads((tmp_path / "beat.mid.json").read_text())["artifact"] == str(mid)
 
 
 def test_session_accumulates(tmp_path, voice_like):

@@ -109,5 +109,10 @@ def test_jam_recordings_and_save_beat(models, tmp_path, voice_like):
     assert side["command"] == "beatbox jam" and side["hits"] == info["hits"] and side["params"] == {"bars": 4}
     with_midi = save_beat(res, tmp_path / "out" / "b.flac", tmp_path / "out" / "b.mid")
     assert with_midi.midi.exists() and with_midi.to_dict()["midi"] == str(with_midi.midi)
+    # audio and MIDI of one stem keep their own sidecars: b.json (with the hits) and b.mid.json
+    audio_side = json.loads((tmp_path / "out" / "b.json").read_text())
+    midi_side = json.loads((tmp_path / "out" / "b.mid.json").read_text())
+    assert audio_side["artifact"] == str(with_midi.output) and audio_side["hits"] == info["hits"]
+    assert midi_side["artifact"] == str(with_midi.midi) and midi_side["models"] == ["beatbox_rhythm"]
     with pytest.raises(ParameterError, match="must end with"):
         save_beat(res, tmp_path / "beat.mp3")
