@@ -10,7 +10,7 @@ import torch
 from latentstudio.beatbox.classifier import load_classifier
 from latentstudio.beatbox.pattern import VOICES
 from latentstudio.beatbox.pipeline import (calibrate, classify_recording, density_with, generate,
-                                           jam_recordings, save_beat)
+                                           jam_recordings, save_beat, segment_recording)
 from latentstudio.beatbox.rhythm_vae import load_rhythm_vae, slerp
 from latentstudio.errors import ParameterError
 
@@ -116,3 +116,28 @@ def test_jam_recordings_and_save_beat(models, tmp_path, voice_like):
     assert midi_side["artifact"] == str(with_midi.midi) and midi_side["models"] == ["beatbox_rhythm"]
     with pytest.raises(ParameterError, match="must end with"):
         save_beat(res, tmp_path / "beat.mp3")
+
+
+def test_segment_recording_cuts_rows_and_saves(tmp_path, voice_like):
+    y, times = voice_like
+    p = _voice(tmp_path, voice_like)
+    res = segment_recording(p)
+    assert res.sr == SR and res.source == str(p) and res.notes == []
+    assert [r["time"] for r in res.rows()] == pytest.approx(times, abs=0.015)
+    assert set(res.rows()[0]) == {"time", "end", "peak_db"}
+    paths = res.save(tmp_path / "segs", params={"take": 2})
+    assert [q.name for q in paths] == [f"{i:03d}.wav" for i in range(len(times))]
+    audio, sr = sf.read(paths[1])
+    assert sr == SR and np.max(np.abs(audio)) == pytest.approx(0.9, abs=1e-3)
+    side = json.loads((tmp_path / "segs" / "001.json").read_text())
+    assert side["command"] == "beatbox segment"
+    assert side["params"] == {"voice": str(p), "take": 2, **res.rows()[1]}
+    # a threshold above every sound leaves nothing: an error, not an empty result
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, 0.001 * y, SR)
+    with pytest.raises(ParameterError, match="no sounds found"):
+        segment_recording(quiet)
+    assert len(segment_recording(quiet, min_db=-80).sounds) == len(times)
+    for kwargs in ({"min_db": float("nan")}, {"min_db": 3.0}, {"kind": "nonsense"}):
+        with pytest.raises(ParameterError):
+            segment_recording(p, **kwargs)

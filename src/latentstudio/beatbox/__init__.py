@@ -21,14 +21,15 @@
 * :mod:`.jam` — ``detect_hits``, ``jam`` (the whole piece), ``requested_density``
 * :mod:`.session` — installation mode: a folder that keeps the kit and the latest latent; ``take_turn``
   (one visitor's booth turn, end to end) -> ``SessionTurn``
-* :mod:`.pipeline` — the end-to-end runs the CLI and the web call: ``classify_recording``, ``calibrate``,
+* :mod:`.pipeline` — the end-to-end runs the CLI and the web call: ``segment_recording`` -> ``Segmented``,
+  ``classify_recording``, ``calibrate``,
   ``jam_recordings`` + ``save_beat`` -> ``BeatFiles``, ``generate`` (a latent walk) -> ``Generated``
 * :mod:`.voices` — espeak-ng voice percussion for judging and demos (never for training)
 """
 
-from latentstudio.beatbox.pipeline import (BeatFiles, Classified, Generated, classify_recording, generate,
-                                           jam_recordings, save_beat)
+from latentstudio.beatbox.pipeline import (BeatFiles, Classified, Generated, Segmented, classify_recording,
+                                           generate, jam_recordings, save_beat, segment_recording)
 from latentstudio.beatbox.session import SessionTurn, take_turn
 
-__all__ = ["BeatFiles", "Classified", "Generated", "classify_recording", "generate", "jam_recordings",
-           "save_beat", "SessionTurn", "take_turn"]
+__all__ = ["BeatFiles", "Classified", "Generated", "Segmented", "classify_recording", "generate",
+           "jam_recordings", "save_beat", "segment_recording", "SessionTurn", "take_turn"]

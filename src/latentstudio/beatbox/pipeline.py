@@ -1,6 +1,8 @@
 """The Neural Beatbox's end-to-end runs, each returning a dataclass; the CLI and the web only parse, call,
 save and show.
 
+* :func:`segment_recording` -> :class:`Segmented`: a recording cut into its sounds (:meth:`Segmented.save`
+  writes them as numbered WAV files);
 * :func:`calibrate` — a classifier adapted to a visitor from recordings of their own sounds per drum;
 * :func:`classify_recording` -> :class:`Classified`: a recording's sounds, each named as a drum;
 * :func:`jam_recordings` -> :class:`~latentstudio.beatbox.jam.JamResult`: recordings become a kit playing an
@@ -41,6 +43,62 @@ def _suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) -> Pa
     if p.suffix.lower() not in suffixes:
         raise ParameterError(f"{name}={str(p)!r} must end with one of {', '.join(suffixes)}")
     return p
+
+
+# --------------------------------------------------------------------------------------------- segment
+@dataclass
+class Segmented:
+    """A recording's sounds (:class:`~latentstudio.beatbox.segment.Segment`: time, end, peak, audio)."""
+
+    sounds: list                     #: in time order
+    sr: int
+    notes: list[str] = field(default_factory=list)   #: what loading the recording noticed (clipping, length)
+    source: str = ""                 #: the recording's path
+
+    def rows(self) -> list[dict]:
+        """The sounds as JSON-ready dicts (time, end, peak_db; rounded)."""
+        return [{"time": round(s.time, 4), "end": round(s.end, 4), "peak_db": round(s.peak_db, 1)}
+                for s in self.sounds]
+
+    def save(self, out_dir: str | os.PathLike, *, command: str = "beatbox segment",
+             params: dict | None = None) -> list[Path]:
+        """Write each sound as ``out_dir/NNN.wav`` with a provenance sidecar (the recording, its times and
+        peak); returns the paths in time order."""
+        from latentstudio.core.audio import save
+        from latentstudio.provenance import write_sidecar
+
+        out = Path(out_dir)
+        paths = []
+        for i, (s, row) in enumerate(zip(self.sounds, self.rows())):
+            path = save(out / f"{i:03d}.wav", s.audio, self.sr)
+            write_sidecar(path, command=command, params={"voice": self.source, **(params or {}), **row})
+            paths.append(path)
+        return paths
+
+
+def segment_recording(path: str | os.PathLike, *, min_db: float = -45.0, kind: str = "voice") -> Segmented:
+    """Cut a recording into its sounds: :func:`~latentstudio.beatbox.segment.load_voice` (long files capped,
+    clipping noted), then :func:`~latentstudio.beatbox.segment.segment_sounds` (``kind`` "voice": a
+    consonant and its vowel are one sound; "drums": the onset network). Sounds quieter than ``min_db``
+    dBFS are dropped.
+
+    Raises
+    ------
+    ParameterError : ``min_db`` outside -200..0, an unknown ``kind``, an unreadable recording, or no sound
+    in it
+    """
+    from latentstudio.beatbox.segment import KINDS, load_voice, segment_sounds
+
+    if not -200 <= min_db <= 0:
+        raise ParameterError(f"min_db={min_db} must be a level in dBFS between -200 and 0")
+    if kind not in KINDS:
+        raise ParameterError(f"kind={kind!r} must be one of {', '.join(KINDS)}")
+    voice = load_voice(path)
+    sounds = segment_sounds(voice.y, sr=voice.sr, min_db=min_db, kind=kind)
+    if not sounds:
+        raise ParameterError(f"no sounds found in {str(path)!r} (nothing louder than {min_db:.0f} dBFS with "
+                             "an onset)")
+    return Segmented(sounds=sounds, sr=voice.sr, notes=list(voice.notes), source=str(path))
 
 
 # -------------------------------------------------------------------------------------------- classify
@@ -267,5 +325,5 @@ def generate(*, bars: int = 8, bpm: float = 100.0, density: np.ndarray | Mapping
                      seed=int(seed))
 
 
-__all__ = ["calibrate", "Classified", "classify_recording", "jam_recordings", "BeatFiles", "save_beat",
+__all__ = ["Segmented", "segment_recording", "calibrate", "Classified", "classify_recording", "jam_recordings", "BeatFiles", "save_beat",
            "density_with", "Generated", "generate"]

@@ -69,26 +69,15 @@ def segment(voice: Path = typer.Argument(..., help="Recording of voice sounds (w
 
     Example: latentstudio beatbox segment voice.wav --json   (drum loops: --kind drums)
     """
-    from latentstudio.beatbox.segment import load_voice, segment_sounds
+    from latentstudio.beatbox.pipeline import segment_recording
     from latentstudio.cli._common import stderr
-    from latentstudio.errors import ParameterError
 
-    if not -200 <= min_db <= 0:
-        raise ParameterError(f"--min-db {min_db} must be a level in dBFS between -200 and 0")
-    v = load_voice(voice)
-    for note in v.notes:
+    res = segment_recording(voice, min_db=min_db, kind=kind)
+    for note in res.notes:
         stderr(f"note: {note}")
-    segs = segment_sounds(v.y, sr=v.sr, min_db=min_db, kind=kind)
-    if not segs:
-        raise ParameterError(f"no sounds found in {str(voice)!r} (nothing louder than {min_db:.0f} dBFS with an onset)")
-    rows = [{"time": round(s.time, 4), "end": round(s.end, 4), "peak_db": round(s.peak_db, 1)} for s in segs]
+    rows = res.rows()
     if out_dir is not None:
-        from latentstudio.core.audio import save
-        from latentstudio.provenance import write_sidecar
-
-        for i, (s, row) in enumerate(zip(segs, rows)):
-            path = save(out_dir / f"{i:03d}.wav", s.audio, v.sr)
-            write_sidecar(path, command="beatbox segment", params={"voice": str(voice), **row})
+        for row, path in zip(rows, res.save(out_dir)):
             row["file"] = str(path)
     if as_json:
         print_json(rows)
