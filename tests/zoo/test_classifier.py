@@ -77,6 +77,32 @@ def test_uint8_input_and_top(photos):
             zoo.classify(model, u8, top=bad)
 
 
+def test_classify_image_file_or_array_with_class_indices(photos, tmp_path):
+    from PIL import Image
+
+    model = zoo.load_classifier()
+    arr = photos["chelsea"]
+    res = zoo.classify_image(arr, model=model, top=3)
+    assert res.model == "efficientnet_lite0" and res.input_size == 224 and res.image is None
+    labels = zoo.imagenet_labels()
+    assert [(label, p) for label, _, p in res.top] == zoo.classify(model, arr, top=3)
+    assert all(labels[i] == label for label, i, _ in res.top) and res.top[0][0] in CATS
+    # the index is the position of the most probable logit
+    with torch.inference_mode():
+        logits = model(zoo.prepare_image(model, arr))[0]
+    assert res.top[0][1] == int(logits.argmax())
+    path = tmp_path / "cat.png"
+    Image.fromarray((arr * 255).round().astype(np.uint8)).save(path)
+    by_name = zoo.classify_image(path, model="efficientnet_lite0", top=3)
+    assert by_name.image == str(path) and [t[:2] for t in by_name.top] == [t[:2] for t in res.top]
+    d = by_name.to_dict()
+    assert d["image"] == str(path) and set(d["top"][0]) == {"label", "index", "probability"}
+    with pytest.raises(ParameterError, match="top="):
+        zoo.classify_image(arr, model=model, top=0)
+    with pytest.raises(ParameterError):
+        zoo.classify_image(tmp_path / "missing.png", model=model)
+
+
 def test_bad_names_devices_and_inputs():
     with pytest.raises(ParameterError, match="efficientnet_lite0.*efficientnet_lite2"):
         zoo.load_classifier("efficientnet_b7")

@@ -9,6 +9,8 @@ Contents
     At scale: torchvision models with user-supplied weights (:mod:`~latentstudio.zoo.torchvision_models`).
 :func:`classify`, :func:`prepare_image`
     top-k ``(label, probability)`` of one image (shorter side resized to the model's size, centre crop).
+:func:`classify_image` -> :class:`ImageClasses`
+    the same for a file or an array by model name, with class indices (``latentstudio classify``).
 :func:`layer_names`, :func:`features`
     meaningful layers ("stem", "blocks.N", "head", "pool", "logits") with shapes; forward hooks by name
     that keep outputs in the graph (DeepDream, feature visualisation).
@@ -29,12 +31,14 @@ Example
 """
 
 from latentstudio.zoo.checkpoint import load_checkpoint, register_model, save_checkpoint
-from latentstudio.zoo.classifier import Classifier, classify, list_classifiers, load_classifier, prepare_image
+from latentstudio.zoo.classifier import (Classifier, ImageClasses, classify, classify_image, list_classifiers,
+                                         load_classifier, prepare_image)
 from latentstudio.zoo.hooks import features, layer_names
 from latentstudio.zoo.labels import class_index, imagenet_labels
 
 __all__ = [
-    "Classifier", "load_classifier", "list_classifiers", "classify", "prepare_image",
+    "Classifier", "load_classifier", "list_classifiers", "classify", "prepare_image", "ImageClasses",
+    "classify_image",
     "features", "layer_names", "imagenet_labels", "class_index",
     "save_checkpoint", "load_checkpoint", "register_model",
 ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -228,6 +229,18 @@ def prepare_image(model: Classifier, image: np.ndarray, *, size: int | None = No
     return to_tensor(arr, device=str(device))
 
 
+def _top(model: Classifier, image_array: np.ndarray, top: int) -> list[tuple[int, float]]:
+    """``(class index, probability)`` of the ``top`` most probable classes, best first."""
+    n_classes = len(getattr(model, "labels", ())) or 1000
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= n_classes:
+        raise ParameterError(f"top={top!r} must be an integer from 1 to {n_classes}")
+    x = prepare_image(model, image_array)
+    with torch.inference_mode():
+        probs = model(x).float().softmax(dim=1)[0]
+    values, indices = probs.topk(int(top))
+    return [(int(i), float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+
 def classify(model: Classifier, image_array: np.ndarray, *, top: int = 5) -> list[tuple[str, float]]:
     """The ``top`` most probable classes of one image, as ``(label, probability)`` pairs, best first.
 
@@ -244,15 +257,52 @@ def classify(model: Classifier, image_array: np.ndarray, *, top: int = 5) -> lis
     >>> classify(load_classifier(), data.coffee(), top=1)[0][0]
     'espresso'
     """
-    n_classes = len(getattr(model, "labels", ())) or 1000
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= n_classes:
-        raise ParameterError(f"top={top!r} must be an integer from 1 to {n_classes}")
-    x = prepare_image(model, image_array)
-    with torch.inference_mode():
-        probs = model(x).float().softmax(dim=1)[0]
-    values, indices = probs.topk(int(top))
-    labels = model.labels
-    return [(labels[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+    return [(model.labels[i], p) for i, p in _top(model, image_array, top)]
 
 
-__all__ = ["Classifier", "load_classifier", "list_classifiers", "classify", "prepare_image"]
+@dataclass
+class ImageClasses:
+    """What a classifier sees in one image: its ``top`` classes, best first."""
+
+    model: str                                   #: the classifier's name
+    input_size: int                              #: px, the side the image was resized and cropped to
+    top: list[tuple[str, int, float]]            #: (label, class index, probability)
+    image: str | None = None                     #: the file classified, when it was one
+
+    def to_dict(self) -> dict:
+        """JSON-ready: image, model, input_size, top = [{label, index, probability (6 decimals)}]."""
+        return {"image": self.image, "model": self.model, "input_size": self.input_size,
+                "top": [{"label": label, "index": index, "probability": round(p, 6)}
+                        for label, index, p in self.top]}
+
+
+def classify_image(image: str | os.PathLike | np.ndarray, *, model: str | Classifier = "efficientnet_lite0",
+                   top: int = 5, device: str | torch.device = "cpu") -> ImageClasses:
+    """The ``top`` ImageNet classes ``model`` sees in ``image`` (a file, or an ``(H, W, 3)`` array), with
+    their class indices.
+
+    ``model``: a name (:func:`load_classifier` on ``device``) or a loaded :class:`Classifier`.
+
+    Raises
+    ------
+    ParameterError : an unknown model or device, a bad ``top``; an unreadable image
+
+    Example
+    -------
+    >>> from latentstudio import assets
+    >>> classify_image(assets.sample_image("coffee"), top=1).top[0][:2]     # doctest: +SKIP
+    ('espresso', 967)
+    """
+    from latentstudio.core.image import load
+
+    clf = load_classifier(model, device=device) if isinstance(model, str) else model
+    is_file = not isinstance(image, np.ndarray)
+    arr = load(image) if is_file else image
+    ranked = _top(clf, arr, top)
+    return ImageClasses(model=clf.name, input_size=clf.input_size,
+                        top=[(clf.labels[i], i, p) for i, p in ranked],
+                        image=os.fspath(image) if is_file else None)
+
+
+__all__ = ["Classifier", "load_classifier", "list_classifiers", "classify", "prepare_image", "ImageClasses",
+           "classify_image"]
