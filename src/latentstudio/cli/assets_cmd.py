@@ -11,7 +11,6 @@ from latentstudio.cli._common import print_json
 
 def assets(
     as_json: bool = typer.Option(False, "--json", help="Print the list as JSON instead of a table."),
-    seed: int = typer.Option(0, "--seed", help="Unused (the listing is deterministic); accepted for uniformity."),
 ) -> None:
     """List the offline assets: availability, item counts, Debian/PyPI package and licence.
 
