@@ -19,7 +19,7 @@ def test_train_beatnet_tiny(tmp_path):
     assert meta["seed"] == 3 and meta["command"].startswith("latentstudio dj train-beats") and "--seed 3" in meta["command"]
     assert "--no-real" in meta["command"]
     assert 0.0 <= report["val_f_measure"] <= 1.0
-    assert info["config"]["tempo_bins"] == 100 and model.tempo_head is not None
+    assert info["config"]["tempo_bins"] == 0 and model.tempo_head is None    # the default: no tempo head
 
 
 def test_tempo_head_learns_the_tempo_and_informs_the_level_choice(tmp_path):

@@ -360,7 +360,7 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
                   batch_size: int = 16, crop_frames: int = 800, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
                   channels: int = 24, real: bool = True, passes: int = 2, data_seed: int = 0,
                   midi_folder: str | Path | None = None, train_pieces=None, val_pieces=None,
-                  tempo_weight: float = 0.2, progress=None, data_progress=None) -> dict:
+                  tempo_weight: float = 0.0, progress=None, data_progress=None) -> dict:
     """Train :class:`BeatNet` on real compositions and the project's generator; writes the checkpoint to
     ``output`` and returns a report.
 
