@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := hydrogen-data hydrogen-drumkits lmms-common sonic-pi-samples tuxpaint-stamps-default fortunes \
-                dataset-fashion-mnist fluidsynth fluid-soundfont-gm espeak-ng wordnet-base sound-theme-freedesktop mma
+                dataset-fashion-mnist fluidsynth fluid-soundfont-gm espeak-ng wordnet-base sound-theme-freedesktop mma \
+                chromium chromium-driver
 # training and bench only (`make data`), never `make test`: the soundscape library's big sound-effect packages;
 # the DJ beat network's other synthesisers (OPL3 FM for training, freepats/timidity for validation, the csound
 # GM bank for the test split)

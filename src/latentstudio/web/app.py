@@ -1,0 +1,398 @@
+"""The studio's web face: :func:`create_app` builds the FastAPI app (pages, JSON API, SSE job progress).
+
+Routes
+------
+Pages (plain HTML + ``/static/studio.js``): ``/`` ``/soundscape`` ``/beatbox`` ``/dj`` ``/dream`` ``/perceive``
+``/gallery``.
+
+API (JSON; errors are ``{"error": message}`` with a 4xx status):
+
+* ``GET /api/health``, ``GET /api/samples``, ``GET /api/samples/{name}`` (an offline sample picture)
+* ``POST /api/soundscape`` (``file`` | ``sample`` | ``source``, ``top``, ``seconds``) -> 202 job
+* ``GET /api/beatbox/session``, ``POST /api/beatbox/turn`` (``file``: WAV/FLAC/Ogg) -> 202 job,
+  ``POST /api/beatbox/reset``
+* ``GET /api/dj/state``, ``POST /api/dj/library`` -> 202 job, ``POST /api/dj/pick`` (``track``) -> 202 job,
+  ``POST /api/dj/reset``
+* ``POST /api/dream`` (``file`` | ``sample`` | ``source``, ``layer``, ``octaves``, ``steps``, ``strongest``)
+  -> 202 job; ``POST /api/perceive`` (``target``, ``strokes``, ``budget``) -> 202 job
+* ``GET /api/jobs``, ``GET /api/jobs/{id}``, ``GET /api/jobs/{id}/events`` (``text/event-stream``),
+  ``POST /api/jobs/{id}/cancel`` (also ``DELETE /api/jobs/{id}``)
+* ``GET /api/gallery``; ``GET /files/{path}``: a file of the data folder (never outside it)
+
+Limits: request bodies over the upload limit get 413 before they are read; uploads are typed by their
+content (415 otherwise); paths are resolved and must stay inside the data folder (``../`` and absolute
+paths get 400); heavy work runs one job at a time on one worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from latentstudio import __version__
+from latentstudio.errors import LatentStudioError
+from latentstudio.provenance import _jsonable
+from latentstudio.web.files import StudioInputError, check_upload, gallery, inside
+from latentstudio.web.jobs import TERMINAL, JobQueue
+from latentstudio.web.studio import Studio, StudioSettings, sample_names
+
+STATIC = Path(str(resources.files("latentstudio.web").joinpath("static")))
+PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "gallery")
+#: Room for the multipart envelope and the form's other fields around an upload of the maximum size.
+ENVELOPE = 64 * 1024
+#: Bounds of the pages' numeric fields.
+LIMITS = {"top": (1, 12), "seconds": (2.0, 60.0), "octaves": (1, 8), "steps": (1, 50), "strongest": (1, 64),
+          "strokes": (1, 40)}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes is answered 413 without reading the rest
+    (by its Content-Length when it has one, else as it streams in)."""
+
+    def __init__(self, app, *, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = _error(413, f"the request is over the studio's upload limit of {self.limit - ENVELOPE} bytes")
+        if length is not None:
+            try:
+                n = int(length)
+            except ValueError:
+                return await _error(400, "bad Content-Length header")(scope, receive, send)
+            if n > self.limit:
+                return await too_big(scope, receive, send)
+            return await self.app(scope, receive, send)
+        # no length given: read the stream up to the limit, then replay it
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                return await too_big(scope, receive, send)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
+def _number(name: str, value: Any, cast=int):
+    lo, hi = LIMITS[name]
+    try:
+        v = cast(value)
+    except (TypeError, ValueError):
+        raise StudioInputError(f"{name}={value!r} must be a number") from None
+    if not lo <= v <= hi:
+        raise StudioInputError(f"{name}={v} must be between {lo} and {hi}")
+    return v
+
+
+def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024 * 1024,
+               settings: StudioSettings | None = None, **overrides: Any) -> FastAPI:
+    """The studio app on the data folder ``data_dir`` (made when missing).
+
+    Parameters
+    ----------
+    data_dir : where every artefact, upload and cache lives; nothing outside it is served
+    max_upload_bytes : largest upload accepted (413 beyond)
+    settings : a :class:`~latentstudio.web.studio.StudioSettings` (models, lengths, library ...)
+    overrides : fields of the settings by name (``dream_model=net``, ``dj_library="tracks/"`` ...)
+
+    Example
+    -------
+    >>> import uvicorn                                                   # doctest: +SKIP
+    >>> uvicorn.run(create_app("out/studio"), host="127.0.0.1", port=8765)  # doctest: +SKIP
+    """
+    s = settings or StudioSettings()
+    for key, value in overrides.items():
+        if not hasattr(s, key):
+            raise TypeError(f"create_app() got an unknown setting {key!r}")
+        setattr(s, key, value)
+    s.max_upload_bytes = max_upload_bytes
+    studio = Studio(Path(data_dir), s)
+
+    def on_start() -> None:
+        import torch
+
+        torch.set_num_threads(s.threads)
+
+    jobs = JobQueue(on_start=on_start)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        jobs.shutdown(timeout=2.0)
+
+    app = FastAPI(title="latentstudio studio", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan)
+    app.state.studio, app.state.jobs = studio, jobs
+    app.add_middleware(BodyLimit, limit=max_upload_bytes + ENVELOPE)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # ------------------------------------------------------------------------------------- errors
+    @app.exception_handler(StudioInputError)
+    async def _studio_error(request, exc: StudioInputError):
+        return _error(exc.status, str(exc))
+
+    @app.exception_handler(LatentStudioError)
+    async def _ls_error(request, exc: LatentStudioError):
+        return _error(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path"))
+            parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+        return _error(400, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request, exc: StarletteHTTPException):
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _crash(request, exc: Exception):
+        return _error(500, f"internal error ({type(exc).__name__}); see the studio's log")
+
+    # -------------------------------------------------------------------------------------- pages
+    def page(name: str):
+        def serve():
+            return FileResponse(STATIC / f"{name}.html", media_type="text/html")
+        return serve
+
+    app.get("/", include_in_schema=False)(page("index"))
+    for name in PAGES:
+        app.get(f"/{name}", include_in_schema=False)(page(name))
+
+    # -------------------------------------------------------------------------------------- inputs
+    def _form_only(request: Request) -> None:
+        ctype = request.headers.get("content-type", "")
+        if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            raise StudioInputError(f"send a form (multipart/form-data), not {ctype or 'no content type'}",
+                                   status=415)
+
+    def _upload(file: UploadFile, kind: str) -> Path:
+        data = file.file.read(max_upload_bytes + 1)
+        sfx = check_upload(data, kind=kind, max_bytes=max_upload_bytes, name=file.filename or "file")
+        path = studio.save_upload(data, sfx)
+        _decodable(path, kind, file.filename or "file")
+        return path
+
+    def _decodable(path: Path, kind: str, name: str) -> None:
+        try:
+            if kind == "image":
+                from latentstudio.core.image import load
+
+                load(path)
+            else:
+                import soundfile as sf
+
+                sf.info(str(path))
+        except LatentStudioError as exc:
+            raise StudioInputError(f"{name}: {exc}") from None
+        except Exception as exc:
+            raise StudioInputError(f"{name}: cannot be read as {kind} ({type(exc).__name__})") from None
+
+    def _picture(file: UploadFile | None, sample: str | None, source: str | None) -> tuple[Path, str]:
+        """(path, label) of the picture a form names: an upload, a sample picture or a data-folder file."""
+        if file is not None and file.filename:
+            return _upload(file, "image"), Path(file.filename).stem or "upload"
+        if sample:
+            from latentstudio import assets
+
+            if sample not in assets.SAMPLE_IMAGES:
+                raise StudioInputError(f"sample={sample!r} is not an offline sample picture")
+            return assets.sample_image(sample), sample
+        if source:
+            path = inside(studio.root, source)
+            if not path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"):
+                raise StudioInputError(f"source={source!r} is not a picture", status=415)
+            _decodable(path, "image", source)
+            return path, path.stem
+        raise StudioInputError("send a picture: an image file, a sample name or a source path in the data folder")
+
+    def _queued(kind: str, fn) -> JSONResponse:
+        job = jobs.submit(kind, fn)
+        return JSONResponse({"job": _jsonable(job.to_dict())}, status_code=202)
+
+    # ----------------------------------------------------------------------------------- light API
+    @app.get("/api/health")
+    def health():
+        return {"ok": True, "version": __version__, "busy": jobs.busy(), "data": str(studio.root),
+                "max_upload_bytes": max_upload_bytes}
+
+    @app.get("/api/samples")
+    def samples():
+        return {"samples": sample_names()}
+
+    @app.get("/api/samples/{name}")
+    def sample_file(name: str):
+        from latentstudio import assets
+
+        if name not in assets.SAMPLE_IMAGES:
+            raise StudioInputError(f"no sample picture {name!r}", status=404)
+        return FileResponse(assets.sample_image(name))
+
+    @app.get("/api/gallery")
+    def gallery_items():
+        return {"items": gallery(studio.root)}
+
+    @app.get("/files/{path:path}")
+    def data_file(path: str):
+        return FileResponse(inside(studio.root, path))
+
+    # ----------------------------------------------------------------------------------------- jobs
+    @app.get("/api/jobs")
+    def job_list():
+        return {"jobs": [_jsonable(j.to_dict()) for j in jobs.jobs()]}
+
+    def _job(job_id: str):
+        job = jobs.get(job_id)
+        if job is None:
+            raise StudioInputError(f"no job {job_id!r}", status=404)
+        return job
+
+    @app.get("/api/jobs/{job_id}")
+    def job_status(job_id: str):
+        return _jsonable(_job(job_id).to_dict())
+
+    @app.post("/api/jobs/{job_id}/cancel")
+    @app.delete("/api/jobs/{job_id}")
+    def job_cancel(job_id: str):
+        _job(job_id)
+        return _jsonable(jobs.cancel(job_id).to_dict())
+
+    @app.get("/api/jobs/{job_id}/events")
+    async def job_events(job_id: str, request: Request):
+        _job(job_id)
+
+        async def stream():
+            last, idle = -1, 0.0
+            while True:
+                job = jobs.get(job_id)
+                if job is None:
+                    yield f"event: error\ndata: {json.dumps({'error': 'job forgotten'})}\n\n"
+                    return
+                if job.version != last:
+                    last, idle = job.version, 0.0
+                    kind = "end" if job.status in TERMINAL else "progress"
+                    yield f"id: {job.version}\nevent: {kind}\ndata: {json.dumps(_jsonable(job.to_dict()))}\n\n"
+                    if kind == "end":
+                        return
+                elif idle >= 10.0:
+                    idle = 0.0
+                    yield ": keep-alive\n\n"
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.1)
+                idle += 0.1
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    # ----------------------------------------------------------------------------------- soundscape
+    @app.post("/api/soundscape", status_code=202)
+    def soundscape(request: Request, file: UploadFile | None = File(None), sample: str | None = Form(None),
+                   source: str | None = Form(None), top: str = Form("5"), seconds: str = Form("12")):
+        _form_only(request)
+        n, secs = _number("top", top), _number("seconds", seconds, float)
+        path, label = _picture(file, sample, source)
+        return _queued("soundscape", lambda progress: studio.run_soundscape(path, label=label, top=n, seconds=secs,
+                                                                            progress=progress))
+
+    # -------------------------------------------------------------------------------------- beatbox
+    @app.get("/api/beatbox/session")
+    def beatbox_session():
+        return studio.session_info()
+
+    @app.post("/api/beatbox/reset")
+    def beatbox_reset():
+        studio.new_session()
+        return studio.session_info()
+
+    @app.post("/api/beatbox/turn", status_code=202)
+    def beatbox_turn(request: Request, file: UploadFile | None = File(None)):
+        _form_only(request)
+        if file is None or not file.filename:
+            raise StudioInputError("send a recording: a WAV, FLAC or Ogg file in the field 'file'")
+        path = _upload(file, "audio")
+        return _queued("beatbox", lambda progress: studio.run_beatbox_turn(path, progress=progress))
+
+    # ------------------------------------------------------------------------------------------- dj
+    @app.get("/api/dj/state")
+    def dj_state():
+        return _jsonable(studio.dj_state())
+
+    @app.post("/api/dj/library", status_code=202)
+    def dj_library():
+        return _queued("dj library", lambda progress: studio.run_dj_library(progress=progress))
+
+    @app.post("/api/dj/reset")
+    def dj_reset():
+        return _jsonable(studio.new_dj_set())
+
+    @app.post("/api/dj/pick", status_code=202)
+    def dj_pick(request: Request, track: str = Form(...)):
+        _form_only(request)
+        studio.check_dj_pick(track)
+        return _queued("dj pick", lambda progress: studio.run_dj_pick(track, progress=progress))
+
+    # ---------------------------------------------------------------------------------------- dream
+    @app.post("/api/dream", status_code=202)
+    def dream(request: Request, file: UploadFile | None = File(None), sample: str | None = Form(None),
+              source: str | None = Form(None), layer: str = Form(""), octaves: str = Form("3"),
+              steps: str = Form("6"), strongest: str = Form("")):
+        _form_only(request)
+        n_oct, n_steps = _number("octaves", octaves), _number("steps", steps)
+        strong = _number("strongest", strongest) if strongest.strip() else None
+        lay = layer.strip() or s.dream_layer
+        path, label = _picture(file, sample, source)
+        return _queued("dream", lambda progress: studio.run_dream(path, label=label, layer=lay, octaves=n_oct,
+                                                                  steps=n_steps, strongest=strong,
+                                                                  progress=progress))
+
+    # ------------------------------------------------------------------------------------- perceive
+    @app.post("/api/perceive", status_code=202)
+    def perceive(request: Request, target: str = Form(...), strokes: str = Form("10"),
+                 budget: str = Form("small")):
+        _form_only(request)
+        n = _number("strokes", strokes)
+        if budget not in s.perceive_budgets:
+            raise StudioInputError(f"budget={budget!r} must be one of {', '.join(s.perceive_budgets)}")
+        tgt = studio.check_perceive(target)
+        return _queued("perceive", lambda progress: studio.run_perceive(tgt, strokes=n, budget=budget,
+                                                                        progress=progress))
+
+    return app
+
+
