@@ -141,3 +141,20 @@ def test_segment_recording_cuts_rows_and_saves(tmp_path, voice_like):
     for kwargs in ({"min_db": float("nan")}, {"min_db": 3.0}, {"kind": "nonsense"}):
         with pytest.raises(ParameterError):
             segment_recording(p, **kwargs)
+
+
+def test_recordings_in_memory_are_taken_as_files_are(models, tmp_path, voice_like):
+    from latentstudio.beatbox.segment import check_voice, load_voice
+
+    clf, vae = models
+    p = _voice(tmp_path, voice_like)
+    voice = check_voice(load_voice(p).y, sr=SR, name="booth take")      # the file's samples, in memory
+    from_file, in_memory = classify_recording(p, classifier=clf), classify_recording(voice, classifier=clf)
+    assert [(h.label, round(h.time, 3)) for h in in_memory.hits] == [(h.label, round(h.time, 3))
+                                                                      for h in from_file.hits]
+    assert {h.source for h in in_memory.hits} == {"booth take"}
+    jam_file = jam_recordings([p], classifier=clf, vae=vae, bars=2, seed=0)
+    jam_memory = jam_recordings([voice], classifier=clf, vae=vae, bars=2, seed=0)
+    assert np.array_equal(jam_file.audio, jam_memory.audio)
+    with pytest.raises(ParameterError, match="booth take"):
+        classify_recording(check_voice(np.zeros(SR, np.float32), sr=SR, name="booth take"), classifier=clf)

@@ -45,6 +45,13 @@ def _suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) -> Pa
     return p
 
 
+def _load(recording):
+    """A :class:`~latentstudio.beatbox.segment.Voice` as is; a path loaded (:func:`~.segment.load_voice`)."""
+    from latentstudio.beatbox.segment import Voice, load_voice
+
+    return recording if isinstance(recording, Voice) else load_voice(recording)
+
+
 # --------------------------------------------------------------------------------------------- segment
 @dataclass
 class Segmented:
@@ -147,37 +154,38 @@ class Classified:
         return [{k: v for k, v in h.to_dict().items() if k != "source"} for h in self.hits]
 
 
-def classify_recording(path: str | os.PathLike, *, classifier=None,
-                       calibration: Sequence[tuple[str, str | os.PathLike]] = (),
+def classify_recording(path, *, classifier=None, calibration: Sequence[tuple[str, str | os.PathLike]] = (),
                        kind: str = "voice") -> Classified:
     """Segment a recording (``kind``: "voice" or "drums") and name the drum each sound is like.
 
-    ``classifier``: a :class:`~latentstudio.beatbox.classifier.DrumClassifier`, a checkpoint folder, or None
-    for the shipped one; ``calibration``: ``(label, recording)`` examples (:func:`calibrate`).
+    ``path``: a sound file, or a :class:`~latentstudio.beatbox.segment.Voice` already in memory
+    (:func:`~latentstudio.beatbox.segment.check_voice`); ``classifier``: a
+    :class:`~latentstudio.beatbox.classifier.DrumClassifier`, a checkpoint folder, or None for the shipped
+    one; ``calibration``: ``(label, recording)`` examples (:func:`calibrate`).
 
     Raises
     ------
     ParameterError : unreadable recording, or no sound in it
     """
     from latentstudio.beatbox.jam import detect_hits
-    from latentstudio.beatbox.segment import load_voice
 
     clf, counts = calibrate(_classifier(classifier), calibration)
-    voice = load_voice(path)
+    voice = _load(path)
     hits = detect_hits([voice], clf, kind=kind)
     if not hits:
-        raise ParameterError(f"no sounds found in {str(path)!r}")
+        raise ParameterError(f"no sounds found in {voice.name!r}")
     return Classified(hits=hits, notes=list(voice.notes), calibrated=counts)
 
 
 # ------------------------------------------------------------------------------------------------- jam
-def jam_recordings(recordings: Sequence[str | os.PathLike], *, classifier=None, vae=None,
+def jam_recordings(recordings: Sequence, *, classifier=None, vae=None,
                    calibration: Sequence[tuple[str, str | os.PathLike]] = (), kit: str = "GMRockKit",
                    bars: int = 16, bpm: float = 100.0, evolve_bars: int = 4, temperature: float = 0.5,
                    mode: str = "replace", density: np.ndarray | Mapping[str, float] | None = None,
                    seed: int = 0):
-    """Voice recordings become a kit (the Hydrogen kit ``kit``, samples replaced or layered per ``mode``)
-    playing an evolving generated beat; see :func:`latentstudio.beatbox.jam.jam` for the settings.
+    """Voice recordings (sound files, or :class:`~latentstudio.beatbox.segment.Voice` objects in memory)
+    become a kit (the Hydrogen kit ``kit``, samples replaced or layered per ``mode``) playing an evolving
+    generated beat; see :func:`latentstudio.beatbox.jam.jam` for the settings.
     ``density``: 9 per-voice fractions, voice name -> fraction over the base (:func:`density_with`), or
     None to follow the drums the recordings voiced.
 
@@ -187,13 +195,12 @@ def jam_recordings(recordings: Sequence[str | os.PathLike], *, classifier=None, 
     """
     from latentstudio.beatbox.jam import jam
     from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
-    from latentstudio.beatbox.segment import load_voice
 
     vae = vae if vae is not None else load_rhythm_vae()
     clf, _ = calibrate(_classifier(classifier), calibration)
     if isinstance(density, Mapping):
         density = density_with(density)
-    voices = [load_voice(p) for p in recordings]
+    voices = [_load(p) for p in recordings]
     return jam(voices, classifier=clf, vae=vae, kit_name=kit, bars=bars, bpm=bpm, evolve_bars=evolve_bars,
                temperature=temperature, mode=mode, density=density, seed=seed)
 

@@ -11,30 +11,6 @@ from latentstudio.cli.demo import DemoSection
 
 #: The visitor's phrase: boom tss ka tss boom boom ka tsss (espeak-ng phoneme mnemonics)
 PHRASE = "bu:m ts ka ts bu:m bu:m ka tsssss"
-_COLOURS = {"kick": (230, 80, 60), "snare": (240, 200, 60), "closed_hat": (90, 200, 240),
-            "open_hat": (60, 120, 240), "tom": (170, 110, 230), "cymbal": (120, 230, 140), "clap": (240, 140, 200), "rim": (200, 200, 90)}
-
-
-def draw_hits(y: np.ndarray, sr: int, hits, *, width: int = 900, height: int = 200) -> np.ndarray:
-    """A waveform with each detected sound shaded in its class colour and labelled."""
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (width, height), (17, 17, 17))
-    draw = ImageDraw.Draw(img)
-    n = len(y)
-    for h in hits:
-        x0, x1 = int(h.time * sr / n * width), int(h.end * sr / n * width)
-        c = _COLOURS.get(h.label, (200, 200, 200))
-        draw.rectangle([x0, 20, max(x0 + 1, x1), height - 1], fill=tuple(v // 4 for v in c))
-        draw.line([x0, 20, x0, height - 1], fill=c, width=2)
-        draw.text((x0 + 3, 4), f"{h.label} {h.confidence:.2f}", fill=c)
-    cols = np.array_split(np.abs(y), width)
-    mid = 20 + (height - 20) // 2
-    amp = (height - 24) / 2 / max(1e-6, float(np.max(np.abs(y))))
-    for x, col in enumerate(cols):
-        a = float(col.max()) if col.size else 0.0
-        draw.line([x, mid - a * amp, x, mid + a * amp], fill=(220, 220, 220))
-    return np.asarray(img)
 
 
 def section(outdir: Path, *, seed: int) -> DemoSection:
@@ -42,14 +18,13 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     import torch
 
     from latentstudio.beatbox.classifier import load_classifier
-    from latentstudio.beatbox.jam import jam
-    from latentstudio.beatbox.pattern import patterns_to_midi
+    from latentstudio.beatbox.hits_picture import draw_hits
+    from latentstudio.beatbox.pipeline import classify_recording, jam_recordings, save_beat
     from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
     from latentstudio.beatbox.segment import check_voice
     from latentstudio.beatbox.voices import beatbox_phrase
     from latentstudio.core.audio import save
     from latentstudio.core.image import save as save_image
-    from latentstudio.core.midi import write_midi
     from latentstudio.provenance import write_sidecar
 
     torch.set_num_threads(2)
@@ -62,18 +37,15 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     write_sidecar(d / "voice.wav", command="demo beatbox", params={"phrase": PHRASE, "espeak_voice": "en+m3"},
                   seed=seed, true_onsets=truth)
     clf, vae = load_classifier(), load_rhythm_vae()
-    zero_shot = clf.classify([s.audio for s in _segments(voice)], sr=sr)
+    zero_shot = classify_recording(voice, classifier=clf).hits
     # the visitor calibrates: two examples of each of their own sounds, said a little higher
     examples = {label: [speak_sound(w, speed=sp) for sp in (120, 170)] for label, w in CALIBRATION.items()}
-    clf = clf.calibrate(examples, sr=sr)
-    res = jam([voice], classifier=clf, vae=vae, bars=8, bpm=100, seed=seed)
+    res = jam_recordings([voice], classifier=clf.calibrate(examples, sr=sr), vae=vae, bars=8, bpm=100, seed=seed)
+    params = {"bars": 8, "bpm": 100}
+    files = save_beat(res, d / "beat.wav", d / "beat.mid", command="demo beatbox", params=params, seed=seed)
     save_image(d / "hits.png", draw_hits(y, sr, res.hits))
-    save(d / "beat.wav", res.audio, res.sr)
-    write_midi(d / "beat.mid", patterns_to_midi(res.patterns, bpm=res.bpm))
-    record = {"hits": [h.to_dict() for h in res.hits], "kit": res.kit.summary(), "notes": res.notes}
-    for name in ("hits.png", "beat.wav", "beat.mid"):
-        write_sidecar(d / name, command="demo beatbox", params={"bars": 8, "bpm": 100}, seed=seed,
-                      models=["beatbox_classifier", "beatbox_rhythm"], **record)
+    write_sidecar(d / "hits.png", command="demo beatbox", params=params, seed=seed,
+                  models=["beatbox_classifier", "beatbox_rhythm"], **files.record)
     words = PHRASE.split()
     rows = "".join(f"<tr><td>{h.time:.3f}</td><td>{html.escape(_nearest_word(h.time, truth, words))}</td>"
                    f"<td>{html.escape(z.label)} ({z.confidence:.2f})</td><td>{html.escape(h.label)} ({h.confidence:.2f})</td></tr>"
@@ -110,12 +82,6 @@ def speak_sound(word: str, *, speed: int, sr: int = 22050) -> np.ndarray:
 
     y, starts = beatbox_phrase(word, voice="en+m3", speed=speed, pitch=60, gap=0.0, sr=sr)
     return y[int(starts[0] * sr):]
-
-
-def _segments(voice):
-    from latentstudio.beatbox.segment import segment_sounds
-
-    return segment_sounds(voice.y, sr=voice.sr)
 
 
 def _nearest_word(t: float, truth: list[float], words: list[str]) -> str:

@@ -17,15 +17,13 @@ def _figure(src: str, caption: str) -> str:
 
 def section(outdir: Path, *, seed: int) -> DemoSection:
     """Three dreams and a short zoom-feedback GIF, each with its provenance sidecar."""
-    import torch
-
     from latentstudio import assets
-    from latentstudio.core.image import load, save, to_tensor
+    from latentstudio.core.image import load, save
     from latentstudio.core.video import write_video
-    from latentstudio.dream import dream, dream_objective, resolve_model, strongest_channels, zoom_frames
+    from latentstudio.dream import resolve_model
+    from latentstudio.dream.pipeline import dream_from_options
     from latentstudio.provenance import write_sidecar
 
-    torch.manual_seed(seed)
     folder = outdir / "dream"
     folder.mkdir(parents=True, exist_ok=True)
     fm = resolve_model(MODEL)
@@ -33,25 +31,25 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     cat = load(assets.sample_image("chelsea"), size=SIDE)
     save(folder / "chelsea.jpg", cat)
     figures.append(_figure("dream/chelsea.jpg", "input: chelsea"))
-    runs = [("chelsea_blocks10", cat, dream_objective("blocks.10"), "layer blocks.10 (the default)"),
-            ("chelsea_blocks5", cat, dream_objective("blocks.5"), "layer blocks.5 (finer textures)")]
     coffee = load(assets.sample_image("coffee"), size=SIDE)
-    chans = strongest_channels(fm, to_tensor(coffee), layer="blocks.12", n=6)
-    runs.append(("coffee_strongest6", coffee, dream_objective("blocks.12", channels=chans),
-                 f"coffee, the 6 strongest channels of blocks.12 ({', '.join(map(str, chans))})"))
-    for name, img, obj, caption in runs:
-        res = dream(img, model=fm, objective=obj, octaves=3, steps=6, seed=seed)
+    runs = [("chelsea_blocks10", cat, {"layers": "blocks.10"}, "layer blocks.10 (the default)"),
+            ("chelsea_blocks5", cat, {"layers": "blocks.5"}, "layer blocks.5 (finer textures)"),
+            ("coffee_strongest6", coffee, {"layers": "blocks.12", "strongest": 6},
+             "coffee, the 6 strongest channels of blocks.12")]
+    for name, img, options, caption in runs:
+        run = dream_from_options(img, model=fm, octaves=3, steps=6, seed=seed, **options)
         path = folder / f"{name}.jpg"
-        save(path, res.image)
+        save(path, run.image)
         write_sidecar(path, command="latentstudio demo --only dream", seed=seed, models=[MODEL],
-                      params={"objective": obj.name, "octaves": 3, "steps": 6, "step_size": 0.01},
-                      result={"initial_score": res.initial_score, "final_score": res.final_score, "gain": res.gain})
-        figures.append(_figure(f"dream/{path.name}", f"{html.escape(caption)}; objective x{res.gain:.1f}"))
+                      params={"objective": run.objective, "octaves": 3, "steps": 6, "step_size": 0.01},
+                      result=run.summary())
+        figures.append(_figure(f"dream/{path.name}", f"{html.escape(caption)} (<code>{html.escape(run.objective)}"
+                                                     f"</code>); objective x{run.gain:.1f}"))
     small = load(assets.sample_image("chelsea"), size=128)
-    frames = zoom_frames(small, frames=10, zoom=1.06, model=fm, objective=dream_objective("blocks.8"),
-                         octaves=2, steps=3, seed=seed)
+    zoom = dream_from_options(small, model=fm, layers="blocks.8", octaves=2, steps=3, zoom_frames=10, zoom=1.06,
+                              seed=seed)
     gif = folder / "zoom.gif"
-    write_video(gif, frames, fps=6)
+    write_video(gif, zoom.frames, fps=6)
     write_sidecar(gif, command="latentstudio demo --only dream", seed=seed, models=[MODEL],
                   params={"zoom_frames": 10, "zoom": 1.06, "layer": "blocks.8", "octaves": 2, "steps": 3})
     figures.append(_figure("dream/zoom.gif", "zoom feedback, 10 frames (--zoom-frames 10 -o zoom.gif)"))

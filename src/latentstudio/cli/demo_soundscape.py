@@ -18,12 +18,10 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
 
     from latentstudio import assets
     from latentstudio.catalog import Catalog
-    from latentstudio.core.audio import save as save_audio
     from latentstudio.core.image import load, save as save_image
     from latentstudio.provenance import write_sidecar
     from latentstudio.soundscape.index import index_sounds
-    from latentstudio.soundscape.query import query_image
-    from latentstudio.soundscape.render import layers_from_matches, render_soundscape
+    from latentstudio.soundscape.pipeline import soundscape_for_image, source_sounds
     from latentstudio.soundscape.student import load_student
     from latentstudio.soundscape.teacher import Teacher
 
@@ -32,21 +30,17 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     out.mkdir(parents=True, exist_ok=True)
     model, info = load_student()
     teacher = Teacher(model.teacher_name, temperature=model.temperature)
-    sounds = [s.sound for s in assets.tuxpaint_stamps(with_sound=True)]
     rows = []
     with tempfile.TemporaryDirectory(prefix="soundscape-demo-") as tmp, Catalog(tmp) as cat:
-        report = index_sounds(sounds, catalog=cat, model=model, model_id=info["id"])
+        report = index_sounds(source_sounds("tuxpaint"), catalog=cat, model=model, model_id=info["id"])
         for name in PHOTOS:
-            img = load(assets.sample_image(name))
-            res = query_image(img, model=model, model_id=info["id"], catalog=cat, teacher=teacher, top=5)
-            mix = render_soundscape(layers_from_matches(res.matches[:4], sr=22050), seconds=8.0, sr=22050,
-                                    seed=seed)
+            scape = soundscape_for_image(load(assets.sample_image(name)), model=model, model_id=info["id"],
+                                         catalog=cat, teacher=teacher, top=5, headings=1, seconds=8.0, sr=22050,
+                                         seed=seed)
             thumb = save_image(out / f"{name}.jpg", load(assets.sample_image(name), size=240))
-            wav = save_audio(out / f"{name}.ogg", mix, 22050)
-            write_sidecar(wav, command="demo soundscape", seed=seed, params={"photo": name, "seconds": 8},
-                          models=[f"soundscape_student:{info['id']}"], result=res.to_dict())
+            wav = scape.save(out / f"{name}.ogg", params={"photo": name, "seconds": 8}, command="demo soundscape")
             write_sidecar(thumb, command="demo soundscape", seed=seed, params={"photo": name})
-            rows.append((name, thumb.name, wav.name, res))
+            rows.append((name, thumb.name, wav.name, scape.query))
     cells = []
     for name, thumb, wav, res in rows:
         labels = ", ".join(html.escape(lab) for lab, _ in res.teacher_labels[:2])
