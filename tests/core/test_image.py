@@ -103,3 +103,18 @@ def test_valid_image_rules():
                        (np.zeros((2, 2, 3), np.int32), "dtype")]:
         with pytest.raises(ParameterError, match=match):
             valid_image(bad, name="pic")
+
+
+def test_from_tensor_refuses_non_finite_pixels():
+    import torch
+
+    t = torch.full((1, 3, 4, 4), 0.5)
+    t[0, 1, 2, 2] = float("nan")
+    with pytest.raises(ParameterError, match="NaN"):
+        from_tensor(t)
+
+
+@pytest.mark.parametrize("size", [2.5, (4.0, 3), True, (4,), "8"])
+def test_resize_refuses_sizes_that_are_not_ints(size):
+    with pytest.raises(ParameterError, match="size"):
+        resize(np.zeros((6, 8, 3), np.float32), size)

@@ -129,3 +129,11 @@ def test_bad_signals():
         spectral.stft(np.zeros(1000, dtype=np.int16))
     with pytest.raises(ParameterError, match="y= .* or S="):
         spectral.mel(sr=16000)
+
+
+def test_power_to_db_of_a_spectrum_and_of_a_scalar():
+    S = torch.tensor([1.0, 1e-3, 1e-12])
+    db = spectral.power_to_db(S, top_db=80.0)
+    assert torch.allclose(db, torch.tensor([0.0, -30.0, -80.0]), atol=1e-4)    # 1-D: range over its one axis
+    with pytest.raises(ParameterError, match="scalar"):
+        spectral.power_to_db(torch.tensor(1.0))

@@ -102,15 +102,18 @@ def resize(arr: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
 
     arr = valid_image(arr)
     h, w = arr.shape[:2]
-    if isinstance(size, (int, np.integer)):
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
         if size <= 0:
             raise ParameterError(f"size={size} must be positive")
         scale = size / min(h, w)
         new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    else:
+    elif isinstance(size, (tuple, list)) and len(size) == 2 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in size):
         new = (int(size[0]), int(size[1]))
         if new[0] <= 0 or new[1] <= 0:
             raise ParameterError(f"size={size} must be positive")
+    else:
+        raise ParameterError(f"size={size!r} must be an int (shorter side) or a (width, height) pair of ints")
     if new == (w, h):
         return arr
     chans = [np.asarray(Image.fromarray(arr[..., c], mode="F").resize(new, Image.LANCZOS)) for c in range(3)]
@@ -157,6 +160,8 @@ def to_tensor(arr: np.ndarray, *, device: str = "cpu"):
 
 def from_tensor(t) -> np.ndarray:
     """torch (1, 3, H, W) or (3, H, W) in [0,1] -> (H, W, 3) float32 numpy (clipped)."""
+    import torch
+
     t = t.detach().float().cpu()
     if t.ndim == 4:
         if t.shape[0] != 1:
@@ -164,6 +169,8 @@ def from_tensor(t) -> np.ndarray:
         t = t[0]
     if t.ndim != 3 or t.shape[0] != 3:
         raise ParameterError(f"from_tensor expects (3, H, W), got shape {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
+        raise ParameterError("from_tensor: the image tensor holds NaN or infinite values")
     return np.clip(t.numpy().transpose(1, 2, 0), 0, 1).astype(np.float32)
 
 

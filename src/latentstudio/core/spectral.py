@@ -111,14 +111,17 @@ def mel(y=None, *, sr: int, S: torch.Tensor | None = None, n_fft: int = 2048, ho
 
 def power_to_db(S: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-10,
                 top_db: float | None = 80.0) -> torch.Tensor:
-    """``10 log10(S / ref)`` with librosa's floor ``amin`` and per-item dynamic range ``top_db``."""
+    """``10 log10(S / ref)`` with librosa's floor ``amin`` and per-item dynamic range ``top_db`` (per
+    spectrogram over the last two axes; a 1-D spectrum over its one axis)."""
     if amin <= 0:
         raise ParameterError(f"amin={amin} must be positive")
     db = 10.0 * torch.log10(torch.clamp(S, min=amin)) - 10.0 * np.log10(max(amin, ref))
     if top_db is not None:
         if top_db < 0:
             raise ParameterError(f"top_db={top_db} must be non-negative")
-        peak = db.amax(dim=(-2, -1), keepdim=True)
+        if db.ndim == 0:
+            raise ParameterError("power_to_db: S must have at least one dimension, got a scalar")
+        peak = db.amax(dim=(-2, -1) if db.ndim >= 2 else (-1,), keepdim=True)
         db = torch.maximum(db, peak - top_db)
     return db
 
