@@ -197,9 +197,8 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
     # -------------------------------------------------------------------------------------- inputs
     def _form_only(request: Request) -> None:
         ctype = request.headers.get("content-type", "")
-        if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            raise StudioInputError(f"send a form (multipart/form-data), not {ctype or 'no content type'}",
-                                   status=415)
+        if ctype and not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            raise StudioInputError(f"send a form (multipart/form-data), not {ctype}", status=415)
 
     def _upload(file: UploadFile, kind: str) -> Path:
         data = file.file.read(max_upload_bytes + 1)

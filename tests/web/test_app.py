@@ -1,0 +1,286 @@
+"""The studio app through FastAPI's TestClient: every route, the limits (413, 415, ``../``), the job queue
+with cancellation and SSE progress. Tiny seeded models and small real inputs (see ``_studio.py``)."""
+
+import importlib.util
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from latentstudio.web.app import PAGES, STATIC, create_app  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("_studio", Path(__file__).with_name("_studio.py"))
+S = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(S)
+
+LIMIT = 300_000
+TINY_BUDGET = {"small": dict(candidates=4, es_iters=3, grad_steps=8, views=1, population=6, restarts=1,
+                             scout_steps=0)}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("studio")
+    app = create_app(tmp / "data", max_upload_bytes=LIMIT, perceive_budgets=TINY_BUDGET, **S.settings(tmp))
+    with TestClient(app) as c:
+        c.root = tmp / "data"
+        yield c
+
+
+def queued(resp) -> str:
+    assert resp.status_code == 202, resp.text
+    return resp.json()["job"]["id"]
+
+
+def done(client, resp) -> dict:
+    job = S.wait(client, queued(resp))
+    assert job["status"] == "done", job
+    return job["result"]
+
+
+def sidecar(client, rel: str) -> dict:
+    r = client.get(f"/files/{rel}")
+    assert r.status_code == 200
+    return r.json()
+
+
+# ------------------------------------------------------------------------------------------ pages
+def test_every_page_is_served_and_fetches_nothing_from_the_internet(client):
+    for path in ["/"] + [f"/{p}" for p in PAGES]:
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        assert "/static/studio.js" in r.text and "<nav>" in r.text
+    for name in ("studio.js", "studio.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    for f in STATIC.iterdir():
+        text = f.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), f.name      # no CDN
+        assert "import(" not in text and "@import" not in text, f.name
+
+
+def test_health_samples_and_a_sample_picture(client):
+    h = client.get("/api/health").json()
+    assert h["ok"] and h["max_upload_bytes"] == LIMIT
+    names = client.get("/api/samples").json()["samples"]
+    assert "chelsea" in names
+    r = client.get("/api/samples/chelsea")
+    assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get("/api/samples/nope").status_code == 404
+    assert client.get("/api/samples/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+# ------------------------------------------------------------------------------------- soundscape
+def test_soundscape_of_a_sample_picture(client):
+    r = done(client, client.post("/api/soundscape", data={"sample": "chelsea", "top": "2", "seconds": "3"}))
+    assert "cat" in " ".join(lab for lab, _ in r["teacher_labels"][:3])     # the real teacher sees the cat
+    assert len(r["matches"]) == 2 and {m["name"] for m in r["matches"]} <= {"low", "mid", "high"}
+    audio = client.get(f"/files/{r['audio']}")
+    assert audio.status_code == 200 and audio.content[:4] == b"OggS"
+    side = sidecar(client, r["sidecar"])
+    assert side["command"] == "latentstudio studio soundscape" and side["params"]["top"] == 2
+    assert side["result"]["matches"][0]["score"] == pytest.approx(r["matches"][0]["score"], abs=1e-3)
+
+
+def test_soundscape_of_an_upload_and_of_a_file_of_the_data_folder(client):
+    r = done(client, client.post("/api/soundscape", files={"file": ("mine.png", S.png_bytes(), "image/png")},
+                                 data={"top": "1", "seconds": "2"}))
+    assert r["image"].startswith("soundscape/mine_") and len(r["matches"]) == 1
+    again = done(client, client.post("/api/soundscape", data={"source": r["image"], "top": "1", "seconds": "2"}))
+    assert again["matches"][0]["name"] == r["matches"][0]["name"]
+
+
+@pytest.mark.parametrize("source", ["../../etc/passwd", "/etc/passwd", "soundscape/../../x.png", "..\\x.png",
+                                    ".cache/soundscape/catalog.sqlite", "C:/x.png"])
+def test_paths_outside_the_data_folder_are_refused(client, source):
+    r = client.post("/api/soundscape", data={"source": source})
+    assert r.status_code == 400 and ("outside" in r.json()["error"] or "hidden" in r.json()["error"])
+
+
+def test_files_route_stays_inside_the_data_folder(client, tmp_path):
+    for url in ["/files/..%2F..%2F..%2Fetc%2Fpasswd", "/files/%2Fetc%2Fpasswd", "/files/soundscape%2F..%2F..%2Fx",
+                "/files/.cache/x"]:
+        r = client.get(url)
+        assert r.status_code == 400 and "error" in r.json(), url
+    assert client.get("/files/no/such.png").status_code == 404
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    link = client.root / "link.txt"
+    link.symlink_to(outside)
+    try:
+        r = client.get("/files/link.txt")
+        assert r.status_code == 400 and "secret" not in r.text
+    finally:
+        link.unlink()
+
+
+def test_uploads_over_the_limit_get_413(client):
+    big = b"\x89PNG\r\n\x1a\n" + os.urandom(LIMIT + 100_000)
+    r = client.post("/api/soundscape", files={"file": ("big.png", big, "image/png")})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    # no Content-Length (chunked): counted as it streams in
+    body = b"x" * (LIMIT + 200_000)
+    r = client.post("/api/beatbox/turn", content=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                    headers={"content-type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 413
+    # a file just over the limit inside an envelope that is not
+    r = client.post("/api/beatbox/turn", files={"file": ("v.wav", b"RIFF\0\0\0\0WAVE" + b"\0" * LIMIT, "audio/wav")})
+    assert r.status_code == 413 and "v.wav" in r.json()["error"]
+
+
+def test_wrong_types_get_415_and_broken_files_400(client):
+    r = client.post("/api/soundscape", files={"file": ("notes.png", b"just some text, not a picture", "image/png")})
+    assert r.status_code == 415 and "not an image" in r.json()["error"]
+    r = client.post("/api/beatbox/turn", files={"file": ("pic.wav", S.png_bytes(), "audio/wav")})
+    assert r.status_code == 415 and "not audio" in r.json()["error"]
+    r = client.post("/api/dream", json={"sample": "chelsea"})
+    assert r.status_code == 415 and "form" in r.json()["error"]
+    r = client.post("/api/soundscape", files={"file": ("half.png", S.png_bytes()[:60], "image/png")})
+    assert r.status_code == 400 and "half.png" in r.json()["error"]
+    r = client.post("/api/beatbox/turn", files={"file": ("bad.wav", b"RIFF\0\0\0\0WAVEfmt garbage", "audio/wav")})
+    assert r.status_code == 400 and "bad.wav" in r.json()["error"]
+    r = client.post("/api/soundscape", files={"file": ("empty.png", b"", "image/png")})
+    assert r.status_code == 400
+
+
+def test_bad_form_values_get_a_clear_400(client):
+    cases = [("/api/soundscape", {"sample": "chelsea", "top": "abc"}, "top='abc' must be a number"),
+             ("/api/soundscape", {"sample": "chelsea", "top": "99"}, "top=99 must be between"),
+             ("/api/soundscape", {"sample": "no-such-sample"}, "not an offline sample"),
+             ("/api/soundscape", {"top": "3"}, "send a picture"),
+             ("/api/dream", {"sample": "coffee", "octaves": "0"}, "octaves=0"),
+             ("/api/perceive", {"target": "no such class xyz"}, "no such class xyz"),
+             ("/api/perceive", {"target": "goldfish", "budget": "huge"}, "budget='huge'"),
+             ("/api/perceive", {"strokes": "3"}, "target"),
+             ("/api/beatbox/turn", {}, "send a recording")]
+    for url, data, message in cases:
+        r = client.post(url, data=data)
+        assert r.status_code == 400, (url, data, r.text)
+        assert message in r.json()["error"], (url, data, r.json())
+
+
+# ------------------------------------------------------------------------------------------ beatbox
+def test_beatbox_turns_grow_one_piece_and_reset(client):
+    client.post("/api/beatbox/reset")
+    first = done(client, client.post("/api/beatbox/turn", files={"file": ("v1.wav", S.voice_wav(0), "audio/wav")}))
+    assert first["turn"] == 1 and len(first["hits"]) >= 3
+    assert {h["label"] for h in first["hits"]} and all(0 <= h["confidence"] <= 1 for h in first["hits"])
+    assert client.get(f"/files/{first['audio']}").content[:4] == b"RIFF"
+    assert client.get(f"/files/{first['midi']}").content[:4] == b"MThd"
+    second = done(client, client.post("/api/beatbox/turn", files={"file": ("v2.wav", S.voice_wav(1), "audio/wav")}))
+    assert second["turn"] == 2 and second["kit_sounds"] >= first["kit_sounds"]
+    session = client.get("/api/beatbox/session").json()
+    assert session["turns"] == 2 and len(session["beats"]) == 2 and session["kit"]
+    assert sidecar(client, second["sidecar"])["command"] == "beatbox session"
+    fresh = client.post("/api/beatbox/reset").json()
+    assert fresh["turns"] == 0 and fresh["session"] != session["session"]
+
+
+# ----------------------------------------------------------------------------------------------- dj
+def test_dj_back_to_back(client):
+    app_studio = client.app.state.studio
+    if app_studio.dj_state()["ready"] is False:
+        r = client.post("/api/dj/pick", data={"track": "01-house-120bpm-Am.wav"})
+        assert r.status_code == 409 and "record box" in r.json()["error"]
+    lib = done(client, client.post("/api/dj/library"))
+    assert lib["ready"] and len(lib["tracks"]) == 3
+    assert abs(next(t for t in lib["tracks"] if t["name"].startswith("01"))["bpm"] - 120) < 1
+    assert client.post("/api/dj/pick", data={"track": "nope.wav"}).status_code == 400
+    res = done(client, client.post("/api/dj/pick", data={"track": "01-house-120bpm-Am.wav"}))
+    assert [t["by"] for t in res["turns"]] == ["human", "ai"]
+    assert res["ai_reasons"]["picked_by"] == "ai" and "tempo" in res["ai_reasons"] and res["ai"] != res["human"]
+    assert client.get(f"/files/{res['mix']}").content[:4] == b"fLaC" and res["duration"] > 5
+    plan = sidecar(client, res["sidecar"])["plan"]
+    assert [Path(t["path"]).name for t in plan["tracks"]] == [t["name"] for t in res["turns"]]
+    r = client.post("/api/dj/pick", data={"track": "01-house-120bpm-Am.wav"})
+    assert r.status_code == 400 and "already been played" in r.json()["error"]
+    state = client.get("/api/dj/state").json()
+    assert state["next"] == "human" and len(state["left"]) == 1
+    assert client.post("/api/dj/reset").json()["turns"] == []
+
+
+# -------------------------------------------------------------------------------------- dream, perceive
+def test_dream_with_progress_and_a_bad_layer(client):
+    job = S.wait(client, queued(client.post("/api/dream", data={"sample": "coffee", "octaves": "2", "steps": "3"})))
+    assert job["status"] == "done" and (job["done"], job["total"]) == (6, 6)
+    r = job["result"]
+    assert r["objective"] == "deepdream(6)" and max(r["width"], r["height"]) == 64 and r["gain"] > 1
+    assert client.get(f"/files/{r['image']}").content[:4] == b"\x89PNG"
+    side = sidecar(client, r["sidecar"])
+    assert side["command"] == "latentstudio studio dream" and side["params"]["steps"] == 3
+    bad = S.wait(client, queued(client.post("/api/dream", data={"sample": "coffee", "layer": "no.such.layer"})))
+    assert bad["status"] == "failed" and "no.such.layer" in bad["error"] and "Traceback" not in bad["error"]
+
+
+def test_perceive(client):
+    r = done(client, client.post("/api/perceive", data={"target": "goldfish", "strokes": "3", "budget": "small"}))
+    assert r["target_index"] == 1 and [m["role"] for m in r["models"]] == ["ensemble", "ensemble", "holdout"]
+    assert client.get(f"/files/{r['svg']}").text.lstrip().startswith("<")
+    side = sidecar(client, r["sidecar"])
+    assert side["command"] == "latentstudio studio perceive" and side["params"]["budget_settings"]["grad_steps"] == 8
+
+
+# ------------------------------------------------------------------------------------------ jobs, SSE
+def test_sse_progress_then_end(client):
+    job_id = queued(client.post("/api/dream", data={"sample": "chelsea", "octaves": "3", "steps": "10"}))
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        text = "".join(r.iter_text())
+    events = [(m.group(1), json.loads(m.group(2))) for m in re.finditer(r"event: (\w+)\ndata: (.*)\n\n", text)]
+    kinds = [k for k, _ in events]
+    assert kinds[-1] == "end" and kinds.count("end") == 1 and "progress" in kinds
+    assert events[-1][1]["status"] == "done" and events[-1][1]["done"] == 30
+    dones = [e["done"] for k, e in events if k == "progress"]
+    assert dones == sorted(dones)
+    assert client.get("/api/jobs/999999/events").status_code == 404
+
+
+def test_cancel_a_queued_and_a_running_job(client):
+    running = queued(client.post("/api/dream", data={"sample": "astronaut", "octaves": "3", "steps": "50"}))
+    waiting = queued(client.post("/api/dream", data={"sample": "coffee", "octaves": "1", "steps": "1"}))
+    assert client.post(f"/api/jobs/{waiting}/cancel").json()["status"] == "cancelled"
+    for _ in range(200):                                  # wait for the long one to start
+        if client.get(f"/api/jobs/{running}").json()["status"] == "running":
+            break
+        S.time.sleep(0.02)
+    r = client.delete(f"/api/jobs/{running}")
+    assert r.status_code == 200
+    final = S.wait(client, running)
+    assert final["status"] == "cancelled" and final["done"] < final["total"] == 150
+    assert client.get(f"/api/jobs/{waiting}").json()["status"] == "cancelled"
+    assert client.post("/api/jobs/nope/cancel").status_code == 404
+    listed = {j["id"]: j["status"] for j in client.get("/api/jobs").json()["jobs"]}
+    assert listed[running] == "cancelled"
+
+
+def test_gallery_lists_every_artefact_with_its_provenance(client):
+    done(client, client.post("/api/dream", data={"sample": "coffee", "octaves": "1", "steps": "1"}))
+    items = client.get("/api/gallery").json()["items"]
+    commands = {i["command"] for i in items}
+    assert "latentstudio studio dream" in commands
+    for it in items:
+        assert client.get(f"/files/{it['path']}").status_code == 200
+        side = sidecar(client, it["sidecar"])
+        assert side["command"] == it["command"] and "versions" in side
+        assert not any(p.startswith(".") for p in Path(it["path"]).parts)
+
+
+def test_unknown_settings_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="no_such_setting"):
+        create_app(tmp_path, no_such_setting=1)
+
+
+def test_studio_command_help_and_bad_options():
+    from typer.testing import CliRunner
+
+    from latentstudio.cli.main import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["studio", "--help"])
+    assert r.exit_code == 0 and "Example: latentstudio studio" in r.output and "127.0.0.1" in r.output
+    r = runner.invoke(app, ["studio", "--port", "0"])
+    assert r.exit_code == 2 and "--port 0" in r.output
