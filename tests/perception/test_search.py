@@ -7,6 +7,7 @@ import torch
 from latentstudio.errors import ParameterError
 from latentstudio.perception import (Ensemble, es_refine, gradient_plan, greedy_build, judge, load_blacklist, perceive,
                                      random_drawings, resolve_target)
+from latentstudio.perception.perceive import check_print_size
 
 _spec = importlib.util.spec_from_file_location("_tiny", Path(__file__).with_name("_tiny.py"))
 _tiny = importlib.util.module_from_spec(_spec)
@@ -81,6 +82,13 @@ def test_bad_input():
         perceive(1, models=[_tiny.tiny_classifier(0)], holdout=[], budget="huge")
     with pytest.raises(ParameterError, match="goldfish"):
         perceive("goldfsh", models=[_tiny.tiny_classifier(0)], holdout=[])
+    with pytest.raises(ParameterError, match="at least one model"):
+        perceive(1, models=[], holdout=[])
+    with pytest.raises(ParameterError, match="max_seconds"):
+        perceive(1, models=[_tiny.tiny_classifier(0)], holdout=[], max_seconds=-1)
+    for size in (0, 15, 16385, 2.5):
+        with pytest.raises(ParameterError, match="size="):
+            check_print_size(size)
     with pytest.raises(ParameterError):
         es_refine(Ensemble([_tiny.tiny_classifier(0)], target=1), torch.rand(11), generator=torch.Generator(),
                   population=1)
@@ -122,3 +130,28 @@ def test_gradient_planner_keeps_the_best_late_iterate(ens):
     assert score(best) >= score(last) - 1e-4
     with pytest.raises(ParameterError, match="keep"):
         gradient_plan(ens, d0, generator=torch.Generator(), steps=2, keep="first")
+
+
+def test_result_saves_print_svg_and_sidecar(tmp_path):
+    import json
+
+    from PIL import Image
+
+    res = perceive(3, models=[_tiny.tiny_classifier(0)], holdout=[_tiny.tiny_classifier(2, input_size=48)],
+                   planner="grad", n_strokes=3, budget="small", seed=0)
+    d = res.to_dict()
+    assert d["target"] == "class3" and d["target_index"] == 3 and d["reward"] == res.reward
+    assert len(d["drawing"]) == res.drawing.numel() and [m["role"] for m in d["models"]] == ["ensemble", "holdout"]
+    out, svg = res.save(tmp_path / "draw.png", size=64, seed=0, params={"strokes": 3})
+    assert svg == tmp_path / "draw.svg" and svg.read_text().lstrip().startswith("<")
+    assert Image.open(out).size == (64, 64)
+    side = json.loads((tmp_path / "draw.json").read_text())
+    assert side["models"] == [m["model"] for m in res.report] and side["params"] == {"strokes": 3}
+    assert side["result"]["output"] == str(out) and side["result"]["svg"] == str(svg)
+    only_svg, same = res.save(tmp_path / "vector.svg", size=64)
+    assert only_svg == same and sorted(p.name for p in tmp_path.iterdir()) == [
+        "draw.json", "draw.png", "draw.svg", "vector.json", "vector.svg"]
+    for bad in ({"output": tmp_path / "x.txt"}, {"output": tmp_path / "x.png", "size": 4}):
+        with pytest.raises(ParameterError):
+            res.save(**bad)
+    assert not (tmp_path / "x.png").exists()

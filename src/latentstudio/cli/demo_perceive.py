@@ -13,27 +13,16 @@ STROKES = 10
 
 def section(outdir: Path, *, seed: int) -> DemoSection:
     """One low-budget search per target: PNG print, SVG, and the judges' table."""
-    import torch
+    from latentstudio.perception import perceive
 
-    from latentstudio.core.fileio import atomic_write_text
-    from latentstudio.core.image import from_tensor, save
-    from latentstudio.perception import perceive, render, to_svg
-    from latentstudio.provenance import write_sidecar
-
-    torch.manual_seed(seed)
     folder = outdir / "perceive"
     folder.mkdir(parents=True, exist_ok=True)
     blocks = []
     for target in TARGETS:
         res = perceive(target, planner="hybrid", n_strokes=STROKES, budget="small", seed=seed)
         stem = target.replace(" ", "_")
-        png = folder / f"{stem}.png"
-        save(png, from_tensor(render(res.drawing, size=480)))
-        atomic_write_text(folder / f"{stem}.svg", to_svg(res.drawing, size=480))
-        write_sidecar(png, command="latentstudio demo --only perceive", seed=seed,
-                      models=[r["model"] for r in res.report],
-                      params={"target": target, "planner": "hybrid", "strokes": STROKES, "budget": "small"},
-                      result={"reward": res.reward, "models": res.report})
+        png, _ = res.save(folder / f"{stem}.png", size=480, command="latentstudio demo --only perceive", seed=seed,
+                          params={"target": target, "planner": "hybrid", "strokes": STROKES, "budget": "small"})
         rows = "".join(
             f"<tr><td>{html.escape(r['model'])}</td><td>{r['role']}</td><td>{r['prob']:.1%}</td><td>{r['rank']}</td>"
             f"<td>{html.escape(', '.join(t[0] for t in r['top5'][:3]))}</td></tr>" for r in res.report)

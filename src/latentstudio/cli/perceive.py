@@ -8,8 +8,6 @@ import typer
 
 from latentstudio.cli._common import out_path, print_json, progress
 
-OUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-
 
 def _split(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
@@ -44,49 +42,23 @@ def register(app: typer.Typer) -> None:
 
         Example: latentstudio perceive --target goldfish -o goldfish.png --planner hybrid --json
         """
-        from latentstudio.core.fileio import atomic_write_text
-        from latentstudio.core.image import from_tensor, save
-        from latentstudio.errors import ParameterError
-        from latentstudio.perception import BUDGETS, PLANNERS, perceive, render, to_svg
-        from latentstudio.provenance import write_sidecar
-        from latentstudio.zoo import class_index, list_classifiers
+        from latentstudio.perception import perceive
+        from latentstudio.perception.perceive import OUT_SUFFIXES, check_print_size
 
         out = out_path(output, suffixes=OUT_SUFFIXES)
-        if not 16 <= size <= 16384:
-            raise ParameterError(f"--size {size} must be between 16 and 16384 px")
-        ens = _split(models)
-        if not ens:
-            raise ParameterError(f"--models {models!r} names no model")
-        held = _split(holdout)
-        if max_seconds is not None and not max_seconds > 0:
-            raise ParameterError(f"--max-seconds {max_seconds} must be a positive number of seconds")
-        if planner not in PLANNERS:
-            raise ParameterError(f"--planner {planner!r} must be one of {', '.join(PLANNERS)}")
-        if budget not in BUDGETS:
-            raise ParameterError(f"--budget {budget!r} must be one of {', '.join(BUDGETS)}")
-        if target.strip().lower() != "random":
-            class_index(target)
-        known = list_classifiers()
-        for name in ens + held:
-            if name not in known:
-                raise ParameterError(f"model {name!r} is not a known classifier; valid: {', '.join(known)}")
+        check_print_size(size)
+        ens, held = _split(models), _split(holdout)
         with progress("perceiving") as advance:
             res = perceive(target, models=ens, holdout=held, planner=planner, n_strokes=strokes, budget=budget,
                            robust=robust, seed=seed, device=device, max_seconds=max_seconds,
                            callback=lambda phase, it, value: advance(description=f"perceiving: {phase} "
                                                                                  f"{it} log-reward {value:.2f}"))
-        svg_path = out if out.suffix.lower() == ".svg" else out.with_suffix(".svg")
-        atomic_write_text(svg_path, to_svg(res.drawing, size=size))
-        if out.suffix.lower() != ".svg":
-            save(out, from_tensor(render(res.drawing, size=size)))
-        report = {"target": res.label, "target_index": res.target, "reward": res.reward, "planner": planner,
-                  "strokes": strokes, "seconds": round(res.seconds, 1), "output": str(out), "svg": str(svg_path),
-                  "models": res.report, "drawing": [round(float(v), 5) for v in res.drawing]}
         params = dict(target=target, models=ens, holdout=held, planner=planner, strokes=strokes, budget=budget,
                       robust=robust, size=size, max_seconds=max_seconds)
-        write_sidecar(out, command="perceive", seed=seed, models=ens + held, params=params, result=report)
+        out, svg = res.save(out, size=size, command="perceive", seed=seed, params=params)
         if as_json:
-            print_json(report)
+            print_json({**res.to_dict(), "planner": planner, "strokes": strokes, "output": str(out),
+                        "svg": str(svg)})
         else:
             for row in res.report:
                 typer.echo(f"{row['role']:8s} {row['model']:20s} p={row['prob']:.3f} rank={row['rank']:4d}  "

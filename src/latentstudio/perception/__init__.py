@@ -7,7 +7,8 @@
   ``judge`` (probability, rank, top-5 per model).
 * :mod:`~latentstudio.perception.greedy`, :mod:`~latentstudio.perception.es`,
   :mod:`~latentstudio.perception.gradient` - the three search phases.
-* :mod:`~latentstudio.perception.perceive` - ``perceive`` runs a planner (es, grad, hybrid) end to end.
+* :mod:`~latentstudio.perception.perceive` - ``perceive`` runs a planner (es, grad, hybrid) end to end ->
+  ``PerceiveResult`` (``to_dict``; ``save``: the print, its SVG and their provenance).
 
 Example
 -------

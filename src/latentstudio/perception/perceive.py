@@ -56,6 +56,20 @@ BUDGETS: dict[str, dict[str, int]] = {
 }
 
 
+#: Suffixes :meth:`PerceiveResult.save` writes: a print (with its SVG beside it) or the SVG alone.
+OUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+#: Sides (px) a print may have.
+PRINT_SIDES = (16, 16384)
+
+
+def check_print_size(size: int) -> int:
+    """``size`` if a print may be that many px wide, else ParameterError (check before a long search)."""
+    lo, hi = PRINT_SIDES
+    if isinstance(size, bool) or int(size) != size or not lo <= size <= hi:
+        raise ParameterError(f"size={size} must be an integer between {lo} and {hi} px")
+    return int(size)
+
+
 @dataclass
 class PerceiveResult:
     """What :func:`perceive` returns."""
@@ -67,6 +81,44 @@ class PerceiveResult:
     report: list[dict] = field(default_factory=list)     #: per model: role, prob, rank, top5
     history: list[tuple[str, int, float]] = field(default_factory=list)  #: (phase, iteration, log reward)
     seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready: target (name), target_index, reward, seconds, models (the judges' report), drawing."""
+        return {"target": self.label, "target_index": self.target, "reward": self.reward,
+                "seconds": round(self.seconds, 1), "models": self.report,
+                "drawing": [round(float(v), 5) for v in self.drawing]}
+
+    def save(self, output, *, size: int = 1024, command: str = "perceive", seed: int | None = None,
+             params: dict | None = None) -> tuple:
+        """Write the drawing: a ``size`` px print (.png/.jpg) with its SVG beside it, or the SVG alone
+        (.svg), and the print's provenance sidecar (the report, the models that drew and judged it).
+
+        Returns
+        -------
+        (Path, Path) : the output and the SVG (the same path for an .svg output)
+
+        Raises
+        ------
+        ParameterError : another suffix, or a size outside :data:`PRINT_SIDES`
+        """
+        from pathlib import Path
+
+        from latentstudio.core.fileio import atomic_write_text
+        from latentstudio.core.image import from_tensor, save
+        from latentstudio.perception.renderer import render, to_svg
+        from latentstudio.provenance import write_sidecar
+
+        out = Path(output)
+        if out.suffix.lower() not in OUT_SUFFIXES:
+            raise ParameterError(f"output={str(out)!r} must end with one of {', '.join(OUT_SUFFIXES)}")
+        size = check_print_size(size)
+        svg = out if out.suffix.lower() == ".svg" else out.with_suffix(".svg")
+        atomic_write_text(svg, to_svg(self.drawing, size=size))
+        if svg != out:
+            save(out, from_tensor(render(self.drawing, size=size)))
+        write_sidecar(out, command=command, seed=seed, models=[r["model"] for r in self.report],
+                      params=params, result={**self.to_dict(), "output": str(out), "svg": str(svg)})
+        return out, svg
 
 
 def load_blacklist() -> list[int]:
@@ -124,7 +176,8 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
 
     Raises
     ------
-    ParameterError : unknown planner, budget or class (the message lists close class names)
+    ParameterError : unknown planner, budget, model or class (the message lists close class names), no
+        model, a bad ``n_strokes`` or ``max_seconds``
     """
     if planner not in PLANNERS:
         raise ParameterError(f"planner={planner!r} must be one of {', '.join(PLANNERS)}")
@@ -136,6 +189,12 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         b = {**BUDGETS["default"], **dict(budget)}
     if int(n_strokes) != n_strokes or not 1 <= n_strokes <= 200:
         raise ParameterError(f"n_strokes={n_strokes} must be an integer from 1 to 200")
+    if isinstance(models, str) or not list(models):
+        raise ParameterError(f"models={models!r} must name at least one model (a list)")
+    if isinstance(holdout, str):
+        raise ParameterError(f"holdout={holdout!r} must be a list of models")
+    if max_seconds is not None and not max_seconds > 0:
+        raise ParameterError(f"max_seconds={max_seconds} must be a positive number of seconds")
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(int(seed))
     idx = resolve_target(target, generator=gen)
@@ -201,5 +260,5 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
                           seconds=time.perf_counter() - t0)
 
 
-__all__ = ["perceive", "PerceiveResult", "load_blacklist", "resolve_target", "PLANNERS", "BUDGETS",
+__all__ = ["perceive", "PerceiveResult", "check_print_size", "OUT_SUFFIXES", "PRINT_SIDES", "load_blacklist", "resolve_target", "PLANNERS", "BUDGETS",
            "DEFAULT_MODELS", "DEFAULT_HOLDOUT"]
