@@ -1,0 +1,220 @@
+"""Each page's main flow in headless Chromium (Debian's ``/usr/bin/chromium`` driven by Selenium through
+``/usr/bin/chromedriver``; nothing is downloaded), against a real uvicorn server the test starts itself.
+
+Screenshots of every page are saved to ``$LATENTSTUDIO_SCREENSHOTS`` (default: ``out/screenshots/`` of the
+repository): ``soundscape.png``, ``beatbox.png``, ``dj.png``, ``dream.png``, ``perceive.png``, ``gallery.png``,
+``index.png``. The booth records through Chromium's fake microphone, fed a synthetic beatbox recording.
+"""
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+    pytest.skip(f"headless browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
+                "apt-get install chromium chromium-driver", allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests drive Chromium with selenium")
+pytest.importorskip("uvicorn")
+import soundfile as sf  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+from latentstudio.web.app import create_app  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("_studio", Path(__file__).with_name("_studio.py"))
+S = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(S)
+
+SHOTS = Path(os.environ.get("LATENTSTUDIO_SCREENSHOTS", Path(__file__).resolve().parents[2] / "out" / "screenshots"))
+TINY_BUDGET = {"small": dict(candidates=4, es_iters=3, grad_steps=8, views=1, population=6, restarts=1,
+                             scout_steps=0)}
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    app = create_app(tmp / "data", max_upload_bytes=2_000_000, perceive_budgets=TINY_BUDGET, **S.settings(tmp))
+    voice = tmp / "voice.wav"
+    sf.write(voice, S.voice(0), S.SR, subtype="PCM_16")
+    with S.Server(app) as srv:
+        srv.tmp, srv.voice = tmp, voice
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser(studio):
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,1400", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={studio.voice}", "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-networking", "--no-first-run"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def wait(driver, cond, timeout=30.0, what="the page"):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: cond(d), message=f"waiting for {what}: {error_text(driver)!r}")
+
+
+def error_text(driver) -> str:
+    boxes = driver.find_elements(By.ID, "error")
+    return boxes[0].text if boxes else ""
+
+
+def shoot(driver, name: str) -> Path:
+    path = SHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 1000
+    return path
+
+
+def open_page(driver, studio, path: str) -> None:
+    driver.get(studio.url + path)
+    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def choose_sample(driver, name: str) -> None:
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "select.sample option")) > 1, what="samples")
+    Select(driver.find_element(By.CSS_SELECTOR, "select.sample")).select_by_value(name)
+
+
+def test_soundscape_explorer(browser, studio):
+    open_page(browser, studio, "/soundscape")
+    bad = studio.tmp / "notes.png"
+    bad.write_text("not a picture")
+    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(bad))
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: "not an image" in error_text(d), what="the 415 message")
+    browser.find_element(By.CSS_SELECTOR, "input[type=file]").clear()
+    choose_sample(browser, "chelsea")
+    browser.find_element(By.CSS_SELECTOR, "[name=seconds]").clear()
+    browser.find_element(By.CSS_SELECTOR, "[name=seconds]").send_keys("3")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#labels li"), what="the teacher's labels")
+    assert error_text(browser) == ""
+    assert "cat" in browser.find_element(By.ID, "labels").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#matches tr")) == 1 + 3
+    wait(browser, lambda d: d.execute_script("return document.getElementById('mix').readyState") >= 1,
+         what="the soundscape's audio")
+    assert browser.execute_script("return document.getElementById('mix').duration") == pytest.approx(3, abs=0.2)
+    shoot(browser, "soundscape")
+
+
+def test_beatbox_booth_upload_then_microphone(browser, studio):
+    open_page(browser, studio, "/beatbox")
+    browser.find_element(By.ID, "reset").click()
+    wait(browser, lambda d: "0 beat(s)" in d.find_element(By.ID, "turns").text, what="a fresh session")
+    browser.find_element(By.ID, "file").send_keys(str(studio.voice))
+    browser.find_element(By.ID, "upload").click()
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-turn") == "1",
+         what="the first turn")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#hit-table tr.hit")) >= 3
+    browser.find_element(By.ID, "play").click()
+    wait(browser, lambda d: (d.find_element(By.TAG_NAME, "body").get_attribute("data-playing") or "").endswith(
+        "beat_0001.wav"), what="the beat playing (Web Audio)")
+    # the second visitor records through the (fake) microphone: MediaRecorder -> WAV -> the booth
+    secs = browser.find_element(By.ID, "rec-seconds")
+    secs.clear()
+    secs.send_keys("3")
+    browser.find_element(By.ID, "record").click()
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-turn") == "2",
+         what="the recorded turn")
+    assert error_text(browser) == ""
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#turns .turn")) == 2
+    # the looper hands over to the new beat at its loop boundary
+    wait(browser, lambda d: (d.find_element(By.TAG_NAME, "body").get_attribute("data-playing") or "").endswith(
+        "beat_0002.wav"), what="the new beat taking over")
+    assert "kit holds" in browser.find_element(By.ID, "turns").text
+    shoot(browser, "beatbox")
+    browser.find_element(By.ID, "stop").click()
+
+
+def test_dj_back_to_back(browser, studio):
+    open_page(browser, studio, "/dj")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "button.pick"), what="the record box")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#library tr.track")
+    assert len(rows) == 3 and "bpm" in browser.find_element(By.ID, "library").text
+    browser.find_element(By.CSS_SELECTOR, "button.pick[data-track='01-house-120bpm-Am.wav']").click()
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ai"), what="the AI's answer")
+    turns = browser.find_elements(By.CSS_SELECTOR, "#turns li")
+    assert len(turns) == 2 and "you" in turns[0].text and "AI" in turns[1].text
+    assert "tempo" in turns[1].text and "key" in turns[1].text
+    wait(browser, lambda d: d.execute_script("return document.getElementById('mix').readyState") >= 1,
+         what="the mix")
+    shoot(browser, "dj")
+
+
+def test_dream_with_progress_cancel_and_a_bad_layer(browser, studio):
+    open_page(browser, studio, "/dream")
+    choose_sample(browser, "coffee")
+    layer = browser.find_element(By.NAME, "layer")
+    layer.send_keys("no.such.layer")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: "no.such.layer" in error_text(d), what="the bad layer's message")
+    layer.clear()
+    for name, value in (("octaves", "3"), ("steps", "50")):
+        field = browser.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#job .cancel"), what="the progress bar")
+    browser.find_element(By.CSS_SELECTOR, "#job .cancel").click()
+    wait(browser, lambda d: "cancelled" in error_text(d), what="the cancellation")
+    for name, value in (("octaves", "2"), ("steps", "3")):
+        field = browser.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.execute_script("const i = document.getElementById('dreamed'); "
+                                             "return !!i && i.complete && i.naturalWidth > 0"), what="the dream")
+    assert browser.find_element(By.CSS_SELECTOR, "#job progress").get_attribute("value") == "1"
+    assert "deepdream(6)" in browser.find_element(By.ID, "result").text
+    shoot(browser, "dream")
+
+
+def test_perceive(browser, studio):
+    open_page(browser, studio, "/perceive")
+    target = browser.find_element(By.NAME, "target")
+    target.clear()
+    target.send_keys("no such class xyz")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: "no such class xyz" in error_text(d), what="the unknown class message")
+    target.clear()
+    target.send_keys("goldfish")
+    strokes = browser.find_element(By.NAME, "strokes")
+    strokes.clear()
+    strokes.send_keys("3")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.execute_script("const i = document.getElementById('drawing'); "
+                                             "return !!i && i.complete && i.naturalWidth > 0"), what="the drawing")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#judges tr")) == 1 + 3
+    shoot(browser, "perceive")
+
+
+def test_gallery_and_home(browser, studio):
+    open_page(browser, studio, "/gallery")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "figure.item")) >= 5, what="the gallery")
+    text = browser.find_element(By.ID, "items").text
+    for command in ("latentstudio studio soundscape", "beatbox session", "latentstudio studio dj",
+                    "latentstudio studio dream", "latentstudio studio perceive"):
+        assert command in text
+    first = browser.find_element(By.CSS_SELECTOR, "figure.item details")
+    first.find_element(By.TAG_NAME, "summary").click()
+    wait(browser, lambda d: '"command"' in first.find_element(By.TAG_NAME, "pre").text, what="a provenance record")
+    shoot(browser, "gallery")
+    open_page(browser, studio, "/")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs tr")) > 1, what="the job list")
+    shoot(browser, "index")
+    assert shutil.which("chromium") or os.path.exists(CHROMIUM)
