@@ -77,3 +77,29 @@ def test_dream_from_options_raises_the_objective(fm, picture):
     assert len(video.frames) == 3 and video.summary() == {"frames": 3, "zoom": 1.1} and video.image is None
     with pytest.raises(ParameterError, match="zoom_frames"):
         dream_from_options(picture, model=fm, zoom_frames=-1)
+
+
+def test_dream_run_saves_image_or_video_with_provenance(fm, picture, tmp_path):
+    import json
+
+    from latentstudio.core.image import load
+
+    run = dream_from_options(picture, model=fm, layers=["6"], octaves=1, steps=2, seed=5)
+    assert run.model == fm.name and run.seed == 5
+    report = run.save(tmp_path / "d.png", command="dream", params={"steps": 2})
+    assert report == {**run.to_dict(), "output": str(tmp_path / "d.png")} and report["gain"] == run.gain
+    assert load(tmp_path / "d.png").shape == picture.shape
+    side = json.loads((tmp_path / "d.json").read_text())
+    assert side["seed"] == 5 and side["models"] == [fm.name] and side["params"] == {"steps": 2}
+    assert side["result"]["objective"] == "deepdream(6)"
+    video = dream_from_options(picture, model=fm, layers=["6"], octaves=1, steps=1, zoom_frames=2, zoom=1.1)
+    rep = video.save(tmp_path / "z.gif", fps=5)
+    assert rep["frames"] == 2 and rep["fps"] == 5 and (tmp_path / "z.gif").stat().st_size > 0
+    with pytest.raises(ParameterError, match=".mp4"):
+        video.save(tmp_path / "z.png")                    # frames need a video
+    with pytest.raises(ParameterError, match="must end with"):
+        run.save(tmp_path / "d.mp4")                      # a still image is no video
+    assert not (tmp_path / "z.png").exists() and not (tmp_path / "d.mp4").exists()
+    for octaves in (0, 21):
+        with pytest.raises(ParameterError, match="octaves"):
+            dream_from_options(picture, model=fm, octaves=octaves)

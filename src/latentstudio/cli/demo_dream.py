@@ -19,10 +19,8 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     """Three dreams and a short zoom-feedback GIF, each with its provenance sidecar."""
     from latentstudio import assets
     from latentstudio.core.image import load, save
-    from latentstudio.core.video import write_video
     from latentstudio.dream import resolve_model
     from latentstudio.dream.pipeline import dream_from_options
-    from latentstudio.provenance import write_sidecar
 
     folder = outdir / "dream"
     folder.mkdir(parents=True, exist_ok=True)
@@ -39,19 +37,15 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     for name, img, options, caption in runs:
         run = dream_from_options(img, model=fm, octaves=3, steps=6, seed=seed, **options)
         path = folder / f"{name}.jpg"
-        save(path, run.image)
-        write_sidecar(path, command="latentstudio demo --only dream", seed=seed, models=[MODEL],
-                      params={"objective": run.objective, "octaves": 3, "steps": 6, "step_size": 0.01},
-                      result=run.summary())
+        run.save(path, command="latentstudio demo --only dream",
+                 params={"objective": run.objective, "octaves": 3, "steps": 6, "step_size": 0.01})
         figures.append(_figure(f"dream/{path.name}", f"{html.escape(caption)} (<code>{html.escape(run.objective)}"
                                                      f"</code>); objective x{run.gain:.1f}"))
     small = load(assets.sample_image("chelsea"), size=128)
     zoom = dream_from_options(small, model=fm, layers="blocks.8", octaves=2, steps=3, zoom_frames=10, zoom=1.06,
                               seed=seed)
-    gif = folder / "zoom.gif"
-    write_video(gif, zoom.frames, fps=6)
-    write_sidecar(gif, command="latentstudio demo --only dream", seed=seed, models=[MODEL],
-                  params={"zoom_frames": 10, "zoom": 1.06, "layer": "blocks.8", "octaves": 2, "steps": 3})
+    zoom.save(folder / "zoom.gif", fps=6, command="latentstudio demo --only dream",
+              params={"zoom_frames": 10, "zoom": 1.06, "layer": "blocks.8", "octaves": 2, "steps": 3})
     figures.append(_figure("dream/zoom.gif", "zoom feedback, 10 frames (--zoom-frames 10 -o zoom.gif)"))
     body = (f"<p>DeepDream on {MODEL}: octaves with detail carried upward, random roll, normalised gradient "
             f"steps, tiled gradients. <code>latentstudio dream photo.jpg -o dream.png --layer blocks.10</code>. "

@@ -9,8 +9,6 @@ import typer
 from latentstudio.cli._common import existing, out_path, print_json, progress
 from latentstudio.core.image import IMAGE_EXTENSIONS
 
-VIDEO_SUFFIXES = (".mp4", ".gif")
-
 
 def _channels(text: str | None) -> list[int] | None:
     """``--channels 3,17`` as integers."""
@@ -58,49 +56,30 @@ def register(app: typer.Typer) -> None:
 
         Example: latentstudio dream photo.jpg -o dream.png --layer blocks.10 --octaves 4 --steps 10
         """
-        from latentstudio.core.image import load, save
-        from latentstudio.dream.pipeline import dream_from_options
+        from latentstudio.core.image import load
+        from latentstudio.dream.pipeline import VIDEO_SUFFIXES, dream_from_options
         from latentstudio.errors import ParameterError
-        from latentstudio.provenance import write_sidecar
 
         video = zoom_frames > 0
         out = out_path(output, suffixes=VIDEO_SUFFIXES if video else IMAGE_EXTENSIONS)
-        if zoom_frames < 0:
-            raise ParameterError(f"--zoom-frames {zoom_frames} must be >= 0")
-        if max_side < 0:
-            raise ParameterError(f"--max-side {max_side} must be >= 0")
-        if not 1 <= octaves <= 20:
-            raise ParameterError(f"--octaves {octaves} must be between 1 and 20")
         if not fps > 0 or fps > 1000:
             raise ParameterError(f"--fps {fps} must be a number of frames per second in (0, 1000]")
         arr = load(existing(image, what="image"))
-        chans = _channels(channels)
         guide_arr = load(existing(guide, what="--guide image")) if guide is not None else None
         with progress("dreaming frames" if video else "dreaming",
                       total=zoom_frames if video else octaves * steps) as advance:
-            run = dream_from_options(arr, model=model, device=device, layers=layer, channels=chans,
+            run = dream_from_options(arr, model=model, device=device, layers=layer, channels=_channels(channels),
                                      strongest=strongest, guide=guide_arr, octaves=octaves,
                                      octave_scale=octave_scale, steps=steps, step_size=step_size,
                                      max_roll=max_roll, tile_size=tile_size, keep_colors=keep_colors,
                                      zoom_frames=zoom_frames, zoom=zoom, max_side=max_side, seed=seed,
                                      progress=advance)
-        report = run.summary()
-        if video:
-            from latentstudio.core.video import write_video
-
-            write_video(out, run.frames, fps=fps)
-            report["fps"] = fps
-        else:
-            save(out, run.image)
-        report.update(output=str(out), objective=run.objective, width=run.width, height=run.height,
-                      seconds=round(run.seconds, 2))
-        write_sidecar(out, command="dream", seed=seed, models=[model],
-                      params=dict(image=str(image), layer=layer, channels=channels, strongest=strongest,
-                                  guide=str(guide) if guide else None, octaves=octaves, octave_scale=octave_scale,
-                                  steps=steps, step_size=step_size, max_roll=max_roll, tile_size=tile_size,
-                                  keep_colors=keep_colors, zoom_frames=zoom_frames, zoom=zoom, fps=fps,
-                                  max_side=max_side),
-                      result=report)
+        report = run.save(out, fps=fps, command="dream",
+                          params=dict(image=str(image), layer=layer, channels=channels, strongest=strongest,
+                                      guide=str(guide) if guide else None, octaves=octaves,
+                                      octave_scale=octave_scale, steps=steps, step_size=step_size,
+                                      max_roll=max_roll, tile_size=tile_size, keep_colors=keep_colors,
+                                      zoom_frames=zoom_frames, zoom=zoom, fps=fps, max_side=max_side))
         if as_json:
             print_json(report)
         else:

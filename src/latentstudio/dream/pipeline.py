@@ -4,7 +4,8 @@
   picture or a guide image describe;
 * :func:`fit_image` — a picture shrunk so its longer side is at most ``max_side``;
 * :func:`dream_from_options` -> :class:`DreamRun`: the picture fitted, the model prepared, the objective
-  built, then one dream or a zoom-feedback video's frames. Saving is the caller's.
+  built, then one dream or a zoom-feedback video's frames; :meth:`DreamRun.save` writes the image or the
+  video with its provenance.
 
 Example
 -------
@@ -29,6 +30,10 @@ from latentstudio.dream.zoom import zoom_frames as make_frames
 from latentstudio.errors import ParameterError
 from latentstudio.optvis import FeatureModel, Objective
 
+#: Suffixes of a zoom-feedback video.
+VIDEO_SUFFIXES = (".mp4", ".gif")
+#: Most octaves a dream may have.
+MAX_OCTAVES = 20
 #: Largest side (px) of the picture a guide or the strongest channels are measured on.
 GUIDE_SIDE = 384
 STRONGEST_SIDE = 448
@@ -107,11 +112,51 @@ class DreamRun:
     final_score: float | None = None
     gain: float | None = None
 
+    model: str = ""                                    #: the network's name (recorded in provenance)
+    seed: int = 0
+
     def summary(self) -> dict:
         """JSON-ready: scores and gain of a dream, or frames and zoom of a video."""
         if self.frames is not None:
             return {"frames": len(self.frames), "zoom": self.zoom}
         return {"initial_score": self.initial_score, "final_score": self.final_score, "gain": self.gain}
+
+    def to_dict(self) -> dict:
+        """JSON-ready: :meth:`summary` with the objective, the picture's size and the seconds taken."""
+        return {**self.summary(), "objective": self.objective, "width": self.width, "height": self.height,
+                "seconds": round(self.seconds, 2)}
+
+    def save(self, output, *, fps: float = 12.0, command: str = "dream", params: dict | None = None) -> dict:
+        """Write the dream (an image: .png, .jpg ...) or the zoom video's frames (.mp4/.gif at ``fps``), and
+        its provenance sidecar (``params``, the seed, the model, :meth:`to_dict`).
+
+        Returns
+        -------
+        dict : :meth:`to_dict` with ``output`` (and ``fps`` for a video)
+
+        Raises
+        ------
+        ParameterError : an output suffix that does not fit (a video needs .mp4/.gif), a bad ``fps``
+        """
+        from pathlib import Path
+
+        from latentstudio.core.image import IMAGE_EXTENSIONS, save
+        from latentstudio.core.video import write_video
+        from latentstudio.provenance import write_sidecar
+
+        out = Path(output)
+        suffixes = VIDEO_SUFFIXES if self.frames is not None else IMAGE_EXTENSIONS
+        if out.suffix.lower() not in suffixes:
+            raise ParameterError(f"output={str(out)!r} must end with one of {', '.join(suffixes)}")
+        report = self.to_dict()
+        if self.frames is not None:
+            write_video(out, self.frames, fps=fps)
+            report["fps"] = fps
+        else:
+            save(out, self.image)
+        report["output"] = str(out)
+        write_sidecar(out, command=command, seed=self.seed, models=[self.model], params=params, result=report)
+        return report
 
 
 def dream_from_options(image: np.ndarray, *, model="efficientnet_lite0", device: str = "cpu",
@@ -131,8 +176,11 @@ def dream_from_options(image: np.ndarray, *, model="efficientnet_lite0", device:
     """
     if zoom_frames < 0:
         raise ParameterError(f"zoom_frames={zoom_frames} must be >= 0")
+    if not 1 <= octaves <= MAX_OCTAVES:
+        raise ParameterError(f"octaves={octaves} must be between 1 and {MAX_OCTAVES}")
     arr = fit_image(image, max_side)
     fm = resolve_model(model, device=device)
+    name = model if isinstance(model, str) else str(getattr(model, "name", "") or type(model).__name__)
     obj = objective_from_options(fm, arr, layers=layers, channels=channels, strongest=strongest, guide=guide)
     kwargs = dict(objective=obj, octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size,
                   max_roll=max_roll, tile_size=tile_size, keep_colors=keep_colors)
@@ -142,12 +190,13 @@ def dream_from_options(image: np.ndarray, *, model="efficientnet_lite0", device:
         frames = make_frames(arr, frames=zoom_frames, zoom=zoom, model=fm, seed=seed,
                              callback=(lambda i: progress()) if progress else None, **kwargs)
         return DreamRun(objective=obj.name, width=int(w), height=int(h), seconds=time.perf_counter() - t0,
-                        frames=frames, zoom=zoom)
+                        frames=frames, zoom=zoom, model=name, seed=seed)
     res = dream(arr, model=fm, seed=seed, callback=(lambda o, s, v: progress()) if progress else None,
                 **kwargs)
     return DreamRun(objective=obj.name, width=int(w), height=int(h), seconds=time.perf_counter() - t0,
                     image=res.image, initial_score=res.initial_score, final_score=res.final_score,
-                    gain=res.gain)
+                    gain=res.gain, model=name, seed=seed)
 
 
-__all__ = ["objective_from_options", "fit_image", "DreamRun", "dream_from_options"]
+__all__ = ["objective_from_options", "fit_image", "DreamRun", "dream_from_options", "VIDEO_SUFFIXES",
+           "MAX_OCTAVES"]
