@@ -176,6 +176,8 @@ def test_beatbox_turns_grow_one_piece_and_reset(client):
     session = client.get("/api/beatbox/session").json()
     assert session["turns"] == 2 and len(session["beats"]) == 2 and session["kit"]
     assert sidecar(client, second["sidecar"])["command"] == "beatbox session"
+    assert sidecar(client, second["sidecar"])["hits"]                     # the audio's own record, not the MIDI's
+    assert sidecar(client, second["midi"] + ".json")["models"] == ["beatbox_rhythm"]
     fresh = client.post("/api/beatbox/reset").json()
     assert fresh["turns"] == 0 and fresh["session"] != session["session"]
 
@@ -284,3 +286,25 @@ def test_studio_command_help_and_bad_options():
     assert r.exit_code == 0 and "Example: latentstudio studio" in r.output and "127.0.0.1" in r.output
     r = runner.invoke(app, ["studio", "--port", "0"])
     assert r.exit_code == 2 and "--port 0" in r.output
+
+
+def test_gallery_pairs_each_file_with_its_own_sidecar(tmp_path):
+    from latentstudio.provenance import write_sidecar
+    from latentstudio.web.files import gallery
+
+    d = tmp_path / "beats"
+    d.mkdir()
+    (d / "beat.wav").write_bytes(b"RIFF")
+    (d / "beat.mid").write_bytes(b"MThd")
+    write_sidecar(d / "beat.wav", command="jam", params={"of": "wav"})
+    write_sidecar(d / "beat.mid", command="jam", params={"of": "mid"})          # -> beat.mid.json
+    (d / "notes.json").write_text('{"not": "a sidecar"}')
+    hidden = tmp_path / ".cache"
+    hidden.mkdir()
+    (hidden / "x.png").write_bytes(b"\x89PNG")
+    write_sidecar(hidden / "x.png", command="hidden")
+    items = {i["sidecar"]: i for i in gallery(tmp_path)}
+    assert set(items) == {"beats/beat.json", "beats/beat.mid.json"}
+    assert items["beats/beat.json"]["files"] == ["beats/beat.wav"]
+    assert items["beats/beat.mid.json"]["files"] == ["beats/beat.mid"]
+    assert items["beats/beat.mid.json"]["kind"] == "midi"

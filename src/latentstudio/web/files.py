@@ -113,8 +113,7 @@ def gallery(root: str | os.PathLike) -> list[dict]:
             continue
         if not isinstance(record, dict) or "command" not in record:
             continue
-        files = sorted(f for f in side.parent.glob(side.stem + ".*")
-                       if f.suffix != ".json" and not f.name.startswith("."))
+        files = _described(side, record)
         if not files:
             continue
         main = next((f for f in files if f.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".mp4")), None) \
@@ -125,6 +124,27 @@ def gallery(root: str | os.PathLike) -> list[dict]:
                       "mtime": side.stat().st_mtime})
     items.sort(key=lambda i: i["mtime"], reverse=True)
     return items
+
+
+def _described(side: Path, record: dict) -> list[Path]:
+    """The files a sidecar describes (see :func:`latentstudio.provenance.sidecar_path`): ``x.png.json`` ->
+    ``[x.png]``; ``x.json`` -> its ``artifact`` and the other ``x.*`` files that have no sidecar of their own."""
+    if Path(side.stem).suffix and (side.parent / side.stem).is_file():         # x.mid.json
+        return [side.parent / side.stem]
+    files = [f for f in side.parent.glob(glob_escape(side.stem) + ".*")
+             if f.suffix != ".json" and not f.name.startswith(".") and f.is_file()
+             and not f.with_name(f.name + ".json").exists()]
+    art = Path(str(record.get("artifact") or "")).name
+    if art and (side.parent / art).is_file() and side.parent / art not in files:
+        files.append(side.parent / art)
+    return sorted(files)
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with the glob metacharacters escaped."""
+    import glob
+
+    return glob.escape(text)
 
 
 def kind_of(path: Path) -> str:

@@ -29,6 +29,7 @@ import numpy as np
 
 from latentstudio.core.fileio import atomic_write_bytes, atomic_write_text
 from latentstudio.errors import ParameterError
+from latentstudio.provenance import sidecar_path
 from latentstudio.web.files import StudioInputError, new_name
 
 Progress = Callable[..., None]
@@ -182,7 +183,7 @@ class Studio:
                    params={"image": label, "top": top, "seconds": seconds, "sr": self.settings.soundscape_sr})
         q = scape.query
         return {"audio": self.rel(out), "image": self.rel(out.with_suffix(".jpg")),
-                "sidecar": self.rel(out.with_suffix(".json")), "model": info["id"],
+                "sidecar": self.rel(sidecar_path(out)), "model": info["id"],
                 "teacher_labels": [[lab, round(float(p), 4)] for lab, p in q.teacher_labels[:5]],
                 "matches": [{"name": Path(m.path).stem, "score": round(float(m.score), 4),
                              "pan": round(float(getattr(m, "pan", 0.0) or 0.0), 3)} for m in q.matches]}
@@ -232,7 +233,7 @@ class Studio:
         progress(3, 3, "done")
         beat = turn.beat
         return {"turn": turn.number, "audio": self.rel(turn.files.output), "midi": self.rel(turn.files.midi),
-                "sidecar": self.rel(Path(turn.files.output).with_suffix(".json")), "bpm": beat.bpm,
+                "sidecar": self.rel(sidecar_path(turn.files.output)), "bpm": beat.bpm,
                 "seconds": turn.files.seconds,
                 "hits": [{k: v for k, v in h.to_dict().items() if k != "source"} for h in turn.hits],
                 "kit_sounds": len(turn.state.sounds), "grid": beat.patterns[0].grid() if beat.patterns else "",
@@ -325,7 +326,7 @@ class Studio:
         state = self.dj_state()
         return {**state, "human": human.name, "ai": ai.name if ai else None,
                 "ai_reasons": ai.reasons if ai else None, "mix": self.rel(out),
-                "timeline": self.rel(out.with_suffix(".png")), "sidecar": self.rel(out.with_suffix(".json")),
+                "timeline": self.rel(out.with_suffix(".png")), "sidecar": self.rel(sidecar_path(out)),
                 "duration": round(mix.duration, 2), "warnings": mix.warnings}
 
     # --------------------------------------------------------------------------------------- dream
@@ -358,7 +359,7 @@ class Studio:
                       models=[_name(self.settings.dream_model)],
                       params={"image": label, "layer": layer, "octaves": octaves, "steps": steps,
                               "strongest": strongest, "max_side": self.settings.dream_max_side}, result=report)
-        return {"image": self.rel(out), "sidecar": self.rel(out.with_suffix(".json")), **report}
+        return {"image": self.rel(out), "sidecar": self.rel(sidecar_path(out)), **report}
 
     # ------------------------------------------------------------------------------------ perceive
     def check_perceive(self, target: str) -> str:
@@ -406,7 +407,7 @@ class Studio:
                       params={"target": target, "strokes": strokes, "budget": budget,
                               "budget_settings": s.perceive_budgets[budget]}, result=report)
         return {"image": self.rel(png), "svg": self.rel(png.with_suffix(".svg")),
-                "sidecar": self.rel(png.with_suffix(".json")), **report}
+                "sidecar": self.rel(sidecar_path(png)), **report}
 
 
 def _loaded_model(model: Any) -> bool:
