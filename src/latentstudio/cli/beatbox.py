@@ -334,14 +334,11 @@ def generate(output: Path = typer.Option(..., "-o", "--output", help="MIDI file 
 
     Example: latentstudio beatbox generate -o groove.mid --density kick=0.25,closed_hat=1.0 --bars 8
     """
-    from latentstudio.beatbox.jam import MAX_BARS
+    from latentstudio.beatbox.pipeline import MIDI_SUFFIXES
     from latentstudio.beatbox.pipeline import generate as walk
     from latentstudio.cli._common import out_path
-    from latentstudio.errors import ParameterError
 
-    if bars < 2 or bars % 2 or bars > MAX_BARS:
-        raise ParameterError(f"--bars {bars} must be an even number from 2 to {MAX_BARS}")
-    out_path(output, suffixes=(".mid", ".midi"))
+    out_path(output, suffixes=MIDI_SUFFIXES)
     res = walk(bars=bars, bpm=bpm, density=_parse_density(density), temperature=temperature, seed=seed)
     out = res.save(output)
     if as_json:

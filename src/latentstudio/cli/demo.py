@@ -88,13 +88,21 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(output: Path = typer.Option(Path("out/demo"), "-o", "--output", help="Gallery folder."),
              seed: int = typer.Option(0, "--seed", help="Random seed for every section."),
-             only: list[str] = typer.Option(None, "--only", help="Run only these sections.")) -> None:
+             only: list[str] = typer.Option(None, "--only", help="Run only these sections."),
+             as_json: bool = typer.Option(False, "--json", help="Print the page, the sections run and the failed "
+                                                                "ones as JSON.")) -> None:
         """Run every system on offline assets and write a gallery page (OUTPUT/index.html).
 
-        Example: latentstudio demo -o out/demo
+        Example: latentstudio demo -o out/demo --only beatbox --json
         """
+        from latentstudio.cli._common import print_json
+
         page, failed = run_demo(output, seed=seed, only=only)
-        typer.echo(str(page))
+        if as_json:
+            print_json({"page": str(page), "sections": [n for n in SECTIONS if not only or n in only],
+                        "failed": failed})
+        else:
+            typer.echo(str(page))
         if failed:
             typer.echo(f"error: demo sections failed: {', '.join(failed)} (see {page})", err=True)
             raise typer.Exit(code=1)

@@ -328,12 +328,7 @@ def make_library(output: Path = typer.Argument(..., help="Folder to write the tr
     Example: latentstudio dj make-library demo-music/
     """
     from latentstudio.dj.pipeline import make_library as make
-    from latentstudio.errors import ParameterError
 
-    if not 1 <= count <= 1000:
-        raise ParameterError(f"--count {count} must be between 1 and 1000")
-    if not 8000 <= sr <= 192000:
-        raise ParameterError(f"--sr {sr} must be between 8000 and 192000 Hz")
     truth = make(output, seed=seed, count=count, sr=sr)
     if as_json:
         print_json(truth)

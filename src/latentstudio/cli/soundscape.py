@@ -69,15 +69,8 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
 
     from latentstudio.soundscape.pipeline import train_from_source
 
-    if data != "tuxpaint":
-        existing(Path(data), what="DATA")
     if threads < 1:
         raise ParameterError(f"--threads={threads} must be >= 1")
-    for name, value in (("--validation", validation), ("--holdout", holdout)):
-        if not 0 <= value < 1:
-            raise ParameterError(f"{name} {value} must be a fraction in [0, 1)")
-    if not validation + holdout < 1:
-        raise ParameterError(f"--validation {validation} and --holdout {holdout} leave nothing to train on")
     torch.set_num_threads(threads)
     with progress("distilling", total=steps) as advance:
         last = [0]
