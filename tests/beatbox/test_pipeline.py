@@ -158,3 +158,11 @@ def test_recordings_in_memory_are_taken_as_files_are(models, tmp_path, voice_lik
     assert np.array_equal(jam_file.audio, jam_memory.audio)
     with pytest.raises(ParameterError, match="booth take"):
         classify_recording(check_voice(np.zeros(SR, np.float32), sr=SR, name="booth take"), classifier=clf)
+
+
+def test_training_refuses_a_missing_folder_before_any_work(tmp_path):
+    from latentstudio.beatbox.pipeline import train_drum_classifier
+
+    with pytest.raises(ParameterError, match="not a folder"):
+        train_drum_classifier(tmp_path / "model", steps=1, folders=[tmp_path / "no such samples"])
+    assert not (tmp_path / "model").exists()

@@ -23,5 +23,27 @@ def test_train_rhythm_command_writes_a_checkpoint_that_rebuilds(tmp_path):
     assert r.exit_code == 0, r.output
     record = json.loads((out / "config.json").read_text())
     meta = record["meta"]
-    assert meta["command"] == "latentstudio beatbox train-rhythm" and meta["seed"] == 7
+    assert meta["command"] == "latentstudio beatbox train-rhythm --steps 20 --grammar 200 --seed 7"
+    assert meta["seed"] == 7 and meta["threads"] == 1
     assert isinstance(load_rhythm_vae(out), RhythmVAE)
+    printed = json.loads(r.stdout)
+    assert printed["output"] == str(out) and printed["final_loss"] == meta["report"]["final_loss"]
+
+
+def test_train_rhythm_model_writes_what_reproduces_it(tmp_path):
+    from latentstudio.beatbox.pipeline import train_rhythm_model
+
+    steps = []
+    run = train_rhythm_model(tmp_path / "r", steps=15, grammar=200, seed=3,
+                             progress=lambda step, total, loss: steps.append((step, total)))
+    assert steps[-1] == (15, 15) and run.output == tmp_path / "r"
+    summary = run.summary()
+    assert "losses" not in summary and summary["final_loss"] == run.report.losses[-1]
+    meta = json.loads((tmp_path / "r" / "config.json").read_text())["meta"]
+    assert meta == json.loads(json.dumps(run.meta)) and meta["report"] == json.loads(json.dumps(summary))
+    assert meta["command"] == "latentstudio beatbox train-rhythm --steps 15 --grammar 200 --seed 3"
+    # the recorded settings reproduce the weights
+    train_rhythm_model(tmp_path / "r2", steps=meta["steps"], grammar=meta["grammar"], seed=meta["seed"])
+    first, second = load_rhythm_vae(tmp_path / "r"), load_rhythm_vae(tmp_path / "r2")
+    assert all(np.array_equal(a.detach().numpy(), b.detach().numpy())
+               for a, b in zip(first.parameters(), second.parameters()))

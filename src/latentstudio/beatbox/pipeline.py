@@ -9,6 +9,8 @@ save and show.
   evolving generated beat; :func:`save_beat` writes its audio and MIDI with provenance -> :class:`BeatFiles`;
 * :func:`generate` -> :class:`Generated`: a walk through the rhythm VAE's latent space (no voices), as
   patterns and General MIDI;
+* :func:`train_drum_classifier`, :func:`train_onset_network`, :func:`train_rhythm_model` ->
+  :class:`TrainedModel`: a training run from the installed data, written with the command that reproduces it;
 * the booth turn of the installation is :func:`latentstudio.beatbox.session.take_turn`.
 
 Models default to the shipped ones (:func:`~latentstudio.beatbox.classifier.load_classifier`,
@@ -332,5 +334,110 @@ def generate(*, bars: int = 8, bpm: float = 100.0, density: np.ndarray | Mapping
                      seed=int(seed))
 
 
+# ------------------------------------------------------------------------------------------- training
+@dataclass
+class TrainedModel:
+    """A trained beatbox network written to ``output``, its report, and the meta saved beside its weights
+    (the command that reproduces it, its settings, the torch threads used and :meth:`summary`)."""
+
+    model: object
+    report: object                   #: ClassifierReport, OnsetReport or RhythmReport
+    output: Path
+    meta: dict
+
+    def summary(self) -> dict:
+        """JSON-ready: the report without its loss curve, with the last loss (``final_loss``)."""
+        return _summary(self.report)
+
+
+def _summary(report) -> dict:
+    out = {k: v for k, v in vars(report).items() if k != "losses"}
+    out["final_loss"] = report.losses[-1] if report.losses else None
+    return out
+
+
+def _written(model, report, save, output, meta: dict) -> TrainedModel:
+    """Save ``model`` to ``output`` with ``meta``, the threads used and the report's summary."""
+    import torch
+
+    meta = {**meta, "threads": torch.get_num_threads(), "report": _summary(report)}
+    save(model, output, meta=meta)
+    return TrainedModel(model=model, report=report, output=Path(output), meta=meta)
+
+
+def train_drum_classifier(output: str | os.PathLike, *, steps: int = 1500, batch_size: int = 64,
+                          augmented: int = 6, members: int = 3, folders: Sequence[str | os.PathLike] = (),
+                          checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
+                          progress=None) -> TrainedModel:
+    """Train the drum classifier (:func:`~latentstudio.beatbox.classifier.train_classifier`: an ensemble of
+    ``members`` networks on the train split of every installed drum source and the user's sample
+    ``folders``, temperature fitted on the validation split) and write it to ``output``.
+
+    ``progress(step, total, loss)``; ``checkpoint_dir``: periodic checkpoints, a rerun resumes.
+
+    Raises
+    ------
+    ParameterError : a folder that is not one, bad settings (before any data is made)
+    """
+    from latentstudio.beatbox import classifier as C
+
+    for f in folders:
+        if not Path(f).is_dir():
+            raise ParameterError(f"folders: {str(f)!r} is not a folder")
+    folders = tuple(str(f) for f in folders)
+    model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders,
+                                       members=members, n_augmented=augmented, checkpoint_dir=checkpoint_dir,
+                                       progress=progress)
+    command = (f"latentstudio beatbox train-classifier --steps {steps} --batch-size {batch_size} "
+               f"--augmented {augmented} --members {members} --seed {seed}"
+               + "".join(f" --folder {f}" for f in folders))
+    return _written(model, report, C.save_classifier, output,
+                    {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
+                     "augmented": augmented, "members": members})
+
+
+def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_size: int = 12,
+                        checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
+                        progress=None) -> TrainedModel:
+    """Train the onset network (:func:`~latentstudio.beatbox.onsetnet.train_onsets`: drum sequences made
+    from the train split's one-shots, its threshold chosen on the validation split's) and write it to
+    ``output``.
+
+    Raises
+    ------
+    ParameterError : bad settings (before any data is made)
+    """
+    from latentstudio.beatbox import onsetnet as N
+
+    model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
+                                   progress=progress)
+    command = f"latentstudio beatbox train-onsets --steps {steps} --batch-size {batch_size} --seed {seed}"
+    return _written(model, report, N.save_onset_net, output,
+                    {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size})
+
+
+def train_rhythm_model(output: str | os.PathLike, *, steps: int = 1500, grammar: int = 6000,
+                       midi: Sequence[str | os.PathLike] = (), checkpoint_dir: str | os.PathLike | None = None,
+                       seed: int = 0, progress=None) -> TrainedModel:
+    """Train the rhythm VAE (:func:`~latentstudio.beatbox.rhythm_vae.train_rhythm`: ``grammar`` patterns of
+    the style grammar, the Hydrogen demo songs and the GM drum ``midi`` folders or files) and write it to
+    ``output``.
+
+    Raises
+    ------
+    ParameterError : bad settings (before any data is made)
+    """
+    from latentstudio.beatbox import rhythm_vae as R
+
+    midi = [str(m) for m in midi]
+    model, report = R.train_rhythm(steps=steps, seed=seed, n_grammar=grammar, midi_dirs=midi,
+                                   checkpoint_dir=checkpoint_dir, progress=progress)
+    command = (f"latentstudio beatbox train-rhythm --steps {steps} --grammar {grammar} --seed {seed}"
+               + "".join(f" --midi {m}" for m in midi))
+    return _written(model, report, R.save_rhythm_vae, output,
+                    {"command": command, "steps": steps, "seed": seed, "grammar": grammar})
+
+
 __all__ = ["Segmented", "segment_recording", "calibrate", "Classified", "classify_recording", "jam_recordings", "BeatFiles", "save_beat",
-           "density_with", "Generated", "generate"]
+           "density_with", "Generated", "generate", "TrainedModel", "train_drum_classifier",
+           "train_onset_network", "train_rhythm_model"]

@@ -12,16 +12,12 @@ group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an eve
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
 
 
-def _finish_training(report, save, out: Path, meta: dict, as_json: bool, lines: list[str]) -> None:
-    """Save a trained model with its report in the checkpoint's meta, then print the report (JSON or ``lines``)."""
-    summary = {k: v for k, v in report.__dict__.items() if k != "losses"}
-    summary["final_loss"] = report.losses[-1] if report.losses else None
-    save(out, meta={**meta, "report": summary})
-    summary["output"] = str(out)
+def _report(run, as_json: bool, lines: list[str]) -> None:
+    """Print a training run's summary as JSON, or where it was saved and ``lines``."""
     if as_json:
-        print_json(summary)
+        print_json({**run.summary(), "output": str(run.output)})
         return
-    typer.echo(f"saved {out}")
+    typer.echo(f"saved {run.output}")
     for line in lines:
         typer.echo(line)
 
@@ -137,24 +133,18 @@ def train_classifier(output: Path = typer.Option(..., "-o", "--output",
 
     Example: latentstudio beatbox train-classifier -o models/drums --steps 1500 --seed 0 --folder ~/samples/drums
     """
-    import torch
-
-    from latentstudio.beatbox import classifier as C
+    from latentstudio.beatbox.pipeline import train_drum_classifier
 
     _set_threads(threads)
-    folders = tuple(str(_existing(f, "--folder")) for f in folder or [])
     with progress("training drum classifier", total=steps * members, quiet=as_json) as advance:
-        model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders, members=members,
-                                           n_augmented=augmented, checkpoint_dir=checkpoint_dir,
-                                           progress=_fit_progress(advance))
-    command = "latentstudio beatbox train-classifier" + "".join(f" --folder {f}" for f in folders)
-    _finish_training(report, lambda d, meta: C.save_classifier(model, d, meta=meta), output,
-                     {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size, "augmented": augmented,
-                      "members": members, "threads": threads}, as_json,
-                     [f"trained on {report.train_sounds} sounds from {', '.join(report.train_sources)}",
-                      f"validation ({', '.join(report.val_sources)}, {report.val_sounds} sounds): accuracy "
-                      f"{report.val_accuracy:.3f}, kick/snare/hat {report.val_kick_snare_hat_accuracy:.3f}; "
-                      f"temperature {report.temperature:.2f}"])
+        run = train_drum_classifier(output, steps=steps, batch_size=batch_size, augmented=augmented,
+                                    members=members, folders=folder or [], checkpoint_dir=checkpoint_dir,
+                                    seed=seed, progress=_fit_progress(advance))
+    r = run.report
+    _report(run, as_json, [f"trained on {r.train_sounds} sounds from {', '.join(r.train_sources)}",
+                           f"validation ({', '.join(r.val_sources)}, {r.val_sounds} sounds): accuracy "
+                           f"{r.val_accuracy:.3f}, kick/snare/hat {r.val_kick_snare_hat_accuracy:.3f}; "
+                           f"temperature {r.temperature:.2f}"])
 
 
 def _set_threads(threads: int) -> None:
@@ -166,14 +156,6 @@ def _set_threads(threads: int) -> None:
     if threads < 1:
         raise ParameterError(f"--threads {threads} must be >= 1")
     torch.set_num_threads(threads)
-
-
-def _existing(path: Path, option: str) -> Path:
-    from latentstudio.errors import ParameterError
-
-    if not path.is_dir():
-        raise ParameterError(f"{option} {str(path)!r} is not a folder")
-    return path
 
 
 @group.command("train-onsets")
@@ -192,18 +174,14 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
 
     Example: latentstudio beatbox train-onsets -o models/onsets --steps 2000 --seed 0
     """
-    import torch
-
-    from latentstudio.beatbox import onsetnet as N
+    from latentstudio.beatbox.pipeline import train_onset_network
 
     _set_threads(threads)
     with progress("training onset network", total=steps, quiet=as_json) as advance:
-        model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
-                                       progress=_fit_progress(advance))
-    _finish_training(report, lambda d, meta: N.save_onset_net(model, d, meta=meta), output,
-                     {"command": "latentstudio beatbox train-onsets", "steps": steps, "seed": seed,
-                      "batch_size": batch_size, "threads": threads}, as_json,
-                     [f"validation sequences: onset F {report.val_f_measure:.3f} at threshold {report.threshold:.2f}"])
+        run = train_onset_network(output, steps=steps, batch_size=batch_size, checkpoint_dir=checkpoint_dir,
+                                  seed=seed, progress=_fit_progress(advance))
+    _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
+                           f"{run.report.threshold:.2f}"])
 
 
 @group.command("train-rhythm")
@@ -224,19 +202,16 @@ def train_rhythm(output: Path = typer.Option(..., "-o", "--output",
 
     Example: latentstudio beatbox train-rhythm -o models/rhythm --midi groove/ --steps 3000
     """
-    import torch
-
-    from latentstudio.beatbox import rhythm_vae as R
+    from latentstudio.beatbox.pipeline import train_rhythm_model
 
     _set_threads(threads)
     with progress("training rhythm VAE", total=steps, quiet=as_json) as advance:
-        model, report = R.train_rhythm(steps=steps, seed=seed, n_grammar=grammar, midi_dirs=list(midi or []),
-                                       checkpoint_dir=checkpoint_dir, progress=_fit_progress(advance))
-    _finish_training(report, lambda d, meta: R.save_rhythm_vae(model, d, meta=meta), output,
-                     {"command": "latentstudio beatbox train-rhythm", "steps": steps, "seed": seed, "grammar": grammar},
-                     as_json, [f"held-out onset F1 {report.held_out_onset_f1:.3f}, step accuracy "
-                               f"{report.held_out_step_accuracy:.3f}, requested vs produced density "
-                               f"r={report.density_correlation:.3f}"])
+        run = train_rhythm_model(output, steps=steps, grammar=grammar, midi=midi or [],
+                                 checkpoint_dir=checkpoint_dir, seed=seed, progress=_fit_progress(advance))
+    r = run.report
+    _report(run, as_json, [f"held-out onset F1 {r.held_out_onset_f1:.3f}, step accuracy "
+                           f"{r.held_out_step_accuracy:.3f}, requested vs produced density "
+                           f"r={r.density_correlation:.3f}"])
 
 
 def _parse_density(text: str | None) -> dict[str, float] | None:
