@@ -22,8 +22,10 @@
 * :mod:`.session` — installation mode: a folder that keeps the kit and the latest latent; ``take_turn``
   (one visitor's booth turn, end to end) -> ``SessionTurn``
 * :mod:`.pipeline` — the end-to-end runs the CLI and the web call: ``segment_recording`` -> ``Segmented``,
-  ``classify_recording``, ``calibrate``,
-  ``jam_recordings`` + ``save_beat`` -> ``BeatFiles``, ``generate`` (a latent walk) -> ``Generated``
+  ``classify_recording``, ``calibrate``, ``jam_recordings`` + ``save_beat`` -> ``BeatFiles``, ``generate``
+  (a latent walk) -> ``Generated``, ``train_drum_classifier`` / ``train_onset_network`` /
+  ``train_rhythm_model`` -> ``TrainedModel``
+* :mod:`.hits_picture` — ``draw_hits``: a recording's waveform with its sounds shaded by class
 * :mod:`.voices` — espeak-ng voice percussion for judging and demos (never for training)
 """
 
