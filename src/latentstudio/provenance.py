@@ -3,7 +3,8 @@
 Two artefacts of one stem (``beat.wav`` and ``beat.mid``) never share a sidecar, and a sidecar never
 replaces a file it does not describe: when ``X.json`` is taken — by another artefact's sidecar, by a file
 that is no sidecar, or by the artefact itself (``X.json``) — the sidecar is ``X.ext.json``
-(:func:`sidecar_path`).
+(:func:`sidecar_path`). A companion written beside an artefact with no sidecar of its own (a mix's
+timeline ``X.png``, a drawing's ``X.svg``) is described by ``X.json``, its artefact's.
 """
 
 from __future__ import annotations
