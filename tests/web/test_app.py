@@ -188,7 +188,9 @@ def test_dj_back_to_back(client):
     if app_studio.dj_state()["ready"] is False:
         r = client.post("/api/dj/pick", data={"track": "01-house-120bpm-Am.wav"})
         assert r.status_code == 409 and "record box" in r.json()["error"]
-    lib = done(client, client.post("/api/dj/library"))
+    first, again = client.post("/api/dj/library"), client.post("/api/dj/library")
+    assert queued(again) == queued(first)                       # one analysis at a time, not a second
+    lib = done(client, first)
     assert lib["ready"] and len(lib["tracks"]) == 3
     assert abs(next(t for t in lib["tracks"] if t["name"].startswith("01"))["bpm"] - 120) < 1
     assert client.post("/api/dj/pick", data={"track": "nope.wav"}).status_code == 400

@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import os
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -352,9 +353,19 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
     def dj_state():
         return _jsonable(studio.dj_state())
 
+    library_job: dict[str, str] = {}
+    library_lock = threading.Lock()
+
     @app.post("/api/dj/library", status_code=202)
     def dj_library():
-        return _queued("dj library", lambda progress: studio.run_dj_library(progress=progress))
+        """Analyse the record box; while an analysis waits or runs, that job is answered (no second one)."""
+        with library_lock:
+            pending = jobs.get(library_job.get("id", ""))
+            if pending is not None and pending.status not in TERMINAL:
+                return JSONResponse({"job": _jsonable(pending.to_dict())}, status_code=202)
+            job = jobs.submit("dj library", lambda progress: studio.run_dj_library(progress=progress))
+            library_job["id"] = job.id
+        return JSONResponse({"job": _jsonable(job.to_dict())}, status_code=202)
 
     @app.post("/api/dj/reset")
     def dj_reset():

@@ -290,14 +290,12 @@ class Studio:
         with self._lock:
             if self._b2b is None:
                 raise StudioInputError("the record box is not analysed yet: load the library first", status=409)
-            left = self._b2b.left()
-            names = {Path(a["path"]).name for a in self._b2b.analyses}
-            stems = {Path(n).stem for n in names}
-        pick = str(track).strip()
-        if pick not in names and pick not in stems:
-            raise StudioInputError(f"track {pick!r} is not in the record box")
-        if pick not in left and pick not in {Path(n).stem for n in left}:
-            raise StudioInputError(f"track {pick!r} has already been played; the DJs never repeat a track")
+            a = self._b2b.selector.find(track)               # ParameterError naming the tracks when unknown
+            if a["path"] in self._b2b.selector.played:
+                raise StudioInputError(f"track {str(track).strip()!r} has already been played; the DJs never "
+                                       "repeat a track")
+            if self._b2b.over:
+                raise StudioInputError("every track has been played: start a new set")
 
     def new_dj_set(self) -> dict:
         from latentstudio.dj.pipeline import BackToBack
