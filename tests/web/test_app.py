@@ -86,6 +86,16 @@ def test_soundscape_of_a_sample_picture(client):
     assert side["result"]["matches"][0]["score"] == pytest.approx(r["matches"][0]["score"], abs=1e-3)
 
 
+def test_soundscape_by_heading(client):
+    r = done(client, client.post("/api/soundscape", data={"sample": "chelsea", "top": "3", "seconds": "2",
+                                                          "headings": "3"}))
+    assert [h["pan"] for h in r["headings"]] == [-1.0, 0.0, 1.0]
+    assert all(h["teacher_labels"] and h["matches"] for h in r["headings"])
+    assert sidecar(client, r["sidecar"])["params"]["headings"] == 3
+    r = client.post("/api/soundscape", data={"sample": "chelsea", "headings": "9"})
+    assert r.status_code == 400 and "headings=9" in r.json()["error"]
+
+
 def test_soundscape_of_an_upload_and_of_a_file_of_the_data_folder(client):
     r = done(client, client.post("/api/soundscape", files={"file": ("mine.png", S.png_bytes(), "image/png")},
                                  data={"top": "1", "seconds": "2"}))

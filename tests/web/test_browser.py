@@ -74,8 +74,12 @@ def error_text(driver) -> str:
 
 
 def shoot(driver, name: str) -> Path:
+    """The whole page (the window grown to the page's height, up to 4000 px) to ``SHOTS/name.png``."""
     path = SHOTS / f"{name}.png"
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(800, min(4000, int(height) + 140)))
     driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 1400)
     assert path.stat().st_size > 1000
     return path
 
@@ -101,6 +105,7 @@ def test_soundscape_explorer(browser, studio):
     choose_sample(browser, "chelsea")
     browser.find_element(By.CSS_SELECTOR, "[name=seconds]").clear()
     browser.find_element(By.CSS_SELECTOR, "[name=seconds]").send_keys("3")
+    Select(browser.find_element(By.NAME, "headings")).select_by_visible_text("3")
     browser.find_element(By.ID, "go").click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#labels li"), what="the teacher's labels")
     assert error_text(browser) == ""
@@ -109,6 +114,13 @@ def test_soundscape_explorer(browser, studio):
     wait(browser, lambda d: d.execute_script("return document.getElementById('mix').readyState") >= 1,
          what="the soundscape's audio")
     assert browser.execute_script("return document.getElementById('mix').duration") == pytest.approx(3, abs=0.2)
+    # look around the picture: three headings, the slider turns the listener
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-heading") == "1"
+    browser.execute_script("const h = document.getElementById('heading'); h.value = 0; "
+                           "h.dispatchEvent(new Event('input'))")
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-heading") == "0"
+    assert "facing pan -1.00" in browser.find_element(By.ID, "heading-pan").text
+    assert "hears:" in browser.find_element(By.ID, "heading-info").text
     shoot(browser, "soundscape")
 
 

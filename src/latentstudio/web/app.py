@@ -8,7 +8,7 @@ Pages (plain HTML + ``/static/studio.js``): ``/`` ``/soundscape`` ``/beatbox`` `
 API (JSON; errors are ``{"error": message}`` with a 4xx status):
 
 * ``GET /api/health``, ``GET /api/samples``, ``GET /api/samples/{name}`` (an offline sample picture)
-* ``POST /api/soundscape`` (``file`` | ``sample`` | ``source``, ``top``, ``seconds``) -> 202 job
+* ``POST /api/soundscape`` (``file`` | ``sample`` | ``source``, ``top``, ``seconds``, ``headings``) -> 202 job
 * ``GET /api/beatbox/session``, ``POST /api/beatbox/turn`` (``file``: WAV/FLAC/Ogg) -> 202 job,
   ``POST /api/beatbox/reset``
 * ``GET /api/dj/state``, ``POST /api/dj/library`` -> 202 job, ``POST /api/dj/pick`` (``track``) -> 202 job,
@@ -54,7 +54,7 @@ PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "gallery")
 ENVELOPE = 64 * 1024
 #: Bounds of the pages' numeric fields.
 LIMITS = {"top": (1, 12), "seconds": (2.0, 60.0), "octaves": (1, 8), "steps": (1, 50), "strongest": (1, 64),
-          "strokes": (1, 40)}
+          "strokes": (1, 40), "headings": (1, 8)}
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -323,12 +323,14 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
     # ----------------------------------------------------------------------------------- soundscape
     @app.post("/api/soundscape", status_code=202)
     def soundscape(request: Request, file: UploadFile | None = File(None), sample: str | None = Form(None),
-                   source: str | None = Form(None), top: str = Form("5"), seconds: str = Form("12")):
+                   source: str | None = Form(None), top: str = Form("5"), seconds: str = Form("12"),
+                   headings: str = Form("auto")):
         _form_only(request)
         n, secs = _number("top", top), _number("seconds", seconds, float)
+        heads = None if headings.strip() in ("", "auto") else _number("headings", headings)
         path, label = _picture(file, sample, source)
-        return _queued("soundscape", lambda progress: studio.run_soundscape(path, label=label, top=n, seconds=secs,
-                                                                            progress=progress))
+        return _queued("soundscape", lambda progress: studio.run_soundscape(
+            path, label=label, top=n, seconds=secs, headings=heads, progress=progress))
 
     # -------------------------------------------------------------------------------------- beatbox
     @app.get("/api/beatbox/session")

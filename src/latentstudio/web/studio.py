@@ -163,8 +163,9 @@ class Studio:
         return cat
 
     def run_soundscape(self, image_path: Path, *, label: str, top: int, seconds: float,
-                       progress: Progress) -> dict:
-        """A picture's soundscape: teacher labels, matched sounds, the mix (``soundscape/NAME.ogg``)."""
+                       headings: int | None = None, progress: Progress) -> dict:
+        """A picture's soundscape: teacher labels, matched sounds, the mix (``soundscape/NAME.ogg``); a wide
+        picture (or ``headings`` > 1) is heard as headings left to right, each with its labels, sounds and pan."""
         from latentstudio.core.image import load, save
         from latentstudio.soundscape.pipeline import soundscape_for_image
 
@@ -174,19 +175,22 @@ class Studio:
         with self._sound_catalog(progress) as cat:
             progress(None, None, "listening to the picture")
             scape = soundscape_for_image(img, model=model, model_id=info["id"], catalog=cat, top=top,
-                                         headings=None, seconds=seconds, sr=self.settings.soundscape_sr,
+                                         headings=headings, seconds=seconds, sr=self.settings.soundscape_sr,
                                          seed=self.settings.seed, teacher=self._loaded.teacher)
         progress(None, None, "saving")
         out = new_name(self.root / "soundscape", label, ".ogg")
         save(out.with_suffix(".jpg"), load(image_path, size=320))
         scape.save(out, command=f"{COMMAND} soundscape",
-                   params={"image": label, "top": top, "seconds": seconds, "sr": self.settings.soundscape_sr})
+                   params={"image": label, "top": top, "seconds": seconds, "headings": headings or "auto",
+                           "sr": self.settings.soundscape_sr})
         q = scape.query
         return {"audio": self.rel(out), "image": self.rel(out.with_suffix(".jpg")),
                 "sidecar": self.rel(sidecar_path(out)), "model": info["id"],
                 "teacher_labels": [[lab, round(float(p), 4)] for lab, p in q.teacher_labels[:5]],
                 "matches": [{"name": Path(m.path).stem, "score": round(float(m.score), 4),
-                             "pan": round(float(getattr(m, "pan", 0.0) or 0.0), 3)} for m in q.matches]}
+                             "pan": round(float(m.pan or 0.0), 3)} for m in q.matches],
+                "headings": [{"pan": round(float(h["pan"]), 3), "teacher_labels": h["teacher_labels"],
+                              "matches": [Path(m).stem for m in h["matches"]]} for h in q.headings]}
 
     # ------------------------------------------------------------------------------------- beatbox
     def session_dir(self) -> Path:
