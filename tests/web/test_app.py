@@ -283,6 +283,15 @@ def test_gallery_lists_every_artefact_with_its_provenance(client):
         assert not any(p.startswith(".") for p in Path(it["path"]).parts)
 
 
+def test_an_unexpected_error_is_one_json_line_without_a_traceback(client, monkeypatch):
+    def broken():
+        raise RuntimeError("disk on fire at /secret/path")
+
+    monkeypatch.setattr(client.app.state.studio, "session_info", broken)
+    r = TestClient(client.app, raise_server_exceptions=False).get("/api/beatbox/session")
+    assert r.status_code == 500 and r.json() == {"error": "internal error (RuntimeError); see the studio's log"}
+
+
 def test_unknown_settings_are_refused(tmp_path):
     with pytest.raises(TypeError, match="no_such_setting"):
         create_app(tmp_path, no_such_setting=1)
@@ -298,6 +307,10 @@ def test_studio_command_help_and_bad_options():
     assert r.exit_code == 0 and "Example: latentstudio studio" in r.output and "127.0.0.1" in r.output
     r = runner.invoke(app, ["studio", "--port", "0"])
     assert r.exit_code == 2 and "--port 0" in r.output
+    r = runner.invoke(app, ["studio", "--data", __file__])
+    assert r.exit_code == 2 and "is a file" in r.output
+    r = runner.invoke(app, ["studio", "--max-upload-mb", "-1"])
+    assert r.exit_code == 2 and "--max-upload-mb" in r.output
 
 
 def test_gallery_pairs_each_file_with_its_own_sidecar(tmp_path):

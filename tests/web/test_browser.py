@@ -163,8 +163,16 @@ def test_dj_back_to_back(browser, studio):
     turns = browser.find_elements(By.CSS_SELECTOR, "#turns li")
     assert len(turns) == 2 and "you" in turns[0].text and "AI" in turns[1].text
     assert "tempo" in turns[1].text and "key" in turns[1].text
-    wait(browser, lambda d: d.execute_script("return document.getElementById('mix').readyState") >= 1,
-         what="the mix")
+    wait(browser, lambda d: d.execute_script("return document.getElementById('mix').currentTime") > 2.0,
+         what="the mix playing")
+    # the human plays the last track; no track is left for the AI; the longer mix goes on from where it was
+    browser.find_element(By.CSS_SELECTOR, "button.pick[data-track='03-halftime-62bpm-C.wav']").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#turns li")) == 3, what="the third turn")
+    assert "Every track has been played" in browser.find_element(By.ID, "set").text
+    resumed = wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-resumed-at"),
+                   what="the new mix going on, not from its start")
+    assert float(resumed) >= 2.0
+    assert browser.execute_script("return document.getElementById('mix').currentTime") >= float(resumed)
     shoot(browser, "dj")
 
 
