@@ -17,9 +17,8 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
     pytest.skip(f"headless browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
                 "apt-get install chromium chromium-driver", allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests drive Chromium with selenium")
-pytest.importorskip("uvicorn")
 import soundfile as sf  # noqa: E402
+from selenium import webdriver  # noqa: E402  (the test extra installs it: a missing selenium is a failure)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -101,6 +100,11 @@ def test_soundscape_explorer(browser, studio):
     browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(bad))
     browser.find_element(By.ID, "go").click()
     wait(browser, lambda d: "not an image" in error_text(d), what="the 415 message")
+    big = studio.tmp / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(3_000_000))
+    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(big))
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: "upload limit" in error_text(d), what="the 413 message")
     browser.find_element(By.CSS_SELECTOR, "input[type=file]").clear()
     choose_sample(browser, "chelsea")
     browser.find_element(By.CSS_SELECTOR, "[name=seconds]").clear()
