@@ -141,3 +141,17 @@ class Server:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def slow_steps(studio, delay: float) -> None:
+    """Make the studio's dreams wait ``delay`` s at every progress report (the real dream, made slow enough
+    that a test can cancel it mid-run or overlap it with requests on any machine)."""
+    original = studio.run_dream
+
+    def run_dream(*args, progress, **kwargs):
+        def slowed(*a, **k):
+            time.sleep(delay)
+            progress(*a, **k)
+        return original(*args, progress=slowed, **kwargs)
+
+    studio.run_dream = run_dream

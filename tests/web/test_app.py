@@ -253,7 +253,9 @@ def test_sse_progress_then_end(client):
     assert client.get("/api/jobs/999999/events").status_code == 404
 
 
-def test_cancel_a_queued_and_a_running_job(client):
+def test_cancel_a_queued_and_a_running_job(client, monkeypatch):
+    monkeypatch.setattr(client.app.state.studio, "run_dream", client.app.state.studio.run_dream)
+    S.slow_steps(client.app.state.studio, 0.02)              # 150 steps: at least 3 s, cancelled long before
     running = queued(client.post("/api/dream", data={"sample": "astronaut", "octaves": "3", "steps": "50"}))
     waiting = queued(client.post("/api/dream", data={"sample": "coffee", "octaves": "1", "steps": "1"}))
     assert client.post(f"/api/jobs/{waiting}/cancel").json()["status"] == "cancelled"

@@ -37,6 +37,7 @@ TINY_BUDGET = {"small": dict(candidates=4, es_iters=3, grad_steps=8, views=1, po
 def studio(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     app = create_app(tmp / "data", max_upload_bytes=2_000_000, perceive_budgets=TINY_BUDGET, **S.settings(tmp))
+    S.slow_steps(app.state.studio, 0.02)          # a dream the page can cancel mid-run on any machine
     voice = tmp / "voice.wav"
     sf.write(voice, S.voice(0), S.SR, subtype="PCM_16")
     with S.Server(app) as srv:

@@ -34,6 +34,7 @@ def _post(url: str, fields: dict) -> dict:
 def test_fifty_concurrent_light_requests_while_a_heavy_job_runs(tmp_path):
     nets = S._load(S.TESTS / "optvis" / "_nets.py", "_nets")
     app = create_app(tmp_path / "data", dream_model=nets.tiny_net(0), dream_layer="6", dream_max_side=256)
+    S.slow_steps(app.state.studio, 0.01)          # 400 steps: the dream outlasts the burst on any machine
     with S.Server(app) as srv:
         job = _post(f"{srv.url}/api/dream", {"sample": "astronaut", "octaves": "8", "steps": "50"})["job"]
         status = f"{srv.url}/api/jobs/{job['id']}"
