@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from latentstudio.core.fileio import atomic_write_bytes, atomic_write_text
 from latentstudio.errors import ParameterError
@@ -241,7 +240,7 @@ class Studio:
                 "seconds": turn.files.seconds,
                 "hits": [{k: v for k, v in h.to_dict().items() if k != "source"} for h in turn.hits],
                 "kit_sounds": len(turn.state.sounds), "grid": beat.patterns[0].grid() if beat.patterns else "",
-                "notes": list(beat.notes), **{"session": self.session_info()}}
+                "notes": list(beat.notes), "session": self.session_info()}
 
     # ------------------------------------------------------------------------------------------ dj
     def dj_state(self) -> dict:
