@@ -259,8 +259,8 @@ def test_cancel_a_queued_and_a_running_job(client, monkeypatch):
     running = queued(client.post("/api/dream", data={"sample": "astronaut", "octaves": "3", "steps": "50"}))
     waiting = queued(client.post("/api/dream", data={"sample": "coffee", "octaves": "1", "steps": "1"}))
     assert client.post(f"/api/jobs/{waiting}/cancel").json()["status"] == "cancelled"
-    for _ in range(200):                                  # wait for the long one to start
-        if client.get(f"/api/jobs/{running}").json()["status"] == "running":
+    for _ in range(500):                                  # wait for the long one to take its first steps
+        if client.get(f"/api/jobs/{running}").json()["done"] >= 2:
             break
         S.time.sleep(0.02)
     r = client.delete(f"/api/jobs/{running}")
