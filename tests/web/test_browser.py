@@ -51,6 +51,7 @@ def browser(studio):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,1400", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-audio-capture={studio.voice}", "--autoplay-policy=no-user-gesture-required",
@@ -84,7 +85,14 @@ def shoot(driver, name: str) -> Path:
     return path
 
 
+def script_errors(driver) -> list[str]:
+    """The page's JavaScript errors since the last call (failed requests with a 4xx answer are expected)."""
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and "the server responded with a status of 4" not in e["message"]]
+
+
 def open_page(driver, studio, path: str) -> None:
+    assert not script_errors(driver)                       # nothing went wrong on the page before
     driver.get(studio.url + path)
     wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -239,7 +247,20 @@ def test_gallery_and_home(browser, studio):
     first.find_element(By.TAG_NAME, "summary").click()
     wait(browser, lambda d: '"command"' in first.find_element(By.TAG_NAME, "pre").text, what="a provenance record")
     shoot(browser, "gallery")
+    # a picture of the gallery goes back in: dream on the drawing Perception Engines made
+    drawing = next(a for a in browser.find_elements(By.CSS_SELECTOR, "a.reuse")
+                   if "perceive%2F" in a.get_attribute("href"))
+    drawing.click()
+    wait(browser, lambda d: d.find_elements(By.ID, "go"), what="the dream page")
+    steps = browser.find_element(By.NAME, "steps")
+    steps.clear()
+    steps.send_keys("2")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.execute_script("const i = document.getElementById('dreamed'); "
+                                             "return !!i && i.complete && i.naturalWidth > 0"), what="the dream")
+    assert error_text(browser) == ""
     open_page(browser, studio, "/")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs tr")) > 1, what="the job list")
     shoot(browser, "index")
+    assert not script_errors(browser)
     assert shutil.which("chromium") or os.path.exists(CHROMIUM)

@@ -80,6 +80,8 @@ async function pictureChooser(root) {
   select.innerHTML = `<option value="">(a sample picture)</option>` +
     samples.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join("");
   let dropped = null;
+  const given = new URLSearchParams(location.search).get("source");   // a picture of the gallery
+  if (given) preview.src = fileUrl(given);
   select.onchange = () => { dropped = null; input.value = ""; if (select.value) preview.src = `/api/samples/${select.value}`; };
   input.onchange = () => { dropped = null; select.value = ""; if (input.files[0]) preview.src = URL.createObjectURL(input.files[0]); };
   drop.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
@@ -93,6 +95,7 @@ async function pictureChooser(root) {
     const f = dropped || input.files[0];
     if (f) fd.append("file", f, f.name);
     else if (select.value) fd.append("sample", select.value);
+    else if (given) fd.append("source", given);
     return fd;
   };
 }
