@@ -334,10 +334,9 @@ class Studio:
     def run_dream(self, image_path: Path, *, label: str, layer: str, octaves: int, steps: int,
                   strongest: int | None, progress: Progress) -> dict:
         """DeepDream on a picture (:func:`latentstudio.dream.pipeline.dream_from_options`)."""
-        from latentstudio.core.image import load, save
+        from latentstudio.core.image import load
         from latentstudio.dream import resolve_model
         from latentstudio.dream.pipeline import dream_from_options
-        from latentstudio.provenance import write_sidecar
 
         total = octaves * steps
         progress(0, total, "loading the network")
@@ -349,17 +348,14 @@ class Studio:
             done[0] += 1
             progress(done[0], total, f"dreaming: step {done[0]}/{total}")
 
-        run = dream_from_options(load(image_path), model=self._loaded.dream_fm, layers=[layer], strongest=strongest,
-                                 octaves=octaves, steps=steps, max_side=self.settings.dream_max_side,
+        run = dream_from_options(load(image_path), model=self._loaded.dream_fm, layers=[layer],
+                                 strongest=strongest, octaves=octaves, steps=steps, max_side=self.settings.dream_max_side,
                                  seed=self.settings.seed, progress=tick)
         out = new_name(self.root / "dream", label, ".png")
-        save(out, run.image)
-        report = {**run.summary(), "objective": run.objective, "width": run.width, "height": run.height,
-                  "seconds": round(run.seconds, 2)}
-        write_sidecar(out, command=f"{COMMAND} dream", seed=self.settings.seed,
-                      models=[_name(self.settings.dream_model)],
-                      params={"image": label, "layer": layer, "octaves": octaves, "steps": steps,
-                              "strongest": strongest, "max_side": self.settings.dream_max_side}, result=report)
+        report = run.save(out, command=f"{COMMAND} dream",
+                          params={"image": label, "layer": layer, "octaves": octaves, "steps": steps,
+                                  "strongest": strongest, "max_side": self.settings.dream_max_side})
+        report.pop("output", None)
         return {"image": self.rel(out), "sidecar": self.rel(sidecar_path(out)), **report}
 
     # ------------------------------------------------------------------------------------ perceive
@@ -375,9 +371,7 @@ class Studio:
     def run_perceive(self, target: str, *, strokes: int, budget: str, progress: Progress) -> dict:
         """Perception Engines (:func:`latentstudio.perception.perceive`): strokes the ensemble names ``target``."""
         from latentstudio import zoo
-        from latentstudio.core.image import from_tensor, save
-        from latentstudio.perception import perceive, render, to_svg
-        from latentstudio.provenance import write_sidecar
+        from latentstudio.perception import perceive
 
         progress(0, None, "loading the classifiers")
         s = self.settings
@@ -396,19 +390,13 @@ class Studio:
         if budget not in s.perceive_budgets:
             raise StudioInputError(f"budget={budget!r} must be one of {', '.join(s.perceive_budgets)}")
         res = perceive(target, models=ens, holdout=held, n_strokes=strokes, budget=s.perceive_budgets[budget],
-                       seed=s.seed,
-                       callback=note)
-        png = new_name(self.root / "perceive", res.label, ".png")
-        save(png, from_tensor(render(res.drawing, size=s.perceive_size)))
-        atomic_write_text(png.with_suffix(".svg"), to_svg(res.drawing, size=s.perceive_size))
-        report = {"target": res.label, "target_index": res.target, "reward": res.reward,
-                  "seconds": round(res.seconds, 1), "models": res.report}
-        write_sidecar(png, command=f"{COMMAND} perceive", seed=s.seed,
-                      models=[_name(m) for m in list(s.perceive_models) + list(s.perceive_holdout)],
-                      params={"target": target, "strokes": strokes, "budget": budget,
-                              "budget_settings": s.perceive_budgets[budget]}, result=report)
-        return {"image": self.rel(png), "svg": self.rel(png.with_suffix(".svg")),
-                "sidecar": self.rel(sidecar_path(png)), **report}
+                       seed=s.seed, callback=note)
+        png, svg = res.save(new_name(self.root / "perceive", res.label, ".png"), size=s.perceive_size,
+                            command=f"{COMMAND} perceive", seed=s.seed,
+                            params={"target": target, "strokes": strokes, "budget": budget,
+                                    "budget_settings": s.perceive_budgets[budget]})
+        report = {k: v for k, v in res.to_dict().items() if k != "drawing"}
+        return {"image": self.rel(png), "svg": self.rel(svg), "sidecar": self.rel(sidecar_path(png)), **report}
 
 
 def _loaded_model(model: Any) -> bool:
