@@ -35,8 +35,25 @@ import time
 from pathlib import Path
 
 
-def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24, madmom: bool = True) -> dict:
+def _baselines(sr: int, madmom: bool) -> dict:
+    """The references beside the network, each ``audio -> beat times``: the model-free onset-flux decoder,
+    librosa's ``beat_track`` and (when installed and wanted) madmom's RNN + DBN."""
     import librosa
+
+    from latentstudio.dj import beatnet
+
+    out = {"flux": lambda y: beatnet.track_beats(y, sr=sr, backend="flux"),
+           "librosa": lambda y: librosa.beat.beat_track(y=y, sr=sr, units="time")[1]}
+    if madmom:
+        try:
+            beatnet._import_madmom()
+            out["madmom"] = lambda y: beatnet.track_beats(y, sr=sr, backend="madmom")
+        except Exception:  # not installed: the comparison is optional
+            pass
+    return out
+
+
+def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24, madmom: bool = True) -> dict:
     import mir_eval
     import numpy as np
     import torch
@@ -52,17 +69,8 @@ def run(*, tracks: int = 40, seed: int = 1000, bars: int = 24, madmom: bool = Tr
     except Exception:
         kits = ()
     sr = 22050
-    methods = {"net": lambda y: beatnet.track_beats(y, sr=sr, backend="net"),
-               "flux": lambda y: beatnet.track_beats(y, sr=sr, backend="flux"),
-               "librosa": lambda y: librosa.beat.beat_track(y=y, sr=sr, units="time")[1]}
-    if not beatnet.has_beatnet():
-        methods.pop("net")
-    if madmom:
-        try:
-            beatnet._import_madmom()
-            methods["madmom"] = lambda y: beatnet.track_beats(y, sr=sr, backend="madmom")
-        except Exception:  # not installed: the comparison is optional
-            pass
+    methods = {"net": lambda y: beatnet.track_beats(y, sr=sr, backend="net")} if beatnet.has_beatnet() else {}
+    methods.update(_baselines(sr, madmom))
     warm = render_track(random_spec(np.random.default_rng(seed + 1), bars=4), sr=sr).audio
     for fn in methods.values():
         fn(warm)
@@ -169,7 +177,6 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
     the real pieces of ``split`` (:mod:`latentstudio.dj.realmusic`), played by that split's synthesiser
     (the test split's is never used in training). ``records`` adds the record chain and performance
     variation (ramps, rubato, push/pull, instruments, breakdowns); off, only the tempo is set."""
-    import librosa
     import mir_eval
     import numpy as np
     import torch
@@ -188,14 +195,7 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
         net = beatnet.load_beatnet(m)
 
         methods[f"net:{m}"] = lambda y, net=net: beatnet.track_beats(y, sr=sr, backend="net", model=net)
-    methods["flux"] = lambda y: beatnet.track_beats(y, sr=sr, backend="flux")
-    methods["librosa"] = lambda y: librosa.beat.beat_track(y=y, sr=sr, units="time")[1]
-    if madmom:
-        try:
-            beatnet._import_madmom()
-            methods["madmom"] = lambda y: beatnet.track_beats(y, sr=sr, backend="madmom")
-        except Exception:  # not installed: the comparison is optional
-            pass
+    methods.update(_baselines(sr, madmom))
     for fn in methods.values():
         fn(exs[0].audio[: sr * 8])
     rows = {m: {"f": [], "f_any": [], "down_f": [], "tempo4": [], "cpu": []} for m in methods}
