@@ -171,6 +171,19 @@ def any_level_f(ref, est) -> float:
     return max(mir_eval.beat.f_measure(v, np.asarray(est)) for v in variants if len(v) >= 2)
 
 
+def _configuration(model: str) -> str:
+    """A name for a checkpoint's training configuration: its recorded command without ``--seed N``."""
+    from latentstudio.zoo.checkpoint import read_config
+
+    try:
+        cmd = read_config(model).get("meta", {}).get("command")
+    except Exception:  # no readable config: fall back to the folder's name
+        cmd = None
+    if cmd:
+        return re.sub(r"\s--seed\s+\d+", "", cmd)
+    return re.sub(r"_s\d+$", "", Path(model.rstrip("/")).name or model)
+
+
 def run_real(*, models: list[str], split: str = "test", records: bool = False, madmom: bool = True,
              max_seconds: float = 60.0, limit: int | None = None) -> dict:
     """The DJ's tracker (one row per trained model: seeds), the model-free flux decoder, librosa and madmom on
@@ -230,11 +243,12 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
             "tempo_within_4pct": round(float(np.mean(r["tempo4"])), 4),
             "x_realtime_per_core": round(60.0 / statistics.median(r["cpu"]), 1),
         }
-    # one group per configuration: model folders that differ only in a trailing _s<seed>
+    # one group per configuration: models whose training command differs only in --seed (folders without a
+    # recorded command: names that differ only in a trailing _s<seed>)
     groups: dict = {}
     for k, v in out["methods"].items():
         if k.startswith("net:"):
-            groups.setdefault(re.sub(r"_s\d+$", "", Path(k[4:].rstrip("/")).name or k), []).append(v)
+            groups.setdefault(_configuration(k[4:]), []).append(v)
     nets = [v for vs in groups.values() for v in vs]
     out["net_over_seeds"] = {
         g: {"seeds": len(vs), **{k: {"median": round(float(np.median([n[k] for n in vs])), 4),
