@@ -70,3 +70,19 @@ def test_folder_oneshots_labels_from_file_and_folder_names(tmp_path):
 def test_load_split_rejects_unknown_names():
     with pytest.raises(ParameterError, match="split="):
         O.load_split("holdout")
+
+
+def test_gm_kits_leave_out_the_notes_a_kit_plays_as_other_instruments():
+    """The GS Orchestra set (48) holds timpani on notes 41-53, where the GM map has toms, hats and cymbals:
+    those hits are not rendered (they were labelled closed_hat/open_hat/tom before); its kick and snare are."""
+    pytest.importorskip("pretty_midi")
+    from latentstudio.core.midi import default_soundfont, fluidsynth_binary
+
+    try:
+        default_soundfont(), fluidsynth_binary()
+    except Exception as exc:  # no FluidSynth / soundfont on this machine
+        pytest.skip(f"no GM soundfont: {exc}")
+    data = O.gm_oneshots(programs=(48,), velocities=(100,), gap=1.6)
+    notes = {int(n.split("note")[1].split("-")[0]) for n in data.names}
+    assert notes and not notes & set(range(41, 54))
+    assert {35, 36, 38} <= notes and all(k == "gm-kit-48" for k in data.kits)

@@ -67,6 +67,9 @@ GM_DRUM_NOTES: dict[int, str] = {
 #: GS drum kit programs of a GM soundfont (standard, room, power, electronic, TR-808, jazz, brush, orchestra)
 GM_KIT_PROGRAMS = (0, 8, 16, 24, 25, 32, 40, 48)
 GM_VELOCITIES = (25, 50, 75, 100, 127)
+#: notes a GS kit program plays as something other than the GM drum map says: the Orchestra set (48) holds
+#: timpani on 41-53 (F to f), where the map has toms, hi-hats and cymbals; such notes are not rendered
+GS_NOT_DRUM_KIT: dict[int, frozenset[int]] = {48: frozenset(range(41, 54))}
 
 
 @dataclass
@@ -274,8 +277,8 @@ def drumsynth_oneshots(folder: str | os.PathLike = LMMS_DRUMSYNTH_DIR, *, source
 def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[int, ...] = GM_KIT_PROGRAMS,
                 velocities: tuple[int, ...] = GM_VELOCITIES, source: str = "fluid-soundfont-gm",
                 gap: float = 3.0) -> OneShots:
-    """Every GM drum note of every drum kit ``programs`` of a soundfont, at each of ``velocities``,
-    rendered by FluidSynth (one hit every ``gap`` seconds, cut apart at the known note times). A hit
+    """Every GM drum note of every drum kit ``programs`` of a soundfont (less the notes a kit plays as other
+    instruments, :data:`GS_NOT_DRUM_KIT`), at each of ``velocities``, rendered by FluidSynth (one hit every ``gap`` seconds, cut apart at the known note times). A hit
     whose 50 ms before the note still holds the last one's ring within 40 dB of its own peak (a long
     tom or crash before a soft hat) is left out: an isolated hit is what it stands for.
 
@@ -289,7 +292,8 @@ def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[i
     for prog in programs:
         pm = pretty_midi.PrettyMIDI(initial_tempo=120)
         inst = pretty_midi.Instrument(program=prog, is_drum=True)
-        hits = [(note, vel) for note in sorted(GM_DRUM_NOTES) for vel in velocities]
+        skip = GS_NOT_DRUM_KIT.get(prog, frozenset())
+        hits = [(note, vel) for note in sorted(GM_DRUM_NOTES) if note not in skip for vel in velocities]
         for i, (note, vel) in enumerate(hits):
             inst.notes.append(pretty_midi.Note(velocity=vel, pitch=note, start=0.2 + i * gap, end=0.3 + i * gap))
         pm.instruments.append(inst)
