@@ -34,6 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:  # python -m bench NAME
+    from bench._stats import spread
+except ImportError:  # python bench/NAME.py
+    from _stats import spread
+
 SR = 22050
 
 
@@ -163,12 +168,6 @@ def _rounded(d):
     return d
 
 
-def _spread(values):
-    v = [x for x in values if x == x]
-    return {"median": round(statistics.median(v), 4), "min": round(min(v), 4), "max": round(max(v), 4),
-            "runs": [round(x, 4) for x in values]} if v else None
-
-
 def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
     """Test split (sources never trained on, see ``oneshots.SPLITS``): the classifier trained by the
     project's own ``train_classifier`` with each of ``seeds`` (plus the shipped or ``path`` model), beside
@@ -186,7 +185,7 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     splits, dropped = load_splits()
-    train, val, test = splits["train"], splits["validation"], splits["test"]
+    train, test = splits["train"], splits["test"]
     x_test = patches(torch.from_numpy(test.audio[:, :CLIP_SAMPLES]))
     out = {"splits": {k: {"sounds": len(v), "sources": sorted(set(v.sources)), "families": len(set(v.kits))}
                       for k, v in splits.items()},
@@ -208,16 +207,16 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
                      "val_kick_snare_hat": report.val_kick_snare_hat_accuracy, "test": ev,
                      "train_seconds": report.seconds, "model": DrumClassifier(model)})
     out["trained_runs"] = {
-        "seeds": list(seeds), "test_accuracy_8_classes": _spread([r["test"]["accuracy"] for r in runs]),
-        "test_kick_snare_hat": _spread([r["test"]["kick_snare_hat"] for r in runs]),
+        "seeds": list(seeds), "test_accuracy_8_classes": spread([r["test"]["accuracy"] for r in runs]),
+        "test_kick_snare_hat": spread([r["test"]["kick_snare_hat"] for r in runs]),
         "test_per_class_median": {c: round(statistics.median(r["test"]["per_class"][c] for r in runs), 4)
                                   for c in runs[0]["test"]["per_class"]},
         "test_counts": runs[0]["test"]["counts"],
-        "val_accuracy": _spread([r["val_accuracy"] for r in runs]),
-        "val_kick_snare_hat": _spread([r["val_kick_snare_hat"] for r in runs]),
-        "train_seconds": _spread([r["train_seconds"] for r in runs]),
-        "test_ece_before_temperature": _spread([r["test"]["ece_raw"] for r in runs]),
-        "test_ece_after_temperature": _spread([r["test"]["ece_calibrated"] for r in runs]),
+        "val_accuracy": spread([r["val_accuracy"] for r in runs]),
+        "val_kick_snare_hat": spread([r["val_kick_snare_hat"] for r in runs]),
+        "train_seconds": spread([r["train_seconds"] for r in runs]),
+        "test_ece_before_temperature": spread([r["test"]["ece_raw"] for r in runs]),
+        "test_ece_after_temperature": spread([r["test"]["ece_calibrated"] for r in runs]),
         "confusion_seed_0": runs[0]["test"]["confusion_rows_true_cols_pred"]}
     rule, knn = CentroidRule().fit(train), MfccKnn().fit(train)
     out["baselines"] = {"centroid_rule": _rounded(evaluate_predictions(test.labels, rule.predict(test))),
@@ -228,7 +227,7 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
     vres = [evaluate_voices(r["model"], sounds, sr=SR) for r in runs]
     out["voice_test"] = {"voices": list(TEST_VOICES), "sounds": len(sounds), "shots_per_class": 4}
     for key in ("zero_shot", "calibrated_same_voice", "calibrated_other_voices"):
-        out["voice_test"][key] = {m: _spread([v[key][m] for v in vres]) for m in ("accuracy", "kick_snare_hat")}
+        out["voice_test"][key] = {m: spread([v[key][m] for v in vres]) for m in ("accuracy", "kick_snare_hat")}
     out["voice_validation_voices"] = list(VALIDATION_VOICES)
     return out
 

@@ -11,21 +11,20 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+try:  # python -m bench NAME
+    from bench._stats import median_time
+except ImportError:  # python bench/NAME.py
+    from _stats import median_time
 
-def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+
+def _cold_median_time(fn, repeats: int) -> float:
+    return median_time(fn, repeats, warm_up=False)
 
 
 def _clustered(rng, n: int, dim: int, n_clusters: int = 300) -> np.ndarray:
@@ -92,7 +91,7 @@ def bench_search(n_items: int, dim: int, rng, repeats: int) -> dict:
             cat.add(p, kind="audio", vectors={"s": x[i]})
         q = x[rng.choice(n_items, 64, replace=False)] + 0.1 * rng.normal(size=(64, dim)).astype(np.float32)
         cat.search("s", q[:1], k=10)
-        t_cat = _median_time(lambda: cat.search("s", q, k=10), repeats)
+        t_cat = _cold_median_time(lambda: cat.search("s", q, k=10), repeats)
         xn = normalise(x)
 
         def brute():
@@ -100,19 +99,19 @@ def bench_search(n_items: int, dim: int, rng, repeats: int) -> dict:
             top = np.argpartition(-sims, 10, axis=1)[:, :10]
             return np.take_along_axis(sims, top, axis=1)
 
-        t_np = _median_time(brute, repeats)
+        t_np = _cold_median_time(brute, repeats)
 
         def one_each(fn):
             def run():
                 for i in range(len(q)):
                     fn(i)
-            return _median_time(run, repeats) / len(q)
+            return _cold_median_time(run, repeats) / len(q)
 
         t_one = one_each(lambda i: cat.search("s", q[i], k=10))
         q1 = normalise(q)
         t_one_np = one_each(lambda i: np.argpartition(-(xn @ q1[i]), 10)[:10])
         live = cat._live["s"].index
-        t_faiss = _median_time(lambda: search(live, q, k=10, metric="cosine"), repeats)
+        t_faiss = _cold_median_time(lambda: search(live, q, k=10, metric="cosine"), repeats)
         t_one_faiss = one_each(lambda i: search(live, q[i], k=10, metric="cosine"))
         cat.close()
     return {"items": n_items, "batch": 64,
@@ -139,8 +138,8 @@ def bench_ivf(n: int, dim: int, rng, repeats: int) -> dict:
         _, truth = search(flat, q, k=10, metric="cosine")
         _, got = search(ivf, q, k=10, metric="cosine")
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth)]))
-        t_flat = _median_time(lambda: search(flat, q, k=10, metric="cosine"), repeats)
-        t_ivf = _median_time(lambda: search(ivf, q, k=10, metric="cosine"), repeats)
+        t_flat = _cold_median_time(lambda: search(flat, q, k=10, metric="cosine"), repeats)
+        t_ivf = _cold_median_time(lambda: search(ivf, q, k=10, metric="cosine"), repeats)
         out[name] = {"vectors": n, "dim": dim, "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe),
                      "ivf_build_s": round(build_s, 2), "recall_at_10": round(recall, 4),
                      "ivf_vs_flat_speedup": round(t_flat / t_ivf, 2)}

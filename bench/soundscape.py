@@ -36,6 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:  # python -m bench NAME
+    from bench._stats import spread
+except ImportError:  # python bench/NAME.py
+    from _stats import spread
+
 TOP = 5
 
 
@@ -175,7 +180,6 @@ def _picture_eval(model, gallery: Gallery, pictures, config, teacher, labels, *,
 def _hub_eval(model, gallery: Gallery, pairs, pictures, config, teacher) -> dict:
     from latentstudio.soundscape.evaluate import hub_share
     from latentstudio.soundscape.query import blended_scores, diverse_top
-    from latentstudio.soundscape.teacher import softmax
 
     logits = np.concatenate([_logits(pairs), _picture_logits(teacher, pictures)])
     q_emb, q_cls = _queries(model, logits, config)
@@ -272,9 +276,8 @@ def _print_table(name: str, pictures: dict) -> None:
             _log(f"    {'*' if ok else ' '} {sound[:40]:40s} {label or '-':22s} {package:24s} {rel:.2f}")
 
 
-def _median_range(values) -> dict:
-    v = np.asarray(values, dtype=np.float64)
-    return {"median": round(float(np.median(v)), 3), "min": round(float(v.min()), 3), "max": round(float(v.max()), 3)}
+def _median_range(values) -> dict | None:
+    return spread(values, digits=3, runs=False)
 
 
 def _summary(runs: list[dict]) -> dict:

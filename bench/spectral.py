@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
+
+try:  # python -m bench NAME
+    from bench._stats import median_time
+except ImportError:  # python bench/NAME.py
+    from _stats import median_time
 
 SETTINGS = {  # name: (sr, n_fft, hop_length, n_mels)
     "librosa_default_22k": (22050, 2048, 512, 128),
     "neuralfunk_16k": (16000, 1024, 256, 128),
     "beatbox_16k": (16000, 512, 256, 128),
 }
-
-
-def _median_time(fn, repeats: int) -> float:
-    fn()  # warm-up: caches, numba, torch kernels
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _signal(seconds: float, sr: int, seed: int = 0) -> np.ndarray:
@@ -58,13 +51,13 @@ def run(*, seconds: float = 60.0, repeats: int = 7, threads: int = 2, batch: int
         def ours(y=y):
             return spectral.log_mel(y, sr=sr, n_fft=n_fft, hop_length=hop, n_mels=n_mels)
 
-        t_ref, t_ours = _median_time(ref, repeats), _median_time(ours, repeats)
+        t_ref, t_ours = median_time(ref, repeats), median_time(ours, repeats)
         diff32 = float(np.abs(ours().numpy() - ref()).max())
         y64 = y.astype(np.float64)
         diff64 = float(np.abs(ours(y64).numpy() - ref(y64)).max())
         ys = np.stack([_signal(seconds, sr, seed=k) for k in range(batch)])
-        t_ref_batch = _median_time(lambda: [ref(v) for v in ys], max(3, repeats // 2))
-        t_ours_batch = _median_time(lambda: ours(ys), max(3, repeats // 2))
+        t_ref_batch = median_time(lambda: [ref(v) for v in ys], max(3, repeats // 2))
+        t_ours_batch = median_time(lambda: ours(ys), max(3, repeats // 2))
         out["settings"][name] = {
             "sr": sr, "n_fft": n_fft, "hop_length": hop, "n_mels": n_mels,
             "librosa_median_s": round(t_ref, 4), "ours_median_s": round(t_ours, 4),
