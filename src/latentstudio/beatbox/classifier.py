@@ -115,20 +115,43 @@ class Hit:
 @dataclass
 class VoiceSpace:
     """A visitor's own sounds in :func:`~latentstudio.beatbox.features.mfcc_stats` space, standardised by
-    the statistics of their examples: ``examples`` (unit rows) and ``owner`` (the class index of each)."""
+    the statistics of their examples: ``examples`` (unit rows) and ``owner`` (the class index of each).
+
+    The sounds of one recording are standardised by their own statistics, shrunk towards the examples'
+    with the weight of ``shrink`` sounds (per-speaker mean and variance normalisation, as in speech): a
+    recording by another voice, or in another room, then meets the examples on common ground, while a
+    recording of a few sounds, or of one class only, keeps the examples' statistics. On the validation
+    espeak-ng voices, calibrated on one voice and judged on the others (4 examples per class): 0.86 with
+    the examples' statistics alone, 0.95 with ``shrink=32`` (0.96 without shrinkage, but then 0.59
+    instead of 0.86 on recordings of a single class; 0.85 with 32).
+    """
 
     mean: np.ndarray
     std: np.ndarray
     examples: np.ndarray
     owner: np.ndarray
+    shrink: float = 32.0
 
-    def project(self, feats: np.ndarray) -> np.ndarray:
-        z = (feats - self.mean) / self.std
+    def project(self, feats: np.ndarray, *, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> np.ndarray:
+        z = (feats - (self.mean if mean is None else mean)) / (self.std if std is None else std)
         return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
 
+    def recording_stats(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation for one recording's sounds ``feats``: theirs, shrunk towards the
+        examples' with the weight of :attr:`shrink` sounds."""
+        n = len(feats)
+        if n < 2 or not np.isfinite(self.shrink):
+            return self.mean, self.std
+        own_mean = feats.mean(0)
+        own_std = feats.std(0) + 1e-3 * (np.abs(own_mean) + 1.0)
+        w = n / (n + max(float(self.shrink), 0.0))
+        return w * own_mean + (1 - w) * self.mean, np.sqrt(w * own_std ** 2 + (1 - w) * self.std ** 2)
+
     def scores(self, feats: np.ndarray, n_classes: int) -> np.ndarray:
-        """Per class, the cosine of the nearest example (NaN for classes without examples): ``(n, n_classes)``."""
-        sim = self.project(feats) @ self.examples.T
+        """Per class, the cosine of the nearest example (NaN for classes without examples): ``(n, n_classes)``.
+        ``feats`` are the sounds of one recording (see :meth:`recording_stats`)."""
+        mean, std = self.recording_stats(feats)
+        sim = self.project(feats, mean=mean, std=std) @ self.examples.T
         out = np.full((len(sim), n_classes), np.nan)
         for c in np.unique(self.owner):
             out[:, c] = sim[:, self.owner == c].max(axis=1)

@@ -125,7 +125,7 @@ def evaluate_voices(classifier, sounds: list[tuple[str, str, np.ndarray]], *, sr
 
     For each voice, ``shots`` examples per class (one per word, at its first pitch and speed) calibrate
     the classifier; it is judged on that voice's other sounds (``same_voice``) and on all other voices'
-    sounds (``other_voices``). ``zero_shot`` is the uncalibrated classifier on the same judged sounds.
+    sounds (``other_voices``), each voice's sounds classified together as one recording. ``zero_shot`` is the uncalibrated classifier on the same judged sounds.
     Accuracies are over the voice classes, and kick/snare/hat with the hats merged.
     """
     from latentstudio.beatbox.classifier import kick_snare_hat_accuracy
@@ -147,9 +147,10 @@ def evaluate_voices(classifier, sounds: list[tuple[str, str, np.ndarray]], *, sr
         same_t += list(labels[test])
         same_p += list(cal.probabilities([audio[i] for i in test], sr=sr).argmax(1))
         same_z += list(zero[test])
-        others = np.flatnonzero(voices != v)
-        other_t += list(labels[others])
-        other_p += list(cal.probabilities([audio[i] for i in others], sr=sr).argmax(1))
+        for w in sorted(set(voices) - {v}):    # each other voice is its own recording, as in the booth
+            others = np.flatnonzero(voices == w)
+            other_t += list(labels[others])
+            other_p += list(cal.probabilities([audio[i] for i in others], sr=sr).argmax(1))
 
     def figures(t, p):
         t, p = np.asarray(t), np.asarray(p)
