@@ -102,6 +102,19 @@ def choose_sample(driver, name: str) -> None:
     Select(driver.find_element(By.CSS_SELECTOR, "select.sample")).select_by_value(name)
 
 
+def fill(driver, value: str, *, name: str | None = None, css: str | None = None) -> None:
+    """Replace the text of the input named ``name`` (or matching ``css``) with ``value``."""
+    field = driver.find_element(By.NAME, name) if name else driver.find_element(By.CSS_SELECTOR, css)
+    field.clear()
+    field.send_keys(value)
+
+
+def wait_image(driver, element_id: str, *, what: str) -> None:
+    """Wait until the ``<img id=element_id>`` exists and has loaded a picture."""
+    wait(driver, lambda d: d.execute_script(f"const i = document.getElementById({element_id!r}); "
+                                            "return !!i && i.complete && i.naturalWidth > 0"), what=what)
+
+
 def test_soundscape_explorer(browser, studio):
     open_page(browser, studio, "/soundscape")
     bad = studio.tmp / "notes.png"
@@ -116,8 +129,7 @@ def test_soundscape_explorer(browser, studio):
     wait(browser, lambda d: "upload limit" in error_text(d), what="the 413 message")
     browser.find_element(By.CSS_SELECTOR, "input[type=file]").clear()
     choose_sample(browser, "chelsea")
-    browser.find_element(By.CSS_SELECTOR, "[name=seconds]").clear()
-    browser.find_element(By.CSS_SELECTOR, "[name=seconds]").send_keys("3")
+    fill(browser, "3", name="seconds")
     Select(browser.find_element(By.NAME, "headings")).select_by_visible_text("3")
     browser.find_element(By.ID, "go").click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#labels li"), what="the teacher's labels")
@@ -150,9 +162,7 @@ def test_beatbox_booth_upload_then_microphone(browser, studio):
     wait(browser, lambda d: (d.find_element(By.TAG_NAME, "body").get_attribute("data-playing") or "").endswith(
         "beat_0001.wav"), what="the beat playing (Web Audio)")
     # the second visitor records through the (fake) microphone: MediaRecorder -> WAV -> the booth
-    secs = browser.find_element(By.ID, "rec-seconds")
-    secs.clear()
-    secs.send_keys("3")
+    fill(browser, "3", css="#rec-seconds")
     browser.find_element(By.ID, "record").click()
     wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-turn") == "2",
          what="the recorded turn")
@@ -197,21 +207,16 @@ def test_dream_with_progress_cancel_and_a_bad_layer(browser, studio):
     browser.find_element(By.ID, "go").click()
     wait(browser, lambda d: "no.such.layer" in error_text(d), what="the bad layer's message")
     layer.clear()
-    for name, value in (("octaves", "3"), ("steps", "50")):
-        field = browser.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(value)
+    fill(browser, "3", name="octaves")
+    fill(browser, "50", name="steps")
     browser.find_element(By.ID, "go").click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#job .cancel"), what="the progress bar")
     browser.find_element(By.CSS_SELECTOR, "#job .cancel").click()
     wait(browser, lambda d: "cancelled" in error_text(d), what="the cancellation")
-    for name, value in (("octaves", "2"), ("steps", "3")):
-        field = browser.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(value)
+    fill(browser, "2", name="octaves")
+    fill(browser, "3", name="steps")
     browser.find_element(By.ID, "go").click()
-    wait(browser, lambda d: d.execute_script("const i = document.getElementById('dreamed'); "
-                                             "return !!i && i.complete && i.naturalWidth > 0"), what="the dream")
+    wait_image(browser, "dreamed", what="the dream")
     assert browser.find_element(By.CSS_SELECTOR, "#job progress").get_attribute("value") == "1"
     assert "deepdream(6)" in browser.find_element(By.ID, "result").text
     shoot(browser, "dream")
@@ -219,19 +224,13 @@ def test_dream_with_progress_cancel_and_a_bad_layer(browser, studio):
 
 def test_perceive(browser, studio):
     open_page(browser, studio, "/perceive")
-    target = browser.find_element(By.NAME, "target")
-    target.clear()
-    target.send_keys("no such class xyz")
+    fill(browser, "no such class xyz", name="target")
     browser.find_element(By.ID, "go").click()
     wait(browser, lambda d: "no such class xyz" in error_text(d), what="the unknown class message")
-    target.clear()
-    target.send_keys("goldfish")
-    strokes = browser.find_element(By.NAME, "strokes")
-    strokes.clear()
-    strokes.send_keys("3")
+    fill(browser, "goldfish", name="target")
+    fill(browser, "3", name="strokes")
     browser.find_element(By.ID, "go").click()
-    wait(browser, lambda d: d.execute_script("const i = document.getElementById('drawing'); "
-                                             "return !!i && i.complete && i.naturalWidth > 0"), what="the drawing")
+    wait_image(browser, "drawing", what="the drawing")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#judges tr")) == 1 + 3
     shoot(browser, "perceive")
 
@@ -252,12 +251,9 @@ def test_gallery_and_home(browser, studio):
                    if "perceive%2F" in a.get_attribute("href"))
     drawing.click()
     wait(browser, lambda d: d.find_elements(By.ID, "go"), what="the dream page")
-    steps = browser.find_element(By.NAME, "steps")
-    steps.clear()
-    steps.send_keys("2")
+    fill(browser, "2", name="steps")
     browser.find_element(By.ID, "go").click()
-    wait(browser, lambda d: d.execute_script("const i = document.getElementById('dreamed'); "
-                                             "return !!i && i.complete && i.naturalWidth > 0"), what="the dream")
+    wait_image(browser, "dreamed", what="the dream")
     assert error_text(browser) == ""
     open_page(browser, studio, "/")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs tr")) > 1, what="the job list")
