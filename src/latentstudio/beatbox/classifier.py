@@ -112,6 +112,12 @@ class Hit:
     probabilities: dict[str, float] = field(default_factory=dict)
 
 
+def _standardiser(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (floored) standard deviation of feature rows ``feats``."""
+    mean = feats.mean(0)
+    return mean, feats.std(0) + 1e-3 * (np.abs(mean) + 1.0)
+
+
 @dataclass
 class VoiceSpace:
     """A visitor's own sounds in :func:`~latentstudio.beatbox.features.mfcc_stats` space, standardised by
@@ -132,7 +138,8 @@ class VoiceSpace:
     owner: np.ndarray
     shrink: float = 32.0
 
-    def project(self, feats: np.ndarray, *, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> np.ndarray:
+    def project(self, feats: np.ndarray, *, mean: np.ndarray | None = None,
+                std: np.ndarray | None = None) -> np.ndarray:
         z = (feats - (self.mean if mean is None else mean)) / (self.std if std is None else std)
         return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-9)
 
@@ -142,8 +149,7 @@ class VoiceSpace:
         n = len(feats)
         if n < 2 or not np.isfinite(self.shrink):
             return self.mean, self.std
-        own_mean = feats.mean(0)
-        own_std = feats.std(0) + 1e-3 * (np.abs(own_mean) + 1.0)
+        own_mean, own_std = _standardiser(feats)
         w = n / (n + max(float(self.shrink), 0.0))
         return w * own_mean + (1 - w) * self.mean, np.sqrt(w * own_std ** 2 + (1 - w) * self.std ** 2)
 
@@ -226,8 +232,7 @@ class DrumClassifier:
             labels = list(examples)
             feats = sound_mfcc_stats([s for lab in labels for s in examples[lab]], sr=sr)
             owner = np.repeat([self.classes.index(lab) for lab in labels], [len(examples[lab]) for lab in labels])
-            space = VoiceSpace(feats.mean(0), feats.std(0) + 1e-3 * (np.abs(feats.mean(0)) + 1.0),
-                               np.zeros(0), owner)
+            space = VoiceSpace(*_standardiser(feats), np.zeros(0), owner)
             space.examples = space.project(feats)
             return DrumClassifier(self.model, temperature=self.temperature, voice=space)
         protos = torch.nn.functional.normalize(self.model.centroids.clone(), dim=1)

@@ -125,7 +125,8 @@ def evaluate_voices(classifier, sounds: list[tuple[str, str, np.ndarray]], *, sr
 
     For each voice, ``shots`` examples per class (one per word, at its first pitch and speed) calibrate
     the classifier; it is judged on that voice's other sounds (``same_voice``) and on all other voices'
-    sounds (``other_voices``), each voice's sounds classified together as one recording. ``zero_shot`` is the uncalibrated classifier on the same judged sounds.
+    sounds (``other_voices``), each voice's sounds classified together as one recording. ``zero_shot`` is
+    the uncalibrated classifier on the same judged sounds.
     Accuracies are over the voice classes, and kick/snare/hat with the hats merged.
     """
     from latentstudio.beatbox.classifier import kick_snare_hat_accuracy

@@ -278,9 +278,10 @@ def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[i
                 velocities: tuple[int, ...] = GM_VELOCITIES, source: str = "fluid-soundfont-gm",
                 gap: float = 3.0) -> OneShots:
     """Every GM drum note of every drum kit ``programs`` of a soundfont (less the notes a kit plays as other
-    instruments, :data:`GS_NOT_DRUM_KIT`), at each of ``velocities``, rendered by FluidSynth (one hit every ``gap`` seconds, cut apart at the known note times). A hit
-    whose 50 ms before the note still holds the last one's ring within 40 dB of its own peak (a long
-    tom or crash before a soft hat) is left out: an isolated hit is what it stands for.
+    instruments, :data:`GS_NOT_DRUM_KIT`), at each of ``velocities``, rendered by FluidSynth (one hit every
+    ``gap`` seconds, cut apart at the known note times). A hit whose 50 ms before the note still holds the
+    last one's ring within 40 dB of its own peak (a long tom or crash before a soft hat) is left out: an
+    isolated hit is what it stands for.
 
     Raises AssetMissingError without FluidSynth or the soundfont.
     """
