@@ -438,6 +438,6 @@ def train_rhythm_model(output: str | os.PathLike, *, steps: int = 1500, grammar:
                     {"command": command, "steps": steps, "seed": seed, "grammar": grammar})
 
 
-__all__ = ["Segmented", "segment_recording", "calibrate", "Classified", "classify_recording", "jam_recordings", "BeatFiles", "save_beat",
-           "density_with", "Generated", "generate", "TrainedModel", "train_drum_classifier",
+__all__ = ["Segmented", "segment_recording", "calibrate", "Classified", "classify_recording", "jam_recordings",
+           "BeatFiles", "save_beat", "density_with", "Generated", "generate", "TrainedModel", "train_drum_classifier",
            "train_onset_network", "train_rhythm_model"]

@@ -260,5 +260,5 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
                           seconds=time.perf_counter() - t0)
 
 
-__all__ = ["perceive", "PerceiveResult", "check_print_size", "OUT_SUFFIXES", "PRINT_SIDES", "load_blacklist", "resolve_target", "PLANNERS", "BUDGETS",
-           "DEFAULT_MODELS", "DEFAULT_HOLDOUT"]
+__all__ = ["perceive", "PerceiveResult", "check_print_size", "OUT_SUFFIXES", "PRINT_SIDES", "load_blacklist",
+           "resolve_target", "PLANNERS", "BUDGETS", "DEFAULT_MODELS", "DEFAULT_HOLDOUT"]

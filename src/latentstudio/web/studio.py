@@ -349,8 +349,8 @@ class Studio:
             progress(done[0], total, f"dreaming: step {done[0]}/{total}")
 
         run = dream_from_options(load(image_path), model=self._loaded.dream_fm, layers=[layer],
-                                 strongest=strongest, octaves=octaves, steps=steps, max_side=self.settings.dream_max_side,
-                                 seed=self.settings.seed, progress=tick)
+                                 strongest=strongest, octaves=octaves, steps=steps,
+                                 max_side=self.settings.dream_max_side, seed=self.settings.seed, progress=tick)
         out = new_name(self.root / "dream", label, ".png")
         report = run.save(out, command=f"{COMMAND} dream",
                           params={"image": label, "layer": layer, "octaves": octaves, "steps": steps,
