@@ -78,6 +78,26 @@ def progress(description: str, total: int | None = None, *, quiet: bool = False)
             prog.stop()
 
 
+def fit_progress(advance):
+    """A ``progress(step, total, loss)`` callback for :func:`latentstudio.train.fit` driving ``advance``."""
+    state = {"done": 0}
+
+    def cb(step: int, total: int, loss: float) -> None:
+        advance(step - state["done"], total=total, description=f"training (loss {loss:.3f})")
+        state["done"] = step
+
+    return cb
+
+
+def set_threads(threads: int) -> None:
+    """Torch CPU threads for a command; refuses fewer than one."""
+    import torch
+
+    if threads < 1:
+        raise ParameterError(f"--threads {threads} must be >= 1")
+    torch.set_num_threads(threads)
+
+
 def out_path(path: Path, *, suffixes: tuple[str, ...], name: str = "--output") -> Path:
     """Validate an output path's extension and make its folder."""
     if path.suffix.lower() not in suffixes:

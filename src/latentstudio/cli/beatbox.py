@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import new_group, print_json, progress
+from latentstudio.cli._common import fit_progress, new_group, print_json, progress, set_threads
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
@@ -20,16 +20,6 @@ def _report(run, as_json: bool, lines: list[str]) -> None:
     typer.echo(f"saved {run.output}")
     for line in lines:
         typer.echo(line)
-
-
-def _fit_progress(advance):
-    state = {"done": 0}
-
-    def cb(step: int, total: int, loss: float) -> None:
-        advance(step - state["done"], total=total, description=f"training (loss {loss:.3f})")
-        state["done"] = step
-
-    return cb
 
 
 def _calibration(items: list[str] | None) -> list[tuple[str, str]]:
@@ -135,27 +125,16 @@ def train_classifier(output: Path = typer.Option(..., "-o", "--output",
     """
     from latentstudio.beatbox.pipeline import train_drum_classifier
 
-    _set_threads(threads)
+    set_threads(threads)
     with progress("training drum classifier", total=steps * members, quiet=as_json) as advance:
         run = train_drum_classifier(output, steps=steps, batch_size=batch_size, augmented=augmented,
                                     members=members, folders=folder or [], checkpoint_dir=checkpoint_dir,
-                                    seed=seed, progress=_fit_progress(advance))
+                                    seed=seed, progress=fit_progress(advance))
     r = run.report
     _report(run, as_json, [f"trained on {r.train_sounds} sounds from {', '.join(r.train_sources)}",
                            f"validation ({', '.join(r.val_sources)}, {r.val_sounds} sounds): accuracy "
                            f"{r.val_accuracy:.3f}, kick/snare/hat {r.val_kick_snare_hat_accuracy:.3f}; "
                            f"temperature {r.temperature:.2f}"])
-
-
-def _set_threads(threads: int) -> None:
-    """Torch CPU threads for a training command; refuses fewer than one."""
-    import torch
-
-    from latentstudio.errors import ParameterError
-
-    if threads < 1:
-        raise ParameterError(f"--threads {threads} must be >= 1")
-    torch.set_num_threads(threads)
 
 
 @group.command("train-onsets")
@@ -176,10 +155,10 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
     """
     from latentstudio.beatbox.pipeline import train_onset_network
 
-    _set_threads(threads)
+    set_threads(threads)
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         run = train_onset_network(output, steps=steps, batch_size=batch_size, checkpoint_dir=checkpoint_dir,
-                                  seed=seed, progress=_fit_progress(advance))
+                                  seed=seed, progress=fit_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f}"])
 
@@ -204,10 +183,10 @@ def train_rhythm(output: Path = typer.Option(..., "-o", "--output",
     """
     from latentstudio.beatbox.pipeline import train_rhythm_model
 
-    _set_threads(threads)
+    set_threads(threads)
     with progress("training rhythm VAE", total=steps, quiet=as_json) as advance:
         run = train_rhythm_model(output, steps=steps, grammar=grammar, midi=midi or [],
-                                 checkpoint_dir=checkpoint_dir, seed=seed, progress=_fit_progress(advance))
+                                 checkpoint_dir=checkpoint_dir, seed=seed, progress=fit_progress(advance))
     r = run.report
     _report(run, as_json, [f"held-out onset F1 {r.held_out_onset_f1:.3f}, step accuracy "
                            f"{r.held_out_step_accuracy:.3f}, requested vs produced density "

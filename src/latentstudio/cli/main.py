@@ -43,6 +43,7 @@ _PARTS = [
     "latentstudio.cli.dj",
     "latentstudio.cli.beatbox",
     "latentstudio.cli.soundscape",
+    "latentstudio.cli.latent",
     "latentstudio.cli.studio",
 ]
 

@@ -103,6 +103,10 @@ class WordNet:
     def __contains__(self, synset: str) -> bool:
         return synset in self._hyper
 
+    def nouns(self) -> list[str]:
+        """Every noun synset id, in the order of ``data.noun``."""
+        return list(self._gloss)
+
     def _check(self, synset: str) -> str:
         if synset not in self._hyper:
             raise ParameterError(f"synset={synset!r} is not a WordNet noun synset id like 'n02084071'")

@@ -1,0 +1,108 @@
+"""``latentstudio latent``: Latent Pulsations and Latent Landscapes — a VAE's latent space as the artwork."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from latentstudio.cli._common import existing, fit_progress, new_group, out_path, print_json, progress, set_threads
+
+group = new_group(help="Latent Pulsations and Latent Landscapes: a VAE's latent space as the artwork.\n\n"
+                       "Example: latentstudio latent train wordnet -o models/wordnet-vae && "
+                       "latentstudio latent pulsations models/wordnet-vae --music track.wav -o pulse.mp4")
+
+
+@group.command("train")
+def train(source: str = typer.Argument(..., help="wordnet, fortunes, fashion-mnist, a labelled .csv (the CFPB "
+                                                 "complaints export is recognised) or an image folder with one "
+                                                 "sub-folder per label."),
+          output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
+          steps: int = typer.Option(3000, "--steps", help="Optimiser steps."),
+          latent_dim: int = typer.Option(2, "--latent-dim", help="Latent width (2 for the pictures)."),
+          hidden: int = typer.Option(256, "--hidden", help="Hidden layer width."),
+          batch_size: int = typer.Option(256, "--batch-size", help="Items per step."),
+          lr: float = typer.Option(2e-3, "--lr", help="Learning rate."),
+          beta: float = typer.Option(1.0, "--beta", help="KL weight."),
+          label_weight: float = typer.Option(10.0, "--label-weight",
+                                             help="Weight of the label head on the latent (0: unsupervised)."),
+          snapshot_every: int = typer.Option(25, "--snapshot-every", help="Steps between snapshots of all dots."),
+          max_items: int = typer.Option(None, "--max-items", help="Random subset of this many items."),
+          max_classes: int = typer.Option(12, "--max-classes", help="Keep the largest classes (colours)."),
+          text_column: str = typer.Option(None, "--text-column", help="CSV column of the texts."),
+          label_column: str = typer.Option(None, "--label-column", help="CSV column of the labels."),
+          checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun resumes."),
+          threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Train a VAE (text: TF-IDF in, bag of words out; images: conv) and film its latent space.
+
+    Example: latentstudio latent train wordnet -o models/wordnet-vae --steps 3000 --seed 0
+    """
+    from latentstudio.latent.pipeline import train_run
+
+    set_threads(threads)
+    with progress("training VAE", total=steps, quiet=as_json) as advance:
+        run = train_run(source, output, max_items=max_items, max_classes=max_classes, text_column=text_column,
+                        label_column=label_column, seed=seed, steps=steps, latent_dim=latent_dim, hidden=hidden,
+                        batch_size=batch_size, lr=lr, beta=beta, label_weight=label_weight,
+                        snapshot_every=snapshot_every, checkpoint_dir=checkpoint_dir,
+                        progress=fit_progress(advance))
+    if as_json:
+        print_json({**run.summary(), "output": str(run.output)})
+        return
+    s = run.silhouette
+    typer.echo(f"saved {run.output} ({len(run.snapshot_steps)} snapshots)")
+    typer.echo(f"silhouette by label: first snapshot {s['first']:.3f} -> final {s['final']:.3f} "
+               f"(held-out {s['final_test']:.3f}); validation -ELBO {run.validation_nelbo:.2f}")
+
+
+@group.command("pulsations")
+def pulsations(model: Path = typer.Argument(..., help="A folder written by `latentstudio latent train`."),
+               output: Path = typer.Option(..., "-o", "--output", help="Video to write (.mp4 or .gif)."),
+               music: Path = typer.Option(None, "--music", help="Track whose beats drive the pulses (muxed in)."),
+               seconds: float = typer.Option(None, "--seconds", help="Length (default: the track's, or 20 s)."),
+               fps: float = typer.Option(24.0, "--fps", help="Frames per second."),
+               width: int = typer.Option(1920, "--width", help="Frame width."),
+               height: int = typer.Option(1080, "--height", help="Frame height."),
+               bpm: float = typer.Option(120.0, "--bpm", help="Metronome tempo when no --music is given."),
+               fit_fps: bool = typer.Option(False, "--fit-fps",
+                                            help="Time-stretch the track so a beat lasts whole frames."),
+               target_bpm: float = typer.Option(None, "--target-bpm", help="Stretch the track to this tempo."),
+               pulse: float = typer.Option(0.025, "--pulse", help="Pulse size as a fraction of the view."),
+               radius: float = typer.Option(1.0, "--radius", help="Dot radius in pixels."),
+               title: str = typer.Option(None, "--title", help="Legend title."),
+               no_legend: bool = typer.Option(False, "--no-legend", help="Leave out the legend."),
+               backend: str = typer.Option("auto", "--backend", help="Beat tracker: auto, net, flux, madmom."),
+               threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+               seed: int = typer.Option(0, "--seed", help="Seed of the pulses' noise."),
+               as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Film a trained VAE's latent space through its training, pulsing to the beats of a track.
+
+    Example: latentstudio latent pulsations models/wordnet-vae --music dnb.wav --fit-fps -o pulse.mp4
+    """
+    from latentstudio.latent.pipeline import pulsations_run
+    from latentstudio.latent.pulsations import PulseStyle
+
+    set_threads(threads)
+    existing(model, what="model")
+    if music is not None:
+        existing(music, what="music")
+    out_path(output, suffixes=(".mp4", ".gif"))
+    style = PulseStyle(width=width, height=height, pulse=pulse, radius=radius, legend=not no_legend, title=title)
+    with progress("rendering frames", quiet=as_json) as advance:
+        run = pulsations_run(model, output, music=music, seconds=seconds, fps=fps, bpm=bpm, fit_fps=fit_fps,
+                             target_bpm=target_bpm, backend=backend, style=style, seed=seed,
+                             progress=lambda i, n: advance(1, total=n))
+    if as_json:
+        print_json(run.summary())
+        return
+    typer.echo(f"saved {run.output} ({run.frames} frames, {run.points} dots, {run.render_fps:.1f} frames/s)")
+    if run.bpm:
+        typer.echo(f"track {run.bpm:.1f} bpm, played at {run.bpm_played:.1f} bpm; {run.beats} pulses, "
+                   f"peaks at most {run.max_peak_offset_frames:.2f} frames from a beat")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``latent`` group to the root app."""
+    app.add_typer(group, name="latent")
