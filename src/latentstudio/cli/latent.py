@@ -103,6 +103,63 @@ def pulsations(model: Path = typer.Argument(..., help="A folder written by `late
                    f"peaks at most {run.max_peak_offset_frames:.2f} frames from a beat")
 
 
+def _bounds(text: str | None):
+    from latentstudio.errors import ParameterError
+
+    if not text:
+        return None
+    try:
+        b = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        b = ()
+    if len(b) != 4:
+        raise ParameterError(f"--bounds {text!r} must be X0,X1,Y0,Y1, e.g. -3,3,-3,3")
+    return b
+
+
+@group.command("landscape")
+def landscape(model: str = typer.Argument(..., help="A folder from `latentstudio latent train`, 'beatbox-rhythm', "
+                                                    "or any project checkpoint with a latent."),
+              output: Path = typer.Option(..., "-o", "--output", help="Map to write (.png); the cartogram, flow "
+                                                                      "field and raw values go beside it."),
+              measure: str = typer.Option("magnification", "--measure",
+                                          help="magnification (exact Jacobians), fd (finite differences, any "
+                                               "decoder) or distance (output distance of small steps)."),
+              resolution: int = typer.Option(512, "--resolution", help="Grid side in pixels."),
+              bounds: str = typer.Option(None, "--bounds", help="X0,X1,Y0,Y1 of the latent plane (default: the "
+                                                                "data's extent, or +-3)."),
+              colormap: str = typer.Option("magma", "--colormap", help="magma, viridis, inferno, cividis ..."),
+              cells: int = typer.Option(128, "--cells", help="Cartogram grid side."),
+              no_cartogram: bool = typer.Option(False, "--no-cartogram", help="Skip the cartogram."),
+              no_flow: bool = typer.Option(False, "--no-flow", help="Skip the velocity-field picture."),
+              threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+              seed: int = typer.Option(0, "--seed", help="Seed of the flow picture's noise texture."),
+              as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
+    """Map how the decoder stretches its latent space (magnification factor), warp the plane by it (diffusion
+    cartogram) and draw the velocity field of that diffusion.
+
+    Example: latentstudio latent landscape models/wordnet-vae -o land.png --resolution 512
+    """
+    from latentstudio.latent.pipeline import landscape_run
+
+    set_threads(threads)
+    out_path(output, suffixes=(".png",))
+    run = landscape_run(model, output, measure=measure, resolution=resolution, bounds=_bounds(bounds),
+                        cartogram=not no_cartogram, flow=not no_flow, colormap=colormap, cells=cells, seed=seed)
+    if as_json:
+        print_json({"output": str(run.output), "cartogram": str(run.cartogram) if run.cartogram else None,
+                    "flow": str(run.flow) if run.flow else None, "values": str(run.values), **run.summary})
+        return
+    s = run.summary
+    typer.echo(f"saved {run.output} ({s['measure']} {s['min']:.3g}..{s['max']:.3g}, median {s['median']:.3g}; "
+               f"{s['seconds']:.1f} s)")
+    if run.cartogram:
+        eq = s["cartogram"]
+        typer.echo(f"saved {run.cartogram} (coefficient of variation {eq['cv_before']:.3f} -> {eq['cv_after']:.3f})")
+    if run.flow:
+        typer.echo(f"saved {run.flow}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``latent`` group to the root app."""
     app.add_typer(group, name="latent")

@@ -167,3 +167,93 @@ def pulsations_run(model: str | os.PathLike, output: str | os.PathLike, *, music
                           "width": st.width, "height": st.height, "pulse": st.pulse},
                   **{k: v for k, v in result.summary().items() if k != "output"})
     return result
+
+
+@dataclass
+class LandscapeFiles:
+    """A rendered landscape: the map, its cartogram and flow pictures, the raw measure, the figures."""
+
+    output: Path
+    cartogram: Path | None
+    flow: Path | None
+    values: Path
+    summary: dict
+
+
+def load_latent_model(model: str | os.PathLike):
+    """A model with a latent for the cartographer: a latent VAE folder, ``"beatbox-rhythm"`` (the shipped rhythm
+    VAE), or any project checkpoint whose module has a ``latent_dim``. Returns ``(model, film or None)``."""
+    if str(model) == "beatbox-rhythm":
+        from latentstudio.beatbox.rhythm_vae import load_rhythm_vae
+
+        return load_rhythm_vae(), None
+    from latentstudio.zoo.checkpoint import load_checkpoint
+
+    p = Path(model)
+    if not p.exists():
+        raise ParameterError(f"model {str(p)!r} does not exist (a folder from `latentstudio latent train`, or "
+                             "'beatbox-rhythm')")
+    net, _ = load_checkpoint(p)
+    film = None
+    try:
+        film = load_film(p)
+    except ParameterError:
+        pass
+    return net, film
+
+
+def landscape_run(model: str | os.PathLike, output: str | os.PathLike, *, measure: str = "magnification",
+                  resolution: int = 512, bounds: tuple[float, float, float, float] | None = None,
+                  cartogram: bool = True, flow: bool = True, colormap: str = "magma", cells: int = 128,
+                  points: bool = True, seed: int = 0, command: str = "latentstudio latent landscape"
+                  ) -> LandscapeFiles:
+    """Map a model's latent plane (``output`` .png), its cartogram (``NAME.cartogram.png``), the velocity field
+    of its diffusion (``NAME.flow.png``) and the raw measure (``NAME.npz``), each with a provenance sidecar.
+
+    Bounds default to the data's final embeddings (a latent VAE folder) or +-3 (the prior's bulk).
+
+    Raises
+    ------
+    ParameterError : bad paths, measure or resolution
+    """
+    from latentstudio.core.image import save as save_image
+    from latentstudio.core.fileio import atomic_path
+    from latentstudio.latent.landscape import (add_cartogram, compute_landscape, decoder_map, fit_bounds,
+                                               render_cartogram, render_flow, render_map)
+    from latentstudio.provenance import write_sidecar
+
+    output = _suffix(output, (".png",), "output")
+    if not isinstance(resolution, int) or not 16 <= resolution <= 4096:
+        raise ParameterError(f"resolution={resolution!r} must be an integer in 16..4096")
+    net, film = load_latent_model(model)
+    f, d = decoder_map(net)
+    pts = labels = None
+    if film is not None and film.snapshots.shape[2] == 2:
+        pts = np.asarray(film.snapshots[-1], dtype=np.float32)
+        labels = np.asarray(film.labels)
+    if bounds is None:
+        bounds = fit_bounds(pts) if pts is not None else (-3.0, 3.0, -3.0, 3.0)
+    land = compute_landscape(f, latent_dim=d, bounds=bounds, resolution=resolution, measure=measure)
+    land.points, land.labels = pts, labels
+    images = {output: render_map(land, colormap=colormap, points=False)}
+    stem = output.with_suffix("")
+    carto_path = flow_path = None
+    if cartogram:
+        add_cartogram(land, cells=cells)
+        carto_path = stem.with_name(stem.name + ".cartogram.png")
+        images[carto_path] = render_cartogram(land, colormap=colormap, points=points)
+    if flow:
+        flow_path = stem.with_name(stem.name + ".flow.png")
+        images[flow_path] = render_flow(land, colormap=colormap, seed=seed)
+    values = stem.with_name(stem.name + ".npz")
+    with atomic_path(values) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, values=land.values, bounds=np.asarray(land.bounds), measure=land.measure)
+    summary = {**land.summary(), "model": str(model), "latent_dim": d}
+    params = {"model": str(model), "measure": measure, "resolution": resolution, "bounds": list(land.bounds),
+              "cartogram": cartogram, "flow": flow, "colormap": colormap, "cells": cells}
+    for path, img in images.items():
+        save_image(path, img)
+        write_sidecar(path, command=command, params=params, seed=seed, models=[str(model)], summary=summary)
+    write_sidecar(values, command=command, params=params, seed=seed, models=[str(model)], summary=summary)
+    return LandscapeFiles(output, carto_path, flow_path, values, summary)

@@ -7,8 +7,9 @@ over the length of the music:
   relative to the size of the view — blended with plain step order, so the chaotic first steps are not
   over in a blink and the slow final polishing does not drag; the last ``hold`` of the piece rests on the
   final clusters.
-* **camera**: the view follows robust bounds of the dots (0.5-99.5 percentiles plus a margin), smoothed
-  forwards and backwards (zero-phase, ``camera_seconds``), so it eases in and out without lag.
+* **camera**: the view follows robust bounds of the dots (0.5-99.5 percentiles plus a margin), widened to
+  their extremes over the next and last ``camera_seconds`` and smoothed forwards and backwards
+  (:func:`ease_bounds`), so it eases in and out without lag and opens before the dots get there.
 * **pulses**: at every beat each dot gets a fresh random offset that decays exponentially
   (``decay_beats`` of a beat); downbeats are accented. The peak of a pulse is the video frame nearest the
   beat, and its size is a fraction of the view, so it reads the same at every zoom.
@@ -124,14 +125,22 @@ def motion_profile(film: Filmed, projection: np.ndarray | None = None, *, sample
     return np.asarray(out)
 
 
-def _zero_phase(x: np.ndarray, alpha: float) -> np.ndarray:
-    """Forward-backward exponential smoothing along axis 0 (no lag)."""
-    y = np.array(x, dtype=np.float64)
-    for order in (range(1, len(y)), range(len(y) - 2, -1, -1)):
-        step = 1 if order.step == 1 else -1
-        for i in order:
-            y[i] = alpha * y[i] + (1 - alpha) * y[i - step]
-    return y
+def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
+    """Camera bounds ``(F, 4)`` (x0, x1, y0, y1) that ease without lag and open before the dots arrive: each
+    side first takes its extreme over +- ``seconds`` (a look-ahead), then a zero-phase low-pass (a first-order
+    filter run forwards and backwards, the ends padded with their own values)."""
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+    from scipy.signal import filtfilt
+
+    size = 2 * max(1, int(round(seconds * fps))) + 1
+    out = np.empty_like(raw, dtype=np.float64)
+    for col in range(4):
+        f = minimum_filter1d if col in (0, 2) else maximum_filter1d
+        out[:, col] = f(raw[:, col], size=size, mode="nearest")
+    alpha = 1.0 - np.exp(-1.0 / (seconds * fps))
+    if len(out) > 9:
+        out = filtfilt([alpha], [1.0, alpha - 1.0], out, axis=0, padtype="constant", padlen=min(len(out) - 1, size))
+    return out
 
 
 def beat_envelope(beats: np.ndarray, downbeats: np.ndarray | None, *, frames: int, fps: float,
@@ -200,8 +209,7 @@ def plan_pulsations(film: Filmed, *, seconds: float, fps: float = 24.0, beats: n
             pad = (hi - lo) * style.margin + 1e-6
             cache[key] = np.array([lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]])
         raw[fr] = cache[key]
-    alpha = 1.0 - np.exp(-1.0 / (style.camera_seconds * fps))
-    bounds = _zero_phase(raw, alpha)
+    bounds = ease_bounds(raw, fps=fps, seconds=style.camera_seconds)
     env, newest, bframes = beat_envelope(np.asarray(beats if beats is not None else []), downbeats,
                                          frames=frames, fps=fps, decay_beats=style.decay_beats,
                                          accent=style.accent)
@@ -236,12 +244,13 @@ def iter_frames(film: Filmed, plan: PulsePlan, *, seed: int = 0, start: int = 0,
     names = [f"{name}" for name in film.label_names]
     cache: dict = {}
     stop = plan.frames if stop is None else min(stop, plan.frames)
+    legend = st.legend and st.height >= 160 and st.width >= 240      # smaller frames have no room for it
     for fr in range(start, stop):
         pts = frame_points(film, plan, fr, seed=seed, noise_cache=cache)
         xy = raster.to_pixels(pts, bounds=tuple(plan.bounds[fr]), width=st.width, height=st.height)
         img = raster.render_points(xy, width=st.width, height=st.height, colors=colors, radius=st.radius,
                                    gain=st.gain, background=st.background)
-        if st.legend:
+        if legend:
             img = raster.draw_legend(img, names, palette, title=st.title)
         yield img
 

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -228,7 +229,7 @@ def train_vae(data: LatentData, output: str | os.PathLike, *, latent_dim: int = 
 
     cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, scheduler="cosine",
                       warmup_steps=min(100, steps // 10), min_lr_ratio=0.05, grad_clip=5.0,
-                      log_every=max(1, snapshot_every // 10), checkpoint_dir=checkpoint_dir,
+                      log_every=math.gcd(max(1, snapshot_every // 10), snapshot_every), checkpoint_dir=checkpoint_dir,
                       checkpoint_every=max(100, steps // 10), model_config=model.config())
     t0 = time.perf_counter()
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=on_progress)
