@@ -70,7 +70,8 @@ def pulsations(model: Path = typer.Argument(..., help="A folder written by `late
                                             help="Time-stretch the track so a beat lasts whole frames."),
                target_bpm: float = typer.Option(None, "--target-bpm", help="Stretch the track to this tempo."),
                pulse: float = typer.Option(0.025, "--pulse", help="Pulse size as a fraction of the view."),
-               radius: float = typer.Option(1.0, "--radius", help="Dot radius in pixels."),
+               radius: float = typer.Option(None, "--radius", help="Dot radius in pixels (default: from the "
+                                                                   "number of dots and the frame)."),
                title: str = typer.Option(None, "--title", help="Legend title."),
                no_legend: bool = typer.Option(False, "--no-legend", help="Leave out the legend."),
                backend: str = typer.Option("auto", "--backend", help="Beat tracker: auto, net, flux, madmom."),

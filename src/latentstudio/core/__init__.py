@@ -5,6 +5,8 @@
 * :mod:`.image` — ``load``, ``save``, ``to_tensor``, ``from_tensor``, ``valid_image``
 * :mod:`.video` — ``write_video`` (MP4/GIF, optional audio track), ``read_video_frames``,
   ``iter_video_frames``, ``extract_audio``, ``video_info`` (bundled ffmpeg)
+* :mod:`.raster` — ``render_points`` (300k anti-aliased dots a 1080p frame), ``to_pixels``, colour maps
+  (``colormap``, ``apply_colormap``), ``label_palette``, ``draw_legend``, ``draw_colorbar``
 * :mod:`.rhythm` — onset envelope, onsets, tempo, beats, downbeats (from :mod:`.onsets`, :mod:`.beats`)
 * :mod:`.key`, :mod:`.loudness`, :mod:`.stretch` — key (Camelot), LUFS and energy, time-stretching
 * :mod:`.midi` — drum patterns and note sequences

@@ -8,8 +8,8 @@ over the length of the music:
   over in a blink and the slow final polishing does not drag; the last ``hold`` of the piece rests on the
   final clusters.
 * **camera**: the view follows robust bounds of the dots (0.5-99.5 percentiles plus a margin), widened to
-  their extremes over the next and last ``camera_seconds`` and smoothed forwards and backwards
-  (:func:`ease_bounds`), so it eases in and out without lag and opens before the dots get there.
+  eased as a centre and a log size forwards and backwards (:func:`ease_bounds`), so it zooms evenly,
+  without lag, and opens as the dots arrive.
 * **pulses**: at every beat each dot gets a fresh random offset that decays exponentially
   (``decay_beats`` of a beat); downbeats are accented. The peak of a pulse is the video frame nearest the
   beat, and its size is a fraction of the view, so it reads the same at every zoom.
@@ -40,8 +40,8 @@ class PulseStyle:
 
     width: int = 1920
     height: int = 1080
-    radius: float = 1.0
-    gain: float = 0.6
+    radius: float | None = None
+    gain: float | None = None
     background: tuple[float, float, float] = (0.03, 0.03, 0.05)
     pulse: float = 0.025
     decay_beats: float = 0.3
@@ -57,7 +57,8 @@ class PulseStyle:
         if self.width < 16 or self.height < 16:
             raise ParameterError(f"frame {self.width}x{self.height} must be at least 16x16")
         for name in ("radius", "gain", "decay_beats", "camera_seconds"):
-            if not getattr(self, name) > 0:
+            v = getattr(self, name)
+            if v is not None and not v > 0:
                 raise ParameterError(f"{name}={getattr(self, name)} must be > 0")
         for name in ("pulse", "margin", "hold", "motion_blend"):
             v = getattr(self, name)
@@ -125,22 +126,36 @@ def motion_profile(film: Filmed, projection: np.ndarray | None = None, *, sample
     return np.asarray(out)
 
 
-def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
-    """Camera bounds ``(F, 4)`` (x0, x1, y0, y1) that ease without lag and open before the dots arrive: each
-    side first takes its extreme over +- ``seconds`` (a look-ahead), then a zero-phase low-pass (a first-order
-    filter run forwards and backwards, the ends padded with their own values)."""
-    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+def _lowpass(x: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
+    """Zero-phase first-order low-pass along axis 0 (forwards and backwards, ends padded with their values)."""
     from scipy.signal import filtfilt
 
-    size = 2 * max(1, int(round(seconds * fps))) + 1
-    out = np.empty_like(raw, dtype=np.float64)
-    for col in range(4):
-        f = minimum_filter1d if col in (0, 2) else maximum_filter1d
-        out[:, col] = f(raw[:, col], size=size, mode="nearest")
+    if len(x) <= 9:
+        return x
     alpha = 1.0 - np.exp(-1.0 / (seconds * fps))
-    if len(out) > 9:
-        out = filtfilt([alpha], [1.0, alpha - 1.0], out, axis=0, padtype="constant", padlen=min(len(out) - 1, size))
-    return out
+    pad = min(len(x) - 1, 3 * int(round(seconds * fps)) + 1)
+    return filtfilt([alpha], [1.0, alpha - 1.0], x, axis=0, padtype="constant", padlen=pad)
+
+
+def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
+    """Camera bounds ``(F, 4)`` (x0, x1, y0, y1) that ease without lag and keep the dots in view.
+
+    The centre is low-passed (zero-phase, time constant ``seconds``); then the half-size each frame needs
+    to hold the raw bounds around that centre is taken in log units (zooming by equal ratios feels even),
+    widened to its largest value within +- ``seconds`` (so the view opens as dots arrive and the low-pass
+    cannot cut them off) and low-passed the same way."""
+    from scipy.ndimage import maximum_filter1d
+
+    raw = np.asarray(raw, dtype=np.float64)
+    centre = _lowpass(np.stack([(raw[:, 0] + raw[:, 1]) / 2, (raw[:, 2] + raw[:, 3]) / 2], axis=1),
+                      fps=fps, seconds=seconds)
+    need = np.stack([np.maximum(raw[:, 1] - centre[:, 0], centre[:, 0] - raw[:, 0]),
+                     np.maximum(raw[:, 3] - centre[:, 1], centre[:, 1] - raw[:, 2])], axis=1)
+    half = np.log(np.maximum(need, 1e-9))
+    half = maximum_filter1d(half, size=2 * max(1, int(round(seconds * fps))) + 1, axis=0, mode="nearest")
+    half = np.exp(_lowpass(half, fps=fps, seconds=0.5 * seconds))
+    return np.stack([centre[:, 0] - half[:, 0], centre[:, 0] + half[:, 0],
+                     centre[:, 1] - half[:, 1], centre[:, 1] + half[:, 1]], axis=1)
 
 
 def beat_envelope(beats: np.ndarray, downbeats: np.ndarray | None, *, frames: int, fps: float,
@@ -236,6 +251,16 @@ def frame_points(film: Filmed, plan: PulsePlan, frame: int, *, seed: int = 0,
     return pts
 
 
+def dot_size(n: int, width: int, height: int, *, radius: float | None = None,
+             gain: float | None = None) -> tuple[float, float]:
+    """Dot radius and opacity gain for ``n`` dots on a frame: sparse films get bigger, bolder dots (radius
+    0.15 x the mean spacing, 1 to 3 px); 300k dots on 1080p stay at 1 px with gentle gain, so clusters glow."""
+    spacing = float(np.sqrt(width * height / max(n, 1)))
+    r = float(np.clip(0.15 * spacing, 1.0, 3.0)) if radius is None else float(radius)
+    g = float(np.clip(0.6 * r * r, 0.6, 4.0)) if gain is None else float(gain)
+    return r, g
+
+
 def iter_frames(film: Filmed, plan: PulsePlan, *, seed: int = 0, start: int = 0, stop: int | None = None):
     """Yield ``(H, W, 3)`` uint8 frames of the plan (``start`` .. ``stop``)."""
     st = plan.style
@@ -245,11 +270,12 @@ def iter_frames(film: Filmed, plan: PulsePlan, *, seed: int = 0, start: int = 0,
     cache: dict = {}
     stop = plan.frames if stop is None else min(stop, plan.frames)
     legend = st.legend and st.height >= 160 and st.width >= 240      # smaller frames have no room for it
+    radius, gain = dot_size(len(colors), st.width, st.height, radius=st.radius, gain=st.gain)
     for fr in range(start, stop):
         pts = frame_points(film, plan, fr, seed=seed, noise_cache=cache)
         xy = raster.to_pixels(pts, bounds=tuple(plan.bounds[fr]), width=st.width, height=st.height)
-        img = raster.render_points(xy, width=st.width, height=st.height, colors=colors, radius=st.radius,
-                                   gain=st.gain, background=st.background)
+        img = raster.render_points(xy, width=st.width, height=st.height, colors=colors, radius=radius,
+                                   gain=gain, background=st.background)
         if legend:
             img = raster.draw_legend(img, names, palette, title=st.title)
         yield img
