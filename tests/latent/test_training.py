@@ -100,3 +100,23 @@ def test_bad_training_parameters(topics_csv, tmp_path):
         TextVAE(vocabulary=["a", "b"], latent_dim=0)
     with pytest.raises(ParameterError, match="no snapshots"):
         load_film(tmp_path)
+
+
+def test_image_vae_trains_on_a_folder(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:16, 0:16]
+    shapes = {"bars": (xx % 4 < 2), "rings": (np.hypot(xx - 7.5, yy - 7.5) % 5 < 2), "dots": (xx > 8) & (yy > 8)}
+    for name, mask in shapes.items():
+        (tmp_path / name).mkdir()
+        for i in range(30):
+            img = np.clip(mask * 200 + rng.normal(30, 25, mask.shape), 0, 255).astype(np.uint8)
+            Image.fromarray(np.roll(img, rng.integers(-2, 3), axis=1)).convert("RGB").save(tmp_path / name / f"{i}.png")
+    data = load_data(tmp_path, image_size=16)
+    run = train_vae(data, tmp_path / "vae", steps=80, batch_size=16, hidden=64, lr=3e-3, warmup=10,
+                    snapshot_every=20, label_weight=0.0, seed=0)
+    assert isinstance(run.model, ImageVAE) and run.model.channels == 3 and run.model.size == 16
+    assert np.mean(run.losses[-10:]) < 0.9 * np.mean(run.losses[:3])
+    assert run.silhouette["final"] > run.silhouette["first"]
+    assert load_film(tmp_path / "vae").snapshots.shape[2] == 2

@@ -246,6 +246,7 @@ def train_vae(data: LatentData, output: str | os.PathLike, *, latent_dim: int = 
     record = {"source": data.source, "kind": data.kind, "label_names": data.label_names, "items": len(data),
               "dots": len(film),
               "seed": seed, "steps": steps, "silhouette": sil, "validation_nelbo": nelbo,
+              "train_seconds": round(time.perf_counter() - t0, 1),
               "train": {"batch_size": batch_size, "lr": lr, "beta": beta, "warmup": warmup,
                         "free_bits": free_bits, "label_weight": label_weight, "snapshot_every": snapshot_every, "max_words": max_words},
               **(meta or {})}
