@@ -62,6 +62,10 @@ def test_plane_basis_orthonormalises_and_keeps_orientation():
     np.testing.assert_allclose(P.T @ P, np.eye(2), atol=1e-6)
     np.testing.assert_allclose(P[:, 0], [1, 0, 0, 0], atol=1e-6)
     np.testing.assert_allclose(P[:, 1], [0, 1, 0, 0], atol=1e-6)                      # not flipped
+    B = torch.tensor([[1.0, 1.0], [1.0, -1.0], [1.0, 2.0]])
+    P = plane_basis(3, basis=B)
+    np.testing.assert_allclose(P[:, 0], B[:, 0] / B[:, 0].norm(), atol=1e-6)           # first column's direction
+    assert float(P[:, 1] @ B[:, 1]) > 0
     assert torch.equal(plane_basis(2), torch.eye(2))
 
 

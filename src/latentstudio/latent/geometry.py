@@ -249,10 +249,10 @@ def magnification(f: Decoder, z, *, basis=None, batch_size: int = 4096) -> np.nd
 
     ``J`` is the Jacobian of the flattened output. The ``k`` tangents ``J p`` along the basis columns come from
     forward-mode autodiff (``torch.func.jvp``, vmapped over the ``k`` directions: ``k`` is small, the output is
-    large), and the ``k x k`` Gram determinant is formed from them (in float64 where the tangents are
-    nearly parallel); ``J^T J`` is never built. ``f`` is
-    called as is (no parameter gradients are recorded) and must treat rows independently; an ``nn.Module``
-    must be in eval mode.
+    large), and the ``k x k`` Gram determinant is formed from them (in float64 where the tangents are nearly
+    parallel); ``J^T J`` is never built. ``f`` is called as is (no parameter gradients are recorded) and must
+    treat rows independently; an ``nn.Module`` must be in eval mode. The first call in a process pays torch's
+    one-off set-up of forward-mode autodiff (about a second).
 
     Parameters
     ----------
