@@ -211,7 +211,8 @@ def main() -> None:
     out = Path(args.out)
     result = {}
     want = lambda name: not args.only or name in args.only                # noqa: E731
-    if want("clusters") or want("landscape") or want("render"):
+    model = args.models[0] if args.models else None
+    if want("clusters") or (model is None and (want("landscape") or want("render"))):
         result["clusters"] = clusters(list(args.seeds), args.steps, list(args.models), out)
         model = result["clusters"]["label_weight_10"]["models"][0]
         if not want("clusters"):
