@@ -44,6 +44,7 @@ _PARTS = [
     "latentstudio.cli.beatbox",
     "latentstudio.cli.soundscape",
     "latentstudio.cli.latent",
+    "latentstudio.cli.funk",
     "latentstudio.cli.studio",
 ]
 

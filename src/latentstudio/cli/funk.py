@@ -1,0 +1,186 @@
+"""``latentstudio funk``: NeuralFunk — new samples from a spectrogram VAE and a WaveNet, and a track of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from latentstudio.cli._common import fit_progress, new_group, print_json, progress, set_threads
+
+group = new_group(help="NeuralFunk: synthesise new drum samples with a spectrogram VAE (and a WaveNet), and make "
+                       "a track of them.\n\nExample: latentstudio funk dream -n 16 -o dreams/ --drum snare")
+
+MODEL_HELP = "SampleVAE folder (default: the shipped one)."
+WAVENET_HELP = "WaveNet folder to render audio (default: Griffin-Lim)."
+
+
+def _models(model: Path | None, wavenet: Path | None):
+    from latentstudio.funk.models import load_funk_models
+
+    return load_funk_models(model, wavenet)
+
+
+def _report(gen, paths, as_json: bool) -> None:
+    if as_json:
+        print_json({"files": [str(p) for p in paths], **gen.how})
+        return
+    for p in paths:
+        typer.echo(f"saved {p}")
+
+
+@group.command("train-vae")
+def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
+              folder: list[Path] = typer.Option(None, "--folder", help="Your samples (sub-folder and file names "
+                                                                       "say the drum); they join the train split."),
+              steps: int = typer.Option(2000, "--steps", help="Optimiser steps."),
+              beta: float = typer.Option(1.0, "--beta", help="KL weight."),
+              latent_dim: int = typer.Option(64, "--latent-dim", help="Latent width."),
+              checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun "
+                                                                                 "resumes."),
+              threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+              seed: int = typer.Option(0, "--seed", help="Random seed."),
+              as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Train the spectrogram VAE (IAF posterior, drum-class head) on every installed sample source.
+
+    Example: latentstudio funk train-vae -o models/funk-vae --steps 2000 --folder ~/samples
+    """
+    from latentstudio.funk.data import load_samples
+    from latentstudio.funk.training import train_sample_vae
+
+    set_threads(threads)
+    samples = load_samples(folders=tuple(folder or ()))
+    command = f"latentstudio funk train-vae -o {output} --steps {steps} --beta {beta} --seed {seed}"
+    with progress("training SampleVAE", total=steps, quiet=as_json) as advance:
+        run = train_sample_vae(samples, output, steps=steps, beta=beta, latent_dim=latent_dim, seed=seed,
+                               checkpoint_dir=checkpoint_dir, progress=fit_progress(advance),
+                               meta={"command": command})
+    if as_json:
+        print_json(run.summary())
+        return
+    r = run.report
+    typer.echo(f"saved {run.output} (trained on {r['train_sounds']} sounds in {run.seconds:.0f} s)")
+    if "validation_sounds" in r:
+        typer.echo(f"validation ({', '.join(r['validation_sources'])}): mel spectral convergence "
+                   f"{r['validation_mel_spectral_convergence']:.3f}, drum head accuracy "
+                   f"{r['validation_class_accuracy']:.3f}")
+
+
+@group.command("sample")
+def sample(output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
+           n: int = typer.Option(8, "-n", help="How many sounds."),
+           temperature: float = typer.Option(1.0, "--temperature", help="Scale of the prior."),
+           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+           seed: int = typer.Option(0, "--seed", help="Random seed."),
+           as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
+    """Random sounds from the VAE's prior.
+
+    Example: latentstudio funk sample -o samples/ -n 8 --temperature 0.8
+    """
+    from latentstudio.funk.pipeline import sample as run
+
+    vae, info, wn = _models(model, wavenet)
+    gen = run(vae, info, n=n, temperature=temperature, seed=seed, wavenet=wn)
+    _report(gen, gen.save(output, command="latentstudio funk sample"), as_json)
+
+
+@group.command("dream")
+def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
+          n: int = typer.Option(16, "-n", help="How many sounds."),
+          drum: str = typer.Option(None, "--drum", help="kick, snare, closed_hat, open_hat, tom, cymbal, clap or "
+                                                        "rim (default: every class in turn)."),
+          temperature: float = typer.Option(0.7, "--temperature", help="Spread within the class's region."),
+          model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+          wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
+    """New drum sounds of a class, dreamt from that class's region of the latent space.
+
+    Example: latentstudio funk dream -n 16 -o dreams/ --drum snare
+    """
+    from latentstudio.funk.pipeline import dream as run
+
+    vae, info, wn = _models(model, wavenet)
+    gen = run(vae, info, n=n, drum=drum, temperature=temperature, seed=seed, wavenet=wn)
+    _report(gen, gen.save(output, command="latentstudio funk dream"), as_json)
+
+
+@group.command("reimagine")
+def reimagine(sound: list[Path] = typer.Argument(..., help="Sound files to re-make."),
+              output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
+              variations: int = typer.Option(1, "--variations", help="Versions of each sound."),
+              noise: float = typer.Option(0.0, "--noise", help="Noise added to the latent (prior scale)."),
+              model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+              wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+              seed: int = typer.Option(0, "--seed", help="Random seed."),
+              as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
+    """Sounds re-made by the networks (encode, decode), with variations.
+
+    Example: latentstudio funk reimagine kick.wav -o out/ --variations 4 --noise 0.3
+    """
+    from latentstudio.funk.pipeline import load_sounds, reimagine as run
+
+    vae, info, wn = _models(model, wavenet)
+    gen = run(vae, info, load_sounds(sound), variations=variations, noise=noise, seed=seed, wavenet=wn,
+              names=[p.stem for p in sound])
+    _report(gen, gen.save(output, command="latentstudio funk reimagine"), as_json)
+
+
+@group.command("blend")
+def blend(sound: list[Path] = typer.Argument(..., help="Two or more sound files."),
+          output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV file."),
+          weights: str = typer.Option(None, "--weights", help="One weight per sound, e.g. 1,1,-1 (a + b - c); "
+                                                              "default equal."),
+          model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+          wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          as_json: bool = typer.Option(False, "--json", help="Print the file as JSON.")) -> None:
+    """One sound from several: a weighted mix of their latents (negative weights: arithmetic).
+
+    Example: latentstudio funk blend kick.wav snare.wav -o out/ --weights 0.7,0.3
+    """
+    from latentstudio.errors import ParameterError
+    from latentstudio.funk.pipeline import blend as run, load_sounds
+
+    w = None
+    if weights:
+        try:
+            w = [float(x) for x in weights.split(",")]
+        except ValueError:
+            raise ParameterError(f"--weights {weights!r} must be numbers separated by commas") from None
+    vae, info, wn = _models(model, wavenet)
+    gen = run(vae, info, load_sounds(sound), weights=w, seed=seed, wavenet=wn)
+    _report(gen, gen.save(output, command="latentstudio funk blend"), as_json)
+
+
+@group.command("track")
+def track(output: Path = typer.Option(..., "-o", "--output", help="Track to write (.wav, .flac, .ogg)."),
+          bpm: float = typer.Option(170.0, "--bpm", help="Tempo."),
+          bars: int = typer.Option(24, "--bars", help="Length in bars (a multiple of 8)."),
+          model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+          wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+          seed: int = typer.Option(0, "--seed", help="Random seed (kit dreams and rhythm)."),
+          as_json: bool = typer.Option(False, "--json", help="Print the arrangement as JSON.")) -> None:
+    """A short drum & bass track made only of dreamt samples, sequenced by the beatbox's rhythm generator.
+
+    Example: latentstudio funk track -o track.wav --bpm 170 --bars 24 --seed 3
+    """
+    from latentstudio.cli._common import out_path
+    from latentstudio.funk.track import make_track
+
+    out_path(output, suffixes=(".wav", ".flac", ".ogg"))
+    vae, info, wn = _models(model, wavenet)
+    tr = make_track(vae, info, bpm=bpm, bars=bars, seed=seed, wavenet=wn)
+    p = tr.save(output)
+    if as_json:
+        print_json({"output": str(p), "seconds": round(len(tr.audio) / tr.sr, 2), "bpm": tr.bpm,
+                    "sections": tr.sections, "kit": tr.kit})
+        return
+    typer.echo(f"saved {p} ({len(tr.audio) / tr.sr:.1f} s at {tr.bpm:g} bpm; "
+               + ", ".join(f"{n} bars {a}-{b}" for n, a, b in tr.sections) + ")")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``funk`` group to the root app."""
+    app.add_typer(group, name="funk")
