@@ -118,16 +118,18 @@ class SampleVAE(nn.Module):
         h = F.leaky_relu(self.ctx(self.enc(self.pad(mel)[:, None])), 0.2)
         return self.mu(h), self.logvar(h).clamp(-10, 6), h
 
-    def posterior(self, mel: torch.Tensor, *, sample: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-        """A posterior draw through the flow and its ``log q(z|x)``; ``sample=False`` flows the mean."""
-        mu, logvar, h = self.encode(mel)
-        eps = torch.randn_like(mu) if sample else torch.zeros_like(mu)
+    def _flow(self, mu, logvar, h, eps) -> tuple[torch.Tensor, torch.Tensor]:
         z = mu + eps * torch.exp(0.5 * logvar)
         logq = -0.5 * (eps ** 2 + logvar + math.log(2 * math.pi)).sum(-1)
         for step in self.flows:
             z, logdet = step(z, h)
             logq = logq - logdet
         return z, logq
+
+    def posterior(self, mel: torch.Tensor, *, sample: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """A posterior draw through the flow and its ``log q(z|x)``; ``sample=False`` flows the mean."""
+        mu, logvar, h = self.encode(mel)
+        return self._flow(mu, logvar, h, torch.randn_like(mu) if sample else torch.zeros_like(mu))
 
     @torch.no_grad()
     def embed(self, mel: torch.Tensor) -> torch.Tensor:
@@ -140,10 +142,13 @@ class SampleVAE(nn.Module):
         return torch.sigmoid(self.dec(x)[:, 0])
 
     def forward(self, mel: torch.Tensor):
-        """Training pass: ``(padded input, z, log q(z|x), reconstruction, class logits or None)``."""
+        """Training pass: ``(padded input, z, log q(z|x), reconstruction, class logits or None)``; the head reads
+        the flowed posterior mean (what :meth:`embed` gives at run time), not the noisy draw."""
         x = self.pad(mel)
-        z, logq = self.posterior(x)
-        return x, z, logq, self.decode(z), (self.head(z) if self.head is not None else None)
+        mu, logvar, h = self.encode(x)
+        z, logq = self._flow(mu, logvar, h, torch.randn_like(mu))
+        logits = self.head(self._flow(mu, logvar, h, torch.zeros_like(mu))[0]) if self.head is not None else None
+        return x, z, logq, self.decode(z), logits
 
     def classify(self, z: torch.Tensor) -> torch.Tensor:
         if self.head is None:

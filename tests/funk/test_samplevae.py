@@ -1,0 +1,148 @@
+"""SampleVAE, its training, the generation operations and the track, on tiny synthetic drums."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from latentstudio.errors import ParameterError
+from latentstudio.funk.data import CLASSES, Samples
+from latentstudio.funk.features import SR, log_mel_frames, mel_to_audio
+from latentstudio.funk.vae import SampleVAE, vae_loss
+
+
+def synth(kind: str, rng) -> np.ndarray:
+    t = np.arange(SR) / SR
+    if kind == "kick":
+        f = 50 + 100 * np.exp(-t * 30)
+        y = np.sin(2 * np.pi * np.cumsum(f) / SR) * np.exp(-t * 8)
+    elif kind == "snare":
+        y = (0.6 * rng.standard_normal(SR) + np.sin(2 * np.pi * 190 * t)) * np.exp(-t * 18)
+    else:
+        y = rng.standard_normal(SR) * np.exp(-t * 60)
+        y = np.diff(y, prepend=0.0)
+    return (y / np.abs(y).max()).astype(np.float32)
+
+
+def tiny_samples(per: int = 12) -> Samples:
+    rng = np.random.default_rng(0)
+    kinds = ["kick", "snare", "closed_hat"]
+    audio, labels, split = [], [], []
+    for k in kinds:
+        for i in range(per):
+            audio.append(synth(k, rng) * rng.uniform(0.5, 1.0))
+            labels.append(CLASSES.index(k))
+            split.append("validation" if i % 4 == 0 else "train")
+    return Samples(np.stack(audio), np.array(labels), np.array(split), ["synth"] * len(labels),
+                   [f"s{i}" for i in range(len(labels))])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from latentstudio.funk.training import load_sample_vae, train_sample_vae
+
+    out = tmp_path_factory.mktemp("funk") / "vae"
+    run = train_sample_vae(tiny_samples(), out, steps=150, batch_size=8, lr=3e-3, latent_dim=8, width=4, flows=1,
+                           seed=0)
+    vae, info = load_sample_vae(out)
+    info["path"] = str(out)
+    return run, vae, info
+
+
+def test_features_round_trip():
+    y = synth("snare", np.random.default_rng(1))
+    m = log_mel_frames(y)
+    assert m.shape == (128, 63) and 0 <= m.min() and m.max() <= 1
+    back = mel_to_audio(m, length=SR, n_iter=16)
+    assert back.shape == (SR,)
+    sc = np.linalg.norm(log_mel_frames(back) - m) / np.linalg.norm(m)
+    assert sc < 0.25
+    with pytest.raises(ParameterError):
+        log_mel_frames(np.array([np.nan, 0.0, 1.0]))
+
+
+def test_flow_log_density_is_consistent():
+    torch.manual_seed(0)
+    vae = SampleVAE(frames=64, latent_dim=4, width=4, flows=2).eval()
+    mel = torch.rand(3, 128, 63)
+    z, logq = vae.posterior(mel)
+    assert z.shape == (3, 4) and torch.isfinite(logq).all()
+    # with the identity-initialised flow, a zero-noise draw lands on the flowed mean
+    assert torch.allclose(vae.posterior(mel, sample=False)[0], vae.embed(mel))
+
+
+def test_training_learns_and_head_names_classes(trained):
+    run, vae, info = trained
+    assert np.mean(run.losses[-10:]) < 0.7 * np.mean(run.losses[:3])
+    assert run.report["validation_class_accuracy"] >= 2 / 3
+    assert info["extra"]["class_means"].shape == (len(CLASSES), 8)
+
+
+def test_generation_operations(trained, tmp_path):
+    from latentstudio.funk import pipeline as fp
+
+    _, vae, info = trained
+    d = fp.dream(vae, info, n=3, drum="kick", seed=0)
+    assert d.audio.shape == (3, SR) and np.isfinite(d.audio).all() and np.abs(d.audio).max() <= 0.9 + 1e-6
+    assert [n.split("_")[0] for n in d.names] == ["kick"] * 3
+    sounds = np.stack([synth("kick", np.random.default_rng(2)), synth("closed_hat", np.random.default_rng(3))])
+    b = fp.blend(vae, info, sounds, weights=[1.0, -0.5])
+    z = fp.encode(vae, sounds)
+    assert np.allclose(b.latents[0], z[0] - 0.5 * z[1], atol=1e-5)
+    r = fp.reimagine(vae, info, sounds, variations=2, noise=0.2, seed=1)
+    assert r.audio.shape == (4, SR) and not np.allclose(r.latents[0], r.latents[1])
+    paths = d.save(tmp_path)
+    assert all(p.is_file() and p.with_suffix(".json").is_file() for p in paths)
+    with pytest.raises(ParameterError, match="drum"):
+        fp.dream(vae, info, n=2, drum="cowbell")
+    with pytest.raises(ParameterError, match="weights"):
+        fp.blend(vae, info, sounds, weights=[1.0])
+
+
+def test_track_is_made_of_dreams(trained, tmp_path):
+    from latentstudio.funk.track import make_track
+
+    _, vae, info = trained
+    tr = make_track(vae, info, bpm=170, bars=8, seed=0)
+    assert tr.sr == SR and len(tr.audio) > 8 * 4 * 60 / 170 * SR
+    assert [s[0] for s in tr.sections] == ["intro", "groove", "breakdown", "groove"]
+    assert all(src.startswith("dream:") for srcs in tr.kit.values() for src in srcs)
+    # the intro has hats only: quieter than the groove with kick, snare and bass
+    beat = SR * 60 / 170
+    intro = tr.audio[: int(2 * 4 * beat)]
+    groove = tr.audio[int(2 * 4 * beat): int(4 * 4 * beat)]
+    assert np.sqrt(np.mean(groove ** 2)) > np.sqrt(np.mean(intro ** 2))
+    p = tr.save(tmp_path / "t.wav")
+    assert json.loads(p.with_suffix(".json").read_text())["sections"][0][0] == "intro"
+    with pytest.raises(ParameterError, match="bars"):
+        make_track(vae, info, bars=12)
+
+
+def test_cli_dream_and_errors(trained, tmp_path):
+    from latentstudio.cli.main import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["funk", "dream", "-n", "2", "--drum", "snare", "-o", str(tmp_path / "d"),
+                              "--model", trained[2]["path"], "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.output)["files"]) == 2
+    res = runner.invoke(app, ["funk", "reimagine", str(tmp_path / "nothing.wav"), "-o", str(tmp_path / "r"),
+                              "--model", trained[2]["path"]])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = runner.invoke(app, ["funk", "blend", str(tmp_path / "d" / "snare_00.wav"), "-o", str(tmp_path / "b"),
+                              "--weights", "a,b", "--model", trained[2]["path"]])
+    assert res.exit_code == 2 and "--weights" in res.output
+
+
+def test_bad_vae_sizes():
+    with pytest.raises(ParameterError, match="frames"):
+        SampleVAE(frames=60)
+    vae = SampleVAE(frames=16, latent_dim=2, width=2, flows=0, n_classes=0)
+    with pytest.raises(ParameterError, match="mel"):
+        vae.pad(torch.zeros(1, 64, 16))
+    with pytest.raises(ParameterError, match="head"):
+        vae.classify(torch.zeros(1, 2))
+    loss, stats = vae_loss(vae.train(), torch.rand(2, 128, 16), torch.tensor([0, 1]))
+    assert "ce" not in stats and torch.isfinite(loss)
