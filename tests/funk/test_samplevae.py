@@ -146,3 +146,27 @@ def test_bad_vae_sizes():
         vae.classify(torch.zeros(1, 2))
     loss, stats = vae_loss(vae.train(), torch.rand(2, 128, 16), torch.tensor([0, 1]))
     assert "ce" not in stats and torch.isfinite(loss)
+
+
+def test_library_index_and_similar(trained, tmp_path):
+    from latentstudio.catalog import Catalog
+    from latentstudio.core.audio import save
+    from latentstudio.funk.library import index_library, similar
+
+    _, vae, _ = trained
+    rng = np.random.default_rng(5)
+    lib = tmp_path / "lib"
+    for k in ("kick", "snare", "closed_hat"):
+        for i in range(2):
+            y = synth(k, rng) + rng.normal(0, 0.01, SR).astype(np.float32)      # distinct contents
+            save(lib / k / f"{k}{i}.wav", y, SR)
+    with Catalog(tmp_path / "cat") as cat:
+        report = index_library(lib, vae=vae, catalog=cat)
+        assert len(report.added) == 6
+        again = index_library(lib, vae=vae, catalog=cat)
+        assert len(again.added) == 0 and len(again.skipped) == 6
+        query = save(tmp_path / "q.wav", synth("kick", np.random.default_rng(9)), SR)
+        hits = similar(query, vae=vae, k=3, catalog=cat)
+        assert len(hits) == 3 and hits[0][0].path.parent.name == "kick"
+    with pytest.raises(ParameterError, match="not a folder"):
+        index_library(tmp_path / "nowhere", vae=vae)

@@ -154,6 +154,52 @@ def blend(sound: list[Path] = typer.Argument(..., help="Two or more sound files.
     _report(gen, gen.save(output, command="latentstudio funk blend"), as_json)
 
 
+@group.command("index")
+def index(folder: Path = typer.Argument(..., help="Your sample library (searched recursively)."),
+          catalog: Path = typer.Option(None, "--catalog", help="Catalog file (default: the embedded one)."),
+          model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+          as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON.")) -> None:
+    """Put a sample library in the catalog with each sound's latent, for `funk similar`.
+
+    Example: latentstudio funk index ~/samples
+    """
+    from latentstudio.catalog import Catalog
+    from latentstudio.funk.library import index_library, library_files
+
+    vae, _, _ = _models(model, None)
+    total = len(library_files(folder))
+    with Catalog(catalog) as cat, progress("indexing sounds", total=total, quiet=as_json) as advance:
+        report = index_library(folder, vae=vae, catalog=cat, progress=advance)
+    if as_json:
+        print_json(report.summary())
+        return
+    typer.echo(f"indexed {folder}: {report.summary()}")
+
+
+@group.command("similar")
+def similar(sound: Path = typer.Argument(..., help="A sound whose neighbours to find."),
+            top: int = typer.Option(5, "--top", help="How many."),
+            catalog: Path = typer.Option(None, "--catalog", help="Catalog file (default: the embedded one)."),
+            model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+            as_json: bool = typer.Option(False, "--json", help="Print the neighbours as JSON.")) -> None:
+    """The library sounds (`funk index`) nearest a sound in the VAE's latent space.
+
+    Example: latentstudio funk similar dreams/snare_00.wav --top 5
+    """
+    from latentstudio.catalog import Catalog
+    from latentstudio.funk.library import similar as run
+
+    vae, _, _ = _models(model, None)
+    with Catalog(catalog) as cat:
+        hits = run(sound, vae=vae, k=top, catalog=cat)
+    rows = [{"path": str(item.path), "similarity": round(float(score), 4)} for item, score in hits]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['similarity']:.3f}  {r['path']}")
+
+
 @group.command("track")
 def track(output: Path = typer.Option(..., "-o", "--output", help="Track to write (.wav, .flac, .ogg)."),
           bpm: float = typer.Option(170.0, "--bpm", help="Tempo."),
