@@ -66,6 +66,42 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
                    f"{r['validation_class_accuracy']:.3f}")
 
 
+@group.command("train-wavenet")
+def train_wavenet(output: Path = typer.Option(..., "-o", "--output", help="WaveNet folder to write."),
+                  model: Path = typer.Option(None, "--model", help="SampleVAE whose latents condition it "
+                                                                   "(default: the shipped one)."),
+                  folder: list[Path] = typer.Option(None, "--folder", help="Your samples join the train split."),
+                  steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
+                  batch_size: int = typer.Option(8, "--batch-size", help="Segments per step."),
+                  checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a "
+                                                                                     "rerun resumes."),
+                  threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+                  seed: int = typer.Option(0, "--seed", help="Random seed."),
+                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Train the WaveNet vocoder (mel frames + VAE latent -> mu-law audio) on the train split.
+
+    Example: latentstudio funk train-wavenet -o models/funk-wavenet --steps 1500
+    """
+    from latentstudio.funk.data import load_samples
+    from latentstudio.funk.training import train_funk_wavenet
+
+    set_threads(threads)
+    vae, info, _ = _models(model, None)
+    samples = load_samples(folders=tuple(folder or ()))
+    command = f"latentstudio funk train-wavenet -o {output} --steps {steps} --seed {seed}"
+    with progress("training WaveNet", total=steps, quiet=as_json) as advance:
+        net, losses, seconds = train_funk_wavenet(samples, vae, output, steps=steps, batch_size=batch_size,
+                                                  seed=seed, checkpoint_dir=checkpoint_dir,
+                                                  progress=fit_progress(advance),
+                                                  meta={"command": command, "vae": str(model or "shipped")})
+    report = {"output": str(output), "steps": steps, "seconds": round(seconds, 1), "final_loss": losses[-1],
+              "receptive_field": net.receptive_field}
+    if as_json:
+        print_json(report)
+        return
+    typer.echo(f"saved {output} ({seconds:.0f} s, final loss {losses[-1]:.3f} nats per sample)")
+
+
 @group.command("sample")
 def sample(output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
            n: int = typer.Option(8, "-n", help="How many sounds."),

@@ -157,3 +157,30 @@ def load_sample_vae(path: str | os.PathLike) -> tuple[SampleVAE, dict]:
     if not isinstance(model, SampleVAE):
         raise ParameterError(f"checkpoint {str(path)!r} holds a {type(model).__name__}, not a SampleVAE")
     return model, info
+
+
+def train_funk_wavenet(samples: Samples, vae: SampleVAE, output: str | os.PathLike, *, steps: int = 1500,
+                       batch_size: int = 8, segment: int = 4096, lr: float = 1e-3, seed: int = 0,
+                       checkpoint_dir: str | os.PathLike | None = None,
+                       progress: Callable[[int, int, float], None] | None = None, meta: dict | None = None):
+    """Train the WaveNet vocoder on the train split: each sound with its true log-mel frames and its VAE latent
+    (so at run time it renders the VAE's decoded frames, conditioned on the same latent). Saves it to
+    ``output``; returns ``(model, losses, seconds)``."""
+    from latentstudio.funk.wavenet import train_wavenet
+
+    train = samples.part("train")
+    if len(train) < 2:
+        raise ParameterError(f"{len(train)} training sounds; at least 2 are needed")
+    mels = log_mel_frames(train.audio)
+    z = embed_audio(vae, train.audio)
+    t0 = time.perf_counter()
+    model, losses = train_wavenet(list(zip(train.audio, mels, z)), steps=steps, batch_size=batch_size,
+                                  segment=segment, lr=lr, seed=seed, checkpoint_dir=checkpoint_dir,
+                                  progress=progress)
+    seconds = time.perf_counter() - t0
+    save_checkpoint(output, model, config=model.config(),
+                    meta={"seed": seed, "steps": steps, "train_sounds": len(train), "final_loss": losses[-1],
+                          "train_seconds": round(seconds, 1), "train": {"batch_size": batch_size,
+                                                                        "segment": segment, "lr": lr},
+                          **(meta or {})})
+    return model, losses, seconds
