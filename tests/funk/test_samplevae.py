@@ -170,3 +170,19 @@ def test_library_index_and_similar(trained, tmp_path):
         assert len(hits) == 3 and hits[0][0].path.parent.name == "kick"
     with pytest.raises(ParameterError, match="not a folder"):
         index_library(tmp_path / "nowhere", vae=vae)
+
+
+def test_wavenet_renders_the_vae(trained, tmp_path):
+    from latentstudio.funk import pipeline as fp
+    from latentstudio.funk.training import train_funk_wavenet
+    from latentstudio.zoo.checkpoint import load_checkpoint
+
+    _, vae, info = trained
+    net, losses, _ = train_funk_wavenet(tiny_samples(per=4), vae, tmp_path / "wn", steps=40, batch_size=2,
+                                        segment=1024, lr=3e-3,
+                                        model_config={"residual": 8, "skip": 16, "layers": 4, "stacks": 1})
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    wn, _ = load_checkpoint(tmp_path / "wn")
+    assert wn.cond_dim == vae.latent_dim
+    gen = fp.dream(vae, info, n=2, drum="kick", seed=0, wavenet=wn)
+    assert gen.audio.shape == (2, SR) and np.isfinite(gen.audio).all()

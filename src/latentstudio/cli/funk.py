@@ -35,6 +35,7 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
                                                                        "say the drum); they join the train split."),
               steps: int = typer.Option(2000, "--steps", help="Optimiser steps."),
               beta: float = typer.Option(1.0, "--beta", help="KL weight."),
+              class_weight: float = typer.Option(1.0, "--class-weight", help="Weight of the drum head's loss."),
               latent_dim: int = typer.Option(64, "--latent-dim", help="Latent width."),
               checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun "
                                                                                  "resumes."),
@@ -50,9 +51,11 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
 
     set_threads(threads)
     samples = load_samples(folders=tuple(folder or ()))
-    command = f"latentstudio funk train-vae -o {output} --steps {steps} --beta {beta} --seed {seed}"
+    command = (f"latentstudio funk train-vae -o {output} --steps {steps} --beta {beta} --class-weight {class_weight} "
+               f"--seed {seed}")
     with progress("training SampleVAE", total=steps, quiet=as_json) as advance:
-        run = train_sample_vae(samples, output, steps=steps, beta=beta, latent_dim=latent_dim, seed=seed,
+        run = train_sample_vae(samples, output, steps=steps, beta=beta, class_weight=class_weight,
+                               latent_dim=latent_dim, seed=seed,
                                checkpoint_dir=checkpoint_dir, progress=fit_progress(advance),
                                meta={"command": command})
     if as_json:

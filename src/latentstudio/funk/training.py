@@ -161,7 +161,7 @@ def load_sample_vae(path: str | os.PathLike) -> tuple[SampleVAE, dict]:
 
 def train_funk_wavenet(samples: Samples, vae: SampleVAE, output: str | os.PathLike, *, steps: int = 1500,
                        batch_size: int = 8, segment: int = 4096, lr: float = 1e-3, seed: int = 0,
-                       checkpoint_dir: str | os.PathLike | None = None,
+                       model_config: dict | None = None, checkpoint_dir: str | os.PathLike | None = None,
                        progress: Callable[[int, int, float], None] | None = None, meta: dict | None = None):
     """Train the WaveNet vocoder on the train split: each sound with its true log-mel frames and its VAE latent
     (so at run time it renders the VAE's decoded frames, conditioned on the same latent). Saves it to
@@ -175,7 +175,8 @@ def train_funk_wavenet(samples: Samples, vae: SampleVAE, output: str | os.PathLi
     z = embed_audio(vae, train.audio)
     t0 = time.perf_counter()
     model, losses = train_wavenet(list(zip(train.audio, mels, z)), steps=steps, batch_size=batch_size,
-                                  segment=segment, lr=lr, seed=seed, checkpoint_dir=checkpoint_dir,
+                                  segment=segment, lr=lr, seed=seed, model_config=model_config,
+                                  checkpoint_dir=checkpoint_dir,
                                   progress=progress)
     seconds = time.perf_counter() - t0
     save_checkpoint(output, model, config=model.config(),
