@@ -63,6 +63,15 @@ def test_text_vae_and_rhythm_vae_have_maps():
     assert d == 4 and land.values.shape == (6, 6) and np.all(land.values > 0)
 
 
+def test_funk_sample_vae_has_a_map():
+    from latentstudio.funk.vae import SampleVAE
+
+    torch.manual_seed(0)
+    f, d = decoder_map(SampleVAE(frames=16, latent_dim=3, width=2, flows=1, n_classes=0))
+    land = compute_landscape(f, latent_dim=d, resolution=4, measure="fd")
+    assert d == 3 and land.values.shape == (4, 4) and np.all(land.values > 0)
+
+
 def test_fit_bounds_is_square_and_covers_the_bulk():
     pts = np.random.default_rng(1).normal(size=(1000, 2)) * [3, 1]
     x0, x1, y0, y1 = fit_bounds(pts)

@@ -41,8 +41,9 @@ def decoder_map(model, *, density=None):
 
     Returns ``(f, latent_dim)``. Latent VAEs give their Fisher-Rao ``geometry_map``; the beatbox rhythm VAE
     gives its hits' Bernoulli embedding with the velocities and micro-timings (at a fixed per-drum
-    ``density``, default a typical groove); any other ``nn.Module`` with a ``latent_dim`` attribute (a GAN
-    generator ...) is taken as is: its output, flattened. Modules are put in eval mode.
+    ``density``, default a typical groove); a model with ``decode(z)`` and ``latent_dim`` (NeuralFunk's SampleVAE)
+    gives its decoded output; any other ``nn.Module`` with a ``latent_dim`` attribute (a GAN generator ...) is
+    taken as is: its output, flattened. Modules are put in eval mode.
     """
     if isinstance(model, torch.nn.Module):
         model.eval()
@@ -64,6 +65,8 @@ def decoder_map(model, *, density=None):
             return torch.cat([2 * p.sqrt(), 2 * (1 - p).sqrt(), vel.flatten(1), off.flatten(1)], dim=1)
 
         return rhythm, int(model.latent_dim)
+    if callable(getattr(model, "decode", None)) and isinstance(getattr(model, "latent_dim", None), int):
+        return model.decode, int(model.latent_dim)          # NeuralFunk's SampleVAE: latent -> log-mel image
     if isinstance(model, torch.nn.Module) and isinstance(getattr(model, "latent_dim", None), int):
         return model, int(model.latent_dim)
     raise ParameterError(f"{type(model).__name__} has no latent to map: give a latent VAE, the rhythm VAE or a "
