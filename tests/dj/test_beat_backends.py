@@ -3,7 +3,6 @@
 import sys
 
 import mir_eval
-import numpy as np
 import pytest
 
 from latentstudio.dj import beatnet

@@ -31,7 +31,6 @@ import torch
 from torch import nn
 
 from latentstudio.core.effects import schroeder_reverb
-from latentstudio.errors import ParameterError
 from latentstudio.zoo.checkpoint import register_model
 
 SR = 16000

@@ -87,7 +87,8 @@ def evaluate(model: SampleVAE, samples: Samples) -> dict:
         mel = torch.from_numpy(log_mel_frames(samples.audio))
         z = model.embed(mel)
         rec = model.decode(z)[..., : mel.shape[-1]]
-        sc = (torch.linalg.norm((rec - mel).flatten(1), dim=1) / torch.linalg.norm(mel.flatten(1), dim=1).clamp_min(1e-8))
+        err = torch.linalg.norm((rec - mel).flatten(1), dim=1)
+        sc = err / torch.linalg.norm(mel.flatten(1), dim=1).clamp_min(1e-8)
         known = samples.labels >= 0
         acc = float("nan")
         if model.head is not None and known.any():

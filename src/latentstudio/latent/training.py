@@ -1,7 +1,8 @@
 """Train a text or image VAE with the project's loop, filming its latent space as it learns.
 
 Every ``snapshot_every`` steps (and densely over the first steps, where the space changes fastest) the
-posterior means of all training items (the dots of the film) are written to ``OUTPUT/snapshots/``; at the end they are joined into one
+posterior means of all training items (the dots of the film) are written to ``OUTPUT/snapshots/``; at the end
+they are joined into one
 memory-mappable ``snapshots.npy`` ``(S, N, d)`` float16 beside ``points.npz`` (their labels, label names and
 the snapshot steps). Held-out items (validation, test) are embedded at the end only, to measure how well the
 space generalises. A rerun with the same ``checkpoint_dir`` resumes the training and keeps the snapshots already taken.
@@ -248,7 +249,8 @@ def train_vae(data: LatentData, output: str | os.PathLike, *, latent_dim: int = 
               "seed": seed, "steps": steps, "silhouette": sil, "validation_nelbo": nelbo,
               "train_seconds": round(time.perf_counter() - t0, 1),
               "train": {"batch_size": batch_size, "lr": lr, "beta": beta, "warmup": warmup,
-                        "free_bits": free_bits, "label_weight": label_weight, "snapshot_every": snapshot_every, "max_words": max_words},
+                        "free_bits": free_bits, "label_weight": label_weight, "snapshot_every": snapshot_every,
+                        "max_words": max_words},
               **(meta or {})}
     save_checkpoint(out, model, config=model.config(), meta=record)
     return VAERun(out, model, data.kind, steps, time.perf_counter() - t0, schedule, sil, nelbo, result.losses)
