@@ -2,10 +2,10 @@
 
 Every ``snapshot_every`` steps (and densely over the first steps, where the space changes fastest) the
 posterior means of all training items (the dots of the film) are written to ``OUTPUT/snapshots/``; at the end
-they are joined into one
-memory-mappable ``snapshots.npy`` ``(S, N, d)`` float16 beside ``points.npz`` (their labels, label names and
-the snapshot steps). Held-out items (validation, test) are embedded at the end only, to measure how well the
-space generalises. A rerun with the same ``checkpoint_dir`` resumes the training and keeps the snapshots already taken.
+they are joined into one memory-mappable ``snapshots.npy`` ``(S, N, d)`` float16 beside ``points.npz`` (their
+labels, label names and the snapshot steps). Held-out items (validation, test) are embedded at the end only, to
+measure how well the space generalises. A rerun with the same ``checkpoint_dir`` resumes the training and keeps
+the snapshots already taken.
 
 Example
 -------
