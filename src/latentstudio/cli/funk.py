@@ -34,8 +34,9 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
               folder: list[Path] = typer.Option(None, "--folder", help="Your samples (sub-folder and file names "
                                                                        "say the drum); they join the train split."),
               steps: int = typer.Option(2000, "--steps", help="Optimiser steps."),
-              beta: float = typer.Option(1.0, "--beta", help="KL weight."),
-              class_weight: float = typer.Option(1.0, "--class-weight", help="Weight of the drum head's loss."),
+              beta: float = typer.Option(0.25, "--beta", help="KL weight (chosen on validation: 0.25)."),
+              class_weight: float = typer.Option(5.0, "--class-weight", help="Weight of the drum head's loss "
+                                                                             "(chosen on validation: 5)."),
               latent_dim: int = typer.Option(64, "--latent-dim", help="Latent width."),
               checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun "
                                                                                  "resumes."),

@@ -98,8 +98,8 @@ def evaluate(model: SampleVAE, samples: Samples) -> dict:
 
 
 def train_sample_vae(samples: Samples, output: str | os.PathLike, *, steps: int = 2000, batch_size: int = 32,
-                     lr: float = 1e-3, latent_dim: int = 64, width: int = 16, flows: int = 2, beta: float = 1.0,
-                     class_weight: float = 1.0, seed: int = 0, checkpoint_dir: str | os.PathLike | None = None,
+                     lr: float = 1e-3, latent_dim: int = 64, width: int = 16, flows: int = 2, beta: float = 0.25,
+                     class_weight: float = 5.0, seed: int = 0, checkpoint_dir: str | os.PathLike | None = None,
                      progress: Callable[[int, int, float], None] | None = None, meta: dict | None = None) -> FunkVAERun:
     """Train a :class:`SampleVAE` on ``samples``' train split; report on its validation split; save it.
 
