@@ -77,6 +77,7 @@ def train_wavenet(output: Path = typer.Option(..., "-o", "--output", help="WaveN
                   folder: list[Path] = typer.Option(None, "--folder", help="Your samples join the train split."),
                   steps: int = typer.Option(1500, "--steps", help="Optimiser steps."),
                   batch_size: int = typer.Option(8, "--batch-size", help="Segments per step."),
+                  segment: int = typer.Option(4096, "--segment", help="Samples per segment."),
                   checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a "
                                                                                      "rerun resumes."),
                   threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
@@ -92,10 +93,11 @@ def train_wavenet(output: Path = typer.Option(..., "-o", "--output", help="WaveN
     set_threads(threads)
     vae, info, _ = _models(model, None)
     samples = load_samples(folders=tuple(folder or ()))
-    command = f"latentstudio funk train-wavenet -o {output} --steps {steps} --seed {seed}"
+    command = (f"latentstudio funk train-wavenet -o {output} --model {model or 'shipped'} --steps {steps} "
+               f"--batch-size {batch_size} --segment {segment} --seed {seed}")
     with progress("training WaveNet", total=steps, quiet=as_json) as advance:
         net, losses, seconds = train_funk_wavenet(samples, vae, output, steps=steps, batch_size=batch_size,
-                                                  seed=seed, checkpoint_dir=checkpoint_dir,
+                                                  segment=segment, seed=seed, checkpoint_dir=checkpoint_dir,
                                                   progress=fit_progress(advance),
                                                   meta={"command": command, "vae": str(model or "shipped")})
     report = {"output": str(output), "steps": steps, "seconds": round(seconds, 1), "final_loss": losses[-1],
