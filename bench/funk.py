@@ -162,7 +162,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--models", nargs="*", default=[], help="trained SampleVAE folders, one per seed")
-    ap.add_argument("--wavenet", default=None, help="trained WaveNet folder (default: VAE + Griffin-Lim only)")
+    ap.add_argument("--wavenet", default=None, help="WaveNet trained on the first model's latents (default: VAE + "
+                                                    "Griffin-Lim only)")
     ap.add_argument("--split", default="test", choices=["validation", "test"])
     ap.add_argument("--dreams", type=int, default=10, help="dreams per class")
     ap.add_argument("--wavenet-sounds", type=int, default=64, help="test sounds the WaveNet renders")
@@ -189,17 +190,19 @@ def main() -> None:
         info["path"] = str(folder)
         log(f"funk: judging {folder} on the {args.split} split ({len(part)} sounds)")
         runs.append({"model": str(folder),
-                     "reconstruction": reconstruction(vae, part.audio, wavenet=wavenet,
+                     # the WaveNet is conditioned on the first model's latents: it renders that model only
+                     "reconstruction": reconstruction(vae, part.audio, wavenet=wavenet if k == 0 else None,
                                                       wavenet_sounds=args.wavenet_sounds),
                      "dreams": dreams(vae, info, per_class=args.dreams, seed=seed),
                      "validation_class_accuracy": info["meta"]["report"].get("validation_class_accuracy")})
     res = {"split": args.split, "sounds": len(part), "sources": sorted(set(part.sources)), "models": len(runs)}
     for key in runs[0]["reconstruction"]:
-        res[key] = {m: spread([r["reconstruction"][key][m] for r in runs]) for m in ("lsd_db", "mel_sc")}
+        have = [r for r in runs if key in r["reconstruction"]]
+        res[key] = {m: spread([r["reconstruction"][key][m] for r in have]) for m in ("lsd_db", "mel_sc")}
         if key == "vae_wavenet":
             res[key]["sounds"] = runs[0]["reconstruction"][key]["sounds"]
             res[key]["vae_griffin_lim_same_sounds"] = {
-                m: spread([r["reconstruction"][key]["vae_griffin_lim_same_sounds"][m] for r in runs])
+                m: spread([r["reconstruction"][key]["vae_griffin_lim_same_sounds"][m] for r in have])
                 for m in ("lsd_db", "mel_sc")}
     res["dreams_named_as_intended"] = spread([r["dreams"]["all"] for r in runs])
     res["dreams_per_class_median"] = {c: float(np.median([r["dreams"]["per_class"][c] for r in runs]))
