@@ -133,6 +133,8 @@ def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for th
           drum: str = typer.Option(None, "--drum", help="kick, snare, closed_hat, open_hat, tom, cymbal, clap or "
                                                         "rim (default: every class in turn)."),
           temperature: float = typer.Option(0.7, "--temperature", help="Spread within the class's region."),
+          confidence: float = typer.Option(0.5, "--confidence", help="Keep dreams the VAE's own drum head gives "
+                                                                     "at least this for the class (0: any)."),
           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
           seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -144,7 +146,7 @@ def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for th
     from latentstudio.funk.pipeline import dream as run
 
     vae, info, wn = _models(model, wavenet)
-    gen = run(vae, info, n=n, drum=drum, temperature=temperature, seed=seed, wavenet=wn)
+    gen = run(vae, info, n=n, drum=drum, temperature=temperature, confidence=confidence, seed=seed, wavenet=wn)
     _report(gen, gen.save(output, command="latentstudio funk dream"), as_json)
 
 

@@ -134,23 +134,40 @@ def _check_n(n: int) -> None:
 
 
 def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature: float = 0.7, seed: int = 0,
-          wavenet=None) -> Generated:
+          confidence: float = 0.5, wavenet=None) -> Generated:
     """``n`` new sounds of a drum class (``drum``; None: classes in turn), drawn from that class's region of the
-    latent space (the train sounds' mean and covariance, scaled by ``temperature``)."""
+    latent space (the train sounds' mean and covariance, scaled by ``temperature``).
+
+    With a drum head and ``confidence`` > 0, candidates are drawn four at a time per dream and the first the
+    model's own head gives at least ``confidence`` for the class is kept (else the most confident): a dream of
+    a snare is one the VAE itself hears as a snare, not a point between classes.
+    """
     _check_n(n)
     extra = info.get("extra", {})
     if "class_means" not in extra:
         raise ParameterError("this model has no class statistics; retrain it with `latentstudio funk train-vae`")
+    if not 0 <= confidence < 1:
+        raise ParameterError(f"confidence={confidence} must be in [0, 1)")
     means, covs = extra["class_means"].numpy(), extra["class_covs"].numpy()
     if drum is not None and drum not in CLASSES:
         raise ParameterError(f"drum={drum!r} must be one of {', '.join(CLASSES)}")
     rng = np.random.default_rng(int(seed))
     classes = [CLASSES.index(drum)] * n if drum else [i % len(CLASSES) for i in range(n)]
-    z = np.stack([rng.multivariate_normal(means[c], covs[c] * float(temperature) ** 2) for c in classes])
-    audio, _ = decode(vae, z.astype(np.float32), wavenet=wavenet, seed=seed)
+    tries = 4 if confidence > 0 and vae.head is not None else 1
+    z = []
+    for c in classes:
+        cand = rng.multivariate_normal(means[c], covs[c] * float(temperature) ** 2, size=tries).astype(np.float32)
+        if tries > 1:
+            with torch.no_grad():
+                p = torch.softmax(vae.classify(torch.from_numpy(cand)), dim=1)[:, c].numpy()
+            ok = np.flatnonzero(p >= confidence)
+            cand = cand[ok[0] if ok.size else int(np.argmax(p))][None]
+        z.append(cand[0])
+    z = np.stack(z).astype(np.float32)
+    audio, _ = decode(vae, z, wavenet=wavenet, seed=seed)
     names = [f"{CLASSES[c]}_{i:02d}" for i, c in enumerate(classes)]
-    return Generated(audio, z.astype(np.float32), names,
-                     _how(info, op="dream", n=n, drum=drum, temperature=temperature, seed=seed, classes=classes))
+    return Generated(audio, z, names, _how(info, op="dream", n=n, drum=drum, temperature=temperature,
+                                           confidence=confidence, seed=seed, classes=classes))
 
 
 def reimagine(vae, info: dict, audio: np.ndarray, *, variations: int = 1, noise: float = 0.0, seed: int = 0,
