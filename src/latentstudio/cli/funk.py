@@ -21,6 +21,14 @@ def _models(model: Path | None, wavenet: Path | None):
     return load_funk_models(model, wavenet)
 
 
+def _check_steps(steps: int, batch_size: int = 1) -> None:
+    """Refuse absurd sizes before the sample sources are loaded (that takes seconds)."""
+    from latentstudio.errors import ParameterError
+
+    if steps < 1 or batch_size < 1:
+        raise ParameterError(f"--steps {steps} and --batch-size {batch_size} must be >= 1")
+
+
 def _report(gen, paths, as_json: bool) -> None:
     if as_json:
         print_json({"files": [str(p) for p in paths], **gen.how})
@@ -50,6 +58,7 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
     from latentstudio.funk.data import load_samples
     from latentstudio.funk.training import train_sample_vae
 
+    _check_steps(steps)
     set_threads(threads)
     samples = load_samples(folders=tuple(folder or ()))
     command = (f"latentstudio funk train-vae -o {output} --steps {steps} --beta {beta} --class-weight {class_weight} "
@@ -90,6 +99,7 @@ def train_wavenet(output: Path = typer.Option(..., "-o", "--output", help="WaveN
     from latentstudio.funk.data import load_samples
     from latentstudio.funk.training import train_funk_wavenet
 
+    _check_steps(steps, batch_size)
     set_threads(threads)
     vae, info, _ = _models(model, None)
     samples = load_samples(folders=tuple(folder or ()))
@@ -214,6 +224,12 @@ def index(folder: Path = typer.Argument(..., help="Your sample library (searched
     total = len(library_files(folder))
     with Catalog(catalog) as cat, progress("indexing sounds", total=total, quiet=as_json) as advance:
         report = index_library(folder, vae=vae, catalog=cat, progress=advance)
+    if report.failed and not report.added and not report.skipped:
+        from latentstudio.errors import ParameterError
+
+        for path, reason in report.failed[:2]:
+            typer.echo(f"skipped {path}: {reason}", err=True)
+        raise ParameterError(f"library {str(folder)!r}: none of its {total} files could be read")
     if as_json:
         print_json(report.summary())
         return

@@ -121,6 +121,7 @@ def _how(info: dict, **kw) -> dict:
 def sample(vae, info: dict, *, n: int = 8, temperature: float = 1.0, seed: int = 0, wavenet=None) -> Generated:
     """``n`` sounds from the prior ``N(0, temperature^2 I)``."""
     _check_n(n)
+    _check_temperature(temperature)
     g = torch.Generator().manual_seed(int(seed))
     z = (torch.randn(n, vae.latent_dim, generator=g) * float(temperature)).numpy()
     audio, _ = decode(vae, z, wavenet=wavenet, seed=seed)
@@ -133,6 +134,11 @@ def _check_n(n: int) -> None:
         raise ParameterError(f"n={n!r} must be an integer from 1 to 1024")
 
 
+def _check_temperature(temperature: float) -> None:
+    if not np.isfinite(temperature) or not 0 <= temperature <= 10:
+        raise ParameterError(f"temperature={temperature!r} must be a number from 0 to 10")
+
+
 def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature: float = 0.7, seed: int = 0,
           confidence: float = 0.5, wavenet=None) -> Generated:
     """``n`` new sounds of a drum class (``drum``; None: classes in turn), drawn from that class's region of the
@@ -143,6 +149,7 @@ def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature:
     a snare is one the VAE itself hears as a snare, not a point between classes.
     """
     _check_n(n)
+    _check_temperature(temperature)
     extra = info.get("extra", {})
     if "class_means" not in extra:
         raise ParameterError("this model has no class statistics; retrain it with `latentstudio funk train-vae`")
@@ -174,8 +181,8 @@ def reimagine(vae, info: dict, audio: np.ndarray, *, variations: int = 1, noise:
               wavenet=None, names: list[str] | None = None) -> Generated:
     """Each sound re-made by the networks: encoded, then decoded ``variations`` times with ``noise`` (a
     fraction of the prior's scale) added to its latent."""
-    if variations < 1 or noise < 0:
-        raise ParameterError(f"variations={variations} must be >= 1 and noise={noise} >= 0")
+    if not 1 <= variations <= 64 or not (np.isfinite(noise) and 0 <= noise <= 10):
+        raise ParameterError(f"variations={variations} must be within 1..64 and noise={noise} within 0..10")
     z0 = encode(vae, audio)
     rng = np.random.default_rng(int(seed))
     z = np.repeat(z0, variations, axis=0)
