@@ -67,7 +67,7 @@ def test_landscape_writes_map_cartogram_flow(model, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["latent", "train", "nowhere.txt", "-o", "x"], "neither"),
-    (["latent", "pulsations", "missing-model", "-o", "p.mp4"], "does not exist"),
+    (["latent", "pulsations", "missing-model", "-o", "p.mp4"], "neither"),
     (["latent", "landscape", "missing-model", "-o", "l.png"], "does not exist"),
     (["latent", "landscape", "beatbox-rhythm", "-o", "l.jpg"], ".png"),
     (["latent", "landscape", "beatbox-rhythm", "-o", "l.png", "--bounds", "1,2"], "X0,X1,Y0,Y1"),
@@ -76,6 +76,14 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+def test_pulsations_train_first_when_given_data(tmp_path, topics_csv):
+    out = tmp_path / "p.gif"
+    res = runner.invoke(app, ["latent", "pulsations", str(topics_csv), "-o", str(out), "--train-steps", "30",
+                              "--seconds", "1", "--fps", "6", "--width", "64", "--height", "48", "--json"])
+    assert res.exit_code == 0, res.output
+    assert out.is_file() and (tmp_path / "p.vae" / "snapshots.npy").is_file()
 
 
 def test_silent_music_is_refused(model, tmp_path):

@@ -58,7 +58,8 @@ def train(source: str = typer.Argument(..., help="wordnet, fortunes, fashion-mni
 
 
 @group.command("pulsations")
-def pulsations(model: Path = typer.Argument(..., help="A folder written by `latentstudio latent train`."),
+def pulsations(model: str = typer.Argument(..., help="A folder written by `latentstudio latent train`, or data to "
+                                                     "train on first (wordnet, fortunes, a .csv ...)."),
                output: Path = typer.Option(..., "-o", "--output", help="Video to write (.mp4 or .gif)."),
                music: Path = typer.Option(None, "--music", help="Track whose beats drive the pulses (muxed in)."),
                seconds: float = typer.Option(None, "--seconds", help="Length (default: the track's, or 20 s)."),
@@ -76,17 +77,19 @@ def pulsations(model: Path = typer.Argument(..., help="A folder written by `late
                no_legend: bool = typer.Option(False, "--no-legend", help="Leave out the legend."),
                backend: str = typer.Option("auto", "--backend", help="Beat tracker: auto, net, flux, madmom."),
                threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-               seed: int = typer.Option(0, "--seed", help="Seed of the pulses' noise."),
+               train_steps: int = typer.Option(3000, "--train-steps", help="Steps when MODEL names data."),
+               seed: int = typer.Option(0, "--seed", help="Seed of the pulses' noise (and of the training)."),
                as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Film a trained VAE's latent space through its training, pulsing to the beats of a track.
 
     Example: latentstudio latent pulsations models/wordnet-vae --music dnb.wav --fit-fps -o pulse.mp4
+
+    Example (train first): latentstudio latent pulsations fortunes --music dnb.wav --target-bpm 160 -o pulse.mp4
     """
     from latentstudio.latent.pipeline import pulsations_run
     from latentstudio.latent.pulsations import PulseStyle
 
     set_threads(threads)
-    existing(model, what="model")
     if music is not None:
         existing(music, what="music")
     out_path(output, suffixes=(".mp4", ".gif"))
@@ -94,7 +97,8 @@ def pulsations(model: Path = typer.Argument(..., help="A folder written by `late
     with progress("rendering frames", quiet=as_json) as advance:
         run = pulsations_run(model, output, music=music, seconds=seconds, fps=fps, bpm=bpm, fit_fps=fit_fps,
                              target_bpm=target_bpm, backend=backend, style=style, seed=seed,
-                             progress=lambda i, n: advance(1, total=n))
+                             progress=lambda i, n: advance(1, total=n), train_steps=train_steps,
+                             train_progress=fit_progress(advance))
     if as_json:
         print_json(run.summary())
         return

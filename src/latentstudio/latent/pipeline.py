@@ -27,7 +27,7 @@ import numpy as np
 
 from latentstudio.errors import ParameterError
 from latentstudio.latent.pulsations import PulseStyle, fit_tempo, iter_frames, plan_pulsations, pulse_alignment
-from latentstudio.latent.training import VAERun, load_film, train_vae
+from latentstudio.latent.training import SNAPSHOTS, VAERun, load_film, train_vae
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 Progress = Callable[[int, int], None]
@@ -98,8 +98,12 @@ def pulsations_run(model: str | os.PathLike, output: str | os.PathLike, *, music
                    seconds: float | None = None, fps: float = 24.0, bpm: float = 120.0, fit_fps: bool = False,
                    target_bpm: float | None = None, backend: str = "auto", style: PulseStyle | None = None,
                    seed: int = 0, quality: float = 7, progress: Progress | None = None,
+                   train_steps: int = 3000, train_progress=None,
                    command: str = "latentstudio latent pulsations") -> Pulsations:
     """Render a trained model's film (``model``: a :func:`train_run` folder) to ``output`` (.mp4 or .gif).
+
+    ``model`` may also name data (a source of :func:`~latentstudio.latent.data.load_data`): a VAE is then
+    trained on it first (``train_steps``, ``seed``) into ``OUTPUT_STEM.vae/`` beside the video.
 
     Parameters
     ----------
@@ -120,7 +124,10 @@ def pulsations_run(model: str | os.PathLike, output: str | os.PathLike, *, music
     from latentstudio.provenance import write_sidecar
 
     output = _suffix(output, VIDEO_SUFFIXES, "output")
-    film = load_film(model)
+    if not (np.isfinite(fps) and 1 <= fps <= 120):
+        raise ParameterError(f"fps={fps} must be within 1..120")
+    if seconds is not None and not (np.isfinite(seconds) and 0 < seconds <= 3600):
+        raise ParameterError(f"seconds={seconds} must be within 0..3600")
     audio, sr, tracked_bpm, played_bpm = None, None, None, None
     downbeats = None
     if music is not None:
@@ -138,13 +145,19 @@ def pulsations_run(model: str | os.PathLike, output: str | os.PathLike, *, music
         length = audio.shape[-1] / sr
         seconds = min(seconds, length) if seconds else length
     else:
-        if not bpm > 0:
-            raise ParameterError(f"bpm={bpm} must be positive")
+        if not (np.isfinite(bpm) and 20 <= bpm <= 400):
+            raise ParameterError(f"bpm={bpm} must be within 20..400")
         seconds = seconds or 20.0
         beats = np.arange(0.0, seconds, 60.0 / bpm)
         downbeats = beats[::4]
     if audio is not None:
         audio = audio[: int(round(seconds * sr))]
+    p = Path(model)
+    if not (p / SNAPSHOTS).is_file() and not (p.is_dir() and (p / "config.json").exists()):
+        folder = output.with_name(output.stem + ".vae")
+        train_run(model, folder, steps=train_steps, seed=seed, progress=train_progress)
+        model = folder
+    film = load_film(model)
     plan = plan_pulsations(film, seconds=seconds, fps=fps, beats=beats, downbeats=downbeats, style=style, seed=seed)
     offsets = pulse_alignment(plan, beats[beats < seconds])
     t0 = time.perf_counter()
