@@ -149,8 +149,11 @@ def landscape(model: str = typer.Argument(..., help="A folder from `latentstudio
 
     set_threads(threads)
     out_path(output, suffixes=(".png",))
-    run = landscape_run(model, output, measure=measure, resolution=resolution, bounds=_bounds(bounds),
-                        cartogram=not no_cartogram, flow=not no_flow, colormap=colormap, cells=cells, seed=seed)
+    b = _bounds(bounds)
+    with progress(f"mapping {resolution}x{resolution} latent points ({measure})", quiet=as_json) as advance:
+        advance(0)                                           # an indeterminate bar while the map is computed
+        run = landscape_run(model, output, measure=measure, resolution=resolution, bounds=b,
+                            cartogram=not no_cartogram, flow=not no_flow, colormap=colormap, cells=cells, seed=seed)
     if as_json:
         print_json({"output": str(run.output), "cartogram": str(run.cartogram) if run.cartogram else None,
                     "flow": str(run.flow) if run.flow else None, "values": str(run.values), **run.summary})
