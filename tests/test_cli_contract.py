@@ -16,7 +16,8 @@ runner = CliRunner()
 
 #: Commands that draw no random numbers: they take no --seed.
 DETERMINISTIC = {"classify", "assets", "dj analyze", "dj beats", "beatbox segment", "beatbox classify",
-                 "soundscape index", "soundscape query", "soundscape library build", "funk index", "funk similar"}
+                 "soundscape index", "soundscape query", "soundscape library build", "funk index", "funk similar",
+                 "funk encode"}
 #: Commands that return nothing to print as JSON (a server).
 NO_RESULTS = {"studio"}
 

@@ -186,3 +186,28 @@ def test_wavenet_renders_the_vae(trained, tmp_path):
     assert wn.cond_dim == vae.latent_dim
     gen = fp.dream(vae, info, n=2, drum="kick", seed=0, wavenet=wn)
     assert gen.audio.shape == (2, SR) and np.isfinite(gen.audio).all()
+
+
+def test_cli_encode_decode_interpolate(trained, tmp_path):
+    from latentstudio.cli.main import app
+    from latentstudio.core.audio import save
+
+    runner = CliRunner()
+    model = trained[2]["path"]
+    a = save(tmp_path / "a.wav", synth("kick", np.random.default_rng(1)), SR)
+    b = save(tmp_path / "b.wav", synth("closed_hat", np.random.default_rng(2)), SR)
+    res = runner.invoke(app, ["funk", "encode", str(a), str(b), "-o", str(tmp_path / "z.json"), "--model", model,
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert len(rows) == 2 and len(rows[0]["latent"]) == 8 and rows[0]["drum"] in CLASSES
+    res = runner.invoke(app, ["funk", "decode", str(tmp_path / "z.json"), "-o", str(tmp_path / "dec"), "--model",
+                              model, "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.output)["files"]) == 2
+    res = runner.invoke(app, ["funk", "interpolate", str(a), str(b), "-o", str(tmp_path / "morph"), "--steps", "3",
+                              "--model", model, "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.output)["files"]) == 3
+    (tmp_path / "bad.json").write_text("{not json")
+    res = runner.invoke(app, ["funk", "decode", str(tmp_path / "bad.json"), "-o", str(tmp_path / "x"), "--model",
+                              model])
+    assert res.exit_code == 2 and "not a list of vectors" in res.output

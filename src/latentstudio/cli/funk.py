@@ -208,6 +208,92 @@ def blend(sound: list[Path] = typer.Argument(..., help="Two or more sound files.
     _report(gen, gen.save(output, command="latentstudio funk blend"), as_json)
 
 
+@group.command("interpolate")
+def interpolate(sound_a: Path = typer.Argument(..., help="First sound."),
+                sound_b: Path = typer.Argument(..., help="Second sound."),
+                output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
+                steps: int = typer.Option(8, "--steps", help="Sounds on the way, both ends included."),
+                model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+                wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+                seed: int = typer.Option(0, "--seed", help="Random seed (Griffin-Lim phase, WaveNet draws)."),
+                as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
+    """Sounds on the straight line between two sounds' latents.
+
+    Example: latentstudio funk interpolate kick.wav snare.wav -o morph/ --steps 8
+    """
+    from latentstudio.errors import ParameterError
+    from latentstudio.funk.pipeline import interpolate as run, load_sounds
+
+    if not 2 <= steps <= 256:
+        raise ParameterError(f"--steps {steps} must be within 2..256")
+    vae, info, wn = _models(model, wavenet)
+    gen = run(vae, info, load_sounds([sound_a, sound_b]), steps=steps, seed=seed, wavenet=wn)
+    _report(gen, gen.save(output, command="latentstudio funk interpolate"), as_json)
+
+
+@group.command("encode")
+def encode(sound: list[Path] = typer.Argument(..., help="Sound files."),
+           output: Path = typer.Option(None, "-o", "--output", help="Also write the latents here (.json)."),
+           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+           as_json: bool = typer.Option(False, "--json", help="Print the latents as JSON.")) -> None:
+    """Each sound's latent vector (and the drum the VAE's head hears), for `funk decode` or your own code.
+
+    Example: latentstudio funk encode kick.wav snare.wav -o latents.json
+    """
+    import json
+
+    import torch
+
+    from latentstudio.core.fileio import atomic_write_text
+    from latentstudio.funk.data import CLASSES
+    from latentstudio.funk.pipeline import encode as run, load_sounds
+
+    vae, _, _ = _models(model, None)
+    z = run(vae, load_sounds(sound))
+    drums = [CLASSES[int(i)] for i in vae.classify(torch.from_numpy(z)).argmax(1)] if vae.head is not None else []
+    rows = [{"file": str(p), "latent": [round(float(v), 5) for v in zz], **({"drum": d} if drums else {})}
+            for p, zz, d in zip(sound, z, drums or [None] * len(z))]
+    if output is not None:
+        from latentstudio.cli._common import out_path
+
+        atomic_write_text(out_path(output, suffixes=(".json",)), json.dumps(rows, indent=1) + "\n")
+    if as_json:
+        print_json(rows)
+    else:
+        for r in rows:
+            typer.echo(f"{r['file']}: {r.get('drum', '?')}, |z| = {sum(v * v for v in r['latent']) ** 0.5:.2f}")
+
+
+@group.command("decode")
+def decode(latents: Path = typer.Argument(..., help="A .json from `funk encode` (or a list of vectors)."),
+           output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
+           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
+           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
+           seed: int = typer.Option(0, "--seed", help="Random seed (Griffin-Lim phase, WaveNet draws)."),
+           as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
+    """Sounds from latent vectors (edit them between `funk encode` and here).
+
+    Example: latentstudio funk decode latents.json -o decoded/
+    """
+    import json
+
+    import numpy as np
+
+    from latentstudio.errors import ParameterError
+    from latentstudio.funk.pipeline import Generated, decode as run
+
+    try:
+        rows = json.loads(latents.read_text())
+        z = np.array([r["latent"] if isinstance(r, dict) else r for r in rows], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"latents {str(latents)!r} are not a list of vectors ({exc})") from None
+    vae, info, wn = _models(model, wavenet)
+    audio, _ = run(vae, z, wavenet=wn, seed=seed)
+    gen = Generated(audio, z, [f"decoded_{i:02d}" for i in range(len(z))],
+                    {"op": "decode", "latents": str(latents), "seed": seed, "models": [info.get("path", "funk_vae")]})
+    _report(gen, gen.save(output, command="latentstudio funk decode"), as_json)
+
+
 @group.command("index")
 def index(folder: Path = typer.Argument(..., help="Your sample library (searched recursively)."),
           catalog: Path = typer.Option(None, "--catalog", help="Catalog file (default: the embedded one)."),
