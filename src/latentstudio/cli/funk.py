@@ -12,7 +12,7 @@ group = new_group(help="NeuralFunk: synthesise new drum samples with a spectrogr
                        "a track of them.\n\nExample: latentstudio funk dream -n 16 -o dreams/ --drum snare")
 
 MODEL_HELP = "SampleVAE folder (default: the shipped one)."
-WAVENET_HELP = "WaveNet folder to render audio (default: Griffin-Lim)."
+WAVENET_HELP = "WaveNet folder to render audio, or 'shipped' (default: Griffin-Lim)."
 
 
 def _models(model: Path | None, wavenet: Path | None):

@@ -13,6 +13,7 @@ SHIPPED_WAVENET = Path(__file__).resolve().parent.parent / "data" / "models" / "
 
 def load_funk_models(vae: str | os.PathLike | None = None, wavenet: str | os.PathLike | None = None):
     """``(vae, info, wavenet or None)``: the given folders, or the shipped SampleVAE (and no WaveNet: Griffin-Lim).
+    ``wavenet="shipped"`` names the shipped WaveNet (trained on the shipped VAE's latents).
 
     Raises
     ------
@@ -29,6 +30,8 @@ def load_funk_models(vae: str | os.PathLike | None = None, wavenet: str | os.Pat
     if wavenet is not None:
         from latentstudio.zoo.checkpoint import load_checkpoint
 
+        if str(wavenet) == "shipped":
+            wavenet = SHIPPED_WAVENET
         if not Path(wavenet).exists():
             raise ParameterError(f"wavenet {str(wavenet)!r} does not exist")
         net, _ = load_checkpoint(wavenet)
