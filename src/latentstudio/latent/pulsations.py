@@ -7,7 +7,8 @@ over the length of the music:
   relative to the size of the view — blended with plain step order, so the chaotic first steps are not
   over in a blink and the slow final polishing does not drag; the last ``hold`` of the piece rests on the
   final clusters.
-* **camera**: the view follows robust bounds of the dots (0.5-99.5 percentiles plus a margin), widened to
+* **camera**: the view follows robust bounds of the dots (``frame_percent``-(100 - ``frame_percent``)
+  percentiles, 2-98 by default, plus a margin: a few stray dots may fly out rather than shrink the clusters), widened to
   eased as a centre and a log size forwards and backwards (:func:`ease_bounds`), so it zooms evenly,
   without lag, and opens as the dots arrive.
 * **pulses**: at every beat each dot gets a fresh random offset that decays exponentially
@@ -46,8 +47,9 @@ class PulseStyle:
     pulse: float = 0.025
     decay_beats: float = 0.3
     accent: float = 1.6
-    camera_seconds: float = 1.5
-    margin: float = 0.08
+    camera_seconds: float = 1.0
+    margin: float = 0.12
+    frame_percent: float = 2.0
     hold: float = 0.12
     motion_blend: float = 0.7
     legend: bool = True
@@ -60,6 +62,8 @@ class PulseStyle:
             v = getattr(self, name)
             if v is not None and not v > 0:
                 raise ParameterError(f"{name}={getattr(self, name)} must be > 0")
+        if not 0 <= self.frame_percent < 25:
+            raise ParameterError(f"frame_percent={self.frame_percent} must be in [0, 25)")
         for name in ("pulse", "margin", "hold", "motion_blend"):
             v = getattr(self, name)
             if not 0 <= v < 1:
@@ -137,13 +141,15 @@ def _lowpass(x: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
     return filtfilt([alpha], [1.0, alpha - 1.0], x, axis=0, padtype="constant", padlen=pad)
 
 
-def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
+def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float, lookahead: float = 0.5) -> np.ndarray:
     """Camera bounds ``(F, 4)`` (x0, x1, y0, y1) that ease without lag and keep the dots in view.
 
     The centre is low-passed (zero-phase, time constant ``seconds``); then the half-size each frame needs
     to hold the raw bounds around that centre is taken in log units (zooming by equal ratios feels even),
-    widened to its largest value within +- ``seconds`` (so the view opens as dots arrive and the low-pass
-    cannot cut them off) and low-passed the same way."""
+    widened to its largest value within +- ``lookahead`` x ``seconds`` (1: the view opens before the dots
+    arrive and the low-pass never cuts them off; 0.5, the default: a tighter view that follows a sudden
+    explosion a moment late: on the demo film the bulk of the dots fills at least 26 % of the view instead of
+    14 %, and at most 2.6 % of the dots are outside it for an instant) and low-passed the same way."""
     from scipy.ndimage import maximum_filter1d
 
     raw = np.asarray(raw, dtype=np.float64)
@@ -152,7 +158,7 @@ def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float) -> np.ndarray:
     need = np.stack([np.maximum(raw[:, 1] - centre[:, 0], centre[:, 0] - raw[:, 0]),
                      np.maximum(raw[:, 3] - centre[:, 1], centre[:, 1] - raw[:, 2])], axis=1)
     half = np.log(np.maximum(need, 1e-9))
-    half = maximum_filter1d(half, size=2 * max(1, int(round(seconds * fps))) + 1, axis=0, mode="nearest")
+    half = maximum_filter1d(half, size=2 * max(1, int(round(lookahead * seconds * fps))) + 1, axis=0, mode="nearest")
     half = np.exp(_lowpass(half, fps=fps, seconds=0.5 * seconds))
     return np.stack([centre[:, 0] - half[:, 0], centre[:, 0] + half[:, 0],
                      centre[:, 1] - half[:, 1], centre[:, 1] + half[:, 1]], axis=1)
@@ -220,7 +226,7 @@ def plan_pulsations(film: Filmed, *, seconds: float, fps: float = 24.0, beats: n
             if w > 1e-6 and k + 1 < len(film.snapshots):
                 a = a + w * (np.asarray(film.snapshots[k + 1][idx], dtype=np.float32) - a)
             a = a if proj is None else a @ proj.astype(np.float32)
-            lo, hi = np.percentile(a, 0.5, axis=0), np.percentile(a, 99.5, axis=0)
+            lo, hi = np.percentile(a, style.frame_percent, axis=0), np.percentile(a, 100 - style.frame_percent, axis=0)
             pad = (hi - lo) * style.margin + 1e-6
             cache[key] = np.array([lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]])
         raw[fr] = cache[key]
