@@ -7,8 +7,8 @@ over the length of the music:
   relative to the size of the view — blended with plain step order, so the chaotic first steps are not
   over in a blink and the slow final polishing does not drag; the last ``hold`` of the piece rests on the
   final clusters.
-* **camera**: the view follows robust bounds of the dots (``frame_percent``-(100 - ``frame_percent``)
-  percentiles, 2-98 by default, plus a margin: a few stray dots may fly out rather than shrink the clusters), widened to
+* **camera**: the view follows robust bounds of the dots (``frame_percent`` to ``100 - frame_percent``
+  percentiles, 2-98 by default, plus a margin: a few stray dots may fly out rather than shrink the clusters),
   eased as a centre and a log size forwards and backwards (:func:`ease_bounds`), so it zooms evenly,
   without lag, and opens as the dots arrive.
 * **pulses**: at every beat each dot gets a fresh random offset that decays exponentially
