@@ -32,19 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
+from latentstudio.core.fileio import check_suffix
 from latentstudio.errors import ParameterError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 MIDI_SUFFIXES = (".mid", ".midi")
 #: Models a rendered beat is made with (recorded in its provenance).
 BEAT_MODELS = ["beatbox_classifier", "beatbox_rhythm"]
-
-
-def _suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) -> Path:
-    p = Path(path)
-    if p.suffix.lower() not in suffixes:
-        raise ParameterError(f"{name}={str(p)!r} must end with one of {', '.join(suffixes)}")
-    return p
 
 
 def _load(recording):
@@ -236,9 +230,9 @@ def save_beat(result, output: str | os.PathLike, midi: str | os.PathLike | None 
     from latentstudio.core.midi import write_midi
     from latentstudio.provenance import write_sidecar
 
-    output = _suffix(output, AUDIO_SUFFIXES, "output")
+    output = check_suffix(output, AUDIO_SUFFIXES, "output")
     if midi is not None:
-        midi = _suffix(midi, MIDI_SUFFIXES, "midi")
+        midi = check_suffix(midi, MIDI_SUFFIXES, "midi")
     out = save(output, result.audio, result.sr)
     record = {"hits": [h.to_dict() for h in result.hits], "kit": result.kit.summary(),
               "density": [round(float(x), 4) for x in result.density], "notes": result.notes}
@@ -294,7 +288,7 @@ class Generated:
         from latentstudio.core.midi import write_midi
         from latentstudio.provenance import write_sidecar
 
-        out = write_midi(_suffix(output, MIDI_SUFFIXES, "output"), self.midi())
+        out = write_midi(check_suffix(output, MIDI_SUFFIXES, "output"), self.midi())
         write_sidecar(out, command=command, params={"bars": self.bars, "bpm": self.bpm,
                                                     "density": self.density.tolist(),
                                                     "temperature": self.temperature},

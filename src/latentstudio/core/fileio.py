@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from latentstudio.errors import ParameterError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -70,3 +72,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def check_suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) -> Path:
+    """``path`` as a Path when its extension (any case) is one of ``suffixes``; else ParameterError naming
+    the parameter ``name`` and the value."""
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise ParameterError(f"{name}={str(p)!r} must end with one of {', '.join(suffixes)}")
+    return p

@@ -25,19 +25,13 @@ from typing import Callable
 
 import numpy as np
 
+from latentstudio.core.fileio import check_suffix
 from latentstudio.errors import ParameterError
 from latentstudio.latent.pulsations import PulseStyle, fit_tempo, iter_frames, plan_pulsations, pulse_alignment
 from latentstudio.latent.training import SNAPSHOTS, VAERun, load_film, train_vae
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 Progress = Callable[[int, int], None]
-
-
-def _suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) -> Path:
-    p = Path(path)
-    if p.suffix.lower() not in suffixes:
-        raise ParameterError(f"{name}={str(p)!r} must end with one of {', '.join(suffixes)}")
-    return p
 
 
 def train_run(source: str | os.PathLike, output: str | os.PathLike, *, max_items: int | None = None,
@@ -123,7 +117,7 @@ def pulsations_run(model: str | os.PathLike, output: str | os.PathLike, *, music
     from latentstudio.core.video import write_video
     from latentstudio.provenance import write_sidecar
 
-    output = _suffix(output, VIDEO_SUFFIXES, "output")
+    output = check_suffix(output, VIDEO_SUFFIXES, "output")
     if not (np.isfinite(fps) and 1 <= fps <= 120):
         raise ParameterError(f"fps={fps} must be within 1..120")
     if seconds is not None and not (np.isfinite(seconds) and 0 < seconds <= 3600):
@@ -235,7 +229,7 @@ def landscape_run(model: str | os.PathLike, output: str | os.PathLike, *, measur
                                                render_cartogram, render_flow, render_map)
     from latentstudio.provenance import write_sidecar
 
-    output = _suffix(output, (".png",), "output")
+    output = check_suffix(output, (".png",), "output")
     if not isinstance(resolution, int) or not 16 <= resolution <= 4096:
         raise ParameterError(f"resolution={resolution!r} must be an integer in 16..4096")
     net, film = load_latent_model(model)
