@@ -51,15 +51,10 @@ def _check_density(density) -> np.ndarray:
 
 
 def _check_bounds(bounds, shape) -> tuple[float, float, float, float]:
-    if bounds is None:
-        return 0.0, float(shape[1]), 0.0, float(shape[0])
-    try:
-        x0, x1, y0, y1 = (float(b) for b in bounds)
-    except (TypeError, ValueError):
-        raise ParameterError(f"bounds={bounds!r} must be four numbers (x0, x1, y0, y1)") from None
-    if not all(math.isfinite(b) for b in (x0, x1, y0, y1)) or x1 <= x0 or y1 <= y0:
-        raise ParameterError(f"bounds={bounds!r} must be finite with x0 < x1 and y0 < y1")
-    return x0, x1, y0, y1
+    """The rectangle: ``bounds`` checked like a latent plane's, or one unit per cell when None."""
+    from latentstudio.latent.geometry import check_bounds
+
+    return (0.0, float(shape[1]), 0.0, float(shape[0])) if bounds is None else check_bounds(bounds)
 
 
 def _bilinear(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -134,7 +134,8 @@ def plane_basis(d: int, *, basis=None) -> torch.Tensor:
     return (Q * torch.sign(diag)).float() + 0.0  # + 0.0: no negative zeros
 
 
-def _check_bounds(bounds) -> tuple[float, float, float, float]:
+def check_bounds(bounds) -> tuple[float, float, float, float]:
+    """``bounds`` as four finite floats ``(x0, x1, y0, y1)`` with ``x0 < x1`` and ``y0 < y1``, else ParameterError."""
     try:
         x0, x1, y0, y1 = (float(b) for b in bounds)
     except (TypeError, ValueError):
@@ -178,7 +179,7 @@ def latent_grid(*, bounds=(-3.0, 3.0, -3.0, 3.0), resolution=256, origin=None, b
     >>> tuple(g.shape), g[0, 0].tolist(), g[1, 3].tolist()
     ((2, 4, 2), [0.5, 1.5], [3.5, 0.5])
     """
-    x0, x1, y0, y1 = _check_bounds(bounds)
+    x0, x1, y0, y1 = check_bounds(bounds)
     if isinstance(resolution, (tuple, list)) and len(resolution) == 2:
         H, W = (_check_int("resolution", r) for r in resolution)
     else:
