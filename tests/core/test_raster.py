@@ -361,3 +361,15 @@ def test_unknown_colormap_lists_known_names():
 def test_width_message_names_parameter_and_value():
     with pytest.raises(ParameterError, match=r"width=0"):
         splat(np.zeros((1, 2)), width=0, height=3)
+
+
+def test_composite_over_an_image_background():
+    accum, density = splat([[2.0, 1.0], [5.3, 3.6]], width=8, height=6, colors=[[1.0, 0.2, 0.0], [0.0, 0.4, 1.0]])
+    grey = (64 / 255, 128 / 255, 191 / 255)                      # exactly what a uint8 image can hold
+    flat = composite(accum, density, background=grey, opacity=0.9, gain=2.0)
+    image = np.broadcast_to(np.array([64, 128, 191], np.uint8), (6, 8, 3)).copy()
+    assert np.array_equal(composite(accum, density, background=image, opacity=0.9, gain=2.0), flat)
+    image[0, 0] = (9, 99, 199)                                   # no point there: the image shows through
+    assert composite(accum, density, background=image)[0, 0].tolist() == [9, 99, 199]
+    with pytest.raises(ParameterError, match="cover the frame"):
+        composite(accum, density, background=np.zeros((5, 8, 3), np.uint8))

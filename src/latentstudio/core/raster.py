@@ -91,6 +91,16 @@ def _rgb(name: str, value) -> np.ndarray:
     return a
 
 
+def _background(value, shape: tuple[int, int]) -> np.ndarray:
+    """An RGB triple in [0, 1], or a uint8 ``(H, W, 3)`` image of the frame's size, as float in [0, 1]."""
+    if np.ndim(value) != 3:
+        return _rgb("background", value)
+    img = _image(value)
+    if img.shape[:2] != shape:
+        raise ParameterError(f"background image of shape {img.shape} must cover the frame {shape}")
+    return img.astype(np.float64) / 255.0
+
+
 def _image(value) -> np.ndarray:
     if not isinstance(value, np.ndarray) or value.dtype != np.uint8 or value.ndim != 3 or value.shape[2] != 3:
         shape = getattr(value, "shape", None)
@@ -348,10 +358,14 @@ def _packed(accum: np.ndarray, density: np.ndarray) -> np.ndarray | None:
 
 
 def _over(accum: np.ndarray, density: np.ndarray, bg: np.ndarray, *, opacity: float, gain: float) -> np.ndarray:
-    """Points over the background as uint8, computed only at pixels with non-zero density."""
+    """Points over the background (an RGB triple, or an ``(H, W, 3)`` image) as uint8, computed only at pixels
+    with non-zero density."""
     height, width = density.shape
     out = np.empty((height * width, 3), np.uint8)
-    out.reshape(height, width * 3)[:] = np.tile(np.round(bg * 255).astype(np.uint8), width)
+    if bg.ndim == 3:
+        out[:] = np.round(bg.reshape(-1, 3) * 255).astype(np.uint8)
+    else:
+        out.reshape(height, width * 3)[:] = np.tile(np.round(bg * 255).astype(np.uint8), width)
     hit = np.flatnonzero(density.reshape(-1) != 0)
     if len(hit) == 0:
         return out.reshape(height, width, 3)
@@ -368,9 +382,10 @@ def _over(accum: np.ndarray, density: np.ndarray, bg: np.ndarray, *, opacity: fl
     np.multiply(alpha, -opacity, out=alpha)                      # opacity * (1 - exp(-gain * density))
     per_weight = alpha / d
     np.subtract(1.0, alpha, out=alpha)                           # now the background's share
+    under = bg.reshape(-1, 3)[hit] if bg.ndim == 3 else None
     for c in range(3):
         v = np.multiply(channels[c], per_weight, dtype=np.float32)
-        v += np.float32(bg[c]) * alpha
+        v += (under[:, c].astype(np.float32) if under is not None else np.float32(bg[c])) * alpha
         np.clip(v, 0.0, 1.0, out=v)
         np.multiply(v, 255, out=v)
         np.add(v, 0.5, out=v)
@@ -393,7 +408,7 @@ def composite(accum, density, *, background=(0.0, 0.0, 0.0), opacity: float = 1.
     ----------
     accum : (H, W, 3) non-negative colour sums from :func:`splat`
     density : (H, W) non-negative weight sums from :func:`splat`
-    background : RGB in [0, 1]
+    background : RGB in [0, 1], or an ``(H, W, 3)`` uint8 image to draw the points over
     opacity : largest opacity of the points, in [0, 1]
     gain : opacity per unit of density, > 0; raise it when points are faint, lower it to see structure
         inside dense clusters
@@ -419,7 +434,7 @@ def composite(accum, density, *, background=(0.0, 0.0, 0.0), opacity: float = 1.
     if accum.shape[:2] != density.shape:
         raise ParameterError(f"accum of shape {accum.shape} and density of shape {density.shape} "
                              "must cover the same (H, W)")
-    bg = _rgb("background", background)
+    bg = _background(background, density.shape)
     opacity = _number("opacity", opacity, low=0.0, high=1.0)
     gain = _number("gain", gain, low=0.0, low_open=True)
     glow = _number("glow", glow, low=0.0)

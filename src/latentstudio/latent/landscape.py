@@ -180,10 +180,7 @@ def _overlay(img: np.ndarray, pts: np.ndarray, labels, bounds, palette) -> np.nd
     colors = pal[labels] if labels is not None else np.ones((len(pts), 3))
     xy = raster.to_pixels(pts, bounds=bounds, width=w, height=h)
     accum, dens = raster.splat(xy, width=w, height=h, colors=colors, radius=1.0)
-    alpha = (0.95 * (1.0 - np.exp(-1.5 * dens)))[..., None]
-    colour = accum / np.maximum(dens, 1e-12)[..., None]
-    out = img.astype(np.float32) / 255.0 * (1.0 - alpha) + colour * alpha
-    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return raster.composite(accum, dens, background=img, opacity=0.95, gain=1.5)
 
 
 def render_cartogram(land: Landscape, *, size: int = 1024, colormap: str = "magma", log: bool = True,
