@@ -25,7 +25,7 @@ import torch
 
 from latentstudio.errors import ParameterError
 from latentstudio.funk.data import CLASSES, SECONDS
-from latentstudio.funk.features import SR, mel_to_audio
+from latentstudio.funk.features import HOP, SR, mel_to_audio
 from latentstudio.funk.training import load_sample_vae
 
 __all__ = ["Generated", "load_sounds", "encode", "decode", "sample", "dream", "reimagine", "blend", "interpolate",
@@ -98,7 +98,7 @@ def decode(vae, z: np.ndarray, *, wavenet=None, n_iter: int = 48, seed: int = 0,
         raise ParameterError(f"latents must be finite (n, {vae.latent_dim}), got {z.shape}")
     vae.eval()
     n = int(SECONDS * SR)
-    frames = 1 + n // 256
+    frames = 1 + n // HOP
     mel = vae.decode(torch.from_numpy(z)).numpy()[..., :frames]
     if wavenet is not None:
         from latentstudio.funk.wavenet import generate
