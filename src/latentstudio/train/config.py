@@ -23,6 +23,7 @@ class TrainConfig:
     batch_size : examples per step *per process* (under torchrun each rank draws its own batch)
     lr : peak learning rate of AdamW
     weight_decay : AdamW's decoupled weight decay
+    betas : AdamW's moment decay rates; GANs train with a low first one (pix2pix: (0.5, 0.999))
     seed : seeds the batch order, the ``make_batch`` generators and the model's random ops
         (dropout) per step, so a run is reproducible and a resumed run continues exactly
     checkpoint_dir : folder for periodic checkpoints (``step-00000100/`` ...); None = none
@@ -50,6 +51,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 1e-3
     weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
     seed: int = 0
     checkpoint_dir: str | os.PathLike | None = None
     checkpoint_every: int = 100
@@ -84,6 +86,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ParameterError(f"{name}={value!r} must be a finite number >= 0")
+        if (not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2
+                or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas)):
+            raise ParameterError(f"betas={self.betas!r} must be two numbers in [0, 1)")
         if self.lr <= 0:
             raise ParameterError(f"lr={self.lr!r} must be positive")
         if self.grad_clip is not None and (not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0):

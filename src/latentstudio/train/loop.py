@@ -146,7 +146,8 @@ def _fit(model: torch.nn.Module, *, data, loss_fn, cfg: TrainConfig, progress: P
     device = info.device
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                  betas=(float(cfg.betas[0]), float(cfg.betas[1])))
     start, losses, metrics = _resume(cfg, model, optimizer, info)
     ckpt_root = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir is not None else None
     if ckpt_root is not None and info.is_main:
