@@ -45,6 +45,7 @@ _PARTS = [
     "latentstudio.cli.soundscape",
     "latentstudio.cli.latent",
     "latentstudio.cli.funk",
+    "latentstudio.cli.seeing",
     "latentstudio.cli.studio",
 ]
 

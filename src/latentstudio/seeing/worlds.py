@@ -1,0 +1,230 @@
+"""Worlds: the photographs a Learning-to-See network is trained on, split by photograph.
+
+A world is a handful of large photographs of one kind of thing (flowers, water, foliage); random crops of them
+give thousands of training samples (:mod:`.degrade`). Offline, the worlds are made of the nature photographs of
+Debian's desktop-background packages (``mate-backgrounds``, ``plasma-workspace-wallpapers``, ``lomiri-wallpapers-16.04``)
+and scikit-learn's sample ``flower.jpg``; any folder of pictures is a world too.
+
+Splits are by photograph (a photograph is an origin: its crops never cross splits), deduped by decoded-pixel
+hash. The *test* material of a world is never its own photographs: a network that knows one world is judged on
+inputs unlike it (:func:`unrelated_inputs`: scikit-image's sample photographs, faces, wallpapers of other
+kinds, Tux Paint clip art).
+
+Example
+-------
+>>> w = load_world("flowers", short_side=256)                       # doctest: +SKIP
+>>> len(w.train), [p.name for p in w.validation]                    # doctest: +SKIP
+(6, ['seeding_by_Clements_Engelhardt.jpg'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from latentstudio.core import image as imageio
+from latentstudio.errors import AssetMissingError, ParameterError
+
+_MATE = "/usr/share/backgrounds/mate/nature"
+_PLASMA = "/usr/share/wallpapers"
+_UKUI = "/usr/share/backgrounds"
+
+#: Built-in worlds: name -> (package, path) of each photograph; the last one listed is the validation photo.
+WORLDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "flowers": (
+        ("mate-backgrounds", f"{_MATE}/FreshFlower.jpg"),
+        ("mate-backgrounds", f"{_MATE}/Garden.jpg"),
+        ("mate-backgrounds", f"{_MATE}/YellowFlower.jpg"),
+        ("mate-backgrounds", f"{_MATE}/LadyBird.jpg"),
+        ("mate-backgrounds", f"{_MATE}/TwoWings.jpg"),
+        ("scikit-learn", "sklearn:flower.jpg"),
+        ("lomiri-wallpapers-16.04", f"{_UKUI}/seeding_by_Clements_Engelhardt.jpg"),
+    ),
+    "water": (
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/BytheWater"),
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/ColdRipple"),
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/EveningGlow"),
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/summer_1am"),
+        ("mate-backgrounds", f"{_MATE}/Aqua.jpg"),
+        ("lomiri-wallpapers-16.04", f"{_UKUI}/life_by_Aitzol_Berasategi.jpg"),
+        ("lomiri-wallpapers-16.04", f"{_UKUI}/sunset_by_Aitzol_Berasategi.jpg"),
+    ),
+    "foliage": (
+        ("mate-backgrounds", f"{_MATE}/Blinds.jpg"),
+        ("mate-backgrounds", f"{_MATE}/GreenMeadow.jpg"),
+        ("mate-backgrounds", f"{_MATE}/RainDrops.jpg"),
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/OneStandsOut"),
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/Path"),
+        ("plasma-workspace-wallpapers", f"{_PLASMA}/FallenLeaf"),
+        ("mate-backgrounds", f"{_MATE}/Dune.jpg"),
+    ),
+}
+#: Debian packages the built-in worlds need (``make data`` installs them).
+WORLD_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "lomiri-wallpapers-16.04")
+
+
+@dataclass
+class World:
+    """A world's photographs as arrays, split by photograph.
+
+    Attributes
+    ----------
+    name : the world's name (built-in name or the folder's name)
+    train, validation : lists of :class:`Photo`
+    """
+
+    name: str
+    train: list["Photo"] = field(default_factory=list)
+    validation: list["Photo"] = field(default_factory=list)
+
+    def describe(self) -> dict:
+        """JSON-ready summary: photographs per split (name, size, hash)."""
+        return {"name": self.name,
+                **{split: [{"name": p.name, "size": list(p.pixels.shape[:2]), "sha1": p.sha1}
+                           for p in getattr(self, split)] for split in ("train", "validation")}}
+
+
+@dataclass
+class Photo:
+    """One photograph: ``pixels`` (H, W, 3) uint8, its file ``name`` and decoded-pixel ``sha1``."""
+
+    name: str
+    pixels: np.ndarray
+    sha1: str
+
+
+def _plasma_file(folder: Path) -> Path | None:
+    """The largest picture of a Plasma wallpaper folder (``contents/images/WxH.ext``)."""
+    images = folder / "contents" / "images"
+    if not images.is_dir():
+        return None
+    best, area = None, -1
+    for p in images.iterdir():
+        try:
+            w, h = (int(v) for v in p.stem.split("x"))
+        except ValueError:
+            continue
+        if w * h > area and p.suffix.lower() in imageio.IMAGE_EXTENSIONS:
+            best, area = p, w * h
+    return best
+
+
+def _resolve(package: str, spec: str) -> Path:
+    if spec.startswith("sklearn:"):
+        from latentstudio.assets import sample_image
+
+        return sample_image(Path(spec.split(":", 1)[1]).stem)
+    p = Path(spec)
+    if p.is_dir():
+        found = _plasma_file(p)
+        if found is not None:
+            return found
+    if p.is_file():
+        return p
+    raise AssetMissingError(f"world photograph {spec} is missing; install it: sudo apt-get install -y {package} "
+                            f"(or run `make data`)")
+
+
+def world_files(name: str) -> list[Path]:
+    """The photograph files of a built-in world (the validation photograph last).
+
+    Raises
+    ------
+    ParameterError : unknown world
+    AssetMissingError : a photograph's Debian package is not installed (names the package)
+    """
+    if name not in WORLDS:
+        raise ParameterError(f"world {name!r} is unknown; choose one of {', '.join(WORLDS)} or pass a folder")
+    return [_resolve(pkg, spec) for pkg, spec in WORLDS[name]]
+
+
+def _photo(path: Path, short_side: int) -> Photo:
+    arr = imageio.load(path)
+    h, w = arr.shape[:2]
+    if min(h, w) > short_side:
+        arr = imageio.resize(arr, short_side)
+    px = imageio.to_uint8(arr)
+    return Photo(name=path.name, pixels=px, sha1=hashlib.sha1(np.ascontiguousarray(px).tobytes()).hexdigest())
+
+
+def load_world(source: str | os.PathLike, *, short_side: int = 512, validation: int = 1) -> World:
+    """Load a built-in world or a folder of pictures, resized so the shorter side is at most ``short_side``.
+
+    Parameters
+    ----------
+    source : a name of :data:`WORLDS` or a folder of pictures (searched recursively)
+    short_side : photographs are shrunk so their shorter side is at most this many pixels
+    validation : how many photographs to hold out for validation (a built-in world holds out its last one;
+        a folder holds out the ones whose content hash sorts first, so the split is stable as files move)
+
+    Raises
+    ------
+    ParameterError : unknown name, a folder without pictures, fewer than ``validation + 1`` distinct pictures
+    AssetMissingError : a built-in world's package is missing
+    """
+    if not isinstance(short_side, int) or short_side < 32:
+        raise ParameterError(f"short_side={short_side!r} must be an integer >= 32")
+    if not isinstance(validation, int) or validation < 0:
+        raise ParameterError(f"validation={validation!r} must be an integer >= 0")
+    text = os.fspath(source)
+    if text in WORLDS:
+        files, name, ordered = world_files(text), text, True
+    else:
+        folder = Path(text)
+        if not folder.is_dir():
+            raise ParameterError(f"world {text!r} is neither a folder nor one of {', '.join(WORLDS)}")
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in imageio.IMAGE_EXTENSIONS and p.is_file())
+        if not files:
+            raise ParameterError(f"world folder {text!r} holds no pictures ({', '.join(imageio.IMAGE_EXTENSIONS)})")
+        name, ordered = folder.name, False
+    photos: dict[str, Photo] = {}
+    for f in files:
+        ph = _photo(f, short_side)
+        photos.setdefault(ph.sha1, ph)          # byte-identical pictures are one origin
+    unique = list(photos.values())
+    if len(unique) < validation + 1:
+        raise ParameterError(f"world {text!r} has {len(unique)} distinct picture(s); it needs at least "
+                             f"{validation + 1} (training and {validation} for validation)")
+    if not ordered:
+        unique.sort(key=lambda p: p.sha1)
+        held, kept = unique[:validation], unique[validation:]
+    else:
+        held, kept = unique[len(unique) - validation:], unique[:len(unique) - validation]
+    return World(name=name, train=kept, validation=held)
+
+
+#: Unrelated inputs: scikit-image / scikit-learn sample photographs unlike every built-in world.
+UNRELATED_SAMPLES = ("astronaut", "camera", "chelsea", "coffee", "rocket", "motorcycle", "horse", "coins",
+                     "china", "brick", "page", "clock")
+
+
+def unrelated_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256, seed: int = 0) -> list[tuple[str, np.ndarray]]:
+    """Test inputs unlike any world: sample photographs, faces and Tux Paint clip art, centre-cropped squares.
+
+    Returns ``[(name, (size, size, 3) float32)]``; the stamps and faces are a seeded choice.
+    """
+    from latentstudio import assets
+
+    out: list[tuple[str, np.ndarray]] = []
+    for name in UNRELATED_SAMPLES:
+        arr = imageio.load(assets.sample_image(name), size=size)
+        out.append((name, imageio.center_crop(arr, size)))
+    rng = np.random.default_rng(seed)
+    if n_faces:
+        faces = assets.faces()
+        for i in rng.choice(len(faces), size=min(n_faces, len(faces)), replace=False):
+            face = np.repeat(faces[i][..., None], 3, axis=2) if faces[i].ndim == 2 else faces[i]
+            out.append((f"face{i}", imageio.center_crop(imageio.resize(face.astype(np.float32), size), size)))
+    if n_stamps:
+        try:
+            stamps = assets.tuxpaint_stamps(raster_only=True)
+        except AssetMissingError:
+            stamps = []
+        for i in rng.choice(len(stamps), size=min(n_stamps, len(stamps)), replace=False) if stamps else []:
+            arr = imageio.load(stamps[i].image, size=size)
+            out.append((f"stamp:{stamps[i].image.stem}", imageio.center_crop(arr, size)))
+    return out

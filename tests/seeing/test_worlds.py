@@ -1,0 +1,39 @@
+import pytest
+
+from latentstudio.errors import AssetMissingError, ParameterError
+from latentstudio.seeing import worlds
+from latentstudio.seeing.worlds import load_world, unrelated_inputs
+
+
+def test_folder_world_dedupes_and_splits_by_photograph(world_dir):
+    w = load_world(world_dir, short_side=64)
+    names = [p.name for p in w.train + w.validation]
+    assert len(names) == 3                      # copy.png is coffee.png: one origin
+    assert len(w.validation) == 1 and len(w.train) == 2
+    assert not {p.sha1 for p in w.train} & {p.sha1 for p in w.validation}
+    assert all(min(p.pixels.shape[:2]) <= 64 for p in w.train)
+    again = load_world(world_dir, short_side=64)
+    assert [p.sha1 for p in again.validation] == [p.sha1 for p in w.validation]
+
+
+def test_world_errors_name_the_input(tmp_path, monkeypatch):
+    with pytest.raises(ParameterError, match="nowhere"):
+        load_world(tmp_path / "nowhere")
+    with pytest.raises(ParameterError, match="holds no pictures"):
+        load_world(tmp_path)
+    monkeypatch.setitem(worlds.WORLDS, "moon", (("some-backgrounds", str(tmp_path / "missing.jpg")),
+                                                ("some-backgrounds", str(tmp_path / "missing2.jpg"))))
+    with pytest.raises(AssetMissingError, match="apt-get install -y some-backgrounds"):
+        load_world("moon")
+
+
+def test_world_needs_enough_photographs(world_dir):
+    with pytest.raises(ParameterError, match="distinct picture"):
+        load_world(world_dir, validation=3)
+
+
+def test_unrelated_inputs_are_square_and_varied():
+    items = unrelated_inputs(n_faces=2, n_stamps=0, size=64)
+    assert len(items) == len(worlds.UNRELATED_SAMPLES) + 2
+    assert all(a.shape == (64, 64, 3) for _, a in items)
+    assert len({n for n, _ in items}) == len(items)
