@@ -57,7 +57,8 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
 
 
 @group.command("run")
-def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `seeing train`, then the INPUT last: "
+def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `seeing train` or shipped worlds (flowers, "
+                                                      "water), then the INPUT last: "
                                                       "a picture, a folder of pictures, a video, or a camera "
                                                       "(/dev/video0, or 'camera' for the first one)."),
         output: Path = typer.Option(..., "-o", "--output", help="Picture, folder, or video (.mp4/.gif)."),
@@ -86,8 +87,9 @@ def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `see
     if len(models) < 2:
         raise typer.BadParameter("give MODEL... INPUT: at least one model folder and the input")
     *model_dirs, source = models
-    for m in model_dirs:
-        existing(m, what="model")
+    from latentstudio.seeing.training import resolve_model
+
+    model_dirs = [existing(resolve_model(m), what="model") for m in model_dirs]
     src = str(source)
     if not (src.startswith("/dev/video") or src == "camera"):
         existing(source)
@@ -108,12 +110,13 @@ def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `see
 
 
 @group.command("check")
-def check(model: Path = typer.Argument(..., help="Model folder from `seeing train`."),
+def check(model: Path = typer.Argument(..., help="Model folder from `seeing train`, or a shipped world (flowers)."),
           inputs: Path = typer.Option(None, "--inputs", help="Folder of pictures unlike the world (default: "
                                                              "sample photographs, faces and clip art)."),
           world: str = typer.Option(None, "--world", help="The model's world folder (built-in worlds are found)."),
           sheet: Path = typer.Option(None, "--sheet", help="Write a contact sheet (inputs over outputs) here."),
           size: int = typer.Option(256, "--size", help="Side the model runs at."),
+          bank: int = typer.Option(256, "--bank", help="Training crops the outputs are compared with."),
           threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
           seed: int = typer.Option(0, "--seed", help="Seed of the input and crop choices."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
@@ -124,11 +127,13 @@ def check(model: Path = typer.Argument(..., help="Model folder from `seeing trai
     from latentstudio.provenance import write_sidecar
     from latentstudio.seeing.pipeline import check_run
 
-    existing(model, what="model")
+    from latentstudio.seeing.training import resolve_model
+
+    model = existing(resolve_model(model), what="model")
     if inputs is not None:
         existing(inputs)
     set_threads(threads)
-    result = check_run(model, inputs=inputs, world=world, size=size, seed=seed, sheet=sheet)
+    result = check_run(model, inputs=inputs, world=world, size=size, bank=bank, seed=seed, sheet=sheet)
     summary = result.summary()
     if result.sheet is not None:
         write_sidecar(result.sheet, command="latentstudio seeing check", params={"size": size, "seed": seed},

@@ -130,6 +130,8 @@ def check_model(model: SeerModel, inputs: list[tuple[str, np.ndarray]], *, size:
 
     if not inputs:
         raise ParameterError("check needs at least one input picture")
+    if not isinstance(bank, int) or isinstance(bank, bool) or bank < 1:
+        raise ParameterError(f"bank={bank!r} must be a positive integer")
     if any(a.ndim != 3 or a.shape[:2] != (size, size) or a.shape[2] != 3 for _, a in inputs):
         raise ParameterError(f"check inputs must be ({size}, {size}, 3) pictures")
     world_name = model.world

@@ -173,9 +173,14 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     seer = Seer(loaded, size=size, pre=pre, post=post, smooth=smooth, flow=flow, fast=fast)
     audio = sr = None
     if _is_camera(src):
-        device = video.camera_devices()[0] if src == "camera" and video.camera_devices() else src
         if max_frames is None and seconds is None:
             raise ParameterError("a camera run needs --max-frames or --seconds")
+        if src == "camera":
+            found = video.camera_devices()
+            if not found:
+                raise ParameterError("source 'camera': no camera found (/dev/video*)")
+            src = found[0]
+        device = src
         rate = fps or 24.0
         limit = max_frames if max_frames is not None else max(1, round(seconds * rate))
         frames_in = video.iter_camera_frames(device, fps=rate, max_frames=limit)
@@ -226,7 +231,7 @@ class CheckRun:
 
 
 def check_run(model, *, inputs: str | os.PathLike | None = None, world: str | os.PathLike | None = None,
-              size: int = 256, seed: int = 0, sheet: str | os.PathLike | None = None) -> CheckRun:
+              size: int = 256, bank: int = 256, seed: int = 0, sheet: str | os.PathLike | None = None) -> CheckRun:
     """Run :func:`.check.check_model` on ``inputs`` (a folder of pictures; default: the unrelated sample
     photographs, faces and clip art of :func:`.worlds.unrelated_inputs`) and draw a contact sheet."""
     from latentstudio.seeing.check import check_model
@@ -246,7 +251,7 @@ def check_run(model, *, inputs: str | os.PathLike | None = None, world: str | os
     if world is not None:
         w = load_world(world)
         photos = (w.train, w.validation)
-    report = check_model(loaded, pictures, size=size, seed=seed, world_photos=photos)
+    report = check_model(loaded, pictures, size=size, bank=bank, seed=seed, world_photos=photos)
     path = None
     if sheet is not None:
         cols = min(8, len(pictures))

@@ -36,6 +36,21 @@ from latentstudio.zoo.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINTS = "checkpoints"
 SAMPLES = "samples"
+#: Models shipped with the package: ``data/models/seeing_<world>`` (trained by ``latentstudio seeing train``).
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+
+
+def shipped_models() -> dict[str, Path]:
+    """World name -> folder of each shipped model."""
+    return {p.name[len("seeing_"):]: p for p in sorted(SHIPPED_DIR.glob("seeing_*")) if (p / "config.json").is_file()}
+
+
+def resolve_model(path: str | os.PathLike) -> Path:
+    """A model folder, or the shipped model of a world name (``flowers``, ``water``) when no such folder exists."""
+    p = Path(path)
+    if not p.exists() and os.fspath(path) in shipped_models():
+        return shipped_models()[os.fspath(path)]
+    return p
 
 
 @dataclass
@@ -222,13 +237,13 @@ class SeerModel:
 
 
 def load_seer_model(path: str | os.PathLike) -> SeerModel:
-    """Load a model folder written by :func:`train_seeing` (or its newest training checkpoint's generator).
+    """Load a model folder written by :func:`train_seeing`, or a shipped world's model by name.
 
     Raises
     ------
     ParameterError : missing or corrupt folder, or a checkpoint that is not a Learning-to-See generator
     """
-    p = Path(path)
+    p = resolve_model(path)
     model, info = load_checkpoint(p)
     meta = info.get("meta", {}) or {}
     if isinstance(model, SeeingGAN):

@@ -1,0 +1,93 @@
+"""The ``latentstudio seeing`` commands end to end on a tiny world folder (CliRunner)."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from latentstudio.cli.main import app
+from latentstudio.core import image as imageio
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory, world_dir):
+    out = tmp_path_factory.mktemp("cli") / "m"
+    res = runner.invoke(app, ["seeing", "train", str(world_dir), "-o", str(out), "--steps", "6", "--size", "32",
+                              "--batch-size", "2", "--base", "4", "--blocks", "1", "--short-side", "96",
+                              "--sample-every", "3", "--threads", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["steps"] == 6 and len(report["samples"]) == 2
+    assert report["command"].startswith("latentstudio seeing train") and "--seed 0" in report["command"]
+    return out
+
+
+def test_run_picture_writes_image_and_sidecar(model, world_dir, tmp_path):
+    out = tmp_path / "seen.png"
+    res = runner.invoke(app, ["seeing", "run", str(model), str(world_dir / "rocket.png"), "-o", str(out),
+                              "--size", "48", "--pre", "blur:1", "--side-by-side", "--json"])
+    assert res.exit_code == 0, res.output
+    src = imageio.load(world_dir / "rocket.png")
+    seen = imageio.load(out)
+    assert seen.shape == (src.shape[0], 2 * src.shape[1], 3)
+    side = json.loads((tmp_path / "seen.json").read_text())
+    assert side["params"]["pre"] == "blur:1" and json.loads(res.output)["kind"] == "picture"
+
+
+def test_run_video_keeps_length_and_smooths(model, tmp_path):
+    from latentstudio.core.video import video_info, write_video
+
+    rng = np.random.default_rng(0)
+    clip = tmp_path / "clip.mp4"
+    write_video(clip, [rng.random((48, 64, 3)).astype(np.float32) for _ in range(10)], fps=10)
+    out = tmp_path / "clip.seen.mp4"
+    res = runner.invoke(app, ["seeing", "run", str(model), str(model), str(clip), "-o", str(out), "--size", "32",
+                              "--flow", "--switch-every", "0.5", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["frames"] == 10 and report["kind"] == "video" and report["params"]["smooth"] == 0.6
+    info = video_info(out)
+    assert (info.width, info.height) == (64, 48)
+
+
+def test_run_folder(model, world_dir, tmp_path):
+    res = runner.invoke(app, ["seeing", "run", str(model), str(world_dir), "-o", str(tmp_path / "all"),
+                              "--size", "32", "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "all").glob("*.png"))) == 4
+
+
+def test_check_json(model, world_dir, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        imageio.save(inputs / f"{i}.png", rng.random((80, 80, 3)).astype(np.float32))
+    sheet = tmp_path / "sheet.png"
+    res = runner.invoke(app, ["seeing", "check", str(model), "--inputs", str(inputs), "--world", str(world_dir),
+                              "--size", "64", "--bank", "16", "--sheet", str(sheet), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["inputs"] == 3 and report["verdict"] and -1 <= report["follows"] <= 1
+    assert imageio.load(sheet).shape == (128, 192, 3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "NOPE", "x.png", "-o", "y.png"], "does not exist"),
+    (["run", "MODEL", "camera", "-o", "y.mp4"], "--max-frames or --seconds"),
+    (["run", "MODEL", "BAD", "-o", "y.png"], "bad.png"),
+    (["run", "MODEL", "PIC", "-o", "y.wav"], "output"),
+    (["run", "MODEL", "PIC", "-o", "y.png", "--pre", "sharpen"], "sharpen"),
+    (["train", "NOPE", "-o", "m"], "nope"),
+])
+def test_bad_input_exits_2(model, world_dir, tmp_path, args, message):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    subst = {"MODEL": str(model), "BAD": str(bad), "PIC": str(world_dir / "coffee.png")}
+    args = [subst.get(a, a).replace("NOPE", str(tmp_path / "nope")) for a in args]
+    res = runner.invoke(app, ["seeing", *args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output

@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from latentstudio.errors import ParameterError
+from latentstudio.seeing.training import (edge_correlation, load_seer_model, resolve_model, shipped_models,
+                                          train_seeing)
+from latentstudio.seeing.worlds import load_world
+
+
+def test_training_lowers_l1_and_writes_a_loadable_model(world_dir, tmp_path):
+    w = load_world(world_dir, short_side=96)
+    run = train_seeing(w, tmp_path / "m", steps=40, batch_size=4, size=32, base=4, blocks=1, lr=2e-3,
+                       sample_every=20, seed=1)
+    assert run.steps == 40 and len(run.samples) == 2 and all(p.is_file() for p in run.samples)
+    assert run.losses["last"] < run.losses["first"]
+    m = load_seer_model(tmp_path / "m")
+    assert m.world == "world" and m.degradation.area_factor == 24.0
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert cfg["meta"]["train"]["seed"] == 1 and cfg["meta"]["world"]["validation"]
+    assert 0 <= run.validation["l1"] < 1
+
+
+def test_training_resumes_where_it_stopped(world_dir, tmp_path):
+    w = load_world(world_dir, short_side=96)
+    kw = dict(batch_size=2, size=32, base=4, blocks=1, sample_every=0, seed=3)
+    whole = train_seeing(w, tmp_path / "a", steps=8, **kw)
+    train_seeing(w, tmp_path / "b", steps=4, **kw)
+    resumed = train_seeing(w, tmp_path / "b", steps=8, **kw)
+    assert resumed.losses == pytest.approx(whole.losses, rel=1e-5)
+
+
+def test_training_rejects_bad_parameters(world_dir, tmp_path):
+    w = load_world(world_dir, short_side=96)
+    with pytest.raises(ParameterError, match="steps"):
+        train_seeing(w, tmp_path / "x", steps=0)
+    with pytest.raises(ParameterError, match="too small"):
+        train_seeing(w, tmp_path / "x", steps=2, size=512)
+
+
+def test_edge_correlation_sees_structure_not_texture():
+    rng = np.random.default_rng(0)
+    base = torch.zeros(1, 3, 96, 96)
+    base[..., 20:70, 30:80] = 1.0
+    textured = (base + 0.1 * torch.from_numpy(rng.random((1, 3, 96, 96)).astype(np.float32))).clamp(0, 1)
+    moved = torch.roll(base, shifts=(30, 30), dims=(2, 3))
+    assert float(edge_correlation(base, textured)) > 0.95
+    assert float(edge_correlation(base, moved)) < 0.3
+
+
+def test_load_rejects_other_checkpoints(tmp_path):
+    from latentstudio.latent.vae import ImageVAE
+    from latentstudio.zoo.checkpoint import save_checkpoint
+
+    vae = ImageVAE()
+    save_checkpoint(tmp_path / "vae", vae, config=vae.config())
+    with pytest.raises(ParameterError, match="not a Learning-to-See model"):
+        load_seer_model(tmp_path / "vae")
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_seer_model(tmp_path / "nothing")
+
+
+def test_shipped_names_resolve(tmp_path):
+    for world, path in shipped_models().items():
+        assert resolve_model(world) == path
+        assert load_seer_model(world).world == world
+    assert resolve_model(tmp_path) == tmp_path
