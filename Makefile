@@ -11,9 +11,10 @@ APT_PACKAGES := hydrogen-data hydrogen-drumkits lmms-common sonic-pi-samples tux
                 chromium chromium-driver
 # training and bench only (`make data`), never `make test`: the soundscape library's big sound-effect packages;
 # the DJ beat network's other synthesisers (OPL3 FM for training, freepats/timidity for validation, the csound
-# GM bank for the test split)
+# GM bank for the test split); the Learning-to-See worlds' desktop-background photographs
 DATA_PACKAGES := wesnoth-1.16-data openttd-opensfx supertux-data warzone2100-data \
-                 timidity freepats opl3-soundfont csound-soundfont
+                 timidity freepats opl3-soundfont csound-soundfont \
+                 mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: all install apt data test test-all demo bench clean

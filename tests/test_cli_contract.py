@@ -17,7 +17,7 @@ runner = CliRunner()
 #: Commands that draw no random numbers: they take no --seed.
 DETERMINISTIC = {"classify", "assets", "dj analyze", "dj beats", "beatbox segment", "beatbox classify",
                  "soundscape index", "soundscape query", "soundscape library build", "funk index", "funk similar",
-                 "funk encode"}
+                 "funk encode", "seeing run"}
 #: Commands that return nothing to print as JSON (a server).
 NO_RESULTS = {"studio"}
 

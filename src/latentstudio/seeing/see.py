@@ -161,8 +161,8 @@ class Seer:
         if self.post:
             out = imfilters.apply_filter(out, self.post)
         if self.smoother is not None:
-            guide = x[0, 0, :plan.sh, :plan.sw].numpy()
-            if self.keep_size and (plan.sh, plan.sw) != (plan.h, plan.w):
-                guide = None
-            out = self.smoother(out, guide=None if guide is None else np.repeat(guide[..., None], 3, axis=2))
+            g = x[..., :plan.sh, :plan.sw]
+            if g.shape[-2:] != out.shape[:2]:
+                g = F.interpolate(g, size=out.shape[:2], mode="bilinear", align_corners=False)
+            out = self.smoother(out, guide=np.repeat(g[0, 0].numpy()[..., None], 3, axis=2))
         return np.ascontiguousarray(out, dtype=np.float32)
