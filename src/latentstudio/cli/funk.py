@@ -242,17 +242,11 @@ def encode(sound: list[Path] = typer.Argument(..., help="Sound files."),
     """
     import json
 
-    import torch
-
     from latentstudio.core.fileio import atomic_write_text
-    from latentstudio.funk.data import CLASSES
-    from latentstudio.funk.pipeline import encode as run, load_sounds
+    from latentstudio.funk.pipeline import encode_files
 
     vae, _, _ = _models(model, None)
-    z = run(vae, load_sounds(sound))
-    drums = [CLASSES[int(i)] for i in vae.classify(torch.from_numpy(z)).argmax(1)] if vae.head is not None else []
-    rows = [{"file": str(p), "latent": [round(float(v), 5) for v in zz], **({"drum": d} if drums else {})}
-            for p, zz, d in zip(sound, z, drums or [None] * len(z))]
+    rows = encode_files(vae, sound)
     if output is not None:
         from latentstudio.cli._common import out_path
 
@@ -275,22 +269,11 @@ def decode(latents: Path = typer.Argument(..., help="A .json from `funk encode` 
 
     Example: latentstudio funk decode latents.json -o decoded/
     """
-    import json
+    from latentstudio.funk.pipeline import decode_latents, read_latents
 
-    import numpy as np
-
-    from latentstudio.errors import ParameterError
-    from latentstudio.funk.pipeline import Generated, decode as run
-
-    try:
-        rows = json.loads(latents.read_text())
-        z = np.array([r["latent"] if isinstance(r, dict) else r for r in rows], dtype=np.float32)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ParameterError(f"latents {str(latents)!r} are not a list of vectors ({exc})") from None
+    z = read_latents(latents)
     vae, info, wn = _models(model, wavenet)
-    audio, _ = run(vae, z, wavenet=wn, seed=seed)
-    gen = Generated(audio, z, [f"decoded_{i:02d}" for i in range(len(z))],
-                    {"op": "decode", "latents": str(latents), "seed": seed, "models": [info.get("path", "funk_vae")]})
+    gen = decode_latents(vae, info, z, wavenet=wn, seed=seed, source=str(latents))
     _report(gen, gen.save(output, command="latentstudio funk decode"), as_json)
 
 

@@ -114,6 +114,40 @@ def decode(vae, z: np.ndarray, *, wavenet=None, n_iter: int = 48, seed: int = 0,
     return audio.astype(np.float32), mel
 
 
+def encode_files(vae, paths: list[str | os.PathLike]) -> list[dict]:
+    """One row per sound file: ``{"file", "latent", "drum"}`` (the drum the VAE's head hears, when it has one),
+    the JSON that ``funk decode`` reads back."""
+    z = encode(vae, load_sounds(paths))
+    drums: list[str | None] = [None] * len(z)
+    if vae.head is not None:
+        with torch.no_grad():
+            drums = [CLASSES[int(i)] for i in vae.classify(torch.from_numpy(z)).argmax(1)]
+    return [{"file": str(p), "latent": [round(float(v), 5) for v in zz], **({"drum": d} if d else {})}
+            for p, zz, d in zip(paths, z, drums)]
+
+
+def read_latents(path: str | os.PathLike) -> np.ndarray:
+    """Latent vectors from a ``funk encode`` JSON (rows with ``latent``) or a plain list of vectors."""
+    import json
+
+    try:
+        rows = json.loads(Path(path).read_text())
+        z = np.array([r["latent"] if isinstance(r, dict) else r for r in rows], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"latents {str(path)!r} are not a list of vectors ({exc})") from None
+    if z.ndim != 2 or not len(z):
+        raise ParameterError(f"latents {str(path)!r} must be a non-empty list of equal-length vectors")
+    return z
+
+
+def decode_latents(vae, info: dict, z: np.ndarray, *, wavenet=None, seed: int = 0,
+                   source: str | None = None) -> Generated:
+    """Sounds of latent vectors (edited between ``encode_files`` and here), named ``decoded_NN``."""
+    audio, _ = decode(vae, z, wavenet=wavenet, seed=seed)
+    return Generated(audio, np.asarray(z, np.float32), [f"decoded_{i:02d}" for i in range(len(z))],
+                     _how(info, op="decode", latents=source, seed=seed))
+
+
 def _how(info: dict, **kw) -> dict:
     return {"models": [info.get("path", "funk_sample_vae")], **kw}
 
