@@ -37,3 +37,11 @@ def test_unrelated_inputs_are_square_and_varied():
     assert len(items) == len(worlds.UNRELATED_SAMPLES) + 2
     assert all(a.shape == (64, 64, 3) for _, a in items)
     assert len({n for n, _ in items}) == len(items)
+
+
+def test_validation_inputs_never_touch_the_test_inputs():
+    from latentstudio.seeing.worlds import VALIDATION_SAMPLES, validation_inputs
+
+    assert not set(VALIDATION_SAMPLES) & set(worlds.UNRELATED_SAMPLES)
+    items = validation_inputs(size=48)
+    assert [n for n, _ in items] == list(VALIDATION_SAMPLES) and all(a.shape == (48, 48, 3) for _, a in items)

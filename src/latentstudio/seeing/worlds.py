@@ -202,6 +202,20 @@ UNRELATED_SAMPLES = ("astronaut", "camera", "chelsea", "coffee", "rocket", "moto
                      "china", "brick", "page", "clock")
 
 
+#: Unrelated inputs for *choices* (validation): other sample pictures, never the test ones above.
+VALIDATION_SAMPLES = ("grass", "gravel", "hubble_deep_field", "retina", "logo", "text", "colorwheel", "moon",
+                      "immunohistochemistry", "microaneurysms")
+
+
+def validation_inputs(*, size: int = 256) -> list[tuple[str, np.ndarray]]:
+    """Inputs unlike any world for making choices (run-time settings, loss weights): scikit-image samples
+    disjoint from :data:`UNRELATED_SAMPLES`, so the test inputs stay unseen."""
+    from latentstudio import assets
+
+    return [(name, imageio.center_crop(imageio.load(assets.sample_image(name), size=size), size))
+            for name in VALIDATION_SAMPLES]
+
+
 def unrelated_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256, seed: int = 0) -> list[tuple[str, np.ndarray]]:
     """Test inputs unlike any world: sample photographs, faces and Tux Paint clip art, centre-cropped squares.
 
