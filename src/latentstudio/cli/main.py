@@ -44,6 +44,7 @@ _PARTS = [
     "latentstudio.cli.beatbox",
     "latentstudio.cli.soundscape",
     "latentstudio.cli.latent",
+    "latentstudio.cli.gan",
     "latentstudio.cli.funk",
     "latentstudio.cli.seeing",
     "latentstudio.cli.studio",

@@ -18,6 +18,9 @@ Contents
     the 1000 class names (``data/imagenet_classes.txt``) and name -> index lookup.
 :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`register_model`
     safetensors + JSON config checkpoints (:mod:`~latentstudio.zoo.checkpoint`).
+:func:`~latentstudio.zoo.pretrained_gans.load_pretrained_generator`
+    DCGAN generators from their wheels (``omniart-eyes``; ``digiface``, optional: non-commercial weights), read
+    as plain state dicts into the project's own module (:mod:`~latentstudio.zoo.pretrained_gans`).
 
 Example
 -------
