@@ -30,7 +30,8 @@ class DemoSection:
 
 
 #: Section modules in gallery order; each is ``latentstudio.cli.demo_<name>``.
-SECTIONS: list[str] = ["classify", "dj", "dream", "perceive", "soundscape", "beatbox", "latent", "funk", "seeing"]
+SECTIONS: list[str] = ["classify", "dj", "dream", "perceive", "soundscape", "beatbox", "latent", "funk", "gan",
+                      "seeing"]
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;background:#111;color:#eee}
