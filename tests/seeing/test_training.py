@@ -17,7 +17,7 @@ def test_training_lowers_l1_and_writes_a_loadable_model(world_dir, tmp_path):
     assert run.steps == 40 and len(run.samples) == 2 and all(p.is_file() for p in run.samples)
     assert run.losses["last"] < run.losses["first"]
     m = load_seer_model(tmp_path / "m")
-    assert m.world == "world" and m.degradation.area_factor == 24.0
+    assert m.world == world_dir.name and m.degradation.area_factor == 24.0
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     assert cfg["meta"]["train"]["seed"] == 1 and cfg["meta"]["world"]["validation"]
     assert 0 <= run.validation["l1"] < 1
@@ -30,6 +30,11 @@ def test_training_resumes_where_it_stopped(world_dir, tmp_path):
     train_seeing(w, tmp_path / "b", steps=4, **kw)
     resumed = train_seeing(w, tmp_path / "b", steps=8, **kw)
     assert resumed.losses == pytest.approx(whole.losses, rel=1e-5)
+    torch.manual_seed(12345)                 # the caller's RNG state does not change the run
+    again = train_seeing(w, tmp_path / "c", steps=8, **kw)
+    assert again.losses == pytest.approx(whole.losses, rel=1e-5)
+    other = train_seeing(w, tmp_path / "d", steps=8, **{**kw, "seed": 4})
+    assert other.losses["first"] != pytest.approx(whole.losses["first"], rel=1e-5)
 
 
 def test_training_rejects_bad_parameters(world_dir, tmp_path):

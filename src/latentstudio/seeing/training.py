@@ -185,7 +185,9 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gen_cfg = {"base": base, "blocks": blocks} if arch == "lean" else {}
-    model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
+        model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual)
     photos = [photo_tensor(p.pixels) for p in world.train]
     crops = validation_crops(world, size=size)
     t0 = time.perf_counter()
