@@ -127,6 +127,9 @@ COMMANDS = {
     "funk reimagine": ("audio", ["funk", "reimagine", "{in}", "-o", "{out}"]),
     "funk blend": ("audio", ["funk", "blend", "{in}", "{in}", "-o", "{out}", "--weights", "1,-0.5"]),
     "funk index": ("library", ["funk", "index", "{in}", "--catalog", "{dir}"]),
+    "seeing run": ("image", ["seeing", "run", "flowers", "{in}", "-o", "{out}.png", "--size", "32"]),
+    "gan project": ("image", ["gan", "project", "omniart-eyes", "{in}", "-o", "{out}.png", "--steps", "2",
+                              "--restarts", "1", "--threads", "1"]),
 }
 
 CASES = [(cmd, case, codes) for cmd, (kind, _) in COMMANDS.items() for case, codes in KINDS[kind].items()]
@@ -174,6 +177,8 @@ def test_bad_input(inputs, tmp_path, command, case, codes):
 # Absurd options, each on an otherwise good call: (command, extra arguments). Training commands are only
 # called like this, so they must refuse before any data is made.
 ABSURD = [
+    ("seeing run", ["--smooth", "1.5"]), ("seeing run", ["--pre", "sharpen:2"]), ("seeing run", ["--size", "-5"]),
+    ("seeing run", ["--post", "blur:nan"]),
     ("classify", ["--top", "0"]), ("classify", ["--top", "-3"]), ("classify", ["--top", "100000"]),
     ("classify", ["--model", "no_such_model"]), ("classify", ["--device", "warp9"]),
     ("dream", ["--octaves", "0"]), ("dream", ["--steps", "-1"]), ("dream", ["--octave-scale", "0"]),
@@ -275,6 +280,13 @@ ABSURD_ONLY = [
     ["soundscape", "train", "{dir}", "-o", "{out}"],
     ["soundscape", "library", "build", "--add", "{dir}", "--catalog", "{dir}", "--threads", "0"],
     ["demo", "-o", "{out}", "--only", "nonsense"],
+    ["seeing", "train", "flowers", "-o", "{out}", "--steps", "0"],
+    ["seeing", "train", "{dir}", "-o", "{out}", "--size", "8"],
+    ["seeing", "check", "flowers", "--size", "0"],
+    ["gan", "sample", "omniart-eyes", "-o", "{out}.png", "-n", "0"],
+    ["gan", "walk", "omniart-eyes", "-o", "{out}.mp4", "--fps", "0"],
+    ["gan", "walk", "omniart-eyes", "-o", "{out}.mp4", "--seconds", "nan"],
+    ["gan", "train", "{dir}", "-o", "{out}", "--steps", "0"],
 ]
 
 

@@ -126,6 +126,9 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     from latentstudio.seeing.temporal import flicker as flicker_of
     from latentstudio.seeing.training import SeerModel
 
+    if smooth is not None and (isinstance(smooth, bool) or not isinstance(smooth, (int, float))
+                               or not 0 <= smooth < 1):
+        raise ParameterError(f"smooth={smooth!r} must be in [0, 1)")
     loaded = models if isinstance(models, list) and models and isinstance(models[0], SeerModel) else load_models(models)
     src = os.fspath(source)
     out = Path(output)
