@@ -1,5 +1,6 @@
 """Small real inputs for the studio tests: a tiny soundscape student and sound folder, a tiny dream net,
-tiny perceive classifiers, a three-track DJ record box, a synthetic beatbox voice, a small picture."""
+tiny perceive classifiers, a three-track DJ record box, a synthetic beatbox voice, a small picture, a tiny
+GAN generator with a tiny speed-measuring network, a click track."""
 
 from __future__ import annotations
 
@@ -85,6 +86,33 @@ def png_bytes(side: int = 48, seed: int = 0) -> bytes:
     return buf.getvalue()
 
 
+def tiny_gan(folder: Path) -> Path:
+    """A 16 px generator of the project's GAN (random weights), saved as `gan glitch --save-model` saves one."""
+    from latentstudio.gan.models import Generator
+    from latentstudio.zoo.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    g = Generator(image_size=16, latent_dim=8, width=4, max_channels=16).eval()
+    save_checkpoint(folder, g, config=g.config(), meta={"licence": "test generator"})
+    return folder
+
+
+def tiny_features():
+    """The GAN tests' fixed random conv net standing in for EfficientNet-Lite0 (tests/gan/conftest.py)."""
+    return _load(TESTS / "gan" / "conftest.py", "_gan_conftest").TinyFeatures().eval()
+
+
+def clicks_wav(bpm: float = 120.0, seconds: float = 3.2, sr: int = SR) -> bytes:
+    """A click on every beat (as tests/gan/test_cli.py's beat walk)."""
+    y = np.zeros(int(sr * seconds), dtype=np.float32)
+    click = (np.exp(-np.arange(800) / 80.0) * np.sin(np.arange(800) * 0.3)).astype(np.float32)
+    for t in np.arange(0.25, seconds - 0.1, 60 / bpm):
+        y[int(t * sr):int(t * sr) + 800] += click
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
 def settings(tmp: Path) -> dict:
     """create_app overrides: every model tiny or shipped-and-small, every input short."""
     nets = _load(TESTS / "optvis" / "_nets.py", "_nets")
@@ -93,7 +121,9 @@ def settings(tmp: Path) -> dict:
                 soundscape_seconds=4.0, dj_library=dj_folder(tmp / "djlib"), beatbox_bars=4,
                 dream_model=nets.tiny_net(0), dream_layer="6", dream_max_side=64,
                 perceive_models=[tiny.tiny_classifier(1), tiny.tiny_classifier(2)],
-                perceive_holdout=[tiny.tiny_classifier(3)], perceive_size=128)
+                perceive_holdout=[tiny.tiny_classifier(3)], perceive_size=128,
+                gan_model=str(tiny_gan(tmp / "gan")), gan_feature_model=tiny_features(), gan_feature_size=32,
+                gan_backend="flux")
 
 
 def wait(client, job_id: str, timeout: float = 60.0) -> dict:

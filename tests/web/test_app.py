@@ -2,6 +2,7 @@
 with cancellation and SSE progress. Tiny seeded models and small real inputs (see ``_studio.py``)."""
 
 import importlib.util
+import io
 import json
 import os
 import re
@@ -236,6 +237,189 @@ def test_perceive(client):
     assert client.get(f"/files/{r['svg']}").text.lstrip().startswith("<")
     side = sidecar(client, r["sidecar"])
     assert side["command"] == "latentstudio studio perceive" and side["params"]["budget_settings"]["grad_steps"] == 8
+
+
+# ------------------------------------------------------------------------------------------- seeing
+def _files(root: Path, *folders: str) -> set:
+    return {p for f in folders for p in (root / f).rglob("*") if p.is_file()}
+
+
+def test_seeing_lists_the_shipped_models(client):
+    from latentstudio.seeing.training import shipped_models
+
+    info = client.get("/api/seeing/models").json()
+    assert info["models"] == list(shipped_models()) and {"flowers", "water"} <= set(info["models"])
+    assert info["filters"] == ["none", "blur", "canny", "threshold"]
+
+
+def test_seeing_a_sample_as_two_worlds_side_by_side(client):
+    from PIL import Image
+
+    from latentstudio import assets
+
+    job = S.wait(client, queued(client.post("/api/seeing", data={"sample": "chelsea", "models": ["flowers", "water"],
+                                                                 "pre": "canny", "size": "64",
+                                                                 "side_by_side": "true"})))
+    assert job["status"] == "done" and (job["done"], job["total"]) == (2, 2), job
+    r = job["result"]
+    assert [i["model"] for i in r["images"]] == ["flowers", "water"] and r["image"] == r["images"][0]["image"]
+    w, h = Image.open(assets.sample_image("chelsea")).size
+    for item in r["images"]:
+        assert item["image"].startswith(f"seeing/chelsea-{item['model']}_")
+        got = client.get(f"/files/{item['image']}")
+        assert got.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert Image.open(io.BytesIO(got.content)).size == (2 * w, h)            # the input beside the output
+        side = sidecar(client, item["sidecar"])
+        assert side["command"] == "latentstudio studio seeing" and side["params"]["model"] == item["model"]
+        assert side["params"]["pre"] == "canny" and side["params"]["size"] == 64 and side["params"]["side_by_side"]
+        assert side["models"][0].endswith(f"seeing_{item['model']}") and side["summary"]["kind"] == "picture"
+    listed = {i["path"] for i in client.get("/api/gallery").json()["items"]}
+    assert {i["image"] for i in r["images"]} <= listed
+
+
+def test_seeing_an_upload_with_comma_separated_models(client):
+    from PIL import Image
+
+    r = done(client, client.post("/api/seeing", files={"file": ("mine.png", S.png_bytes(48, seed=3), "image/png")},
+                                 data={"models": "water,water", "size": "32"}))
+    assert [i["model"] for i in r["images"]] == ["water"] and r["image"].startswith("seeing/mine-water_")
+    assert Image.open(io.BytesIO(client.get(f"/files/{r['image']}").content)).size == (48, 48)
+    assert r["pre"] == "none" and r["side_by_side"] is False
+
+
+def test_seeing_refuses_bad_input_and_writes_nothing(client):
+    before = _files(client.root, "seeing", "uploads")
+    cases = [({"sample": "chelsea", "models": "roses"}, 400, "models: 'roses' is not a model"),
+             ({"sample": "chelsea"}, 400, "models: choose at least one"),
+             ({"sample": "chelsea", "models": "flowers", "pre": "sharpen"}, 400, "pre: "),
+             ({"sample": "chelsea", "models": "flowers", "pre": "blur:-1"}, 400, "pre: "),
+             ({"sample": "chelsea", "models": "flowers", "size": "9999"}, 400, "size=9999 must be between 32"),
+             ({"sample": "chelsea", "models": "flowers", "size": "big"}, 400, "size='big' must be a number"),
+             ({"sample": "chelsea", "models": "flowers", "side_by_side": "maybe"}, 400, "side_by_side='maybe'"),
+             ({"sample": "nope", "models": "flowers"}, 400, "not an offline sample"),
+             ({"source": "../../etc/passwd", "models": "flowers"}, 400, "outside"),
+             ({"models": "flowers"}, 400, "send a picture")]
+    for data, status, message in cases:
+        r = client.post("/api/seeing", data=data)
+        assert r.status_code == status and message in r.json()["error"], (data, r.text)
+    r = client.post("/api/seeing", data={"models": "flowers"},
+                    files={"file": ("notes.png", b"just some text, not a picture", "image/png")})
+    assert r.status_code == 415 and "notes.png" in r.json()["error"]
+    big = b"\x89PNG\r\n\x1a\n" + os.urandom(LIMIT + 1000)
+    r = client.post("/api/seeing", data={"models": "flowers"}, files={"file": ("big.png", big, "image/png")})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    r = client.post("/api/seeing", json={"sample": "chelsea", "models": ["flowers"]})
+    assert r.status_code == 415 and "form" in r.json()["error"]
+    assert _files(client.root, "seeing", "uploads") == before
+
+
+# ---------------------------------------------------------------------------------------------- gan
+def test_gan_info_names_the_generator(client):
+    info = client.get("/api/gan/info").json()
+    assert info["model"] == "gan" and info["conditions"] == [] and info["modes"] == ["walk", "loop", "grid"]
+
+
+def test_gan_loop_video_with_progress_and_sidecar(client):
+    job = S.wait(client, queued(client.post("/api/gan", data={"mode": "loop", "seed": "3", "keys": "3",
+                                                              "seconds": "1.5", "fps": "8", "size": "32"})))
+    assert job["status"] == "done" and (job["done"], job["total"]) == (12, 12), job
+    r = job["result"]
+    assert r["mode"] == "loop" and r["frames"] == 12 and r["keyframes"] == 3 and r["video"].startswith("gan/gan-loop_")
+    assert r["evenness"]["constant_speed"]["max_over_median"] <= r["evenness"]["plain"]["max_over_median"] + 1e-9
+    video = client.get(f"/files/{r['video']}")
+    assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+    side = sidecar(client, r["sidecar"])
+    assert side["command"] == "latentstudio studio gan walk" and side["seed"] == 3
+    assert side["params"]["loop"] is True and side["params"]["n_keys"] == 3 and side["frames"] == 12
+    items = {i["path"]: i for i in client.get("/api/gallery").json()["items"]}
+    assert items[r["video"]]["kind"] == "video" and items[r["video"]]["sidecar"] == r["sidecar"]
+
+
+def test_gan_sample_grid(client):
+    from PIL import Image
+
+    r = done(client, client.post("/api/gan", data={"mode": "grid", "seed": "5", "n": "4", "size": "32"}))
+    assert r["mode"] == "grid" and r["seeds"] == [5, 6, 7, 8] and r["image_size"] == 16
+    got = client.get(f"/files/{r['image']}")
+    assert got.content[:8] == b"\x89PNG\r\n\x1a\n" and min(Image.open(io.BytesIO(got.content)).size) >= 32
+    side = sidecar(client, r["sidecar"])
+    assert side["command"] == "latentstudio studio gan sample" and side["params"]["seeds"] == [5, 6, 7, 8]
+
+
+def test_gan_walk_on_the_beats_of_a_track(client):
+    r = done(client, client.post("/api/gan", files={"music": ("clicks.wav", S.clicks_wav(120.0), "audio/wav")},
+                                 data={"mode": "walk", "seconds": "3", "fps": "6", "size": "32",
+                                       "beats_per_key": "2"}))
+    assert abs(r["bpm"] - 120) < 3 and r["beats"] >= 5 and r["max_peak_offset_frames"] <= 1
+    assert r["music"] == "clicks.wav" and r["evenness"]["constant_speed"]["pace"] == "segment"
+    assert client.get(f"/files/{r['video']}").content[4:8] == b"ftyp"
+    assert sidecar(client, r["sidecar"])["params"]["beats_per_key"] == 2
+    before = _files(client.root, "gan")
+    quiet = io.BytesIO()
+    S.sf.write(quiet, S.np.zeros(S.SR * 2, S.np.float32), S.SR, format="WAV", subtype="PCM_16")
+    job = S.wait(client, queued(client.post("/api/gan", files={"music": ("quiet.wav", quiet.getvalue(), "audio/wav")},
+                                            data={"mode": "loop", "seconds": "2", "fps": "6", "size": "32"})))
+    assert job["status"] == "failed" and "silent" in job["error"] and "Traceback" not in job["error"]
+    assert _files(client.root, "gan") == before
+
+
+def test_gan_refuses_bad_input_and_writes_nothing(client):
+    before = _files(client.root, "gan", "uploads")
+    cases = [({"mode": "dance"}, "mode='dance' must be one of walk, loop, grid"),
+             ({"fps": "100"}, "fps=100.0 must be between 4.0 and 30.0"),
+             ({"seconds": "0"}, "seconds=0.0 must be between"),
+             ({"seconds": "nan"}, "seconds=nan must be between"),
+             ({"seconds": "20", "fps": "30"}, "600 frames, over the studio's 300"),
+             ({"keys": "1"}, "keys=1 must be between 2 and 8"),
+             ({"seed": "-1"}, "seed=-1 must be between"),
+             ({"size": "4096"}, "size=4096 must be between 32 and 512"),
+             ({"mode": "grid", "n": "99"}, "n=99 must be between 1 and 36"),
+             ({"truncation": "abc"}, "truncation='abc' must be a number"),
+             ({"condition": "blue"}, "condition='blue': the generator is unconditional")]
+    for data, message in cases:
+        r = client.post("/api/gan", data=data)
+        assert r.status_code == 400 and message in r.json()["error"], (data, r.text)
+    r = client.post("/api/gan", data={"mode": "walk"}, files={"music": ("pic.wav", S.png_bytes(), "audio/wav")})
+    assert r.status_code == 415 and "pic.wav" in r.json()["error"] and "not audio" in r.json()["error"]
+    r = client.post("/api/gan", data={"mode": "grid"}, files={"music": ("clicks.wav", S.clicks_wav(), "audio/wav")})
+    assert r.status_code == 400 and r.json()["error"].startswith("music: ")
+    r = client.post("/api/gan", files={"music": ("big.wav", b"RIFF\0\0\0\0WAVE" + b"\0" * LIMIT, "audio/wav")})
+    assert r.status_code == 413 and "big.wav" in r.json()["error"]
+    assert _files(client.root, "gan", "uploads") == before
+
+
+@pytest.mark.parametrize("phase", ["measuring", "rendering"])
+def test_a_gan_walk_cancelled_while_measuring_or_rendering_leaves_nothing(client, phase):
+    import gc
+
+    from latentstudio.web.jobs import JobCancelled
+
+    before = _files(client.root, "gan")
+
+    def progress(done=None, total=None, message=None):           # the job queue's progress, cancelled mid-phase
+        if message and message.startswith(phase):
+            raise JobCancelled("test")
+
+    with pytest.raises(JobCancelled):
+        client.app.state.studio.run_gan(mode="walk", seed=1, keys=3, seconds=4.0, fps=8, size=32, n=1,
+                                        truncation=1.0, condition=None, progress=progress)
+    gc.collect()
+    assert _files(client.root, "gan") == before                  # no video, no sidecar, no stray .part file
+
+
+@pytest.mark.skipif(importlib.util.find_spec("omniart_eye_generator") is None,
+                    reason="omniart-eye-generator is not installed")
+def test_gan_default_generator_is_the_pretrained_eyes(tmp_path):
+    app = create_app(tmp_path / "data")
+    with TestClient(app) as c:
+        info = c.get("/api/gan/info").json()
+        assert info["model"] == "omniart-eyes" and "blue" in info["conditions"]
+        r = c.post("/api/gan", data={"mode": "grid", "condition": "purple"})
+        assert r.status_code == 400 and "condition='purple' must be one of amber, blue" in r.json()["error"]
+        r = done(c, c.post("/api/gan", data={"mode": "grid", "n": "2", "size": "32", "condition": "blue"}))
+        assert r["image_size"] == 128 and r["model"] == "omniart-eyes"
+        side = sidecar(c, r["sidecar"])
+        assert side["models"] == ["omniart-eyes"] and "MIT" in side["licence"] and side["params"]["condition"] == "blue"
 
 
 # ------------------------------------------------------------------------------------------ jobs, SSE

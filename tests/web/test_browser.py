@@ -2,8 +2,8 @@
 ``/usr/bin/chromedriver``; nothing is downloaded), against a real uvicorn server the test starts itself.
 
 Screenshots of every page are saved to ``$LATENTSTUDIO_SCREENSHOTS`` (default: ``out/screenshots/`` of the
-repository): ``soundscape.png``, ``beatbox.png``, ``dj.png``, ``dream.png``, ``perceive.png``, ``gallery.png``,
-``index.png``. The booth records through Chromium's fake microphone, fed a synthetic beatbox recording.
+repository): ``soundscape.png``, ``beatbox.png``, ``dj.png``, ``dream.png``, ``perceive.png``, ``seeing.png``,
+``gan.png``, ``gallery.png``, ``index.png``. The booth records through Chromium's fake microphone, fed a synthetic beatbox recording.
 """
 
 import importlib.util
@@ -235,12 +235,64 @@ def test_perceive(browser, studio):
     shoot(browser, "perceive")
 
 
+
+def test_learning_to_see(browser, studio):
+    open_page(browser, studio, "/seeing")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "input.model")) >= 2, what="the shipped models")
+    bad = studio.tmp / "notes.png"
+    bad.write_text("not a picture")
+    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(bad))
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: "not an image" in error_text(d), what="the 415 message")
+    browser.find_element(By.CSS_SELECTOR, "input[type=file]").clear()
+    choose_sample(browser, "chelsea")
+    for box in browser.find_elements(By.CSS_SELECTOR, "input.model"):
+        if box.get_attribute("value") in ("flowers", "water") and not box.is_selected():
+            box.click()
+    Select(browser.find_element(By.ID, "pre")).select_by_visible_text("canny")
+    fill(browser, "64", name="size")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "figure.seen")) == 2, what="two worlds")
+    for model in ("flowers", "water"):
+        wait(browser, lambda d: d.execute_script(
+            f"const i = document.querySelector('figure[data-model={model}] img'); "
+            "return !!i && i.complete && i.naturalWidth > 0"), what=f"the picture re-seen as {model}")
+    assert error_text(browser) == "" and "pre-filter canny" in browser.find_element(By.ID, "result").text
+    shoot(browser, "seeing")
+
+
+def test_gan_walks(browser, studio):
+    open_page(browser, studio, "/gan")
+    wait(browser, lambda d: d.find_element(By.ID, "model").text == "gan", what="the generator's name")
+    browser.find_element(By.ID, "music").send_keys(str(studio.tmp / "notes.png"))
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: "not audio" in error_text(d), what="the 415 message")
+    browser.find_element(By.ID, "music").clear()
+    Select(browser.find_element(By.ID, "mode")).select_by_value("loop")
+    for name, value in (("keys", "3"), ("seconds", "1.5"), ("fps", "8"), ("size", "32")):
+        fill(browser, value, name=name)
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "walk"), what="the loop")
+    assert "12 frames" in browser.find_element(By.ID, "result").text
+    wait(browser, lambda d: d.execute_script("return document.getElementById('walk').readyState") >= 1,
+         what="the loop's video")
+    assert browser.execute_script("return document.getElementById('walk').duration") == pytest.approx(1.5, abs=0.2)
+    Select(browser.find_element(By.ID, "mode")).select_by_value("grid")
+    assert browser.find_element(By.NAME, "n").is_displayed()
+    assert not browser.find_element(By.NAME, "fps").is_displayed()
+    fill(browser, "4", name="n")
+    browser.find_element(By.ID, "go").click()
+    wait_image(browser, "grid", what="the sample grid")
+    assert error_text(browser) == "" and "4 pictures" in browser.find_element(By.ID, "result").text
+    shoot(browser, "gan")
+
 def test_gallery_and_home(browser, studio):
     open_page(browser, studio, "/gallery")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "figure.item")) >= 5, what="the gallery")
     text = browser.find_element(By.ID, "items").text
     for command in ("latentstudio studio soundscape", "beatbox session", "latentstudio studio dj",
-                    "latentstudio studio dream", "latentstudio studio perceive"):
+                    "latentstudio studio dream", "latentstudio studio perceive", "latentstudio studio seeing",
+                    "latentstudio studio gan walk", "latentstudio studio gan sample"):
         assert command in text
     first = browser.find_element(By.CSS_SELECTOR, "figure.item details")
     first.find_element(By.TAG_NAME, "summary").click()

@@ -1,5 +1,5 @@
 """CLI: ``latentstudio studio`` - the local web studio (soundscape explorer, beatbox booth, DJ back to back,
-dream, perceive, gallery)."""
+dream, perceive, Learning to See, GAN walks, gallery)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Routes
 ------
 Pages (plain HTML + ``/static/studio.js``): ``/`` ``/soundscape`` ``/beatbox`` ``/dj`` ``/dream`` ``/perceive``
-``/gallery``.
+``/seeing`` ``/gan`` ``/gallery``.
 
 API (JSON; errors are ``{"error": message}`` with a 4xx status):
 
@@ -15,6 +15,11 @@ API (JSON; errors are ``{"error": message}`` with a 4xx status):
   ``POST /api/dj/reset``
 * ``POST /api/dream`` (``file`` | ``sample`` | ``source``, ``layer``, ``octaves``, ``steps``, ``strongest``)
   -> 202 job; ``POST /api/perceive`` (``target``, ``strokes``, ``budget``) -> 202 job
+* ``GET /api/seeing/models``; ``POST /api/seeing`` (``file`` | ``sample`` | ``source``, ``models`` (repeated or
+  comma-separated), ``pre``, ``size``, ``side_by_side``) -> 202 job
+* ``GET /api/gan/info``; ``POST /api/gan`` (``mode`` walk | loop | grid, ``seed``, ``keys``, ``seconds``, ``fps``,
+  ``size``, ``n``, ``truncation``, ``condition``, ``music`` (a track: a beat walk), ``beats_per_key``,
+  ``accent``) -> 202 job
 * ``GET /api/jobs``, ``GET /api/jobs/{id}``, ``GET /api/jobs/{id}/events`` (``text/event-stream``),
   ``POST /api/jobs/{id}/cancel`` (also ``DELETE /api/jobs/{id}``)
 * ``GET /api/gallery``; ``GET /files/{path}``: a file of the data folder (never outside it)
@@ -49,12 +54,22 @@ from latentstudio.web.jobs import TERMINAL, JobQueue
 from latentstudio.web.studio import Studio, StudioSettings, sample_names
 
 STATIC = Path(str(resources.files("latentstudio.web").joinpath("static")))
-PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "gallery")
+PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "seeing", "gan", "gallery")
 #: Room for the multipart envelope and the form's other fields around an upload of the maximum size.
 ENVELOPE = 64 * 1024
 #: Bounds of the pages' numeric fields.
 LIMITS = {"top": (1, 12), "seconds": (2.0, 60.0), "octaves": (1, 8), "steps": (1, 50), "strongest": (1, 64),
           "strokes": (1, 40), "headings": (1, 8)}
+#: Bounds of the Learning to See page's numeric fields.
+SEEING_LIMITS = {"size": (32, 1024)}
+#: The pre-filters the Learning to See page offers (the API takes any spec of ``core.filters.parse_filters``).
+SEEING_FILTERS = ("none", "blur", "canny", "threshold")
+#: Bounds of the GAN page's numeric fields: walks stay short (at most GAN_MAX_FRAMES frames).
+GAN_LIMITS = {"seed": (0, 2 ** 31 - 1), "keys": (2, 8), "seconds": (0.5, 20.0), "fps": (4.0, 30.0),
+              "size": (32, 512), "n": (1, 36), "truncation": (0.0, 2.0), "beats_per_key": (1, 16),
+              "accent": (0.0, 2.0)}
+GAN_MAX_FRAMES = 300
+GAN_MODES = ("walk", "loop", "grid")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -107,8 +122,8 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
-def _number(name: str, value: Any, cast=int):
-    lo, hi = LIMITS[name]
+def _number(name: str, value: Any, cast=int, limits: dict | None = None):
+    lo, hi = (limits or LIMITS)[name]
     try:
         v = cast(value)
     except (TypeError, ValueError):
@@ -116,6 +131,15 @@ def _number(name: str, value: Any, cast=int):
     if not lo <= v <= hi:
         raise StudioInputError(f"{name}={v} must be between {lo} and {hi}")
     return v
+
+
+def _flag(name: str, value: str | None) -> bool:
+    text = (value or "").strip().lower()
+    if text in ("", "0", "false", "off", "no"):
+        return False
+    if text in ("1", "true", "on", "yes"):
+        return True
+    raise StudioInputError(f"{name}={value!r} must be true or false")
 
 
 def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024 * 1024,
@@ -404,6 +428,59 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
         tgt = studio.check_perceive(target)
         return _queued("perceive", lambda progress: studio.run_perceive(tgt, strokes=n, budget=budget,
                                                                         progress=progress))
+
+    # --------------------------------------------------------------------------------------- seeing
+    @app.get("/api/seeing/models")
+    def seeing_models():
+        return {"models": list(studio.seeing_models()), "filters": list(SEEING_FILTERS),
+                "size": list(SEEING_LIMITS["size"])}
+
+    @app.post("/api/seeing", status_code=202)
+    def seeing(request: Request, file: UploadFile | None = File(None), sample: str | None = Form(None),
+               source: str | None = Form(None), models: list[str] | None = Form(None), pre: str = Form("none"),
+               size: str = Form("256"), side_by_side: str = Form("")):
+        _form_only(request)
+        names, spec = studio.check_seeing([m for v in models or [] for m in v.split(",")], pre)
+        n = _number("size", size, limits=SEEING_LIMITS)
+        both = _flag("side_by_side", side_by_side)
+        path, label = _picture(file, sample, source)
+        return _queued("seeing", lambda progress: studio.run_seeing(path, label=label, models=names, pre=spec,
+                                                                    size=n, side_by_side=both, progress=progress))
+
+    # ------------------------------------------------------------------------------------------ gan
+    @app.get("/api/gan/info")
+    def gan_info():
+        return {**studio.gan_info(), "modes": list(GAN_MODES), "max_frames": GAN_MAX_FRAMES,
+                "limits": {k: list(v) for k, v in GAN_LIMITS.items()}}
+
+    @app.post("/api/gan", status_code=202)
+    def gan(request: Request, music: UploadFile | None = File(None), mode: str = Form("walk"),
+            seed: str = Form("0"), keys: str = Form("4"), seconds: str = Form("4"), fps: str = Form("12"),
+            size: str = Form("128"), n: str = Form("9"), truncation: str = Form("1"), condition: str = Form(""),
+            beats_per_key: str = Form("4"), accent: str = Form("0.3")):
+        _form_only(request)
+        if mode not in GAN_MODES:
+            raise StudioInputError(f"mode={mode!r} must be one of {', '.join(GAN_MODES)}")
+
+        def num(name, value, cast=int):
+            return _number(name, value, cast, limits=GAN_LIMITS)
+
+        args = dict(mode=mode, seed=num("seed", seed), keys=num("keys", keys), seconds=num("seconds", seconds, float),
+                    fps=num("fps", fps, float), size=num("size", size), n=num("n", n),
+                    truncation=num("truncation", truncation, float), beats_per_key=num("beats_per_key", beats_per_key),
+                    accent=num("accent", accent, float))
+        if mode != "grid" and args["seconds"] * args["fps"] > GAN_MAX_FRAMES:
+            raise StudioInputError(f"seconds={args['seconds']:g} at fps={args['fps']:g} is "
+                                   f"{round(args['seconds'] * args['fps'])} frames, over the studio's "
+                                   f"{GAN_MAX_FRAMES}: shorten the walk or lower the frame rate")
+        args["condition"] = studio.check_gan_condition(condition)
+        track = label = None
+        if music is not None and music.filename:
+            if mode == "grid":
+                raise StudioInputError("music: a sample grid takes no track; choose mode walk or loop for a beat walk")
+            track, label = _upload(music, "audio"), music.filename
+        return _queued(f"gan {mode}", lambda progress: studio.run_gan(**args, music=track, music_label=label,
+                                                                     progress=progress))
 
     return app
 

@@ -11,6 +11,8 @@ Nothing here imports the web framework. A :class:`Studio` holds the settings and
     dj/library/  the record box (rendered once, offline);  dj/set_*.flac|.png|.json  each back-to-back mix
     dream/       NAME.png + NAME.json
     perceive/    NAME.png + NAME.svg + NAME.json
+    seeing/      NAME-WORLD.png + NAME-WORLD.json  a picture re-seen by each chosen Learning-to-See model
+    gan/         NAME.mp4 + NAME.json (a latent walk or loop) or NAME.png + NAME.json (a sample grid)
     .cache/      catalogs (the soundscape's sound index, the DJ's analyses): never served
 """
 
@@ -30,6 +32,7 @@ from latentstudio.core.fileio import atomic_write_bytes, atomic_write_text
 from latentstudio.errors import ParameterError
 from latentstudio.provenance import sidecar_path
 from latentstudio.web.files import StudioInputError, new_name
+from latentstudio.web.jobs import JobCancelled
 
 Progress = Callable[..., None]
 
@@ -72,6 +75,14 @@ class StudioSettings:
     perceive_size: int = 512
     #: the page's budget names -> the pipeline's budget (a name of ``perception.BUDGETS`` or a dict of its keys)
     perceive_budgets: dict = field(default_factory=lambda: {"small": "small", "default": "default"})
+    # seeing (Learning to See)
+    #: world name -> model folder (None: the shipped models, :func:`latentstudio.seeing.training.shipped_models`)
+    seeing_models: dict | None = None
+    # gan
+    gan_model: str | os.PathLike = "omniart-eyes"   #: a pretrained generator's name or a `gan train` folder
+    gan_feature_model: Any = None             #: network measuring a walk's speed (None: EfficientNet-Lite0)
+    gan_feature_size: int = 128               #: side it sees the pictures at (the CLI's --feature-size)
+    gan_backend: str = "auto"                 #: beat tracker of a walk on music (the CLI's --backend)
 
     def validate(self) -> StudioSettings:
         if not isinstance(self.max_upload_bytes, int) or self.max_upload_bytes < 1024:
@@ -94,6 +105,8 @@ class _Loaded:
     vae: Any = None
     dream_fm: Any = None
     perceive: tuple | None = None
+    seers: dict = field(default_factory=dict)
+    gan_conditions: list | None = None
 
 
 @dataclass
@@ -397,6 +410,150 @@ class Studio:
                                     "budget_settings": s.perceive_budgets[budget]})
         report = {k: v for k, v in res.to_dict().items() if k != "drawing"}
         return {"image": self.rel(png), "svg": self.rel(svg), "sidecar": self.rel(sidecar_path(png)), **report}
+
+    # -------------------------------------------------------------------------------------- seeing
+    def seeing_models(self) -> dict[str, Path]:
+        """World name -> model folder of the models the page offers (the shipped ones by default)."""
+        if self.settings.seeing_models is not None:
+            return {str(k): Path(v) for k, v in self.settings.seeing_models.items()}
+        from latentstudio.seeing.training import shipped_models
+
+        return shipped_models()
+
+    def check_seeing(self, models: Sequence[str], pre: str) -> tuple[list[str], str]:
+        """The chosen model names (known, in order, once each) and the pre-filter spec, or a 400 naming the field."""
+        from latentstudio.core.filters import parse_filters
+
+        known = self.seeing_models()
+        names = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
+        if not names:
+            raise StudioInputError(f"models: choose at least one model ({', '.join(known) or 'none shipped'})")
+        for m in names:
+            if m not in known:
+                raise StudioInputError(f"models: {m!r} is not a model of the studio ({', '.join(known)})")
+        spec = pre.strip() or "none"
+        try:
+            parse_filters(spec)
+        except ParameterError as exc:
+            raise StudioInputError(f"pre: {exc}") from None
+        return names, spec
+
+    def run_seeing(self, image_path: Path, *, label: str, models: Sequence[str], pre: str, size: int,
+                   side_by_side: bool, progress: Progress) -> dict:
+        """Learning to See (:func:`latentstudio.seeing.pipeline.see_run`): the picture re-seen by each model,
+        one ``seeing/LABEL-WORLD.png`` and sidecar per model (as ``latentstudio seeing run`` writes them)."""
+        from latentstudio.provenance import write_sidecar
+        from latentstudio.seeing.pipeline import load_models, see_run
+
+        known = self.seeing_models()
+        total = len(models)
+        progress(0, total, "loading the models")
+        t0 = time.perf_counter()
+        made = []
+        for i, name in enumerate(models):
+            if name not in self._loaded.seers:
+                self._loaded.seers[name] = load_models([known[name]])[0]
+            progress(i, total, f"re-seeing the picture as {name} ({i + 1}/{total})")
+            out = new_name(self.root / "seeing", f"{label}-{name}", ".png")
+            run = see_run([self._loaded.seers[name]], image_path, out, size=size, pre=pre,
+                          side_by_side=side_by_side)
+            params = {**run.params, "source": label, "model": name, "side_by_side": side_by_side}
+            summary = {k: v for k, v in run.summary().items() if k not in ("outputs", "params")}
+            side = write_sidecar(out, command=f"{COMMAND} seeing", params=params, models=run.models,
+                                 summary=summary)
+            made.append({"model": name, "image": self.rel(out), "sidecar": self.rel(side),
+                         "seconds": round(run.seconds, 2)})
+        progress(total, total, "done")
+        return {"images": made, "image": made[0]["image"], "sidecar": made[0]["sidecar"], "pre": pre,
+                "size": size, "side_by_side": side_by_side, "seconds": round(time.perf_counter() - t0, 2)}
+
+    # ----------------------------------------------------------------------------------------- gan
+    def gan_conditions(self) -> list[str]:
+        """The condition names of the studio's generator ([] for an unconditional one)."""
+        if self._loaded.gan_conditions is None:
+            from latentstudio.zoo.pretrained_gans import PRETRAINED
+
+            model = self.settings.gan_model
+            if isinstance(model, str) and model in PRETRAINED:
+                names = PRETRAINED[model].config.get("condition_names", [])
+            else:
+                from latentstudio.gan.pipeline import load_generator
+
+                names = getattr(load_generator(model)[0], "condition_names", [])
+            self._loaded.gan_conditions = [str(n) for n in names]
+        return self._loaded.gan_conditions
+
+    def gan_info(self) -> dict:
+        """The generator's name (a pretrained name, or its folder's name) and its conditions."""
+        from latentstudio.zoo.pretrained_gans import PRETRAINED
+
+        model = self.settings.gan_model
+        name = model if isinstance(model, str) and model in PRETRAINED else Path(os.fspath(model)).name
+        return {"model": name, "conditions": self.gan_conditions()}
+
+    def check_gan_condition(self, condition: str) -> str | None:
+        """None for a random condition, else a condition the generator knows (400 naming them otherwise)."""
+        text = condition.strip()
+        if text in ("", "random"):
+            return None
+        names = self.gan_conditions()
+        if not names:
+            raise StudioInputError(f"condition={text!r}: the generator is unconditional (leave it random)")
+        if text not in names:
+            raise StudioInputError(f"condition={text!r} must be one of {', '.join(names)} (or random)")
+        return text
+
+    def run_gan(self, *, mode: str, seed: int, keys: int, seconds: float, fps: float, size: int, n: int,
+                truncation: float, condition: str | None, music: Path | None = None, music_label: str | None = None,
+                beats_per_key: int = 4, accent: float = 0.3, progress: Progress) -> dict:
+        """A latent walk (``mode`` "walk"), a seamless loop ("loop") or a sample grid ("grid") of the studio's
+        generator (:func:`latentstudio.gan.pipeline.walk_run` / :func:`~latentstudio.gan.pipeline.sample_run`);
+        a walk on ``music`` puts its keyframes on the track's beats and muxes the track in."""
+        from latentstudio.gan.pipeline import sample_run, walk_run
+
+        s = self.settings
+        model = s.gan_model
+        stem = f"{Path(os.fspath(model)).name}-{mode}"
+        progress(0, None, "loading the generator")
+        if mode == "grid":
+            out = new_name(self.root / "gan", stem, ".png")
+            run = sample_run(model, out, n=n, seed=seed, truncation=truncation, condition=condition, size=size,
+                             command=f"{COMMAND} gan sample")
+            progress(1, 1, "done")
+            return {"mode": mode, "image": self.rel(out), "sidecar": self.rel(sidecar_path(out)), **_plain(
+                {k: v for k, v in run.summary().items() if k != "output"})}
+        out = new_name(self.root / "gan", stem, ".mp4")
+        cancelled = []
+
+        def report(done: int, total: int) -> None:
+            if not total:                          # measuring the path: a cancel stops it here, nothing written
+                progress(None, None, f"measuring the path ({done} pictures)")
+                return
+            try:
+                progress(done, total, f"rendering frame {done}/{total}")
+            except JobCancelled:
+                # not raised into the video writer (its ffmpeg would be left running and write a stray file):
+                # the render finishes, then the walk is removed below
+                cancelled.append(done)
+
+        run = walk_run(model, out, n_keys=keys, seconds=seconds, fps=fps, loop=mode == "loop", truncation=truncation,
+                       condition=condition, music=music, beats_per_key=beats_per_key, accent=accent,
+                       backend=s.gan_backend, size=size, feature_size=s.gan_feature_size, seed=seed,
+                       feature_model=s.gan_feature_model, progress=report, command=f"{COMMAND} gan walk")
+        if cancelled:
+            side = sidecar_path(out)
+            out.unlink(missing_ok=True)
+            side.unlink(missing_ok=True)
+            raise JobCancelled(f"cancelled at frame {cancelled[0]}")
+        return {"mode": mode, "video": self.rel(out), "sidecar": self.rel(sidecar_path(out)), "music": music_label,
+                **_plain({k: v for k, v in run.summary().items() if k != "output"})}
+
+
+def _plain(summary: dict) -> dict:
+    """A run's summary as JSON-ready values."""
+    from latentstudio.provenance import _jsonable
+
+    return _jsonable(summary)
 
 
 def _loaded_model(model: Any) -> bool:
