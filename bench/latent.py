@@ -73,10 +73,11 @@ def clusters(seeds, steps: int, models: list[str], out: Path) -> dict:
 
 def pulses() -> dict:
     """Pulse peaks against the beats tracked on the stretched audio."""
+    from latentstudio.core.rhythm import beat_envelope
     from latentstudio.core.stretch import time_stretch
     from latentstudio.dj.beatnet import track_beats
     from latentstudio.dj.music import TrackSpec, render_track
-    from latentstudio.latent.pulsations import PulseStyle, beat_envelope, fit_tempo
+    from latentstudio.latent.pulsations import PulseStyle, fit_tempo
 
     from latentstudio.dj.realmusic import family, mma_grooves, mma_pieces, render, split_of
 

@@ -112,3 +112,22 @@ def test_beat_track_reports_the_level_choice():
     assert res.info["level_factor"] == 1.0 and abs(res.bpm - 120) < 1
     with pytest.raises(ParameterError):
         B.choose_metrical_level(a, d[:-5], np.arange(50, 2990, 50.0), fps=100.0)
+
+
+def test_envelope_peaks_on_the_beat_frames():
+    fps = 24.0
+    beats = np.arange(0.13, 9.9, 0.4783)                    # not on frame boundaries
+    env, newest, bframes = B.beat_envelope(beats, beats[::4], frames=240, fps=fps)
+    assert env.max() == pytest.approx(1.6)                  # downbeat accent
+    peaks = np.flatnonzero((env[1:-1] > env[:-2]) & (env[1:-1] >= env[2:])) + 1
+    assert len(peaks) == len(beats)
+    assert np.all(np.abs(peaks - beats * fps) <= 0.5 + 1e-9)
+    assert newest[bframes[3]] == 3 and newest[0] == -1
+
+
+def test_envelope_without_beats_is_silent_and_exported_by_rhythm():
+    from latentstudio.core import rhythm
+
+    assert rhythm.beat_envelope is B.beat_envelope
+    env, newest, bframes = B.beat_envelope(np.zeros(0), None, frames=10, fps=24.0)
+    assert not env.any() and np.all(newest == -1) and bframes.size == 0

@@ -199,6 +199,12 @@ def test_onset_envelope_and_energy_shape_finite_nonnegative(kind, n, seed, sr, h
 
 @settings(derandomize=True, max_examples=20, deadline=None)
 @given(hits=burst_times(), seed=seeds, g=gains, sr=st.sampled_from(SRS), backtrack=st.booleans())
+# the quietest gain: the dB floor once clipped its silence and shrank the first onset. Pinned, because the
+# derandomized draws depend on which project modules are imported (Hypothesis mixes their literal
+# constants into generation), so this case was only drawn after some other tests had run
+@example(hits=(np.array([0.1]), 0.4), seed=221689768, g=0.01, sr=44100, backtrack=False)
+@example(hits=(np.array([0.1, 0.44]), 0.74), seed=160, g=0.0124, sr=16000, backtrack=True)
+@example(hits=(np.array([0.1, 0.3]), 0.6), seed=1, g=1e6, sr=8000, backtrack=True)
 def test_onsets_do_not_depend_on_gain(hits, seed, g, sr, backtrack):
     times, dur = hits
     y = _bursts(times, sr=sr, seed=seed, dur=dur)

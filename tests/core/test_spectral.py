@@ -107,8 +107,10 @@ def test_griffin_lim_batched_and_seeded():
     ys = np.stack(_signals(8192))
     mag = spectral.stft(ys, n_fft=256, hop_length=64).abs()
     a = spectral.griffin_lim(mag, n_iter=4, seed=3)
-    b = spectral.griffin_lim(mag, n_iter=4, seed=3)
+    calls = []
+    b = spectral.griffin_lim(mag, n_iter=4, seed=3, progress=lambda done, total: calls.append((done, total)))
     assert a.shape[0] == 2 and torch.equal(a, b)
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]            # after each iteration; same sound as without
     with pytest.raises(ParameterError, match="n_fft=100"):
         spectral.griffin_lim(mag, n_fft=100)
 

@@ -13,6 +13,22 @@ from latentstudio.funk.features import SR, log_mel_frames, mel_to_audio
 from latentstudio.funk.vae import SampleVAE, vae_loss
 
 
+class Calls(list):
+    """A ``progress(done, total)`` callback that records its calls."""
+
+    def __call__(self, done: int, total: int) -> None:
+        self.append((done, total))
+
+    def check(self, total: int | None = None) -> None:
+        """Counts strictly increase, under one total, up to it."""
+        assert self, "progress was never called"
+        done = [d for d, _ in self]
+        assert all(b > a for a, b in zip(done, done[1:])) and done[0] > 0
+        assert len({t for _, t in self}) == 1 and done[-1] == self[-1][1]
+        if total is not None:
+            assert self[-1][1] == total
+
+
 def synth(kind: str, rng) -> np.ndarray:
     t = np.arange(SR) / SR
     if kind == "kick":
@@ -84,7 +100,10 @@ def test_generation_operations(trained, tmp_path):
     from latentstudio.funk import pipeline as fp
 
     _, vae, info = trained
-    d = fp.dream(vae, info, n=3, drum="kick", seed=0)
+    calls = Calls()
+    d = fp.dream(vae, info, n=3, drum="kick", seed=0, progress=calls)
+    calls.check(total=48)                                      # one call per Griffin-Lim iteration
+    assert np.array_equal(d.audio, fp.dream(vae, info, n=3, drum="kick", seed=0).audio)
     assert d.audio.shape == (3, SR) and np.isfinite(d.audio).all() and np.abs(d.audio).max() <= 0.9 + 1e-6
     assert [n.split("_")[0] for n in d.names] == ["kick"] * 3
     sounds = np.stack([synth("kick", np.random.default_rng(2)), synth("closed_hat", np.random.default_rng(3))])
@@ -105,7 +124,10 @@ def test_track_is_made_of_dreams(trained, tmp_path):
     from latentstudio.funk.track import make_track
 
     _, vae, info = trained
-    tr = make_track(vae, info, bpm=170, bars=8, seed=0)
+    calls = Calls()
+    tr = make_track(vae, info, bpm=170, bars=8, seed=0, progress=calls)
+    calls.check()                                              # every class's dreams, then the arrangement
+    assert calls[-2][0] == calls[-1][0] - 1 and calls[-1][1] > 48
     assert tr.sr == SR and len(tr.audio) > 8 * 4 * 60 / 170 * SR
     assert [s[0] for s in tr.sections] == ["intro", "groove", "breakdown", "groove"]
     assert all(src.startswith("dream:") for srcs in tr.kit.values() for src in srcs)
@@ -134,6 +156,42 @@ def test_cli_dream_and_errors(trained, tmp_path):
     res = runner.invoke(app, ["funk", "blend", str(tmp_path / "d" / "snare_00.wav"), "-o", str(tmp_path / "b"),
                               "--weights", "a,b", "--model", trained[2]["path"]])
     assert res.exit_code == 2 and "--weights" in res.output
+
+
+def test_cli_dream_and_track_show_progress_unless_json(trained, tmp_path, monkeypatch):
+    import contextlib
+
+    from latentstudio.cli import funk as cli_funk
+    from latentstudio.cli.main import app
+
+    bars = []
+
+    @contextlib.contextmanager
+    def fake_progress(description, total=None, *, quiet=False):
+        bar = {"description": description, "quiet": quiet, "advances": [], "totals": []}
+        bars.append(bar)
+
+        def advance(n=1, *, total=None, description=None):
+            bar["advances"].append(n)
+            bar["totals"].append(total)
+
+        yield advance
+
+    monkeypatch.setattr(cli_funk, "progress", fake_progress)
+    runner = CliRunner()
+    model = trained[2]["path"]
+    for as_json in ([], ["--json"]):
+        res = runner.invoke(app, ["funk", "dream", "-n", "2", "--drum", "kick", "-o", str(tmp_path / "d"),
+                                  "--model", model, *as_json])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["funk", "track", "-o", str(tmp_path / "t.wav"), "--bars", "8", "--model", model,
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["bpm"] == 170                  # the bar wrote nothing to stdout
+    assert [b["quiet"] for b in bars] == [False, True, True]
+    for b in bars:                                              # the bar fills up to its total, step by step
+        assert b["advances"] and all(n > 0 for n in b["advances"])
+        assert sum(b["advances"]) == b["totals"][-1]
 
 
 def test_bad_vae_sizes():
@@ -184,8 +242,10 @@ def test_wavenet_renders_the_vae(trained, tmp_path):
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
     wn, _ = load_checkpoint(tmp_path / "wn")
     assert wn.cond_dim == vae.latent_dim
-    gen = fp.dream(vae, info, n=2, drum="kick", seed=0, wavenet=wn)
+    calls = Calls()
+    gen = fp.dream(vae, info, n=2, drum="kick", seed=0, wavenet=wn, progress=calls)
     assert gen.audio.shape == (2, SR) and np.isfinite(gen.audio).all()
+    calls.check(total=SR)                                      # WaveNet samples, every hop and at the end
 
 
 def test_cli_encode_decode_interpolate(trained, tmp_path):

@@ -107,9 +107,12 @@ def test_generation_is_seeded():
     net = tiny(scale=2.0)
     mel, cond = conditioning(net, 2, 200)
     a = generate(net, mel, cond, n_samples=200, generator=torch.Generator().manual_seed(3))
-    b = generate(net, mel, cond, n_samples=200, generator=torch.Generator().manual_seed(3))
+    calls = []
+    b = generate(net, mel, cond, n_samples=200, generator=torch.Generator().manual_seed(3),
+                 progress=lambda done, total: calls.append((done, total)))
     c = generate(net, mel, cond, n_samples=200, generator=torch.Generator().manual_seed(4))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert calls == [(t, 200) for t in range(16, 200, 16)] + [(200, 200)]     # every hop and at the end
 
 
 def test_train_wavenet_loss_falls_and_checkpoints(tmp_path):

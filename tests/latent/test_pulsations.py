@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from latentstudio.errors import ParameterError
-from latentstudio.latent.pulsations import (PulseStyle, beat_envelope, fit_tempo, frame_points, iter_frames,
-                                            plan_pulsations, points_at, pulse_alignment)
+from latentstudio.latent.pulsations import (PulseStyle, fit_tempo, frame_points, iter_frames, plan_pulsations,
+                                            points_at, pulse_alignment)
 from latentstudio.latent.training import Filmed
 
 
@@ -28,17 +28,6 @@ def test_fit_tempo_gives_whole_frames():
         assert per == pytest.approx(round(per))
     with pytest.raises(ParameterError, match="prefer"):
         fit_tempo(120, 24, prefer="odd")
-
-
-def test_envelope_peaks_on_the_beat_frames():
-    fps = 24.0
-    beats = np.arange(0.13, 9.9, 0.4783)                    # not on frame boundaries
-    env, newest, bframes = beat_envelope(beats, beats[::4], frames=240, fps=fps)
-    assert env.max() == pytest.approx(1.6)                  # downbeat accent
-    peaks = np.flatnonzero((env[1:-1] > env[:-2]) & (env[1:-1] >= env[2:])) + 1
-    assert len(peaks) == len(beats)
-    assert np.all(np.abs(peaks - beats * fps) <= 0.5 + 1e-9)
-    assert newest[bframes[3]] == 3 and newest[0] == -1
 
 
 def test_plan_follows_the_dots_and_pulses_on_beats():

@@ -89,6 +89,17 @@ def fit_progress(advance):
     return cb
 
 
+def count_progress(advance):
+    """A ``progress(done, total)`` callback (cumulative counts, ``total`` may change) driving ``advance``."""
+    state = {"done": 0}
+
+    def cb(done: int, total: int) -> None:
+        advance(done - state["done"], total=total)
+        state["done"] = done
+
+    return cb
+
+
 def set_threads(threads: int) -> None:
     """Torch CPU threads for a command; refuses fewer than one."""
     import torch

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import fit_progress, new_group, print_json, progress, set_threads
+from latentstudio.cli._common import count_progress, fit_progress, new_group, print_json, progress, set_threads
 
 group = new_group(help="NeuralFunk: synthesise new drum samples with a spectrogram VAE (and a WaveNet), and make "
                        "a track of them.\n\nExample: latentstudio funk dream -n 16 -o dreams/ --drum snare")
@@ -156,7 +156,9 @@ def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for th
     from latentstudio.funk.pipeline import dream as run
 
     vae, info, wn = _models(model, wavenet)
-    gen = run(vae, info, n=n, drum=drum, temperature=temperature, confidence=confidence, seed=seed, wavenet=wn)
+    with progress(f"dreaming {n} sounds", quiet=as_json) as advance:
+        gen = run(vae, info, n=n, drum=drum, temperature=temperature, confidence=confidence, seed=seed, wavenet=wn,
+                  progress=count_progress(advance))
     _report(gen, gen.save(output, command="latentstudio funk dream"), as_json)
 
 
@@ -346,7 +348,8 @@ def track(output: Path = typer.Option(..., "-o", "--output", help="Track to writ
 
     out_path(output, suffixes=(".wav", ".flac", ".ogg"))
     vae, info, wn = _models(model, wavenet)
-    tr = make_track(vae, info, bpm=bpm, bars=bars, seed=seed, wavenet=wn)
+    with progress("making the track", quiet=as_json) as advance:
+        tr = make_track(vae, info, bpm=bpm, bars=bars, seed=seed, wavenet=wn, progress=count_progress(advance))
     p = tr.save(output)
     if as_json:
         print_json({"output": str(p), "seconds": round(len(tr.audio) / tr.sr, 2), "bpm": tr.bpm,

@@ -15,6 +15,9 @@ change), summed over every bar phase of every meter in ``beats_per_bar``; the be
 
 Frame ``t`` is at time ``t / fps`` seconds, with ``fps = sr / hop_length``.
 
+Once beats are known, :func:`beat_envelope` turns them into a per-frame pulse for a video (used by the
+Latent Pulsations film and the GAN's beat-accented walks).
+
 Example
 -------
 >>> import numpy as np
@@ -589,3 +592,27 @@ def bar_phase(times, *, beats: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
     bar_no = np.where(t < d[0], (t - d[0]) / first, bar_no)
     bar_no = np.where(t > d[-1], len(d) - 1 + (t - d[-1]) / last, bar_no)
     return np.mod(bar_no, 1.0)
+
+
+def beat_envelope(beats: np.ndarray, downbeats: np.ndarray | None, *, frames: int, fps: float,
+                  decay_beats: float = 0.3, accent: float = 1.6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pulse envelope per frame (1 at a beat's frame, decaying exponentially over ``decay_beats`` of the
+    local beat period; ``accent`` at downbeats), the newest beat per frame, and each beat's frame."""
+    beats = np.asarray(beats, dtype=np.float64)
+    beats = beats[(beats >= 0) & (beats * fps < frames - 0.5)] if beats.size else beats
+    env = np.zeros(frames)
+    newest = np.full(frames, -1, dtype=np.int64)
+    bframes = np.round(beats * fps).astype(np.int64)
+    if beats.size == 0:
+        return env, newest, bframes
+    period = np.diff(beats).mean() if beats.size > 1 else 0.5
+    down = set(np.round(np.asarray(downbeats if downbeats is not None else [], dtype=np.float64) * fps)
+               .astype(np.int64).tolist())
+    f = np.arange(frames)
+    for i, fb in enumerate(bframes):
+        nxt = bframes[i + 1] if i + 1 < len(bframes) else frames
+        seg = slice(fb, max(fb + 1, nxt))
+        amp = accent if fb in down else 1.0
+        env[seg] = amp * np.exp(-(f[seg] - fb) / (decay_beats * period * fps))
+        newest[seg] = i
+    return env, newest, bframes

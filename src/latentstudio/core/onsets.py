@@ -61,7 +61,9 @@ def onset_envelope(y: np.ndarray | None = None, *, sr: int, hop_length: int = HO
 
     Returns
     -------
-    np.ndarray : float32 ``(frames,)``, frame ``t`` at time ``t * hop_length / sr``; all zeros for silence
+    np.ndarray : float32 ``(frames,)``, frame ``t`` at time ``t * hop_length / sr``; all zeros for silence;
+        from audio it does not depend on the gain (``y`` is scaled to peak 1 before the spectrogram, so the
+        -100 dB floor of the dB scale clips a quiet sound exactly as it clips a loud one)
 
     Raises
     ------
@@ -85,9 +87,13 @@ def onset_envelope(y: np.ndarray | None = None, *, sr: int, hop_length: int = HO
         from latentstudio.core.spectral import log_mel
 
         y = _mono(y)
-        S = log_mel(y, sr=sr, n_fft=_check_positive_int("n_fft", n_fft), hop_length=hop_length,
-                    n_mels=_check_positive_int("n_mels", n_mels), fmax=fmax).numpy()
-        if float(np.max(np.abs(y))) == 0.0:  # digital silence: no flux at all
+        peak = float(np.max(np.abs(y)))
+        # scaled to peak 1 so the spectrogram, and any clipping at the dB scale's absolute floor (amin,
+        # -100 dB), is the same at every gain: unscaled, the silence before a quiet sound (gain 0.01) was
+        # clipped at -100 dB instead of 80 dB below its peak, which shrank its first onset by ~10 dB
+        S = log_mel(y / peak if peak > 0.0 else y, sr=sr, n_fft=_check_positive_int("n_fft", n_fft),
+                    hop_length=hop_length, n_mels=_check_positive_int("n_mels", n_mels), fmax=fmax).numpy()
+        if peak == 0.0:  # digital silence: no flux at all
             return np.zeros(S.shape[-1], dtype=np.float32)
     else:
         S = np.asarray(S, dtype=np.float32)

@@ -5,7 +5,8 @@ This module is the table of contents; the algorithms live one per file:
 * :mod:`latentstudio.core.onsets` — ``onset_envelope`` (log-mel SuperFlux), ``onset_detect`` with
   backtracking to the true start of each sound.
 * :mod:`latentstudio.core.beats` — ``beat_track`` (activation + Viterbi decoding over beat interval with
-  a tempo prior), ``BeatResult``, ``bar_phase``, ``downbeat_phase``.
+  a tempo prior), ``BeatResult``, ``bar_phase``, ``downbeat_phase``, ``beat_envelope`` (a per-frame pulse
+  that peaks on each beat's video frame and decays, accented on downbeats).
 
 Example
 -------
@@ -16,8 +17,9 @@ Example
 0
 """
 
-from latentstudio.core.beats import BeatResult, bar_phase, beat_track, decode_beats, downbeat_phase
+from latentstudio.core.beats import (BeatResult, bar_phase, beat_envelope, beat_track, decode_beats,
+                                    downbeat_phase)
 from latentstudio.core.onsets import onset_detect, onset_envelope
 
 __all__ = ["onset_envelope", "onset_detect", "beat_track", "BeatResult", "bar_phase", "decode_beats",
-           "downbeat_phase"]
+           "downbeat_phase", "beat_envelope"]

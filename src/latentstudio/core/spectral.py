@@ -9,6 +9,7 @@ zeros, periodic Hann window, Slaney mel filters, ``power_to_db`` with ``ref=1``,
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -159,11 +160,12 @@ def istft(S: torch.Tensor, *, n_fft: int, hop_length: int | None = None, length:
 
 
 def griffin_lim(magnitude, *, n_fft: int | None = None, hop_length: int | None = None, n_iter: int = 32,
-                momentum: float = 0.99, length: int | None = None, seed: int | None = 0) -> torch.Tensor:
+                momentum: float = 0.99, length: int | None = None, seed: int | None = 0,
+                progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
     """Reconstruct audio from an STFT magnitude ``(..., 1 + n_fft // 2, frames)`` (fast Griffin-Lim).
 
     Uses librosa's accelerated update with ``momentum``; random initial phase from ``seed``
-    (``seed=None`` starts from zero phase).
+    (``seed=None`` starts from zero phase). ``progress(done, n_iter)`` is called after each iteration.
     """
     mag = _as_tensor(magnitude, "magnitude")
     if mag.ndim < 2:
@@ -184,7 +186,7 @@ def griffin_lim(magnitude, *, n_fft: int | None = None, hop_length: int | None =
         phase = 2 * np.pi * torch.rand(mag.shape, generator=g)
         angles = torch.polar(torch.ones_like(mag), phase.to(mag.dtype))
     rebuilt = torch.zeros_like(angles)
-    for _ in range(n_iter):
+    for it in range(n_iter):
         tprev = rebuilt
         inverse = istft(mag * angles, n_fft=n_fft, hop_length=hop_length, length=length)
         short = (mag.shape[-1] - 1) * hop_length - inverse.shape[-1]
@@ -195,4 +197,6 @@ def griffin_lim(magnitude, *, n_fft: int | None = None, hop_length: int | None =
             rebuilt = rebuilt[..., : mag.shape[-1]]
         angles = rebuilt - (momentum / (1 + momentum)) * tprev
         angles = angles / (angles.abs() + 1e-16)
+        if progress is not None:
+            progress(it + 1, n_iter)
     return istft(mag * angles, n_fft=n_fft, hop_length=hop_length, length=length)

@@ -16,6 +16,7 @@ Example
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -49,9 +50,11 @@ def log_mel_frames(y, *, sr: int = SR, n_fft: int = N_FFT, hop_length: int = HOP
 
 
 def mel_to_audio(frames, *, sr: int = SR, n_fft: int = N_FFT, hop_length: int = HOP, n_iter: int = 48,
-                 length: int | None = None, seed: int = 0) -> np.ndarray:
+                 length: int | None = None, seed: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Audio from :func:`log_mel_frames` ``(n_mels, frames)`` (or a batch): mel power -> STFT magnitude by the
-    mel filters' pseudo-inverse (clipped at zero), then fast Griffin-Lim with ``n_iter`` iterations."""
+    mel filters' pseudo-inverse (clipped at zero), then fast Griffin-Lim with ``n_iter`` iterations
+    (``progress(done, n_iter)`` after each)."""
     from latentstudio.core.spectral import griffin_lim
 
     m = np.asarray(frames, dtype=np.float32)
@@ -61,7 +64,7 @@ def mel_to_audio(frames, *, sr: int = SR, n_fft: int = N_FFT, hop_length: int = 
     power[m <= 0] = 0.0
     mag = np.sqrt(np.maximum(np.einsum("fm,...mt->...ft", _mel_pinv(sr, n_fft, m.shape[-2]), power), 0.0))
     y = griffin_lim(torch.from_numpy(mag.astype(np.float32)), n_fft=n_fft, hop_length=hop_length, n_iter=n_iter,
-                    length=length, seed=seed)
+                    length=length, seed=seed, progress=progress)
     return y.numpy().astype(np.float32)
 
 

@@ -8,6 +8,9 @@
   weights do arithmetic), :func:`interpolate` -> :class:`Generated`;
 * :meth:`Generated.save` writes WAVs with provenance sidecars.
 
+Decoding is the long work; :func:`decode` and :func:`dream` take ``progress(done, total)``, called with
+increasing counts of decoding steps (Griffin-Lim iterations, or WaveNet samples every hop).
+
 Example
 -------
 >>> vae, info = load_sample_vae("out/funk-vae")                                  # doctest: +SKIP
@@ -17,6 +20,7 @@ Example
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,11 +92,17 @@ def encode(vae, audio: np.ndarray) -> np.ndarray:
     return embed_audio(vae, np.atleast_2d(np.asarray(audio, dtype=np.float32)))
 
 
+Progress = Callable[[int, int], None]
+
+
 @torch.no_grad()
 def decode(vae, z: np.ndarray, *, wavenet=None, n_iter: int = 48, seed: int = 0,
-           temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+           temperature: float = 1.0, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Audio ``(n, samples)`` and log-mel frames ``(n, 128, frames)`` of latents ``z``: the WaveNet renders the
-    frames when given (conditioned on frames and latent), else Griffin-Lim."""
+    frames when given (conditioned on frames and latent), else Griffin-Lim.
+
+    ``progress(done, total)`` follows the rendering of the whole batch: Griffin-Lim iterations (``total`` =
+    ``n_iter``), or WaveNet samples per sound, reported every hop (``total`` = samples of a sound)."""
     z = np.atleast_2d(np.asarray(z, dtype=np.float32))
     if z.shape[1] != vae.latent_dim or not np.isfinite(z).all():
         raise ParameterError(f"latents must be finite (n, {vae.latent_dim}), got {z.shape}")
@@ -105,10 +115,10 @@ def decode(vae, z: np.ndarray, *, wavenet=None, n_iter: int = 48, seed: int = 0,
 
         g = torch.Generator().manual_seed(int(seed))
         audio = generate(wavenet, torch.from_numpy(mel), torch.from_numpy(z), n_samples=n, temperature=temperature,
-                         generator=g)
+                         generator=g, progress=progress)
         audio = np.asarray(audio, dtype=np.float32)
     else:
-        audio = mel_to_audio(mel, n_iter=n_iter, length=n, seed=seed)
+        audio = mel_to_audio(mel, n_iter=n_iter, length=n, seed=seed, progress=progress)
     peak = np.abs(audio).max(axis=-1, keepdims=True)
     audio = np.where(peak > 0, audio / np.maximum(peak, 1e-9) * 0.9, audio)
     return audio.astype(np.float32), mel
@@ -174,13 +184,15 @@ def _check_temperature(temperature: float) -> None:
 
 
 def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature: float = 0.7, seed: int = 0,
-          confidence: float = 0.5, wavenet=None) -> Generated:
+          confidence: float = 0.5, wavenet=None, progress: Progress | None = None) -> Generated:
     """``n`` new sounds of a drum class (``drum``; None: classes in turn), drawn from that class's region of the
     latent space (the train sounds' mean and covariance, scaled by ``temperature``).
 
     With a drum head and ``confidence`` > 0, candidates are drawn four at a time per dream and the first the
     model's own head gives at least ``confidence`` for the class is kept (else the most confident): a dream of
     a snare is one the VAE itself hears as a snare, not a point between classes.
+
+    ``progress(done, total)``: see :func:`decode` (drawing the latents takes no time; rendering them does).
     """
     _check_n(n)
     _check_temperature(temperature)
@@ -205,7 +217,7 @@ def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature:
             cand = cand[ok[0] if ok.size else int(np.argmax(p))][None]
         z.append(cand[0])
     z = np.stack(z).astype(np.float32)
-    audio, _ = decode(vae, z, wavenet=wavenet, seed=seed)
+    audio, _ = decode(vae, z, wavenet=wavenet, seed=seed, progress=progress)
     names = [f"{CLASSES[c]}_{i:02d}" for i, c in enumerate(classes)]
     return Generated(audio, z, names, _how(info, op="dream", n=n, drum=drum, temperature=temperature,
                                            confidence=confidence, seed=seed, classes=classes))

@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +52,13 @@ class FunkTrack:
         return p
 
 
-def make_track(vae, info: dict, *, bpm: float = 170.0, bars: int = 24, seed: int = 0, wavenet=None) -> FunkTrack:
+def make_track(vae, info: dict, *, bpm: float = 170.0, bars: int = 24, seed: int = 0, wavenet=None,
+               progress: Callable[[int, int], None] | None = None) -> FunkTrack:
     """Dream a kit, generate the rhythm and render the arrangement.
+
+    ``progress(done, total)`` is called with increasing counts: the decoding steps of each drum class's
+    dreams in turn (see :func:`latentstudio.funk.pipeline.decode`), then one step for the arrangement, so
+    ``done == total`` once the track is rendered.
 
     Raises
     ------
@@ -70,7 +76,20 @@ def make_track(vae, info: dict, *, bpm: float = 170.0, bars: int = 24, seed: int
     if not np.isfinite(bpm) or not 60 <= bpm <= 220:
         raise ParameterError(f"bpm={bpm} must be within 60..220")
     classes = sorted({c for c, _ in VOICE_SOURCES.values()})
-    dreams = {c: dream(vae, info, n=2, drum=c, seed=seed + k, wavenet=wavenet) for k, c in enumerate(classes)}
+    per_dream = [0]                                        # decoding steps of one dream (the same for each)
+
+    def dreaming(k: int):
+        if progress is None:
+            return None
+
+        def report(done: int, total: int) -> None:
+            per_dream[0] = total
+            progress(k * total + done, len(classes) * total + 1)
+
+        return report
+
+    dreams = {c: dream(vae, info, n=2, drum=c, seed=seed + k, wavenet=wavenet, progress=dreaming(k))
+              for k, c in enumerate(classes)}
     sounds, sources = [], []
     for v in VOICES:
         cls, speed = VOICE_SOURCES[v]
@@ -112,6 +131,9 @@ def make_track(vae, info: dict, *, bpm: float = 170.0, bars: int = 24, seed: int
     else:
         mix = drums
     mix = (mix / max(float(np.abs(mix).max()), 1e-9) * 0.9).astype(np.float32)
+    if progress is not None:
+        steps = len(classes) * per_dream[0] + 1
+        progress(steps, steps)
     return FunkTrack(mix, SR, float(bpm), bars, [(n, 2 * a, 2 * b) for n, a, b in sections],
                      {VOICES[v]: sources[v] for v in range(N_VOICES)},
                      {"op": "track", "bpm": bpm, "bars": bars, "seed": seed,

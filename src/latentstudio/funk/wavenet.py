@@ -457,9 +457,11 @@ class _Fused:
 
 
 def _fast_loop(fz: _Fused, cf: np.ndarray, u: np.ndarray | None, *, dilations: list[int], hop: int,
-               r: int, s: int, n: int, silence: int) -> np.ndarray:
+               r: int, s: int, n: int, silence: int,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """The sample loop of :func:`generate`: classes ``(n, B)`` from frame conditioning ``cf``
-    (blocks, frames, 2r, B) (gate rows halved, frames covering ``n + max(dilations)`` samples)."""
+    (blocks, frames, 2r, B) (gate rows halved, frames covering ``n + max(dilations)`` samples);
+    ``progress(done, n)`` every ``hop`` samples and at the end."""
     nb, b = len(dilations), cf.shape[-1]
     P = np.zeros((nb + 1, 7 * r + s + 1, b), np.float32)
     P[:, -1] = 1.0
@@ -535,12 +537,15 @@ def _fast_loop(fz: _Fused, cf: np.ndarray, u: np.ndarray | None, *, dilations: l
             mul(cdf[-1], u[t], out=thr)
             q = np.count_nonzero(cdf < thr, axis=0)
         out[t] = q
+        if progress is not None and ((t + 1) % hop == 0 or t + 1 == n):
+            progress(t + 1, n)
     return out
 
 
 @torch.no_grad()
 def generate(model: WaveNet, mel, cond, *, n_samples: int, temperature: float = 1.0,
-             generator: torch.Generator | None = None) -> np.ndarray:
+             generator: torch.Generator | None = None,
+             progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Audio ``(B, n_samples)`` float32 by fast incremental generation (fast-wavenet, Paine et al. 2016).
 
     Each block keeps a ring buffer of ``dilation`` columns: at step ``t`` it reads what its past tap
@@ -559,6 +564,7 @@ def generate(model: WaveNet, mel, cond, *, n_samples: int, temperature: float = 
     temperature : softmax temperature; 0 = the most likely class at every step (deterministic)
     generator : a seeded ``torch.Generator``; ``torch.rand((n_samples, B), generator=generator)`` gives the
         uniforms of the inverse-CDF draws (None is allowed only at ``temperature=0``)
+    progress : called as ``progress(done, n_samples)`` every ``hop_length`` samples and at the end
 
     Returns
     -------
@@ -592,7 +598,7 @@ def generate(model: WaveNet, mel, cond, *, n_samples: int, temperature: float = 
     cf = np.ascontiguousarray(cf.permute(1, 3, 2, 0).numpy())       # (blocks, frames, 2r, B)
     with np.errstate(over="ignore", under="ignore"), _one_blas_thread():   # an overflowing exp is caught
         classes = _fast_loop(fz, cf, None if u is None else u.numpy(), dilations=model.dilations, hop=hop, r=r,
-                             s=model.skip_channels, n=n, silence=model.silence)
+                             s=model.skip_channels, n=n, silence=model.silence, progress=progress)
     return mu_law_decode(np.ascontiguousarray(classes.T), mu=model.classes - 1)
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from latentstudio.core.rhythm import beat_envelope
 from latentstudio.errors import ParameterError
 
 INTERPOLATIONS = ("lerp", "slerp")
@@ -293,8 +294,6 @@ def beat_accents(beats: np.ndarray, downbeats: np.ndarray | None, *, frames: int
     """Per-frame latent offsets ``(F, dim)``: at each beat a push of ``strength x sqrt(dim)`` along a fresh
     seeded unit direction, decaying exponentially over ``decay_beats`` of a beat, ``accent`` times stronger on
     downbeats. Also returns the envelope ``(F,)`` (1 at a beat's frame)."""
-    from latentstudio.latent.pulsations import beat_envelope
-
     env, newest, _ = beat_envelope(np.asarray(beats, dtype=np.float64), downbeats, frames=frames, fps=fps,
                                    decay_beats=decay_beats, accent=accent)
     offsets = np.zeros((frames, dim), dtype=np.float32)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from latentstudio.core import raster
+from latentstudio.core.rhythm import beat_envelope
 from latentstudio.errors import ParameterError
 from latentstudio.latent.training import Filmed
 
@@ -162,30 +163,6 @@ def ease_bounds(raw: np.ndarray, *, fps: float, seconds: float, lookahead: float
     half = np.exp(_lowpass(half, fps=fps, seconds=0.5 * seconds))
     return np.stack([centre[:, 0] - half[:, 0], centre[:, 0] + half[:, 0],
                      centre[:, 1] - half[:, 1], centre[:, 1] + half[:, 1]], axis=1)
-
-
-def beat_envelope(beats: np.ndarray, downbeats: np.ndarray | None, *, frames: int, fps: float,
-                  decay_beats: float = 0.3, accent: float = 1.6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pulse envelope per frame (1 at a beat's frame, decaying exponentially over ``decay_beats`` of the
-    local beat period; ``accent`` at downbeats), the newest beat per frame, and each beat's frame."""
-    beats = np.asarray(beats, dtype=np.float64)
-    beats = beats[(beats >= 0) & (beats * fps < frames - 0.5)] if beats.size else beats
-    env = np.zeros(frames)
-    newest = np.full(frames, -1, dtype=np.int64)
-    bframes = np.round(beats * fps).astype(np.int64)
-    if beats.size == 0:
-        return env, newest, bframes
-    period = np.diff(beats).mean() if beats.size > 1 else 0.5
-    down = set(np.round(np.asarray(downbeats if downbeats is not None else [], dtype=np.float64) * fps)
-               .astype(np.int64).tolist())
-    f = np.arange(frames)
-    for i, fb in enumerate(bframes):
-        nxt = bframes[i + 1] if i + 1 < len(bframes) else frames
-        seg = slice(fb, max(fb + 1, nxt))
-        amp = accent if fb in down else 1.0
-        env[seg] = amp * np.exp(-(f[seg] - fb) / (decay_beats * period * fps))
-        newest[seg] = i
-    return env, newest, bframes
 
 
 def plan_pulsations(film: Filmed, *, seconds: float, fps: float = 24.0, beats: np.ndarray | None = None,
