@@ -130,3 +130,17 @@ def test_frames_at_times(tmp_path):
             read_video_frames(path, times=bad)
     with pytest.raises(ParameterError, match="times="):
         read_video_frames(path, times=[0.0], fps=2)
+
+
+def test_a_failing_frame_source_stops_ffmpeg_and_leaves_nothing(tmp_path):
+    import time
+
+    def frames():
+        for i in range(3):
+            yield np.full((32, 32, 3), i * 40, np.uint8)
+        raise KeyboardInterrupt             # a cancel or Ctrl-C while frames are still coming
+
+    with pytest.raises(KeyboardInterrupt):
+        write_video(tmp_path / "v.mp4", frames(), fps=8)
+    time.sleep(0.5)                          # a still-running ffmpeg would write its file by now
+    assert list(tmp_path.iterdir()) == []

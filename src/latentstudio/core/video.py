@@ -156,11 +156,14 @@ def _encode_h264(target: Path, stream: Iterator[np.ndarray], *, fps: float, crf:
         for frame in _chain(first, stream):
             writer.send(_even(frame))
             n += 1
-    except ParameterError:
-        writer.close()
+    except BaseException as exc:       # any failure, a cancel or Ctrl-C: stop ffmpeg before leaving
+        try:
+            writer.close()
+        except Exception:   # noqa: BLE001 - the first error is the one to report
+            pass
+        if isinstance(exc, (OSError, RuntimeError)) and not isinstance(exc, ParameterError):
+            raise ParameterError(f"output {str(label)!r}: ffmpeg failed ({exc})") from None
         raise
-    except (OSError, RuntimeError) as exc:
-        raise ParameterError(f"output {str(label)!r}: ffmpeg failed ({exc})") from None
     try:
         writer.close()
     except (OSError, RuntimeError) as exc:
