@@ -16,7 +16,12 @@ Figures (``../shared/EVALUATION.md``):
 * **flicker** — mean absolute frame-to-frame change of the output on a slow pan over a photograph with
   camera noise: no smoothing, smoothing 0.6, smoothing 0.6 flow-guided.
 
-Run:  python -m bench seeing [--world flowers] [--seeds 0 1 2] [--steps 1500] [--models DIR ...] [--only speed]
+* **guide** — the same check for models trained with the world term (``seeing train --guide W``: -log P(world's
+  ImageNet classes) under EfficientNet-Lite0, the judge's smaller sibling; Lite2 never enters training). Its
+  weight is chosen on the validation inputs (``--inputs validation``), never on the test inputs.
+
+Run:  python -m bench seeing [--world flowers] [--seeds 0 1 2] [--steps 1500] [--guide 5] [--models DIR ...]
+      [--inputs test|validation] [--only speed]
 Prints one JSON object (progress on stderr).
 """
 
@@ -79,25 +84,25 @@ def speed(model_dir: str | None, repeats: int = 30) -> dict:
     return rows
 
 
-def train_models(world: str, seeds: list[int], steps: int, out: Path) -> list[str]:
+def train_models(world: str, seeds: list[int], steps: int, out: Path, guide: float = 0.0) -> list[str]:
     dirs = []
     for seed in seeds:
-        d = out / f"{world}_s{seed}"
+        d = out / (f"{world}_s{seed}" if not guide else f"{world}_g{guide:g}_s{seed}")
         if not (d / "model.safetensors").is_file():
             _log(f"training {world} seed {seed} ({steps} steps) -> {d}")
             subprocess.run([sys.executable, "-m", "latentstudio", "seeing", "train", world, "-o", str(d),
-                            "--steps", str(steps), "--seed", str(seed), "--json"], check=True,
+                            "--steps", str(steps), "--seed", str(seed), "--guide", str(guide), "--json"], check=True,
                            stdout=subprocess.DEVNULL)
         dirs.append(str(d))
     return dirs
 
 
-def check(models: list[str]) -> dict:
+def check(models: list[str], which: str = "test") -> dict:
     from latentstudio.seeing.check import check_model
     from latentstudio.seeing.training import load_seer_model
-    from latentstudio.seeing.worlds import unrelated_inputs
+    from latentstudio.seeing.worlds import unrelated_inputs, validation_inputs
 
-    inputs = unrelated_inputs(size=256, seed=0)
+    inputs = unrelated_inputs(size=256, seed=0) if which == "test" else validation_inputs(size=256)
     reports = []
     for m in models:
         t0 = time.perf_counter()
@@ -109,7 +114,7 @@ def check(models: list[str]) -> dict:
             "world_rate_photo")
     res = {k: spread([getattr(r, k) if getattr(r, k) is not None else float("nan") for r in reports])
            for k in keys}
-    res.update({"inputs": len(inputs), "models": models, "world": reports[0].world,
+    res.update({"inputs": len(inputs), "input_set": which, "models": models, "world": reports[0].world,
                 "world_classes": list(reports[0].world_classes), "verdicts": [r.verdict for r in reports]})
     return res
 
@@ -141,6 +146,9 @@ def main() -> None:
     ap.add_argument("--world", default="flowers")
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--guide", type=float, default=0.0, help="train with this world-term weight (seeing train --guide)")
+    ap.add_argument("--inputs", choices=["test", "validation"], default="test",
+                    help="check on the test inputs (unrelated_inputs) or the validation inputs used for choices")
     ap.add_argument("--models", nargs="*", default=[], help="trained model folders (skip training)")
     ap.add_argument("--out", default="out/bench/seeing")
     ap.add_argument("--only", nargs="*", default=None, choices=["speed", "check", "flicker"])
@@ -153,11 +161,11 @@ def main() -> None:
     result = {}
     models = list(args.models)
     if not models and (want("check") or want("flicker")):
-        models = train_models(args.world, list(args.seeds), args.steps, Path(args.out))
+        models = train_models(args.world, list(args.seeds), args.steps, Path(args.out), args.guide)
     if want("speed"):
         result["speed"] = speed(models[0] if models else None)
     if want("check"):
-        result["check"] = check(models)
+        result["check"] = check(models, args.inputs)
     if want("flicker"):
         result["flicker"] = flicker(models[0])
     print(json.dumps(result, indent=2))

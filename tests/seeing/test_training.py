@@ -72,3 +72,48 @@ def test_shipped_names_resolve(tmp_path):
         assert resolve_model(world) == path
         assert load_seer_model(world).world == world
     assert resolve_model(tmp_path) == tmp_path
+
+
+def test_guide_classes_come_from_names_the_world_or_its_photographs(world_dir):
+    from latentstudio.seeing.training import guide_classes
+    from latentstudio.seeing.worlds import WORLD_CLASSES
+
+    w = load_world(world_dir, short_side=96)
+    assert guide_classes(w, ["daisy", "daisy", "rapeseed"]) == ["daisy", "rapeseed"]
+    with pytest.raises(ParameterError, match="not ImageNet labels"):
+        guide_classes(w, ["daisy", "no such flower"])
+    own = guide_classes(w, size=48)                  # a folder world: the classes its photographs get
+    assert 1 <= len(own) <= 5 and len(set(own)) == len(own)
+    import dataclasses
+
+    assert guide_classes(dataclasses.replace(w, name="flowers")) == list(WORLD_CLASSES["flowers"])
+
+
+def test_guide_term_pulls_outputs_towards_the_world_classes(world_dir, tmp_path):
+    from latentstudio.seeing.degrade import degrade, photo_tensor, random_crops
+    from latentstudio.zoo.classifier import load_classifier
+
+    w = load_world(world_dir, short_side=96)
+    kw = dict(steps=30, batch_size=4, size=48, base=8, blocks=1, lr=3e-3, sample_every=0, seed=0, l1=1.0)
+    train_seeing(w, tmp_path / "plain", **kw)
+    run = train_seeing(w, tmp_path / "guided", guide=5.0, guide_names=["daisy"], **kw)
+    assert "world_nll" in run.losses
+    cfg = json.loads((tmp_path / "guided" / "config.json").read_text())
+    assert cfg["meta"]["train"]["guide_classes"] == ["daisy"] and cfg["meta"]["train"]["guide"] == 5.0
+    net = load_classifier("efficientnet_lite0")
+    daisy = list(net.labels).index("daisy")
+    crops = random_crops([photo_tensor(p.pixels) for p in w.train], 8, 48, torch.Generator().manual_seed(9))
+    nll = {}
+    for name in ("plain", "guided"):
+        m = load_seer_model(tmp_path / name)
+        with torch.no_grad():
+            out = m.generator(degrade(crops, m.degradation))
+            nll[name] = float(-net(out).log_softmax(-1)[:, daisy].mean())
+    assert nll["guided"] < nll["plain"] - 1.0            # -log P(daisy) much lower with the world term
+
+
+def test_guide_needs_classes():
+    from latentstudio.seeing.model import SeeingGAN
+
+    with pytest.raises(ParameterError, match="guide_classes"):
+        SeeingGAN(guide=1.0)

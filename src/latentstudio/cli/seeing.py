@@ -28,6 +28,12 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
           l1: float = typer.Option(100.0, "--l1", help="Weight of the L1 term."),
           perceptual: float = typer.Option(0.0, "--perceptual",
                                            help="Weight of an EfficientNet-Lite0 feature term (0: off)."),
+          guide: float = typer.Option(0.0, "--guide",
+                                      help="Weight of the world term: -log P(world's ImageNet classes) under "
+                                           "EfficientNet-Lite0 (0: off)."),
+          guide_classes: str = typer.Option("", "--guide-classes",
+                                            help="Comma-separated ImageNet classes of the world (default: the "
+                                                 "built-in world's, or those its photographs get)."),
           area_factor: float = typer.Option(24.0, "--area-factor",
                                             help="Degradation: area down-sampling factor before bicubic up."),
           short_side: int = typer.Option(512, "--short-side", help="Photographs are shrunk to this shorter side."),
@@ -45,7 +51,9 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
     set_threads(threads)
     with progress(f"training on {world}", total=steps, quiet=as_json) as advance:
         run = train_run(world, output, steps=steps, batch_size=batch_size, size=size, arch=arch, base=base,
-                        blocks=blocks, lr=lr, l1=l1, perceptual=perceptual, area_factor=area_factor,
+                        blocks=blocks, lr=lr, l1=l1, perceptual=perceptual, guide=guide,
+                        guide_names=[c.strip() for c in guide_classes.split(",") if c.strip()] or None,
+                        area_factor=area_factor,
                         short_side=short_side, sample_every=sample_every, device=device, seed=seed,
                         progress=fit_progress(advance))
     if as_json:

@@ -33,12 +33,8 @@ from latentstudio.errors import ParameterError
 from latentstudio.seeing.degrade import photo_tensor, random_crops
 from latentstudio.seeing.see import Seer
 from latentstudio.seeing.training import SeerModel, edge_correlation
+from latentstudio.seeing.worlds import WORLD_CLASSES
 
-#: ImageNet classes that belong to a world (the "of its world" rate); worlds not listed get no rate.
-WORLD_CLASSES: dict[str, tuple[str, ...]] = {
-    "flowers": ("daisy", "yellow lady's slipper", "rapeseed", "cardoon"),
-    "water": ("lakeshore", "seashore", "sandbar", "breakwater", "promontory", "dock", "boathouse", "geyser"),
-}
 JUDGE = "efficientnet_lite2"
 
 

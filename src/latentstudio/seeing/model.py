@@ -180,15 +180,22 @@ class SeeingGAN(nn.Module):
 
     ``forward(inputs, targets)`` returns ``(loss, metrics)``: the critic's least-squares loss on real pairs and
     on detached fakes, plus the generator's adversarial term computed through the critic with its parameters
-    frozen (so the critic gets no gradient from it), ``l1`` times the L1 distance, and ``perceptual`` times a
-    feature distance on EfficientNet-Lite0's early blocks when ``perceptual`` > 0.
+    frozen (so the critic gets no gradient from it), ``l1`` times the L1 distance, ``perceptual`` times a
+    feature distance on EfficientNet-Lite0's early blocks when ``perceptual`` > 0, and ``guide`` times the
+    world term when ``guide`` > 0: ``-log P(world)``, the negative log of the probability EfficientNet-Lite0
+    gives the world's ImageNet classes (``guide_classes``, indices) on the generated picture — it pulls
+    outputs towards what a classifier calls the world, which L1 to the target alone does not do once the
+    input is an unrelated picture.
     """
 
     def __init__(self, arch: str = "lean", generator: dict | None = None, ndf: int = 48, l1: float = 100.0,
-                 perceptual: float = 0.0):
+                 perceptual: float = 0.0, guide: float = 0.0, guide_classes: list[int] | None = None):
         super().__init__()
         self.arch, self.generator_config, self.ndf = arch, dict(generator or {}), ndf
-        self.l1, self.perceptual = float(l1), float(perceptual)
+        self.l1, self.perceptual, self.guide = float(l1), float(perceptual), float(guide)
+        self.guide_classes = [int(c) for c in (guide_classes or [])]
+        if self.guide > 0 and not self.guide_classes:
+            raise ParameterError("guide > 0 needs guide_classes (ImageNet class indices of the world)")
         self.generator = build_generator(arch, **self.generator_config)
         in_ch = getattr(self.generator, "in_ch", 1)
         self.discriminator = PatchDiscriminator(in_ch=in_ch + 3, ndf=ndf)
@@ -196,7 +203,7 @@ class SeeingGAN(nn.Module):
 
     def config(self) -> dict:
         return {"arch": self.arch, "generator": self.generator_config, "ndf": self.ndf, "l1": self.l1,
-                "perceptual": self.perceptual}
+                "perceptual": self.perceptual, "guide": self.guide, "guide_classes": self.guide_classes}
 
     def _feature_net(self):
         if self._features is None:
@@ -221,6 +228,11 @@ class SeeingGAN(nn.Module):
             total = total + F.l1_loss(a, b.detach())
         return total
 
+    def _world_nll(self, fake: torch.Tensor) -> torch.Tensor:
+        """Mean over the batch of ``-log P(world classes)`` under EfficientNet-Lite0."""
+        logp = self._feature_net()(fake).log_softmax(-1)
+        return -logp[:, self.guide_classes].logsumexp(-1).mean()
+
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor):
         fake = self.generator(inputs)
         d = self.discriminator
@@ -242,4 +254,8 @@ class SeeingGAN(nn.Module):
             perc = self._perceptual(fake, targets)
             loss = loss + self.perceptual * perc
             metrics["perceptual"] = float(perc.detach())
+        if self.guide > 0:
+            nll = self._world_nll(fake)
+            loss = loss + self.guide * nll
+            metrics["world_nll"] = float(nll.detach())
         return loss, metrics

@@ -54,7 +54,11 @@ def train_run(world: str | os.PathLike, output: str | os.PathLike, *, short_side
     shown = {k: v for k, v in train_kwargs.items() if k not in ("progress", "meta") and v is not None}
     argv = [command, os.fspath(world), "-o", os.fspath(output), "--seed", str(seed),
             "--short-side", str(short_side), "--area-factor", f"{area_factor:g}"]
-    argv += [f"--{k.replace('_', '-')} {v}" for k, v in shown.items()]
+    flags = {"guide_names": "guide-classes"}
+    for k, v in shown.items():
+        value = ",".join(v) if isinstance(v, (list, tuple)) else v
+        argv.append(f"--{flags.get(k, k.replace('_', '-'))} {value!r}" if isinstance(v, (list, tuple))
+                    else f"--{flags.get(k, k.replace('_', '-'))} {value}")
     line = " ".join(argv)
     result = train_seeing(data, output, seed=seed, degradation=Degradation(area_factor=area_factor),
                           meta={"command": line}, **train_kwargs)

@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ from latentstudio.core import image as imageio
 from latentstudio.errors import ParameterError
 from latentstudio.seeing.degrade import Degradation, degrade, photo_tensor, random_crops, training_pair
 from latentstudio.seeing.model import SeeingGAN
-from latentstudio.seeing.worlds import World
+from latentstudio.seeing.worlds import WORLD_CLASSES, World
 from latentstudio.zoo.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINTS = "checkpoints"
@@ -141,9 +141,43 @@ def write_samples(generator: torch.nn.Module, crops: torch.Tensor, degradation: 
     return imageio.save(path, _grid([x, out, crops[:4]]))
 
 
+def guide_classes(world: World, names: Sequence[str] | None = None, *, size: int = 128,
+                  max_classes: int = 5, mass: float = 0.3, seed: int = 0) -> list[str]:
+    """The ImageNet classes that stand for ``world`` in the guide term.
+
+    ``names`` when given (each must be one of EfficientNet-Lite0's labels); else the built-in world's
+    :data:`.worlds.WORLD_CLASSES`; else the world's own signature: the classes EfficientNet-Lite0 gives its
+    training photographs' crops most probability, the fewest (at most ``max_classes``) holding ``mass`` of it.
+    """
+    from latentstudio.zoo.classifier import load_classifier
+
+    labels = list(load_classifier("efficientnet_lite0").labels)
+    if names:
+        unknown = [n for n in names if n not in labels]
+        if unknown:
+            raise ParameterError(f"guide classes {unknown} are not ImageNet labels (see `latentstudio classes`)")
+        return list(dict.fromkeys(names))
+    if world.name in WORLD_CLASSES:
+        return list(WORLD_CLASSES[world.name])
+    if not world.train:
+        raise ParameterError(f"world {world.name!r} has no training photographs")
+    net = load_classifier("efficientnet_lite0")
+    crops = random_crops([photo_tensor(p.pixels) for p in world.train], 64, size, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        q = torch.cat([net(c).softmax(-1) for c in crops.split(16)]).mean(0)
+    order = q.argsort(descending=True).tolist()
+    chosen: list[str] = []
+    for i in order[:max_classes]:
+        chosen.append(labels[i])
+        if float(q[[labels.index(c) for c in chosen]].sum()) >= mass:
+            break
+    return chosen
+
+
 def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500, batch_size: int = 8,
                  size: int = 128, lr: float = 2e-4, seed: int = 0, arch: str = "lean", base: int = 32,
-                 blocks: int = 3, l1: float = 100.0, perceptual: float = 0.0,
+                 blocks: int = 3, l1: float = 100.0, perceptual: float = 0.0, guide: float = 0.0,
+                 guide_names: Sequence[str] | None = None,
                  degradation: Degradation = Degradation(), sample_every: int = 250, device: str = "cpu",
                  progress: Callable[[int, int, float], None] | None = None,
                  meta: dict | None = None) -> SeeingTrainResult:
@@ -158,6 +192,8 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     arch, base, blocks : generator (``lean``: :class:`LeanUNet` with ``base`` channels and ``blocks``
         residual blocks; ``pix2pix``: pix2pix's U-Net, sides multiple of 256)
     l1, perceptual : weights of the L1 and the EfficientNet-Lite0 feature terms beside the adversarial one
+    guide : weight of the world term (``-log P(world classes)`` under EfficientNet-Lite0; 0 = off)
+    guide_names : the world's ImageNet classes for it (default: :func:`guide_classes`)
     degradation : the run-time degradation, stored with the model
     sample_every : steps between sample grids (0 = none)
     device : ``cpu``, ``cuda`` or ``auto``; under ``torchrun`` every rank trains (DDP)
@@ -174,7 +210,7 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
                             ("seed", seed, 0), ("base", base, 4), ("blocks", blocks, 0),
                             ("sample_every", sample_every, 0)):
         _check(name, value, lo)
-    for name, value in (("lr", lr), ("l1", l1), ("perceptual", perceptual)):
+    for name, value in (("lr", lr), ("l1", l1), ("perceptual", perceptual), ("guide", guide)):
         _check(name, value, 0, integer=False)
     if not world.train:
         raise ParameterError(f"world {world.name!r} has no training photographs")
@@ -185,9 +221,17 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gen_cfg = {"base": base, "blocks": blocks} if arch == "lean" else {}
+    guide_names = guide_classes(world, guide_names, size=size) if guide > 0 else []
+    guide_ids = []
+    if guide_names:
+        from latentstudio.zoo.classifier import load_classifier
+
+        labels = list(load_classifier("efficientnet_lite0").labels)
+        guide_ids = [labels.index(n) for n in guide_names]
     with torch.random.fork_rng():
         torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
-        model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual)
+        model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
+                          guide_classes=guide_ids)
     photos = [photo_tensor(p.pixels) for p in world.train]
     crops = validation_crops(world, size=size)
     t0 = time.perf_counter()
@@ -217,7 +261,8 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     validation = validate(generator, crops, degradation)
     record = {"kind": "learning_to_see", "arch": arch, "degradation": degradation.to_dict(),
               "world": world.describe(), "train": {"steps": steps, "batch_size": batch_size, "size": size,
-                                                   "lr": lr, "seed": seed, "l1": l1, "perceptual": perceptual},
+                                                   "lr": lr, "seed": seed, "l1": l1, "perceptual": perceptual,
+                                                   "guide": guide, "guide_classes": guide_names},
               "losses": losses, "validation": validation, **(meta or {})}
     save_checkpoint(out, generator, config=generator.config(), meta=record)
     return SeeingTrainResult(model_dir=out, steps=result.steps_done, seconds=time.perf_counter() - t0,

@@ -64,6 +64,12 @@ WORLDS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 #: Debian packages the built-in worlds need (``make data`` installs them).
+#: ImageNet classes that belong to a built-in world: what ``seeing check`` counts as "of its world", and what
+#: ``seeing train --guide`` pulls the outputs towards (worlds not listed use the classes their own photographs get).
+WORLD_CLASSES: dict[str, tuple[str, ...]] = {
+    "flowers": ("daisy", "yellow lady's slipper", "rapeseed", "cardoon"),
+    "water": ("lakeshore", "seashore", "sandbar", "breakwater", "promontory", "dock", "boathouse", "geyser"),
+}
 WORLD_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "lomiri-wallpapers-16.04")
 
 
