@@ -70,7 +70,7 @@ def test_load_rejects_other_checkpoints(tmp_path):
 def test_shipped_names_resolve(tmp_path):
     for world, path in shipped_models().items():
         assert resolve_model(world) == path
-        assert load_seer_model(world).world == world
+        assert world.split("_")[0] == load_seer_model(world).world    # flowers_guided: a flowers model
     assert resolve_model(tmp_path) == tmp_path
 
 

@@ -65,8 +65,8 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
 
 
 @group.command("run")
-def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `seeing train` or shipped worlds (flowers, "
-                                                      "water), then the INPUT last: "
+def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `seeing train` or shipped worlds "
+                                                      "(flowers, flowers_guided, water), then the INPUT last: "
                                                       "a picture, a folder of pictures, a video, or a camera "
                                                       "(/dev/video0, or 'camera' for the first one)."),
         output: Path = typer.Option(..., "-o", "--output", help="Picture, folder, or video (.mp4/.gif)."),
@@ -118,7 +118,8 @@ def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `see
 
 
 @group.command("check")
-def check(model: Path = typer.Argument(..., help="Model folder from `seeing train`, or a shipped world (flowers)."),
+def check(model: Path = typer.Argument(..., help="Model folder from `seeing train`, or a shipped world "
+                                                    "(flowers, flowers_guided, water)."),
           inputs: Path = typer.Option(None, "--inputs", help="Folder of pictures unlike the world (default: "
                                                              "sample photographs, faces and clip art)."),
           world: str = typer.Option(None, "--world", help="The model's world folder (built-in worlds are found)."),
