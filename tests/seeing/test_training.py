@@ -80,7 +80,7 @@ def test_guide_classes_come_from_names_the_world_or_its_photographs(world_dir):
 
     w = load_world(world_dir, short_side=96)
     assert guide_classes(w, ["daisy", "daisy", "rapeseed"]) == ["daisy", "rapeseed"]
-    with pytest.raises(ParameterError, match="not ImageNet labels"):
+    with pytest.raises(ParameterError, match="guide classes.*not an ImageNet class name"):
         guide_classes(w, ["daisy", "no such flower"])
     own = guide_classes(w, size=48)                  # a folder world: the classes its photographs get
     assert 1 <= len(own) <= 5 and len(set(own)) == len(own)

@@ -16,6 +16,7 @@ Example
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +57,8 @@ def train_run(world: str | os.PathLike, output: str | os.PathLike, *, short_side
             "--short-side", str(short_side), "--area-factor", f"{area_factor:g}"]
     flags = {"guide_names": "guide-classes"}
     for k, v in shown.items():
-        value = ",".join(v) if isinstance(v, (list, tuple)) else v
-        argv.append(f"--{flags.get(k, k.replace('_', '-'))} {value!r}" if isinstance(v, (list, tuple))
-                    else f"--{flags.get(k, k.replace('_', '-'))} {value}")
+        flag = "--" + flags.get(k, k.replace("_", "-"))
+        argv.append(f"{flag} {shlex.quote(','.join(v))}" if isinstance(v, (list, tuple)) else f"{flag} {v}")
     line = " ".join(argv)
     result = train_seeing(data, output, seed=seed, degradation=Degradation(area_factor=area_factor),
                           meta={"command": line}, **train_kwargs)

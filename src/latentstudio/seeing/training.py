@@ -145,18 +145,20 @@ def guide_classes(world: World, names: Sequence[str] | None = None, *, size: int
                   max_classes: int = 5, mass: float = 0.3, seed: int = 0) -> list[str]:
     """The ImageNet classes that stand for ``world`` in the guide term.
 
-    ``names`` when given (each must be one of EfficientNet-Lite0's labels); else the built-in world's
-    :data:`.worlds.WORLD_CLASSES`; else the world's own signature: the classes EfficientNet-Lite0 gives its
-    training photographs' crops most probability, the fewest (at most ``max_classes``) holding ``mass`` of it.
+    ``names`` when given (resolved by :func:`latentstudio.zoo.labels.class_index`: exact, case-insensitive or an
+    unambiguous part of a name); else the built-in world's :data:`.worlds.WORLD_CLASSES`; else the world's own
+    signature: the classes EfficientNet-Lite0 gives its training photographs' crops most probability, the fewest
+    (at most ``max_classes``) holding ``mass`` of it.
     """
     from latentstudio.zoo.classifier import load_classifier
+    from latentstudio.zoo.labels import class_index, imagenet_labels
 
-    labels = list(load_classifier("efficientnet_lite0").labels)
+    labels = imagenet_labels()
     if names:
-        unknown = [n for n in names if n not in labels]
-        if unknown:
-            raise ParameterError(f"guide classes {unknown} are not ImageNet labels (see `latentstudio classes`)")
-        return list(dict.fromkeys(names))
+        try:
+            return list(dict.fromkeys(labels[class_index(n)] for n in names))
+        except ParameterError as exc:
+            raise ParameterError(f"guide classes: {exc}") from None
     if world.name in WORLD_CLASSES:
         return list(WORLD_CLASSES[world.name])
     if not world.train:
@@ -165,11 +167,12 @@ def guide_classes(world: World, names: Sequence[str] | None = None, *, size: int
     crops = random_crops([photo_tensor(p.pixels) for p in world.train], 64, size, torch.Generator().manual_seed(seed))
     with torch.no_grad():
         q = torch.cat([net(c).softmax(-1) for c in crops.split(16)]).mean(0)
-    order = q.argsort(descending=True).tolist()
     chosen: list[str] = []
-    for i in order[:max_classes]:
+    held = 0.0
+    for i in q.argsort(descending=True)[:max_classes].tolist():
         chosen.append(labels[i])
-        if float(q[[labels.index(c) for c in chosen]].sum()) >= mass:
+        held += float(q[i])
+        if held >= mass:
             break
     return chosen
 
@@ -222,12 +225,9 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     out.mkdir(parents=True, exist_ok=True)
     gen_cfg = {"base": base, "blocks": blocks} if arch == "lean" else {}
     guide_names = guide_classes(world, guide_names, size=size) if guide > 0 else []
-    guide_ids = []
-    if guide_names:
-        from latentstudio.zoo.classifier import load_classifier
+    from latentstudio.zoo.labels import class_index
 
-        labels = list(load_classifier("efficientnet_lite0").labels)
-        guide_ids = [labels.index(n) for n in guide_names]
+    guide_ids = [class_index(n) for n in guide_names]
     with torch.random.fork_rng():
         torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
         model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
