@@ -43,6 +43,9 @@ def test_training_rejects_bad_parameters(world_dir, tmp_path):
         train_seeing(w, tmp_path / "x", steps=0)
     with pytest.raises(ParameterError, match="too small"):
         train_seeing(w, tmp_path / "x", steps=2, size=512)
+    with pytest.raises(ParameterError, match="guide classes"):
+        train_seeing(w, tmp_path / "y", steps=2, guide=1.0, guide_names=["zzzq"])
+    assert not (tmp_path / "y").exists()                 # nothing written for bad input
 
 
 def test_edge_correlation_sees_structure_not_texture():

@@ -32,6 +32,7 @@ from latentstudio.errors import ParameterError
 from latentstudio.seeing.degrade import Degradation, degrade, photo_tensor, random_crops, training_pair
 from latentstudio.seeing.model import SeeingGAN
 from latentstudio.seeing.worlds import WORLD_CLASSES, World
+from latentstudio.zoo.labels import class_index
 from latentstudio.zoo.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINTS = "checkpoints"
@@ -151,7 +152,7 @@ def guide_classes(world: World, names: Sequence[str] | None = None, *, size: int
     (at most ``max_classes``) holding ``mass`` of it.
     """
     from latentstudio.zoo.classifier import load_classifier
-    from latentstudio.zoo.labels import class_index, imagenet_labels
+    from latentstudio.zoo.labels import imagenet_labels
 
     labels = imagenet_labels()
     if names:
@@ -221,13 +222,11 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     if small < size // 2:
         raise ParameterError(f"world {world.name!r}: its smallest photograph ({small} px) is too small for "
                              f"{size} px crops; use a smaller size")
+    guide_names = guide_classes(world, guide_names, size=size) if guide > 0 else []
+    guide_ids = [class_index(n) for n in guide_names]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gen_cfg = {"base": base, "blocks": blocks} if arch == "lean" else {}
-    guide_names = guide_classes(world, guide_names, size=size) if guide > 0 else []
-    from latentstudio.zoo.labels import class_index
-
-    guide_ids = [class_index(n) for n in guide_names]
     with torch.random.fork_rng():
         torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
         model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
