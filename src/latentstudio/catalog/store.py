@@ -52,6 +52,27 @@ _COLS = "id, path, hash, size, mtime_ns, kind, duration, tags, analysis, added, 
 INGEST_ERRORS = (LatentStudioError, OSError, ValueError, RuntimeError, EOFError)
 
 
+class _ItemFailed(Exception):
+    """An ingest item whose analysis failed in a worker (the reason is already formatted)."""
+
+
+class _PathJob:
+    """:meth:`Catalog.ingest`'s ``fn`` as a batch job: items travel as strings, ``fn`` gets a Path."""
+
+    def __init__(self, fn: Callable[[Path], dict]) -> None:
+        self.fn = fn
+        self.item_errors = tuple(getattr(fn, "item_errors", INGEST_ERRORS))
+        self.uses_gpu = bool(getattr(fn, "uses_gpu", False))
+
+    def setup(self, device: str) -> None:
+        setup = getattr(self.fn, "setup", None)
+        if callable(setup):
+            setup(device)
+
+    def __call__(self, path: str) -> dict:
+        return self.fn(Path(path))
+
+
 @dataclass(frozen=True)
 class Item:
     """One media file in the catalog. ``hash`` is the SHA-256 of its bytes; times are Unix seconds."""
@@ -667,21 +688,29 @@ class Catalog:
         return codec.loads(text)
 
     def ingest(self, paths: Iterable, fn: Callable[[Path], dict], *,
-               progress: Callable[..., Any] | None = None) -> IngestReport:
+               progress: Callable[..., Any] | None = None, workers: int = 1,
+               cluster: str | None = None) -> IngestReport:
         """Catalogue many files: ``fn(path)`` returns the keyword arguments of :meth:`add`
         (``kind``, ``duration``, ``tags``, ``analysis``, ``vectors``).
 
         Files already catalogued (same path and size/mtime, or same content) are skipped without calling
         ``fn``, so an interrupted ingest resumes where it stopped. Files that are missing or that ``fn``
-        cannot read are reported in ``failed`` and the ingest goes on. Each item is committed on its own.
+        cannot read are reported in ``failed`` and the ingest goes on. Each item is committed on its own,
+        as soon as its analysis is done.
 
         Parameters
         ----------
         paths : files to catalogue
-        fn : analysis function; raise ParameterError/OSError/ValueError for unreadable files
+        fn : analysis function; raise ParameterError/OSError/ValueError for unreadable files. With
+            ``workers > 1`` or a cluster it must be picklable (a module-level function or class instance;
+            an optional ``fn.setup(device)`` runs once per worker, see :mod:`latentstudio.catalog.batch`)
         progress : called as ``progress(1)`` after each file (the CLI's progress ``advance``)
+        workers, cluster : where ``fn`` runs (see :func:`latentstudio.catalog.batch.map_items`)
         """
+        from latentstudio.catalog.batch import map_items
+
         report = IngestReport()
+        todo: list[tuple[Path, str]] = []
         for raw in paths:
             try:
                 p = _check_file(raw)
@@ -690,21 +719,31 @@ class Catalog:
                     row = self._conn().execute(f"SELECT {_COLS} FROM items WHERE path=?", (str(p),)).fetchone()
                 if row is not None and (row[3], row[4]) == (size, mtime):
                     report.skipped.append(self._item(row))
-                    continue
-                h = codec.hash_file(p)
-                same = self.find_hash(h)
-                if same is not None:                    # touched, copied or moved: no new analysis
-                    report.skipped.append(self.add(p, kind=same.kind, content_hash=h))
-                    continue
-                kwargs = fn(p)
+                else:
+                    h = codec.hash_file(p)
+                    same = self.find_hash(h)
+                    if same is None:
+                        todo.append((p, h))
+                        continue
+                    report.skipped.append(self.add(p, kind=same.kind, content_hash=h))   # touched, copied, moved
+            except INGEST_ERRORS as exc:
+                report.failed.append((Path(str(raw)), f"{type(exc).__name__}: {exc}"))
+            if progress is not None:
+                progress(1)
+        for out in map_items(_PathJob(fn), [str(p) for p, _ in todo], cluster=cluster, workers=workers,
+                             progress=progress):
+            p, h = todo[out.index]
+            try:
+                if not out.ok:
+                    raise _ItemFailed(out.error)
+                kwargs = out.value
                 if not isinstance(kwargs, dict) or "kind" not in kwargs:
                     raise ParameterError(f"ingest fn must return a dict with 'kind' (and optional duration, "
                                          f"tags, analysis, vectors); got {type(kwargs).__name__}")
                 report.added.append(self.add(p, content_hash=h, **kwargs))
+            except _ItemFailed as exc:
+                report.failed.append((p, str(exc)))
             except INGEST_ERRORS as exc:
-                report.failed.append((Path(str(raw)), f"{type(exc).__name__}: {exc}"))
-            finally:
-                if progress is not None:
-                    progress(1)
+                report.failed.append((p, f"{type(exc).__name__}: {exc}"))
         self.flush()
         return report

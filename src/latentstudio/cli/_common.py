@@ -34,6 +34,12 @@ class LatentStudioGroup(TyperGroup):
             raise typer.Exit(code=130) from None
 
 
+#: Help of every ``--cluster`` option (commands whose per-file work runs through ``catalog.batch.map_items``).
+CLUSTER_HELP = ("Where the per-file work runs: local (default: this machine's processes, --workers), auto (a Ray "
+                "cluster: RAY_ADDRESS, a running one, or a new local instance), ray://HOST:PORT or HOST:PORT. "
+                "Needs pip install 'latentstudio[cluster]' for Ray; RAY_ADDRESS alone also selects Ray.")
+
+
 def new_group(help: str) -> typer.Typer:
     """A sub-command group with the project's defaults."""
     return typer.Typer(help=help, no_args_is_help=True, add_completion=False,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import new_group, out_path, print_json, progress
+from latentstudio.cli._common import CLUSTER_HELP, new_group, out_path, print_json, progress
 
 group = new_group(help="AI DJ: analyse a library (tempo, beats, key, loudness, cues), choose tracks, "
                        "beat-match and mix them, or play back to back with a human.\n\n"
@@ -22,7 +22,8 @@ _SELECTOR_HELP = ("A learned selector (a folder from 'dj train-selector'); its s
                   "(tempo stretch limit, Camelot, no repeats stay hard constraints). Default: the rules alone.")
 
 
-def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int, quiet: bool = False):
+def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int, cluster: str | None = None,
+             quiet: bool = False):
     """Analyse LIBRARY with a progress bar; report the skipped files; the Library (with tracks)."""
     from latentstudio.dj.analysis import library_files
     from latentstudio.dj.pipeline import analyse_folder
@@ -30,7 +31,7 @@ def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int,
     files = library_files(library)
     with progress("analysing", total=len(files), quiet=quiet) as advance:
         lib = analyse_folder(library, files=files, catalog=catalog, backend=backend, workers=workers,
-                             progress=advance)
+                             cluster=cluster, progress=advance)
     for path, why in lib.failures:
         typer.echo(f"skipped {path}: {why}", err=True)
     lib.tracks()                     # none analysable: one error line after the reasons above
@@ -65,16 +66,17 @@ def analyze(library: Path = typer.Argument(..., help="Folder of audio files (sea
             catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
             backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
             workers: int = typer.Option(2, "--workers", "-j", help="Parallel processes."),
+            cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
             as_json: bool = typer.Option(False, "--json", help="Print every analysis as JSON.")) -> None:
     """Analyse every track of LIBRARY: tempo, beats, downbeats, key, loudness, energy, cue points, embedding.
 
     Results are cached in the catalog by content hash; unreadable or silent files are reported and skipped.
 
-    Example: latentstudio dj analyze music/ --workers 2
+    Example: latentstudio dj analyze music/ --workers 2   (on a Ray cluster: --cluster auto)
     """
     from dataclasses import asdict
 
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster)
     rows = lib.summary()
     if as_json:
         print_json({"tracks": [asdict(r) for r in rows],
@@ -118,6 +120,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
         catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
         workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+        cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
         verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the beat matching on the audio."),
         stretch: str = typer.Option("auto", "--stretch", help="Time-stretcher: pv (phase vocoder with phase "
                                     "locking), rubberband (the rubberband program) or auto (rubberband if installed)."),
@@ -131,7 +134,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.dj.pipeline import mix_library
 
     out_path(output, suffixes=(".wav", ".flac"))
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
     res = mix_library(lib, n_tracks=tracks, start=start, novelty=novelty, transition_bars=transition_bars,
                       max_play_bars=max_bars, stretch_limit=stretch_limit, selector=selector, sr=sr,
                       stretch=stretch, verify=verify, seed=seed)
@@ -160,6 +163,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
         workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+        cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
         selector: Path = typer.Option(None, "--selector", help=_SELECTOR_HELP),
         seed: int = typer.Option(0, "--seed", help="Random seed of the AI's choices."),
         as_json: bool = typer.Option(False, "--json", help="Print the final plan as JSON.")) -> None:
@@ -173,7 +177,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.errors import ParameterError
 
     out_path(output, suffixes=(".wav", ".flac"))
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
     game = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
                       selector=selector, seed=seed)
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
@@ -281,6 +285,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
                                                     "(default: the user's)."),
                        backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
                        workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+                       cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
                        seed: int = typer.Option(0, "--seed", help="Random seed (weights, batches)."),
                        as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train a small sequence model on your own playlists to choose the next track (use it with --selector).
@@ -298,7 +303,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
         if pl.missing:
             typer.echo(f"playlist {pl.path}: {len(pl.missing)} of {pl.entries} entries not in the library: "
                        + ", ".join(pl.missing[:5]) + (" ..." if len(pl.missing) > 5 else ""), err=True)
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
     with progress("training", total=steps, quiet=as_json) as adv:
         last = [0]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import existing, new_group, out_path, print_json, progress, stderr
+from latentstudio.cli._common import CLUSTER_HELP, existing, new_group, out_path, print_json, progress, stderr
 from latentstudio.errors import ParameterError
 
 group = new_group(help="Imaginary Soundscapes: an image evokes its sound (teacher-student audio model, sound "
@@ -116,7 +116,10 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
                   add: list[Path] = typer.Option(None, "--add", help="A folder of your own sounds to join the "
                                                                       "library (repeatable)."),
                   catalog: Path = _CATALOG, model: Path = _MODEL,
-                  threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
+                  threads: int = typer.Option(1, "--threads", help="Torch CPU threads (in this process)."),
+                  workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes (or Ray actors) for "
+                                                                         "decoding and embedding."),
+                  cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
                   as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Collect, label (WordNet), dedupe (decoded audio) and embed the library sounds into the catalog.
 
@@ -137,7 +140,8 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
             advance(1)
 
         report = build_library(cat, model=net, model_id=info["id"],
-                               packages=(packages or None) if use_packages else [], folders=folders, progress=prog)
+                               packages=(packages or None) if use_packages else [], folders=folders, progress=prog,
+                               workers=workers, cluster=cluster)
     if not _emit(cat, report, as_json):
         for pkg, row in sorted(report.per_package.items()):
             typer.echo(f"{pkg:28s} {row['sounds']:5d} sounds, {row['labelled']:5d} labelled  ({row['licence']})")
@@ -151,10 +155,12 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
           catalog: Path = _CATALOG, model: Path = _MODEL,
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (the student is small: one "
                                                            "thread is usually fastest)."),
+          workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes (or Ray actors)."),
+          cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Embed every sound of a folder into the catalog (incremental; unreadable files are reported).
 
-    Example: latentstudio soundscape index ~/sounds --json
+    Example: latentstudio soundscape index ~/sounds --json      (on a Ray cluster: --cluster auto)
     """
     import torch
 
@@ -167,7 +173,8 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     files = source_sounds(sound_dir)
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
-        report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance)
+        report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance,
+                              workers=workers, cluster=cluster)
     if report.failed and not report.added and not report.skipped:
         _emit(cat, report, False)
         raise ParameterError(f"sound folder {sound_dir!r}: none of its {len(files)} files could be read "

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -145,17 +144,17 @@ def analyze_file(path: str | os.PathLike, *, backend: str = "auto") -> dict:
     return analyze_audio(y, sr=sr, backend=backend, path=str(Path(path).resolve()))
 
 
-def _worker(args: tuple[str, str]) -> tuple[str, dict | None, str | None]:
-    path, backend = args
-    import torch
+class AnalyseTrack:
+    """The batch job of :func:`analyze_library` (see :func:`latentstudio.catalog.batch.map_items`): one file in,
+    its analysis out. Any failure on one file is that file's error: it must not stop the library."""
 
-    torch.set_num_threads(1)
-    try:
-        return path, analyze_file(path, backend=backend), None
-    except LatentStudioError as exc:
-        return path, None, str(exc)
-    except Exception as exc:  # an unexpected failure on one file must not stop the library
-        return path, None, f"{type(exc).__name__}: {exc}"
+    item_errors = (Exception,)
+
+    def __init__(self, backend: str = "auto") -> None:
+        self.backend = backend
+
+    def __call__(self, path: str) -> dict:
+        return analyze_file(path, backend=self.backend)
 
 
 def library_files(folder: str | os.PathLike) -> list[Path]:
@@ -173,12 +172,17 @@ def library_files(folder: str | os.PathLike) -> list[Path]:
 
 
 def analyze_library(files: Iterable[str | os.PathLike], *, catalog=None, backend: str = "auto", workers: int = 2,
+                    cluster: str | None = None,
                     progress: Callable[[int], None] | None = None) -> tuple[list[dict], list[tuple[str, str]]]:
     """Analyse many files in parallel; returns ``(analyses, failures)`` where failures are ``(path, reason)``.
 
     With a :class:`latentstudio.catalog.Catalog`, each analysis is cached by file content (a second run
-    is instant) and the track is added to the catalog with its embedding in the ``"dj"`` space.
+    is instant) and the track is added to the catalog with its embedding in the ``"dj"`` space, each one as
+    soon as it is done, so an interrupted run resumes where it stopped. The work runs on ``workers`` local
+    processes, or on a Ray cluster (``cluster``, see :func:`latentstudio.catalog.batch.map_items`).
     """
+    from latentstudio.catalog.batch import map_items
+
     files = [str(Path(f).resolve()) for f in files]
     key = f"dj-analysis-v{ANALYSIS_VERSION}-{backend}"
     done: dict[str, dict] = {}
@@ -200,22 +204,10 @@ def analyze_library(files: Iterable[str | os.PathLike], *, catalog=None, backend
                     progress(1)
                 continue
         todo.append(f)
-    results: list[tuple[str, dict | None, str | None]] = []
-    if todo:
-        if workers > 1 and len(todo) > 1:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as ex:
-                for r in ex.map(_worker, [(f, backend) for f in todo]):
-                    results.append(r)
-                    if progress:
-                        progress(1)
-        else:
-            for f in todo:
-                results.append(_worker((f, backend)))
-                if progress:
-                    progress(1)
-    for f, a, err in results:
-        if a is None:
-            failures.append((f, err or "unknown error"))
+    for out in map_items(AnalyseTrack(backend), todo, cluster=cluster, workers=workers, progress=progress):
+        f, a = out.item, out.value
+        if not out.ok:
+            failures.append((f, out.error))
             continue
         done[f] = a
         if catalog is not None:
@@ -223,6 +215,8 @@ def analyze_library(files: Iterable[str | os.PathLike], *, catalog=None, backend
             catalog.add(f, kind="audio", duration=a["duration"], tags=["dj"],
                         analysis={"bpm": a["bpm"], "camelot": a["camelot"], "lufs": a["lufs"]},
                         vectors={"dj": np.asarray(a["embedding"], dtype=np.float32)})
+    if catalog is not None:
+        catalog.flush()
     return [done[f] for f in files if f in done], failures
 
 

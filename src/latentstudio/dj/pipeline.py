@@ -88,6 +88,7 @@ class Library:
 
 
 def analyse_folder(folder: str | os.PathLike, *, catalog=None, backend: str = "auto", workers: int = 2,
+                   cluster: str | None = None,
                    files: Sequence[str | os.PathLike] | None = None,
                    progress: Callable[[int], None] | None = None) -> Library:
     """Analyse every audio file of ``folder`` (recursively); failures are kept, not raised.
@@ -97,7 +98,8 @@ def analyse_folder(folder: str | os.PathLike, *, catalog=None, backend: str = "a
     catalog : a :class:`~latentstudio.catalog.Catalog`, or its folder / .sqlite path (None: the user's);
         analyses are cached in it by content hash
     backend : beat tracker (see :func:`latentstudio.dj.beatnet.track_beats`)
-    workers : parallel processes
+    workers : parallel processes (or Ray actors)
+    cluster : None/"local" for this machine, or a Ray cluster (see :func:`latentstudio.catalog.batch.map_items`)
     files : the folder's files when already listed (:func:`~latentstudio.dj.analysis.library_files`)
     progress : ``progress(n)`` after every ``n`` files
 
@@ -112,7 +114,7 @@ def analyse_folder(folder: str | os.PathLike, *, catalog=None, backend: str = "a
     own = not isinstance(catalog, Catalog)
     cat = Catalog(catalog) if own else catalog
     try:
-        analyses, failures = analyze_library(files, catalog=cat, backend=backend, workers=workers,
+        analyses, failures = analyze_library(files, catalog=cat, backend=backend, workers=workers, cluster=cluster,
                                              progress=progress)
     finally:
         if own:

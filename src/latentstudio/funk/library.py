@@ -35,21 +35,36 @@ def library_files(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
-def index_library(folder: str | os.PathLike, *, vae, catalog=None, progress=None):
-    """Catalogue every sound under ``folder`` with its latent; returns the catalog's :class:`IngestReport`."""
+class EncodeSample:
+    """The batch job of :func:`index_library` (see :func:`latentstudio.catalog.batch.map_items`): a sound file
+    in, its catalog record (duration, SampleVAE latent) out; the VAE travels with the job."""
+
+    def __init__(self, vae) -> None:
+        self.vae = vae
+
+    def setup(self, device: str) -> None:
+        self.vae.eval()
+
+    def __call__(self, path: Path) -> dict:
+        from latentstudio.funk.pipeline import encode, load_sounds
+
+        audio = load_sounds([path])
+        return {"kind": "sound", "duration": float(audio.shape[1] / 16000),
+                "vectors": {SPACE: encode(self.vae, audio)[0]}}
+
+
+def index_library(folder: str | os.PathLike, *, vae, catalog=None, progress=None, workers: int = 1,
+                  cluster: str | None = None):
+    """Catalogue every sound under ``folder`` with its latent; returns the catalog's :class:`IngestReport`.
+
+    ``workers`` local processes (1: this process) or a Ray ``cluster`` do the encoding
+    (see :func:`latentstudio.catalog.batch.map_items`)."""
     from latentstudio.catalog import Catalog
-    from latentstudio.funk.pipeline import encode, load_sounds
 
     files = library_files(folder)
     cat = catalog if catalog is not None else Catalog()
-
-    def analyse(path: Path) -> dict:
-        audio = load_sounds([path])
-        return {"kind": "sound", "duration": float(audio.shape[1] / 16000),
-                "vectors": {SPACE: encode(vae, audio)[0]}}
-
     try:
-        return cat.ingest(files, analyse, progress=progress)
+        return cat.ingest(files, EncodeSample(vae), progress=progress, workers=workers, cluster=cluster)
     finally:
         if catalog is None:
             cat.close()

@@ -74,46 +74,82 @@ def hub_scores(model: SoundscapeStudent, emb: np.ndarray, cls: np.ndarray, lab: 
     return out
 
 
-def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: str, items,
-                       top_labels: int = 3, flush: bool = True) -> tuple[int, int]:
-    """Embed decoded sounds and store them: ``items`` = ``[(path, y, extra analysis)]`` -> (added, already there).
+def sound_record(model: SoundscapeStudent, model_id: str, y: np.ndarray, extra: dict | None = None, *,
+                 top_labels: int = 3) -> dict:
+    """What the catalog keeps of one decoded sound: the keyword arguments of ``Catalog.add``.
 
-    Each item gets its embedding (space :func:`space_name`), its class distribution (square roots, space
-    :func:`class_space_name`), its label's position (space :func:`label_space_name`) and the student's top
-    class guesses and its hubness (:func:`hub_scores`).
+    Its embedding (space :func:`space_name`), its class distribution (square roots, space
+    :func:`class_space_name`), its label's position (space :func:`label_space_name`), and in its analysis the
+    student's top class guesses and its hubness (:func:`hub_scores`), beside ``extra``.
     """
     from latentstudio.zoo import imagenet_labels
 
     from latentstudio.soundscape.targets import label_target
 
-    space, cspace, lspace = space_name(model_id), class_space_name(model_id), label_space_name(model_id)
     labels = imagenet_labels()
+    vec, probs = model.embed_sound(y)
+    guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
+        if len(labels) == probs.shape[0] else []
+    analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": [0.0, 0.0, 0.0]}, **(extra or {})}
+    synset = ((extra or {}).get("library") or {}).get("synset")
+    target = label_target(synset) if synset else None
+    dist = unit(probs)
+    lab = dist if target is None else unit(target)
+    analysis["soundscape"]["hub"] = [round(float(v), 5) for v in hub_scores(model, vec, dist, lab)[0]]
+    return {"kind": "audio", "duration": len(y) / model.mel.sr, "tags": ["sound"], "analysis": analysis,
+            "vectors": {space_name(model_id): vec, class_space_name(model_id): dist,
+                        label_space_name(model_id): lab}}
+
+
+def store_record(catalog: Catalog, path, record: dict):
+    """Write a :func:`sound_record` for the file at ``path`` (one transaction; re-writing is harmless)."""
+    item = catalog.add(Path(path), **record)
+    if any(catalog.vector(item, sp) is None for sp in record["vectors"]):    # the file was catalogued before
+        catalog.update(item, analysis=record["analysis"], merge_analysis=True, vectors=record["vectors"])
+    return item
+
+
+def _embedded(catalog: Catalog, p: Path, spaces) -> bool:
+    old = catalog.get(p)
+    return old is not None and all(catalog.vector(old, sp) is not None for sp in spaces) \
+        and old.size == p.stat().st_size and p.stat().st_mtime <= old.updated
+
+
+def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: str, items,
+                       top_labels: int = 3, flush: bool = True) -> tuple[int, int]:
+    """Embed decoded sounds and store them: ``items`` = ``[(path, y, extra analysis)]`` -> (added, already there).
+
+    Each item gets what :func:`sound_record` computes.
+    """
+    spaces = (space_name(model_id), class_space_name(model_id), label_space_name(model_id))
     added = already = 0
     for path, y, extra in items:
         p = Path(path)
-        old = catalog.get(p)
-        if old is not None and all(catalog.vector(old, sp) is not None for sp in (space, cspace, lspace)) \
-                and old.size == p.stat().st_size and p.stat().st_mtime <= old.updated:
+        if _embedded(catalog, p, spaces):
             already += 1
             continue
-        vec, probs = model.embed_sound(y)
-        guess = [[labels[i], round(float(probs[i]), 4)] for i in np.argsort(-probs)[:top_labels]] \
-            if len(labels) == probs.shape[0] else []
-        analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": [0.0, 0.0, 0.0]}, **(extra or {})}
-        synset = ((extra or {}).get("library") or {}).get("synset")
-        target = label_target(synset) if synset else None
-        dist = unit(probs)
-        lab = dist if target is None else unit(target)
-        analysis["soundscape"]["hub"] = [round(float(v), 5) for v in hub_scores(model, vec, dist, lab)[0]]
-        vectors = {space: vec, cspace: dist, lspace: lab}
-        item = catalog.add(p, kind="audio", duration=len(y) / model.mel.sr, tags=["sound"], analysis=analysis,
-                           vectors=vectors)
-        if any(catalog.vector(item, sp) is None for sp in (space, cspace, lspace)):
-            catalog.update(item, analysis=analysis, merge_analysis=True, vectors=vectors)
+        store_record(catalog, p, sound_record(model, model_id, y, extra, top_labels=top_labels))
         added += 1
     if flush:
         catalog.flush()
     return added, already
+
+
+class EmbedSound:
+    """The batch job of :func:`index_sounds` (see :func:`latentstudio.catalog.batch.map_items`): a sound file
+    in, its :func:`sound_record` out (the model travels with the job and stays loaded in each worker)."""
+
+    item_errors = (LatentStudioError, OSError)
+
+    def __init__(self, model: SoundscapeStudent, model_id: str, *, top_labels: int = 3) -> None:
+        self.model, self.model_id, self.top_labels = model, model_id, top_labels
+
+    def setup(self, device: str) -> None:
+        self.model.eval()
+
+    def __call__(self, path: str) -> dict:
+        y = load_sound(Path(path), spec=self.model.mel)
+        return sound_record(self.model, self.model_id, y, top_labels=self.top_labels)
 
 
 def sound_files(folder: str | os.PathLike) -> list[Path]:
@@ -174,7 +210,8 @@ def _up_to_date(catalog: Catalog, path: Path, space: str) -> bool:
 
 
 def index_sounds(paths: Iterable[str | os.PathLike], *, catalog: Catalog, model: SoundscapeStudent, model_id: str,
-                 progress: Callable[[int], None] | None = None, top_labels: int = 3) -> IndexReport:
+                 progress: Callable[[int], None] | None = None, top_labels: int = 3, workers: int = 1,
+                 cluster: str | None = None) -> IndexReport:
     """Embed sounds with ``model`` and store them in ``catalog`` under :func:`space_name`.
 
     Parameters
@@ -184,6 +221,8 @@ def index_sounds(paths: Iterable[str | os.PathLike], *, catalog: Catalog, model:
     model, model_id : the student and the id of its weights (``load_student()[1]["id"]``)
     progress : called as ``progress(1)`` after each file
     top_labels : how many of the student's own class guesses to keep in the item's analysis
+    workers, cluster : where the embedding runs: ``workers`` local processes (1: this process), or a Ray
+        cluster (see :func:`latentstudio.catalog.batch.map_items`); each sound is stored as soon as it is done
 
     Returns
     -------
@@ -200,9 +239,12 @@ def index_sounds(paths: Iterable[str | os.PathLike], *, catalog: Catalog, model:
     >>> len(report.added)
     2
     """
+    from latentstudio.catalog.batch import map_items
+
     space = space_name(model_id)
     report = IndexReport(space=space)
     t0 = time.perf_counter()
+    todo: list[str] = []
     for raw in paths:
         p = Path(raw)
         try:
@@ -210,17 +252,21 @@ def index_sounds(paths: Iterable[str | os.PathLike], *, catalog: Catalog, model:
                 raise ParameterError(f"sound file {str(p)!r} does not exist")
             if _up_to_date(catalog, p, space) and _up_to_date(catalog, p, class_space_name(model_id)):
                 report.skipped.append(str(p))
+            else:
+                todo.append(str(p))
                 continue
-            y = load_sound(p, spec=model.mel)
-            embed_into_catalog(catalog, model=model, model_id=model_id, items=[(p, y, None)], top_labels=top_labels,
-                               flush=False)
-            report.added.append(str(p))
-            report.audio_seconds += len(y) / model.mel.sr
         except (LatentStudioError, OSError) as exc:
             report.failed.append((str(p), str(exc)))
-        finally:
-            if progress is not None:
-                progress(1)
+        if progress is not None:
+            progress(1)
+    job = EmbedSound(model, model_id, top_labels=top_labels)
+    for out in map_items(job, todo, cluster=cluster, workers=workers, progress=progress):
+        if not out.ok:
+            report.failed.append((out.item, out.error))
+            continue
+        store_record(catalog, out.item, out.value)
+        report.added.append(out.item)
+        report.audio_seconds += out.value["duration"]
     catalog.flush()
     report.seconds = time.perf_counter() - t0
     return report
@@ -233,5 +279,5 @@ def library_size(catalog: Catalog, model_id: str) -> int:
 
 
 __all__ = ["index_sounds", "sound_files", "space_name", "class_space_name", "label_space_name", "hub_scores",
-           "embed_into_catalog", "unit",
+           "embed_into_catalog", "sound_record", "store_record", "EmbedSound", "unit",
            "HUB_NEIGHBOURS", "library_size", "IndexReport"]

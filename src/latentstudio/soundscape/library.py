@@ -309,13 +309,41 @@ class LibraryReport:
         return d
 
 
+class DecodeAndEmbed:
+    """The batch job of :func:`build_library` (see :func:`latentstudio.catalog.batch.map_items`): a library
+    sound (:meth:`LibrarySound.to_dict`) in; its decoded-audio hash and its catalog record out."""
+
+    item_errors = (LatentStudioError, OSError)
+
+    def __init__(self, model, model_id: str, *, max_seconds: float = 30.0, cache: str | None = "default") -> None:
+        self.model, self.model_id, self.max_seconds, self.cache = model, model_id, max_seconds, cache
+
+    def setup(self, device: str) -> None:
+        self.model.eval()
+
+    def __call__(self, sound: dict) -> dict:
+        from latentstudio import assets
+        from latentstudio.soundscape.index import sound_record
+
+        cache = assets.cache_dir() / "soundscape" / "decoded" if self.cache == "default" else \
+            (Path(self.cache) if self.cache else None)
+        y = _decoded(Path(sound["path"]), self.model.mel, cache, self.max_seconds)
+        h = audio_hash(y)
+        return {"audio_hash": h, "record": sound_record(self.model, self.model_id, y,
+                                                        {"library": {**sound, "audio_hash": h}})}
+
+
 def build_library(catalog, *, model, model_id: str, packages: Iterable[str] | None = None,
-                  folders: Iterable[str | os.PathLike] = (), progress: Progress = None) -> LibraryReport:
+                  folders: Iterable[str | os.PathLike] = (), progress: Progress = None, workers: int = 1,
+                  cluster: str | None = None) -> LibraryReport:
     """Collect, decode, dedupe and embed the library into ``catalog`` (space ``soundscape-<model id>``).
 
     Each item's analysis holds ``library`` (package, licence, name, label, synset, audio hash) and
     ``soundscape`` (the model's class distribution summary and its hubness, see :mod:`.query`).
-    Sounds already embedded by this model are left as they are.
+    Sounds already embedded by this model are left as they are. Decoding and embedding run on ``workers``
+    local processes (1: this process) or on a Ray cluster (``cluster``, see
+    :func:`latentstudio.catalog.batch.map_items`); each sound is stored as soon as it is done, in the
+    order collected, so the first copy of a sound is the one kept and an interrupted build resumes.
 
     Example
     -------
@@ -325,28 +353,67 @@ def build_library(catalog, *, model, model_id: str, packages: Iterable[str] | No
     >>> with Catalog(tmp) as cat:                                      # doctest: +SKIP
     ...     report = build_library(cat, model=model, model_id=info["id"])
     """
-    from latentstudio.soundscape.index import embed_into_catalog, space_name
+    from latentstudio import assets
+    from latentstudio.catalog.batch import map_items
+    from latentstudio.soundscape.index import _embedded, class_space_name, label_space_name, space_name, \
+        store_record
 
     t0 = time.perf_counter()
     sounds = collect_sounds(packages, folders=folders)
     if not sounds:
         raise ParameterError("no library sounds found: install a package of "
                              f"{', '.join(PACKAGES)} (apt-get install ...) or give a folder")
-    lib = load_library(sounds, spec=model.mel, progress=progress)
-    report = LibraryReport(space=space_name(model_id), sounds=len(lib), duplicates=lib.duplicates,
-                           failed=lib.failed)
-    for s in lib.sounds:
-        from latentstudio import assets
+    spaces = (space_name(model_id), class_space_name(model_id), label_space_name(model_id))
+    report = LibraryReport(space=spaces[0])
+    seen: dict[str, str] = {}
+    kept: list[LibrarySound] = []
+    todo: list[LibrarySound] = []
+    done = 0
 
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(sounds))
+
+    for s in sounds:                       # already embedded: their recorded audio hash joins the dedupe
+        p = Path(s.path)
+        item = catalog.get(p) if p.is_file() else None
+        if item is not None and _embedded(catalog, p, spaces):
+            h = (item.analysis.get("library") or {}).get("audio_hash")
+            if h and h in seen:
+                report.duplicates.append((s.path, seen[h]))
+            else:
+                if h:
+                    seen[h] = s.path
+                kept.append(s)
+                report.already += 1
+            tick()
+        else:
+            todo.append(s)
+    job = DecodeAndEmbed(model, model_id)
+    for out in map_items(job, [s.to_dict() for s in todo], cluster=cluster, workers=workers):
+        s = todo[out.index]
+        tick()
+        if not out.ok:
+            report.failed.append((s.path, out.error))
+            continue
+        h = out.value["audio_hash"]
+        if h in seen:
+            report.duplicates.append((s.path, seen[h]))
+            continue
+        seen[h] = s.path
+        store_record(catalog, s.path, out.value["record"])
+        kept.append(s)
+        report.added += 1
+    catalog.flush()
+    report.sounds = len(kept)
+    for s in kept:
         licence = "user" if s.package.startswith("user:") else assets.package_licence(s.package)
         row = report.per_package.setdefault(s.package, {"sounds": 0, "labelled": 0, "licence": licence})
         row["sounds"] += 1
         row["labelled"] += bool(s.synset)
-    report.labelled = sum(bool(s.synset) for s in lib.sounds)
-    added, already = embed_into_catalog(catalog, model=model, model_id=model_id,
-                                        items=[(Path(s.path), y, {"library": {**s.to_dict(), "audio_hash": h}})
-                                               for s, y, h in zip(lib.sounds, lib.waveforms, lib.hashes)])
-    report.added, report.already = added, already
+    report.labelled = sum(bool(s.synset) for s in kept)
     report.seconds = round(time.perf_counter() - t0, 2)
     return report
 
@@ -364,5 +431,5 @@ def library_sounds(catalog, model_id: str) -> list[tuple[object, dict]]:
     return out
 
 
-__all__ = ["PACKAGES", "LibrarySound", "LoadedLibrary", "LibraryReport", "collect_sounds", "load_library",
+__all__ = ["PACKAGES", "LibrarySound", "DecodeAndEmbed", "LoadedLibrary", "LibraryReport", "collect_sounds", "load_library",
            "build_library", "installed_packages", "read_opensfx", "audio_hash", "library_sounds"]
