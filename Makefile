@@ -24,14 +24,14 @@ all: test
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[web,test,gan]'
+	$(PY) -m pip install --quiet -e '.[web,test,gan,cluster]'
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 data: APT_PACKAGES += $(DATA_PACKAGES)
 data: apt $(STAMP)
-	$(PY) -m pip install --quiet -e '.[web,test,gan,data]'
+	$(PY) -m pip install --quiet -e '.[web,test,gan,cluster,data]'
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do \

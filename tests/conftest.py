@@ -47,3 +47,55 @@ def _half(path: Path, out: Path) -> Path:
 def make_bad():
     """Makers of broken files shared by the failure and fuzz suites: ``png_header(w, h)``, ``half(src, out)``."""
     return SimpleNamespace(png_header=_png_header, half=_half)
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """A local Ray on 127.0.0.1 (2 CPUs, no dashboard) for one test module; skipped where Ray is not installed
+    (``pip install 'latentstudio[cluster]'``; ``make test`` installs it). Shut down after the module, so the
+    other tests' process pools never fork a process that holds Ray's threads."""
+    ray = pytest.importorskip("ray")
+    import ray.cloudpickle
+
+    _jobs = jobs_module()
+    ray.cloudpickle.register_pickle_by_value(_jobs)     # test modules are not importable in Ray's workers
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+                 logging_level="WARNING")
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+def jobs_module():
+    """``tests/catalog/_jobs.py``: the batch jobs the execution-layer tests run."""
+    import sys
+
+    here = str(Path(__file__).parent / "catalog")
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import _jobs
+
+    return _jobs
+
+
+def _catalog_rows(db) -> list[tuple]:
+    """Every item row (id, path, hash, size, kind, duration, tags, analysis; no timestamps) and vector row of
+    a catalog database, in a fixed order: two catalogs built from the same input compare equal."""
+    import sqlite3
+
+    con = sqlite3.connect(Path(db) / "catalog.sqlite" if Path(db).is_dir() else db)
+    try:
+        items = con.execute("SELECT id, path, hash, size, kind, duration, tags, analysis FROM items "
+                            "ORDER BY id").fetchall()
+        vecs = con.execute("SELECT space, item_id, vec FROM vectors ORDER BY space, item_id").fetchall()
+    finally:
+        con.close()
+    return items + vecs
+
+
+@pytest.fixture(scope="session")
+def catalog_rows():
+    """``catalog_rows(folder or .sqlite)`` -> the catalog's rows without timestamps (see :func:`_catalog_rows`)."""
+    return _catalog_rows

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentstudio.catalog import Catalog
+from latentstudio.catalog import Catalog, batch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _ingest_script import DIM, vector_of  # noqa: E402
@@ -36,7 +36,8 @@ def _committed(db: Path) -> int:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_kill_9_mid_ingest(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_mid_ingest(tmp_path, workers):
     media = tmp_path / "media"
     media.mkdir()
     for i in range(N_FILES):
@@ -44,7 +45,7 @@ def test_kill_9_mid_ingest(tmp_path):
     dbdir, log = tmp_path / "db", tmp_path / "calls.log"
     script = Path(__file__).with_name("_ingest_script.py")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.Popen([sys.executable, str(script), str(dbdir), str(media), str(log)], env=env,
+    proc = subprocess.Popen([sys.executable, str(script), str(dbdir), str(media), str(log), str(workers)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     db = dbdir / "catalog.sqlite"
     deadline = time.monotonic() + 90
@@ -55,6 +56,10 @@ def test_kill_9_mid_ingest(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 30                                    # its worker processes follow it
+    while subprocess.run(["pgrep", "-f", str(dbdir)], capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "worker processes outlived their killed driver"
+        time.sleep(0.1)
     assert (dbdir / "catalog.a.faiss").is_file()                      # a stale index lies on disk
 
     with Catalog(dbdir) as cat:
@@ -94,6 +99,7 @@ def test_kill_9_mid_ingest(tmp_path):
         hashes = [it.hash for it in cat.items()]
         assert len(set(paths)) == N_FILES and len(set(hashes)) == N_FILES
         twice = [name for name, c in Counter(calls_before + calls).items() if c > 1]
-        assert len(twice) <= 1                                          # at most the one in flight
+        in_flight = 1 if workers == 1 else 2 * workers * batch._auto_batch(N_FILES, workers) + N_FILES // 10
+        assert len(twice) <= in_flight                                  # at most those in flight
         assert not set(calls) & {it.path.name for it in items}          # committed ones never recomputed
         assert len(cat.search("a", queries[0], k=N_FILES)[0]) == N_FILES

@@ -36,6 +36,7 @@ import collections
 import json
 import logging
 import os
+import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -51,6 +52,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 #: Values of ``cluster`` that mean the local process pool even when ``RAY_ADDRESS`` is set.
 LOCAL = ("local", "none", "off")
+
+
+class BatchJobError(RuntimeError):
+    """A job raised an unexpected exception (a bug) in a Ray worker; the message carries its traceback."""
 
 
 @dataclass(frozen=True)
@@ -139,11 +144,16 @@ def _auto_batch(n: int, workers: int) -> int:
 
 # ------------------------------------------------------------------------------- one item, any worker
 def _setup(job, device: str) -> None:
-    try:
-        import torch
+    """In a worker process: one thread for torch and for BLAS/OpenMP (one core per worker, and the same
+    arithmetic on every backend: thread counts change summation order), then the job's own set-up."""
+    import torch
 
-        torch.set_num_threads(1)          # one core per worker; the same arithmetic on every backend
-    except ImportError:  # pragma: no cover - torch is a hard dependency
+    torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
     setup = getattr(job, "setup", None)
     if callable(setup):
@@ -187,7 +197,24 @@ _WORKER_JOB: Any = None
 def _init_worker(job) -> None:
     global _WORKER_JOB
     _WORKER_JOB = job
+    _follow_parent()
     _setup(job, "cpu")
+
+
+def _follow_parent(every: float = 0.5) -> None:
+    """Exit when the driver dies (kill -9 included): a forked worker would otherwise wait forever on a task
+    queue whose other end its siblings still hold open."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-driver", daemon=True).start()
 
 
 def _run_batch(batch: list[tuple[int, Any]]) -> list[tuple[int, str | None, str | None]]:
@@ -269,14 +296,19 @@ class _RayWorker:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        out_i, out_v, out_e = [], [], []
+        out_i, out_v, out_e, out_b = [], [], [], []
         for i, item in zip(batch["i"], batch["item"]):
-            text, err = _run_one(self.job, json.loads(str(item)))
+            bug = ""
+            try:
+                text, err = _run_one(self.job, json.loads(str(item)))
+            except Exception as exc:  # noqa: BLE001 - a bug: carried to the driver, which raises it there
+                text, err, bug = None, None, "".join(traceback.format_exception(exc)).strip() or repr(exc)
             out_i.append(int(i))
             out_v.append(text or "")
             out_e.append(err or "")
+            out_b.append(bug)
         return {"i": np.asarray(out_i, dtype=np.int64), "value": np.asarray(out_v, dtype=object),
-                "error": np.asarray(out_e, dtype=object)}
+                "error": np.asarray(out_e, dtype=object), "bug": np.asarray(out_b, dtype=object)}
 
 
 def ray_connect(address: str) -> bool:
@@ -368,8 +400,11 @@ def _ray_pass(job, items: list, todo: list[int], *, n_actors: int, size: int, gp
                             compute=ray.data.ActorPoolStrategy(size=n_actors), num_cpus=1,
                             num_gpus=1 if gpus else 0, **_ACTOR_RETRIES)
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        for i, text, err in zip(batch["i"], batch["value"], batch["error"]):
+        for i, text, err, bug in zip(batch["i"], batch["value"], batch["error"], batch["bug"]):
+            if bug:
+                raise BatchJobError(f"the batch job {type(job).__name__} failed on item {items[int(i)]!r} "
+                                    f"(a bug, not a bad item):\n{bug}")
             yield int(i), str(text), str(err)
 
 
-__all__ = ["Outcome", "map_items", "resolve_cluster", "backend_name", "ray_connect", "MAX_ATTEMPTS"]
+__all__ = ["Outcome", "BatchJobError", "map_items", "resolve_cluster", "backend_name", "ray_connect", "MAX_ATTEMPTS"]

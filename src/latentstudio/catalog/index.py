@@ -1,4 +1,4 @@
-"""FAISS indexes: build one from vectors (flat, IVF or HNSW), search it, keep it on disk as a derived cache.
+"""FAISS indexes: build one from vectors (flat, IVF, IVF-PQ or HNSW), search it, keep it on disk as a derived cache.
 
 Every index built here maps FAISS labels to the caller's integer ids (the catalog's item ids), so a
 search answers with ids directly. Metrics: ``"cosine"`` (inner product of L2-normalised vectors; the
@@ -21,9 +21,14 @@ from latentstudio.core.fileio import atomic_path, atomic_write_text
 from latentstudio.errors import ParameterError
 
 METRICS = ("cosine", "ip", "l2")
-KINDS = ("auto", "flat", "ivf", "hnsw")
+KINDS = ("auto", "flat", "ivf", "ivfpq", "hnsw")
 #: Above this many vectors ``kind="auto"`` builds an IVF index instead of an exact flat one.
 IVF_THRESHOLD = 50_000
+#: Above this many vectors ``kind="auto"`` builds IVF-PQ (compressed codes, filled shard by shard): past a
+#: few million, the float vectors of a space no longer fit comfortably in one machine's RAM.
+PQ_THRESHOLD = 2_000_000
+#: IVF-PQ answers are re-scored exactly on this many times ``k`` candidates (see :func:`rerank_candidates`).
+PQ_RERANK = 10
 
 
 def _faiss():
@@ -56,6 +61,38 @@ def ivf_params(n: int, *, nlist: int | None = None, nprobe: int | None = None) -
     return nlist, max(1, min(int(nprobe), nlist))
 
 
+def pq_params(d: int) -> int:
+    """Sub-quantizers ``m`` of an IVF-PQ code for ``d`` dims: the divisor of ``d`` nearest ``d / 4`` (8-bit
+    codes: ``m`` bytes a vector, about 16x smaller than float32); 0 when ``d`` has no divisor in
+    ``[2, d / 2]`` (a prime dimension: scalar 8-bit codes instead)."""
+    divisors = [m for m in range(2, d // 2 + 1) if d % m == 0]
+    return min(divisors, key=lambda m: (abs(m - d / 4), m)) if divisors else 0
+
+
+def empty_ivfpq(d: int, *, n: int, metric: str, nlist: int | None = None, nprobe: int | None = None):
+    """An untrained IVF-PQ index for about ``n`` vectors of ``d`` dims (train it on :func:`pq_training_size`
+    of them, then add shards). Codes have 8 bits per sub-quantizer when the training set holds 39 points per
+    centroid, fewer bits (down to 4) for smaller sets."""
+    faiss = _faiss()
+    fmetric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    nl, npb = ivf_params(n, nlist=nlist, nprobe=nprobe)
+    quantizer = faiss.IndexFlat(d, fmetric)
+    m = pq_params(d)
+    if m:
+        bits = int(np.clip(np.floor(np.log2(max(pq_training_size(n, nl), 1) / 39)), 4, 8))
+        index = faiss.IndexIVFPQ(quantizer, d, nl, m, bits, fmetric)
+    else:
+        index = faiss.IndexIVFScalarQuantizer(quantizer, d, nl, faiss.ScalarQuantizer.QT_8bit, fmetric)
+    index.nprobe = npb
+    index.__dict__["_quantizer"] = quantizer
+    return index
+
+
+def pq_training_size(n: int, nlist: int) -> int:
+    """Vectors to train IVF-PQ on: 40 per list and 40 per PQ centroid (256), at most ``n``."""
+    return int(min(n, max(40 * nlist, 40 * 256)))
+
+
 def build_index(vectors, *, kind: str = "auto", metric: str = "cosine", ids=None,
                 threshold: int = IVF_THRESHOLD, nlist: int | None = None, nprobe: int | None = None,
                 hnsw_m: int = 32, ef_search: int = 128, seed: int = 0):
@@ -64,8 +101,10 @@ def build_index(vectors, *, kind: str = "auto", metric: str = "cosine", ids=None
     Parameters
     ----------
     vectors : ``(n, d)`` float array (``n`` may be 0)
-    kind : ``"flat"`` (exact), ``"ivf"`` (IndexIVFFlat, approximate, fast on large sets), ``"hnsw"``
-        (graph, approximate; cannot remove ids), or ``"auto"``: flat up to ``threshold`` vectors, else IVF
+    kind : ``"flat"`` (exact), ``"ivf"`` (IndexIVFFlat, approximate, fast on large sets), ``"ivfpq"``
+        (IVF with product-quantised codes: ~16x smaller; search it with re-ranking, see
+        :func:`rerank_candidates`), ``"hnsw"`` (graph, approximate; cannot remove ids), or ``"auto"``:
+        flat up to ``threshold`` vectors, else IVF
     metric : ``"cosine"`` (vectors are L2-normalised, inner product), ``"ip"`` or ``"l2"``
     ids : ``(n,)`` int64 labels (default ``0..n-1``)
     nlist, nprobe : IVF lists and lists visited per query (defaults from :func:`ivf_params`)
@@ -104,7 +143,14 @@ def build_index(vectors, *, kind: str = "auto", metric: str = "cosine", ids=None
         kind = "ivf" if n > threshold else "flat"
     x = prepare(x, metric)
     fmetric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
-    if kind == "ivf" and n >= 39:
+    if kind == "ivfpq" and n >= 256:
+        index = empty_ivfpq(d, n=n, metric=metric, nlist=nlist, nprobe=nprobe)
+        index.cp.seed = seed
+        size = pq_training_size(n, index.nlist)
+        index.train(x if size >= n else x[np.random.default_rng(seed).choice(n, size, replace=False)])
+        index.add_with_ids(x, labels)
+        return index
+    if kind in ("ivf", "ivfpq") and n >= 39:
         nl, npb = ivf_params(n, nlist=nlist, nprobe=nprobe)
         quantizer = faiss.IndexFlat(d, fmetric)
         index = faiss.IndexIVFFlat(quantizer, d, nl, fmetric)
@@ -131,8 +177,10 @@ def build_index(vectors, *, kind: str = "auto", metric: str = "cosine", ids=None
 
 
 def index_kind(index) -> str:
-    """``"flat"``, ``"ivf"`` or ``"hnsw"`` for an index built by :func:`build_index`."""
+    """``"flat"``, ``"ivf"``, ``"ivfpq"`` or ``"hnsw"`` for an index built by :func:`build_index`."""
     faiss = _faiss()
+    if isinstance(index, (faiss.IndexIVFPQ, faiss.IndexIVFScalarQuantizer)):
+        return "ivfpq"
     if isinstance(index, faiss.IndexIVF):
         return "ivf"
     inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
@@ -188,6 +236,19 @@ def search(index, queries: np.ndarray, *, k: int, metric: str,
         threads = 1 if len(q) * index.ntotal < SMALL_WORK else None
     with faiss_threads(threads):
         return index.search(q, k)
+
+
+def rerank_candidates(k: int, ntotal: int) -> int:
+    """How many candidates an IVF-PQ search fetches so that exact re-scoring can return the true top ``k``."""
+    return int(min(max(ntotal, 1), max(PQ_RERANK * k, k + 64)))
+
+
+def exact_scores(queries: np.ndarray, vectors: np.ndarray, *, metric: str) -> np.ndarray:
+    """``(m, n)`` exact scores of prepared ``queries`` against raw ``vectors`` under ``metric``."""
+    x = prepare(vectors, metric)
+    if metric == "l2":
+        return ((queries[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    return queries @ x.T
 
 
 # ------------------------------------------------------------------------------------ on-disk cache

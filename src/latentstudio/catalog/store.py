@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS analysis_cache(
     PRIMARY KEY(hash, key)) WITHOUT ROWID;
 """
 _COLS = "id, path, hash, size, mtime_ns, kind, duration, tags, analysis, added, updated"
+#: Vectors read from SQLite at a time while an IVF-PQ index is filled.
+SHARD_SIZE = 100_000
 #: What :meth:`Catalog.ingest` counts as an unreadable file (anything else is a bug and propagates).
 INGEST_ERRORS = (LatentStudioError, OSError, ValueError, RuntimeError, EOFError)
 
@@ -155,8 +157,12 @@ class Catalog:
     path : a folder (holding ``catalog.sqlite``), the ``.sqlite`` file itself, or None for the embedded
         default under the cache folder (:func:`default_path`)
     metric : metric of vector spaces created by this catalog: ``"cosine"`` (default), ``"ip"``, ``"l2"``
-    index_kind : ``"auto"`` (flat up to ``ivf_threshold`` vectors, IVF above), ``"flat"``, ``"ivf"``, ``"hnsw"``
+    index_kind : ``"auto"`` (flat up to ``ivf_threshold`` vectors, IVF above, IVF-PQ above ``pq_threshold``),
+        ``"flat"``, ``"ivf"``, ``"ivfpq"``, ``"hnsw"``
     ivf_threshold : vector count above which ``"auto"`` switches to IVF
+    pq_threshold : vector count above which ``"auto"`` switches to IVF-PQ. IVF-PQ is built without holding
+        the space's vectors in memory: trained on a sample, then filled from SQLite shard by shard
+        (:data:`SHARD_SIZE` vectors at a time); its answers are re-scored exactly, so ``search`` is unchanged
 
     Raises
     ------
@@ -174,15 +180,18 @@ class Catalog:
     """
 
     def __init__(self, path=None, *, metric: str = "cosine", index_kind: str = "auto",
-                 ivf_threshold: int = fidx.IVF_THRESHOLD) -> None:
+                 ivf_threshold: int = fidx.IVF_THRESHOLD, pq_threshold: int = fidx.PQ_THRESHOLD) -> None:
         if metric not in fidx.METRICS:
             raise ParameterError(f"metric={metric!r} must be one of {', '.join(fidx.METRICS)}")
         if index_kind not in fidx.KINDS:
             raise ParameterError(f"index_kind={index_kind!r} must be one of {', '.join(fidx.KINDS)}")
         if not isinstance(ivf_threshold, int) or ivf_threshold < 1:
             raise ParameterError(f"ivf_threshold={ivf_threshold!r} must be a positive integer")
+        if not isinstance(pq_threshold, int) or pq_threshold < 1:
+            raise ParameterError(f"pq_threshold={pq_threshold!r} must be a positive integer")
         self.path = _resolve_db(path)
         self.metric, self.index_kind, self.ivf_threshold = metric, index_kind, ivf_threshold
+        self.pq_threshold = pq_threshold
         self._lock = threading.RLock()
         self._live: dict[str, _Live] = {}
         self._db = self._open()
@@ -541,11 +550,55 @@ class Catalog:
     def _index_path(self, space: str) -> Path:
         return self.path.with_name(f"{self.path.stem}.{space}.faiss")
 
+    def _target_kind(self, n: int) -> str:
+        if self.index_kind != "auto":
+            return self.index_kind
+        return "ivfpq" if n > self.pq_threshold else "ivf" if n > self.ivf_threshold else "flat"
+
     def _needs_rebuild(self, index, built_n: int) -> bool:
         kind = fidx.index_kind(index)
-        if self.index_kind == "auto" and kind == "flat":
-            return index.ntotal > self.ivf_threshold            # grew past the threshold: go IVF
-        return kind == "ivf" and index.ntotal > 4 * max(built_n, 1)   # lists sized for far fewer vectors
+        if self.index_kind == "auto" and kind in ("flat", "ivf") and self._target_kind(index.ntotal) != kind:
+            return True                                           # grew past a threshold: go IVF, then IVF-PQ
+        return kind in ("ivf", "ivfpq") and index.ntotal > 4 * max(built_n, 1)   # lists sized for far fewer
+
+    def _vectors_of(self, space: str, ids) -> dict[int, np.ndarray]:
+        """``{id: vector}`` of the given item ids in ``space`` (read in chunks)."""
+        ids = [int(i) for i in ids]
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = self._conn().execute(f"SELECT item_id, vec FROM vectors WHERE space=? AND item_id IN "
+                                        f"({','.join('?' * len(chunk))})", (space, *chunk)).fetchall()
+            out.update((r[0], codec.blob_to_vector(r[1])) for r in rows)
+        return out
+
+    def _build_sharded(self, space: str, dim: int, metric: str):
+        """IVF-PQ over ``space`` without loading its vectors at once: train on a sample, add shard by shard."""
+        db = self._conn()
+        ids = np.fromiter((r[0] for r in db.execute("SELECT item_id FROM vectors WHERE space=? ORDER BY item_id",
+                                                     (space,))), dtype=np.int64)
+        if len(ids) < 256:                                     # too few to train PQ codes: exact
+            found = self._vectors_of(space, ids)
+            return fidx.build_index(np.stack([found[int(i)] for i in ids]) if len(ids) else np.zeros((0, dim)),
+                                    kind="flat", metric=metric, ids=ids)
+        index = fidx.empty_ivfpq(dim, n=len(ids), metric=metric)
+        index.cp.seed = 0
+        size = fidx.pq_training_size(len(ids), index.nlist)
+        sample = np.sort(np.random.default_rng(0).choice(ids, size, replace=False))
+        found = self._vectors_of(space, sample)
+        index.train(fidx.prepare(np.stack([found[int(i)] for i in sample]), metric))
+        del found
+        last = -1
+        while True:
+            rows = db.execute("SELECT item_id, vec FROM vectors WHERE space=? AND item_id>? ORDER BY item_id LIMIT ?",
+                              (space, last, SHARD_SIZE)).fetchall()
+            if not rows:
+                break
+            shard_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
+            fidx.add(index, vecs, shard_ids, metric=metric)
+            last = int(shard_ids[-1])
+        return index
 
     def _live_index(self, space: str) -> _Live:
         """The in-memory index of ``space``: kept while fresh, else loaded from disk, else rebuilt."""
@@ -564,9 +617,14 @@ class Catalog:
                 if not self._needs_rebuild(live.index, live.built_n):
                     self._live[space] = live
                     return live
-        ids, vecs = self.vectors(space)
-        index = fidx.build_index(vecs, kind=self.index_kind, metric=metric, ids=ids, threshold=self.ivf_threshold)
-        live = _Live(index, gen, len(ids))
+        count = self._conn().execute("SELECT COUNT(*) FROM vectors WHERE space=?", (space,)).fetchone()[0]
+        if self._target_kind(count) == "ivfpq":
+            index = self._build_sharded(space, dim, metric)
+        else:
+            ids, vecs = self.vectors(space)
+            index = fidx.build_index(vecs, kind=self.index_kind, metric=metric, ids=ids,
+                                     threshold=self.ivf_threshold)
+        live = _Live(index, gen, int(index.ntotal))
         self._live[space] = live
         self._save(space, live)
         return live
@@ -575,7 +633,7 @@ class Catalog:
         dim, metric, _ = self._space(space)
         meta = {"db_uuid": self.uuid, "space": space, "generation": live.generation, "dim": dim,
                 "metric": metric, "kind": fidx.index_kind(live.index), "built_n": live.built_n}
-        if meta["kind"] == "ivf":
+        if meta["kind"] in ("ivf", "ivfpq"):
             meta["nprobe"] = int(live.index.nprobe)
         try:
             fidx.save(live.index, self._index_path(space), meta)
@@ -646,7 +704,10 @@ class Catalog:
             live = self._live_index(space)
             if live.index.ntotal == 0:
                 return [[] for _ in range(len(q))]
-            scores, ids = fidx.search(live.index, q, k=int(k), metric=metric)
+            if fidx.index_kind(live.index) == "ivfpq":
+                scores, ids = self._reranked(space, live.index, q, int(k), metric)
+            else:
+                scores, ids = fidx.search(live.index, q, k=int(k), metric=metric)
             wanted = sorted({int(i) for i in ids.ravel() if i >= 0})
             found: dict[int, Item] = {}
             for start in range(0, len(wanted), 500):
@@ -656,6 +717,23 @@ class Catalog:
                 found.update((r[0], self._item(r)) for r in rows)
         return [[(found[int(i)], float(s)) for s, i in zip(srow, irow) if int(i) in found]
                 for srow, irow in zip(scores, ids)]
+
+    def _reranked(self, space: str, index, q: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        """IVF-PQ candidates (:func:`~.index.rerank_candidates` of them) re-scored with the exact vectors."""
+        _, cand = fidx.search(index, q, k=fidx.rerank_candidates(k, index.ntotal), metric=metric)
+        exact = self._vectors_of(space, sorted({int(i) for i in cand.ravel() if i >= 0}))
+        qp = fidx.prepare(q, metric)
+        kk = min(k, max(index.ntotal, 1))
+        scores = np.full((len(q), kk), np.inf if metric == "l2" else -np.inf, dtype=np.float32)
+        ids = np.full((len(q), kk), -1, dtype=np.int64)
+        for r, row in enumerate(cand):
+            row = np.array([i for i in row if i >= 0 and int(i) in exact], dtype=np.int64)
+            if not len(row):
+                continue
+            sc = fidx.exact_scores(qp[r:r + 1], np.stack([exact[int(i)] for i in row]), metric=metric)[0]
+            order = np.argsort(sc if metric == "l2" else -sc, kind="stable")[:kk]
+            scores[r, :len(order)], ids[r, :len(order)] = sc[order], row[order]
+        return scores, ids
 
     # ---------------------------------------------------------------------------- caches and ingest
     def cached_analysis(self, path, key: str, compute_fn: Callable[[Path], Any]) -> Any:
