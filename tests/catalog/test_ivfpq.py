@@ -37,7 +37,8 @@ def test_ivfpq_sharded_build_and_exact_answers(tmp_path, vectors, monkeypatch):
     monkeypatch.setattr(fidx, "pq_training_size", lambda n, nlist: min(n, 1200))
     reads = []
     real = Catalog._vectors_of
-    monkeypatch.setattr(Catalog, "_vectors_of", lambda self, space, ids: reads.append(len(ids)) or real(self, space, ids))
+    monkeypatch.setattr(Catalog, "_vectors_of",
+                        lambda self, space, ids: reads.append(len(ids)) or real(self, space, ids))
     with Catalog(tmp_path / "cat", ivf_threshold=500, pq_threshold=2000) as cat:
         _fill(cat, tmp_path / "files", vectors)
         monkeypatch.setattr(Catalog, "vectors", lambda *a, **k: pytest.fail("loaded every vector at once"))

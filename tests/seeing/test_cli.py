@@ -1,6 +1,7 @@
 """The ``latentstudio seeing`` commands end to end on a tiny world folder (CliRunner)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -53,11 +54,32 @@ def test_run_video_keeps_length_and_smooths(model, tmp_path):
     assert (info.width, info.height) == (64, 48)
 
 
-def test_run_folder(model, world_dir, tmp_path):
-    res = runner.invoke(app, ["seeing", "run", str(model), str(world_dir), "-o", str(tmp_path / "all"),
-                              "--size", "32", "--json"])
+def _folder_run(model, folder, out, *extra):
+    res = runner.invoke(app, ["seeing", "run", str(model), str(folder), "-o", str(out), "--size", "32", "--json",
+                              *extra])
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "all").glob("*.png"))) == 4
+    return json.loads(res.stdout)
+
+
+def test_run_folder(model, world_dir, tmp_path):
+    one = _folder_run(model, world_dir, tmp_path / "all")
+    assert len(list((tmp_path / "all").glob("*.png"))) == 4 == one["frames"] and one["failed"] == []
+    assert all((p.with_suffix(".json")).is_file() for p in (tmp_path / "all").glob("*.png"))   # each its sidecar
+    src = tmp_path / "pictures"
+    shutil.copytree(world_dir, src)
+    (src / "broken.png").write_bytes(b"\x89PNG not really")
+    two = _folder_run(model, src, tmp_path / "pool", "--workers", "2")
+    assert two["frames"] == 4 and [f["path"].rsplit("/", 1)[-1] for f in two["failed"]] == ["broken.png"]
+    for p in (tmp_path / "all").glob("*.png"):           # the same pictures from two worker processes
+        np.testing.assert_array_equal(imageio.load(p), imageio.load(tmp_path / "pool" / p.name))
+
+
+def test_run_folder_on_ray(ray_local, model, world_dir, tmp_path):
+    _folder_run(model, world_dir, tmp_path / "local", "--workers", "2")
+    ray = _folder_run(model, world_dir, tmp_path / "ray", "--cluster", "auto")
+    assert ray["frames"] == 4
+    for p in (tmp_path / "local").glob("*.png"):
+        np.testing.assert_array_equal(imageio.load(p), imageio.load(tmp_path / "ray" / p.name))
 
 
 def test_check_json(model, world_dir, tmp_path):

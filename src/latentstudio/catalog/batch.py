@@ -98,6 +98,14 @@ def backend_name(cluster: str | None) -> str:
     return "local" if resolve_cluster(cluster) is None else "ray"
 
 
+def workers_for(workers: int | None, cluster: str | None, local_default: int) -> int:
+    """A command's ``--workers``: as given, else ``local_default`` on this machine and 0 (one actor per CPU of
+    the cluster) on Ray."""
+    if workers is not None:
+        return workers
+    return local_default if resolve_cluster(cluster) is None else 0
+
+
 def map_items(job: Callable[[Any], Any], items: Iterable[Any], *, cluster: str | None = None, workers: int = 2,
               batch_size: int | None = None, progress: Callable[[int], Any] | None = None) -> Iterator[Outcome]:
     """Run ``job`` on every item; yield one :class:`Outcome` per item, in input order.
@@ -407,4 +415,5 @@ def _ray_pass(job, items: list, todo: list[int], *, n_actors: int, size: int, gp
             yield int(i), str(text), str(err)
 
 
-__all__ = ["Outcome", "BatchJobError", "map_items", "resolve_cluster", "backend_name", "ray_connect", "MAX_ATTEMPTS"]
+__all__ = ["Outcome", "BatchJobError", "map_items", "workers_for", "resolve_cluster", "backend_name", "ray_connect",
+           "MAX_ATTEMPTS"]

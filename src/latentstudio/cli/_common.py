@@ -40,6 +40,12 @@ CLUSTER_HELP = ("Where the per-file work runs: local (default: this machine's pr
                 "Needs pip install 'latentstudio[cluster]' for Ray; RAY_ADDRESS alone also selects Ray.")
 
 
+def workers_help(local_default: int) -> str:
+    """Help of a ``--workers`` option whose work runs through ``catalog.batch.map_items``."""
+    return (f"Parallel processes (default {local_default}{': this process' if local_default == 1 else ''}); "
+            "on a Ray cluster: actors (default: one per CPU of the cluster).")
+
+
 def new_group(help: str) -> typer.Typer:
     """A sub-command group with the project's defaults."""
     return typer.Typer(help=help, no_args_is_help=True, add_completion=False,

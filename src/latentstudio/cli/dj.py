@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import CLUSTER_HELP, new_group, out_path, print_json, progress
+from latentstudio.catalog.batch import workers_for
+from latentstudio.cli._common import CLUSTER_HELP, new_group, out_path, print_json, progress, workers_help
 
 group = new_group(help="AI DJ: analyse a library (tempo, beats, key, loudness, cues), choose tracks, "
                        "beat-match and mix them, or play back to back with a human.\n\n"
@@ -65,7 +66,7 @@ def _summary(plan: dict) -> None:
 def analyze(library: Path = typer.Argument(..., help="Folder of audio files (searched recursively)."),
             catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
             backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
-            workers: int = typer.Option(2, "--workers", "-j", help="Parallel processes."),
+            workers: int = typer.Option(None, "--workers", "-j", help=workers_help(2)),
             cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
             as_json: bool = typer.Option(False, "--json", help="Print every analysis as JSON.")) -> None:
     """Analyse every track of LIBRARY: tempo, beats, downbeats, key, loudness, energy, cue points, embedding.
@@ -76,7 +77,7 @@ def analyze(library: Path = typer.Argument(..., help="Folder of audio files (sea
     """
     from dataclasses import asdict
 
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2), cluster=cluster)
     rows = lib.summary()
     if as_json:
         print_json({"tracks": [asdict(r) for r in rows],
@@ -119,7 +120,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
         sr: int = typer.Option(44100, "--sr", help="Sample rate of the mix."),
         catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
-        workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+        workers: int = typer.Option(None, "--workers", "-j", help=workers_help(2)),
         cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
         verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the beat matching on the audio."),
         stretch: str = typer.Option("auto", "--stretch", help="Time-stretcher: pv (phase vocoder with phase "
@@ -134,7 +135,8 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.dj.pipeline import mix_library
 
     out_path(output, suffixes=(".wav", ".flac"))
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2),
+                   cluster=cluster, quiet=as_json)
     res = mix_library(lib, n_tracks=tracks, start=start, novelty=novelty, transition_bars=transition_bars,
                       max_play_bars=max_bars, stretch_limit=stretch_limit, selector=selector, sr=sr,
                       stretch=stretch, verify=verify, seed=seed)
@@ -162,7 +164,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
                                     "locking), rubberband (the rubberband program) or auto (rubberband if installed)."),
         catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite (default: the user's)."),
         backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
-        workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+        workers: int = typer.Option(None, "--workers", "-j", help=workers_help(2)),
         cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
         selector: Path = typer.Option(None, "--selector", help=_SELECTOR_HELP),
         seed: int = typer.Option(0, "--seed", help="Random seed of the AI's choices."),
@@ -177,7 +179,8 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.errors import ParameterError
 
     out_path(output, suffixes=(".wav", ".flac"))
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2),
+                   cluster=cluster, quiet=as_json)
     game = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
                       selector=selector, seed=seed)
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
@@ -284,7 +287,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
                        catalog: Path = typer.Option(None, "--catalog", help="Catalog folder or .sqlite "
                                                     "(default: the user's)."),
                        backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
-                       workers: int = typer.Option(2, "--workers", "-j", help="Parallel analysis processes."),
+                       workers: int = typer.Option(None, "--workers", "-j", help=workers_help(2)),
                        cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
                        seed: int = typer.Option(0, "--seed", help="Random seed (weights, batches)."),
                        as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
@@ -303,7 +306,8 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
         if pl.missing:
             typer.echo(f"playlist {pl.path}: {len(pl.missing)} of {pl.entries} entries not in the library: "
                        + ", ".join(pl.missing[:5]) + (" ..." if len(pl.missing) > 5 else ""), err=True)
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2),
+                   cluster=cluster, quiet=as_json)
     with progress("training", total=steps, quiet=as_json) as adv:
         last = [0]
 

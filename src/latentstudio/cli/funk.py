@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import CLUSTER_HELP, count_progress, fit_progress, new_group, print_json, progress, set_threads
+from latentstudio.catalog.batch import workers_for
+from latentstudio.cli._common import (CLUSTER_HELP, count_progress, fit_progress, new_group, print_json, progress,
+                                      set_threads, workers_help)
 
 group = new_group(help="NeuralFunk: synthesise new drum samples with a spectrogram VAE (and a WaveNet), and make "
                        "a track of them.\n\nExample: latentstudio funk dream -n 16 -o dreams/ --drum snare")
@@ -283,7 +285,7 @@ def decode(latents: Path = typer.Argument(..., help="A .json from `funk encode` 
 def index(folder: Path = typer.Argument(..., help="Your sample library (searched recursively)."),
           catalog: Path = typer.Option(None, "--catalog", help="Catalog file (default: the embedded one)."),
           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
-          workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes (or Ray actors)."),
+          workers: int = typer.Option(None, "--workers", "-j", help=workers_help(1)),
           cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
           as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON.")) -> None:
     """Put a sample library in the catalog with each sound's latent, for `funk similar`.
@@ -296,7 +298,8 @@ def index(folder: Path = typer.Argument(..., help="Your sample library (searched
     vae, _, _ = _models(model, None)
     total = len(library_files(folder))
     with Catalog(catalog) as cat, progress("indexing sounds", total=total, quiet=as_json) as advance:
-        report = index_library(folder, vae=vae, catalog=cat, progress=advance, workers=workers,
+        report = index_library(folder, vae=vae, catalog=cat, progress=advance,
+                               workers=workers_for(workers, cluster, 1),
                                cluster=cluster)
     if report.failed and not report.added and not report.skipped:
         from latentstudio.errors import ParameterError

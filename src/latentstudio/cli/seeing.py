@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import existing, fit_progress, new_group, print_json, progress, set_threads
+from latentstudio.catalog.batch import workers_for
+from latentstudio.cli._common import (CLUSTER_HELP, existing, fit_progress, new_group, print_json, progress,
+                                      set_threads, stderr, workers_help)
 
 group = new_group(help="Learning to See (Memo Akten): a network trained only on one world (flowers, water, "
                        "foliage) re-sees any picture, video or camera as that world.\n\n"
@@ -84,10 +86,13 @@ def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `see
         side_by_side: bool = typer.Option(False, "--side-by-side", help="Write the input beside the output."),
         eager: bool = typer.Option(False, "--eager", help="Run the plain eager network (slower)."),
         threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+        workers: int = typer.Option(None, "--workers", "-j", help=workers_help(1)),
+        cluster: str = typer.Option(None, "--cluster", help="For a folder: " + CLUSTER_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Re-see a picture, folder, video or camera as the world of one or more models.
 
     Example: latentstudio seeing run models/flowers models/water clip.mp4 -o clip.seen.mp4 --flow --switch-every 4
+    (a folder of pictures on a Ray cluster: latentstudio seeing run flowers photos/ -o seen/ --cluster auto)
     """
     from latentstudio.provenance import write_sidecar
     from latentstudio.seeing.pipeline import see_run
@@ -102,14 +107,23 @@ def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `see
     if not (src.startswith("/dev/video") or src == "camera"):
         existing(source)
     set_threads(threads)
+    params = {"size": size or None, "pre": pre, "post": post, "smooth": smooth, "flow": flow, "fast": not eager,
+              "switch_every": switch_every, "source": src}
+
+    def sidecar(path: Path) -> None:
+        write_sidecar(path, command="latentstudio seeing run", params=params, models=[str(m) for m in model_dirs])
+
     with progress("re-seeing", total=None, quiet=as_json) as advance:
         result = see_run(model_dirs, src, output, size=size or None, pre=pre, post=post, smooth=smooth, flow=flow,
                          fast=not eager, switch_every=switch_every, fps=fps, max_frames=max_frames, seconds=seconds,
-                         side_by_side=side_by_side,
-                         progress=lambda done, total: advance(1, total=total))
+                         side_by_side=side_by_side, workers=workers_for(workers, cluster, 1), cluster=cluster,
+                         progress=lambda done, total: advance(1, total=total), on_output=sidecar)
     for path in result.outputs:
-        write_sidecar(path, command="latentstudio seeing run", params=result.params,
-                      models=result.models, summary={k: v for k, v in result.summary().items() if k != "outputs"})
+        if result.kind != "folder":                      # a folder's pictures got theirs as each was written
+            write_sidecar(path, command="latentstudio seeing run", params=result.params, models=result.models,
+                          summary={k: v for k, v in result.summary().items() if k not in ("outputs", "failed")})
+    for path, why in result.failed:
+        stderr(f"skipped {path}: {why}")
     if as_json:
         print_json(result.summary())
         return

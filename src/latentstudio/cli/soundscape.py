@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import CLUSTER_HELP, existing, new_group, out_path, print_json, progress, stderr
+from latentstudio.catalog.batch import workers_for
+from latentstudio.cli._common import (CLUSTER_HELP, existing, new_group, out_path, print_json, progress, stderr,
+                                      workers_help)
 from latentstudio.errors import ParameterError
 
 group = new_group(help="Imaginary Soundscapes: an image evokes its sound (teacher-student audio model, sound "
@@ -117,8 +119,7 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
                                                                       "library (repeatable)."),
                   catalog: Path = _CATALOG, model: Path = _MODEL,
                   threads: int = typer.Option(1, "--threads", help="Torch CPU threads (in this process)."),
-                  workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes (or Ray actors) for "
-                                                                         "decoding and embedding."),
+                  workers: int = typer.Option(None, "--workers", "-j", help=workers_help(1)),
                   cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
                   as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Collect, label (WordNet), dedupe (decoded audio) and embed the library sounds into the catalog.
@@ -141,7 +142,7 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
 
         report = build_library(cat, model=net, model_id=info["id"],
                                packages=(packages or None) if use_packages else [], folders=folders, progress=prog,
-                               workers=workers, cluster=cluster)
+                               workers=workers_for(workers, cluster, 1), cluster=cluster)
     if not _emit(cat, report, as_json):
         for pkg, row in sorted(report.per_package.items()):
             typer.echo(f"{pkg:28s} {row['sounds']:5d} sounds, {row['labelled']:5d} labelled  ({row['licence']})")
@@ -155,7 +156,7 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
           catalog: Path = _CATALOG, model: Path = _MODEL,
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (the student is small: one "
                                                            "thread is usually fastest)."),
-          workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes (or Ray actors)."),
+          workers: int = typer.Option(None, "--workers", "-j", help=workers_help(1)),
           cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Embed every sound of a folder into the catalog (incremental; unreadable files are reported).
@@ -174,7 +175,7 @@ def index(sound_dir: str = typer.Argument("tuxpaint", help="Folder of sounds (re
     cat, net, info = _open(catalog, model)
     with cat, progress("indexing sounds", total=len(files)) as advance:
         report = index_sounds(files, catalog=cat, model=net, model_id=info["id"], progress=advance,
-                              workers=workers, cluster=cluster)
+                              workers=workers_for(workers, cluster, 1), cluster=cluster)
     if report.failed and not report.added and not report.skipped:
         _emit(cat, report, False)
         raise ParameterError(f"sound folder {sound_dir!r}: none of its {len(files)} files could be read "

@@ -80,11 +80,51 @@ class SeeRun:
     kind: str
     flicker: float | None = None
     params: dict = field(default_factory=dict)
+    failed: list = field(default_factory=list)          # (picture, reason) of a folder's unreadable pictures
 
     def summary(self) -> dict:
         return {"outputs": [str(p) for p in self.outputs], "frames": self.frames, "seconds": round(self.seconds, 2),
                 "fps_processed": round(self.fps_processed, 2), "models": self.models, "kind": self.kind,
-                "flicker": self.flicker, "params": self.params}
+                "flicker": self.flicker, "params": self.params,
+                "failed": [{"path": p, "reason": r} for p, r in self.failed]}
+
+
+class SeePicture:
+    """The batch job of a folder run (see :func:`latentstudio.catalog.batch.map_items`): ``[i, picture path]``
+    in, the re-seen picture (uint8) out. The models load once per worker, from their folders."""
+
+    item_errors = (ParameterError, OSError)
+
+    def __init__(self, model_dirs: list[str], *, size, pre, post, smooth, flow, fast, side_by_side, switch,
+                 loaded=None) -> None:
+        self.model_dirs = list(model_dirs)
+        self.options = {"size": size, "pre": pre, "post": post, "smooth": smooth, "flow": flow, "fast": fast}
+        self.side_by_side, self.switch = side_by_side, switch
+        self.loaded = loaded            # models already loaded in this process (never sent to a worker)
+        self.seer = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "loaded": None, "seer": None}
+
+    def setup(self, device: str) -> None:
+        from latentstudio.seeing.see import Seer
+
+        self.seer = Seer(self.loaded or load_models(self.model_dirs), **self.options)
+
+    def __call__(self, item) -> np.ndarray:
+        i, path = item
+        if self.seer is None:
+            self.setup("cpu")
+        self.seer.reset()
+        self.seer.switch(i % len(self.model_dirs) if self.switch else 0)
+        frame = imageio.load(path)
+        seen = self.seer(frame)
+        if self.side_by_side:
+            from latentstudio.core import filters as imfilters
+
+            seen = np.concatenate([imfilters.apply_filter(np.asarray(frame, np.float32), self.options["pre"]),
+                                   seen], axis=1)
+        return imageio.to_uint8(seen)
 
 
 def load_models(models: list[str | os.PathLike] | str | os.PathLike):
@@ -105,7 +145,8 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
             pre: str = "none", post: str = "none", smooth: float | None = None, flow: bool = False,
             fast: bool = True, switch_every: float | None = None, fps: float | None = None,
             max_frames: int | None = None, seconds: float | None = None, side_by_side: bool = False,
-            progress: Callable[[int, int | None], None] | None = None) -> SeeRun:
+            progress: Callable[[int, int | None], None] | None = None, workers: int = 1,
+            cluster: str | None = None, on_output: Callable[[Path], None] | None = None) -> SeeRun:
     """Re-see ``source`` as the world of ``models`` and write ``output``.
 
     Parameters
@@ -120,6 +161,10 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     fps, max_frames, seconds : frame rate to read a video or camera at, and where to stop (a camera needs
         ``max_frames`` or ``seconds``)
     side_by_side : write the (pre-filtered) input beside the output
+    workers, cluster : for a folder, where the pictures are re-seen: ``workers`` local processes (1: this
+        process) or a Ray cluster (see :func:`latentstudio.catalog.batch.map_items`; the model folders must be
+        readable there). Each picture is written as soon as it is done and ``on_output(path)`` called;
+        unreadable pictures are listed in ``failed``
 
     Raises
     ------
@@ -150,21 +195,30 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
         return np.concatenate([shown, seen], axis=1)
 
     if not _is_camera(src) and Path(src).is_dir():
+        from latentstudio.catalog.batch import map_items
+
         files = sorted(p for p in Path(src).iterdir() if p.suffix.lower() in imageio.IMAGE_EXTENSIONS)
         if not files:
             raise ParameterError(f"source folder {src!r} holds no pictures")
-        seer = Seer(loaded, size=size, pre=pre, post=post, smooth=smooth or 0.0, flow=flow, fast=fast)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for i, f in enumerate(files):
-            seer.reset()
-            seer.switch(i % len(loaded) if switch_every else 0)
-            frame = imageio.load(f)
-            written.append(imageio.save(out / f"{f.stem}.png", pair(frame, seer(frame))))
+        job = SeePicture(names, size=size, pre=pre, post=post, smooth=smooth or 0.0, flow=flow, fast=fast,
+                         side_by_side=side_by_side, switch=bool(switch_every), loaded=loaded)
+        written, failed = [], []
+        for o in map_items(job, [[i, str(f)] for i, f in enumerate(files)], workers=workers, cluster=cluster):
             if progress:
-                progress(i + 1, len(files))
+                progress(o.index + 1, len(files))
+            if not o.ok:
+                failed.append((o.item[1], o.error))
+                continue
+            path = imageio.save(out / f"{files[o.index].stem}.png", o.value)     # atomic, as each one is done
+            written.append(path)
+            if on_output is not None:
+                on_output(path)
+        if not written:
+            raise ParameterError(f"source folder {src!r}: none of its {len(files)} pictures could be read "
+                                 f"({failed[0][1]})")
         dt = time.perf_counter() - t0
-        return SeeRun(written, len(files), dt, len(files) / dt, names, "folder", params=params)
+        return SeeRun(written, len(written), dt, len(written) / dt, names, "folder", params=params, failed=failed)
     if not _is_camera(src) and Path(src).suffix.lower() in imageio.IMAGE_EXTENSIONS:
         check_suffix(out, (".png", ".jpg", ".jpeg"), "output")
         seer = Seer(loaded, size=size, pre=pre, post=post, smooth=0.0, flow=False, fast=fast)

@@ -431,5 +431,6 @@ def library_sounds(catalog, model_id: str) -> list[tuple[object, dict]]:
     return out
 
 
-__all__ = ["PACKAGES", "LibrarySound", "DecodeAndEmbed", "LoadedLibrary", "LibraryReport", "collect_sounds", "load_library",
+__all__ = ["PACKAGES", "LibrarySound", "DecodeAndEmbed",
+           "LoadedLibrary", "LibraryReport", "collect_sounds", "load_library",
            "build_library", "installed_packages", "read_opensfx", "audio_hash", "library_sounds"]
