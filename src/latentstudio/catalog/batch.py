@@ -236,7 +236,8 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
             yield _outcome(i, item, *_run_one(job, item))
         return
     size = batch_size or _auto_batch(len(items), workers)
-    queue = collections.deque([(list(enumerate(items))[s:s + size], 1) for s in range(0, len(items), size)])
+    pairs = list(enumerate(items))
+    queue = collections.deque([(pairs[s:s + size], 1) for s in range(0, len(pairs), size)])
     done: dict[int, tuple[str | None, str | None]] = {}
     nxt = 0
     while queue:
