@@ -7,7 +7,8 @@ each backend indexes it into a fresh catalog with the shipped soundscape student
 (``num_cpus`` = W, 127.0.0.1, no dashboard) started before the timed runs, as a cluster would be; its start-up
 is reported apart (``ray_start_s``), and ``ray_overhead`` is Ray's time over the pool's, minus one.
 
-Run:  nice -n 10 .venv/bin/python -m bench scale [--sizes 1000,10000,100000] [--workers 2] [--keep DIR]
+Run:  nice -n 10 .venv/bin/python -m bench scale [--sizes 1000,10000,100000] [--workers 2] [--repeats 1] [--keep DIR]
+With ``--repeats R`` each backend indexes each folder R times, alternating, and the medians (and ranges) count.
 Prints one JSON object.
 """
 
@@ -23,6 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+try:  # python -m bench NAME
+    from bench._stats import spread
+except ImportError:  # python bench/NAME.py
+    from _stats import spread
+from statistics import median
 
 SR = 16000
 SECONDS = 0.25
@@ -82,6 +89,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000", help="folder sizes (comma-separated)")
     ap.add_argument("--ray-sizes", default=None, help="sizes also run on Ray (default: all of --sizes)")
     ap.add_argument("--workers", type=int, default=2, help="local processes = Ray actors = Ray CPUs")
+    ap.add_argument("--repeats", type=int, default=1, help="runs per backend and size (medians reported)")
     ap.add_argument("--keep", default=None, help="folder for the synthetic sounds (kept between runs)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -98,21 +106,29 @@ def main() -> None:
     t0 = time.perf_counter()
     ray.init(num_cpus=args.workers, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
              logging_level="WARNING")
-    out = {"workers": args.workers, "cpus": os.cpu_count(), "model": info["id"], "sound_seconds": SECONDS,
+    out = {"workers": args.workers, "repeats": args.repeats, "cpus": os.cpu_count(), "model": info["id"],
+           "sound_seconds": SECONDS,
            "ray_version": ray.__version__, "ray_start_s": round(time.perf_counter() - t0, 2), "sizes": {}}
     try:
         for n in sizes:
             t0 = time.perf_counter()
             files = make_folder(work / "sounds", n)
             row = {"make_folder_s": round(time.perf_counter() - t0, 1)}
-            row["local"] = index_once(files, work / "cat-local", model=model, model_id=info["id"],
-                                      workers=args.workers, cluster="local")
+            backends = {"local": {"cluster": "local"}}
             if n in ray_sizes:
-                row["ray"] = index_once(files, work / "cat-ray", model=model, model_id=info["id"],
-                                        workers=args.workers, cluster="auto")
-                row["ray_overhead"] = round(row["ray"]["seconds"] / row["local"]["seconds"] - 1, 3)
-                row["ray_overhead_with_start"] = round((row["ray"]["seconds"] + out["ray_start_s"])
-                                                       / row["local"]["seconds"] - 1, 3)
+                backends["ray"] = {"cluster": "auto"}
+            runs: dict[str, list[dict]] = {b: [] for b in backends}
+            for _ in range(args.repeats):                       # alternate, so slow phases hit both alike
+                for b, where in backends.items():
+                    runs[b].append(index_once(files, work / f"cat-{b}", model=model, model_id=info["id"],
+                                              workers=args.workers, **where))
+            for b, rs in runs.items():
+                secs = [r["seconds"] for r in rs]
+                row[b] = {**rs[0], "seconds": spread(secs, digits=2), "files_per_s": round(n / median(secs), 1)}
+            if "ray" in runs:
+                local_s, ray_s = (median([r["seconds"] for r in runs[b]]) for b in ("local", "ray"))
+                row["ray_overhead"] = round(ray_s / local_s - 1, 3)
+                row["ray_overhead_with_start"] = round((ray_s + out["ray_start_s"]) / local_s - 1, 3)
                 row["identical_rows"] = rows(work / "cat-local") == rows(work / "cat-ray")
             out["sizes"][str(n)] = row
             print(json.dumps({str(n): row}), flush=True)

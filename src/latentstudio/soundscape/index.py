@@ -140,12 +140,13 @@ class EmbedSound:
     in, its :func:`sound_record` out (the model travels with the job and stays loaded in each worker)."""
 
     item_errors = (LatentStudioError, OSError)
+    uses_gpu = True
 
     def __init__(self, model: SoundscapeStudent, model_id: str, *, top_labels: int = 3) -> None:
         self.model, self.model_id, self.top_labels = model, model_id, top_labels
 
     def setup(self, device: str) -> None:
-        self.model.eval()
+        self.model.to(device).eval()         # one GPU per Ray actor when the cluster has them
 
     def __call__(self, path: str) -> dict:
         y = load_sound(Path(path), spec=self.model.mel)

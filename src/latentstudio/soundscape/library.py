@@ -314,12 +314,13 @@ class DecodeAndEmbed:
     sound (:meth:`LibrarySound.to_dict`) in; its decoded-audio hash and its catalog record out."""
 
     item_errors = (LatentStudioError, OSError)
+    uses_gpu = True
 
     def __init__(self, model, model_id: str, *, max_seconds: float = 30.0, cache: str | None = "default") -> None:
         self.model, self.model_id, self.max_seconds, self.cache = model, model_id, max_seconds, cache
 
     def setup(self, device: str) -> None:
-        self.model.eval()
+        self.model.to(device).eval()         # one GPU per Ray actor when the cluster has them
 
     def __call__(self, sound: dict) -> dict:
         from latentstudio import assets
