@@ -131,3 +131,20 @@ def test_ray_ingest_same_rows_as_local_with_a_killed_worker(ray_local, tmp_path,
 def test_ray_bug_is_not_swallowed(ray_local):
     with pytest.raises(BatchJobError, match="KeyError: 'a bug'"):
         list(map_items(_jobs.Buggy(), [0, 1, 2, 3], cluster="auto", batch_size=1))
+
+
+def test_ray_plan_gpus_cpus_and_caps():
+    from latentstudio.catalog.batch import ray_plan
+
+    class GpuJob:
+        uses_gpu = True
+
+    class CpuJob:
+        pass
+
+    assert ray_plan(GpuJob(), {"CPU": 64.0, "GPU": 4.0}, workers=0, n_items=10_000) == (4, True)
+    assert ray_plan(GpuJob(), {"CPU": 64.0, "GPU": 4.0}, workers=2, n_items=10_000) == (2, True)
+    assert ray_plan(GpuJob(), {"CPU": 8.0}, workers=0, n_items=10_000) == (8, False)      # no GPU: CPU actors
+    assert ray_plan(CpuJob(), {"CPU": 64.0, "GPU": 4.0}, workers=0, n_items=10_000) == (64, False)
+    assert ray_plan(CpuJob(), {"CPU": 2.0}, workers=8, n_items=100) == (2, False)          # never more than the CPUs
+    assert ray_plan(CpuJob(), {"CPU": 64.0}, workers=0, n_items=3) == (3, False)           # nor than the items

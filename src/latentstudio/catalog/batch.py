@@ -349,8 +349,22 @@ def ray_connect(address: str) -> bool:
     return True
 
 
-def _gpu_job(job) -> bool:
-    return bool(getattr(job, "uses_gpu", False))
+def ray_plan(job, resources: dict, *, workers: int, n_items: int) -> tuple[int, bool]:
+    """``(actors, one GPU each?)`` for a job on a cluster with ``resources`` (``ray.cluster_resources()``).
+
+    A job that says ``uses_gpu`` gets one actor per GPU when the cluster has GPUs; otherwise one actor per
+    CPU. ``workers`` > 0 caps the count; never more actors than items.
+
+    >>> class J: uses_gpu = True
+    >>> ray_plan(J(), {"CPU": 64, "GPU": 4}, workers=0, n_items=1000), ray_plan(J(), {"CPU": 8}, workers=2, n_items=9)
+    ((4, True), (2, False))
+    """
+    cpus = max(1, int(resources.get("CPU", 1)))
+    gpus = int(resources.get("GPU", 0)) if getattr(job, "uses_gpu", False) else 0
+    n = gpus or cpus
+    if workers:
+        n = min(n, workers)
+    return max(1, min(n, n_items)), bool(gpus)
 
 
 def _ray(job, items: list, *, address: str, workers: int, batch_size: int | None) -> Iterator[Outcome]:
@@ -358,11 +372,7 @@ def _ray(job, items: list, *, address: str, workers: int, batch_size: int | None
 
     started = ray_connect(address)
     try:
-        resources = ray.cluster_resources()
-        cpus = max(1, int(resources.get("CPU", 1)))
-        gpus = int(resources.get("GPU", 0)) if _gpu_job(job) else 0
-        n_actors = gpus if gpus else (workers or cpus)
-        n_actors = max(1, min(n_actors, len(items)))
+        n_actors, gpus = ray_plan(job, ray.cluster_resources(), workers=workers, n_items=len(items))
         size = batch_size or _auto_batch(len(items), n_actors)
         got: set[int] = set()
         for attempt in range(1, MAX_ATTEMPTS + 1):
