@@ -84,8 +84,13 @@ def test_bad_input():
         perceive("goldfsh", models=[_tiny.tiny_classifier(0)], holdout=[])
     with pytest.raises(ParameterError, match="at least one model"):
         perceive(1, models=[], holdout=[])
-    with pytest.raises(ParameterError, match="max_seconds"):
-        perceive(1, models=[_tiny.tiny_classifier(0)], holdout=[], max_seconds=-1)
+    for bad in (-1, 0, float("nan"), float("inf"), True, [3]):
+        with pytest.raises(ParameterError, match="budget"):
+            perceive(1, models=[_tiny.tiny_classifier(0)], holdout=[], budget=bad)
+    with pytest.raises(ParameterError, match="objective"):
+        perceive(1, models=[_tiny.tiny_classifier(0)], holdout=[], objective="nope")
+    with pytest.raises(ParameterError, match="views"):
+        perceive(1, models=[_tiny.tiny_classifier(0)], holdout=[], views="nope")
     for size in (0, 15, 16385, 2.5):
         with pytest.raises(ParameterError, match="size="):
             check_print_size(size)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 
 import typer
@@ -11,6 +13,11 @@ from latentstudio.cli._common import out_path, print_json, progress
 
 def _split(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
+
+
+def progress_text(phase: str, iteration: int, log_reward: float) -> str:
+    """The progress bar's text: the search's phase and the ensemble's current reward (product of p(target))."""
+    return f"perceiving: {phase} {iteration}, ensemble reward {math.exp(min(log_reward, 0.0)):.3f}"
 
 
 def register(app: typer.Typer) -> None:
@@ -28,11 +35,11 @@ def register(app: typer.Typer) -> None:
         planner: str = typer.Option("hybrid", "--planner", help="es (greedy + evolution strategy), grad "
                                                                 "(soft rasteriser) or hybrid."),
         strokes: int = typer.Option(12, "--strokes", help="Number of strokes."),
-        budget: str = typer.Option("default", "--budget", help="small, default (about 3 min on 2 cores) or large."),
+        budget: float = typer.Option(180.0, "--budget", help="Seconds of wall time (models loaded, search, judges); "
+                                                             "the best drawing found is kept when time is up."),
         robust: bool = typer.Option(True, "--robust/--no-robust",
                                     help="Search under print transforms (misregistration, reframing, perspective, lighting)."),
         size: int = typer.Option(1024, "--size", help="Side in px of the printed PNG/JPG."),
-        max_seconds: float = typer.Option(None, "--max-seconds", help="Skip the last refinement after this long."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, ..."),
         seed: int = typer.Option(0, "--seed", help="Random seed."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -40,7 +47,8 @@ def register(app: typer.Typer) -> None:
         """Draw abstract strokes that an ensemble of classifiers names as TARGET; report what held-out
         classifiers see.
 
-        Example: latentstudio perceive --target goldfish -o goldfish.png --planner hybrid --json
+        The search takes --budget seconds (180 by default, measured on 2 cores; the iteration counts scale
+        to the time). Example: latentstudio perceive --target goldfish -o goldfish.png --budget 120 --json
         """
         from latentstudio.perception import perceive
         from latentstudio.perception.perceive import OUT_SUFFIXES, check_print_size
@@ -49,12 +57,18 @@ def register(app: typer.Typer) -> None:
         check_print_size(size)
         ens, held = _split(models), _split(holdout)
         with progress("perceiving") as advance:
+            t0 = time.perf_counter()
+            shown = [0]
+
+            def note(phase: str, it: int, value: float) -> None:
+                done = min(int(time.perf_counter() - t0), max(1, round(budget)))
+                advance(done - shown[0], total=max(1, round(budget)),
+                        description=progress_text(phase, it, value))
+                shown[0] = done
             res = perceive(target, models=ens, holdout=held, planner=planner, n_strokes=strokes, budget=budget,
-                           robust=robust, seed=seed, device=device, max_seconds=max_seconds,
-                           callback=lambda phase, it, value: advance(description=f"perceiving: {phase} "
-                                                                                 f"{it} log-reward {value:.2f}"))
+                           robust=robust, seed=seed, device=device, callback=note)
         params = dict(target=target, models=ens, holdout=held, planner=planner, strokes=strokes, budget=budget,
-                      robust=robust, size=size, max_seconds=max_seconds)
+                      robust=robust, size=size)
         out, svg = res.save(out, size=size, command="perceive", seed=seed, params=params)
         if as_json:
             print_json({**res.to_dict(), "planner": planner, "strokes": strokes, "output": str(out),

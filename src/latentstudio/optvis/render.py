@@ -48,7 +48,9 @@ def _takes_size(image_fn: Callable) -> bool:
 def render(models, objective: Objective | str, *, param: tuple[list[torch.Tensor], Callable] | None = None,
            transforms: Transform | None = None, steps: int = 256, lr: float = 0.05, size: int = 224,
            seed: int = 0, optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
-           callback: Callable[[int, float], None] | None = None) -> RenderResult:
+           callback: Callable[[int, float], None] | None = None,
+           stop: Callable[[], bool] | None = None,
+           combine: Callable[[torch.Tensor], torch.Tensor] | None = None) -> RenderResult:
     """Maximise ``objective`` over an image parametrisation.
 
     Parameters
@@ -64,6 +66,8 @@ def render(models, objective: Objective | str, *, param: tuple[list[torch.Tensor
     seed : seeds the parametrisation and the transforms
     optimizer : ``optimizer(params) -> torch.optim.Optimizer`` to replace Adam
     callback : called as ``callback(step, score)`` after each step (progress bars)
+    stop : called before each step; ``True`` ends the loop early (a deadline); at least one step runs
+    combine : maps the ``(n_models,)`` scores to the one raised (default: their sum), e.g. a soft minimum
 
     Returns
     -------
@@ -90,9 +94,12 @@ def render(models, objective: Objective | str, *, param: tuple[list[torch.Tensor
     layers = objective.layers - {INPUT}
     scores: list[float] = []
     for step in range(steps):
+        if step > 0 and stop is not None and stop():
+            break
         opt.zero_grad(set_to_none=True)
         total = 0.0
         loss = 0.0
+        per_model = []
         shared = None if sized else image_fn()
         for fm in fms:
             img = image_fn(size=fm.input_size) if sized else shared
@@ -100,8 +107,12 @@ def render(models, objective: Objective | str, *, param: tuple[list[torch.Tensor
             acts = fm(x, layers=layers)
             acts[INPUT] = x
             s = objective(acts).mean()
+            per_model.append(s)
             loss = loss - s
             total += float(s.detach())
+        if combine is not None:
+            combined = combine(torch.stack(per_model))
+            loss, total = -combined, float(combined.detach())
         loss.backward()
         opt.step()
         scores.append(total)

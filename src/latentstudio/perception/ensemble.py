@@ -25,6 +25,10 @@ from latentstudio.optvis.transform import Transform
 from latentstudio.perception.renderer import render
 
 
+#: How an ensemble's per-model log-probabilities become one reward.
+REDUCTIONS = ("sum", "worst")
+
+
 class Ensemble:
     """Classifiers judging drawings for one target class.
 
@@ -32,13 +36,24 @@ class Ensemble:
     ----------
     models : classifiers (zoo modules or :class:`~latentstudio.optvis.FeatureModel`)
     target : ImageNet class index
+    reduce : "sum" (the log of the product of probabilities) or "worst" (a soft minimum over the models,
+        ``-log sum exp(-log p)``: the search raises the member that names the target least)
     """
 
-    def __init__(self, models: Sequence, *, target: int):
+    def __init__(self, models: Sequence, *, target: int, reduce: str = "sum"):
         if not models:
             raise ParameterError("models is empty; the ensemble needs at least one classifier")
+        if reduce not in REDUCTIONS:
+            raise ParameterError(f"reduce={reduce!r} must be one of {', '.join(REDUCTIONS)}")
         self.models: list[FeatureModel] = [as_feature_model(m) for m in models]
         self.target = int(target)
+        self.reduce = reduce
+
+    def combine(self, per_model: torch.Tensor) -> torch.Tensor:
+        """Reduce per-model scores on the last axis: their sum or their soft minimum."""
+        if self.reduce == "sum":
+            return per_model.sum(dim=-1)
+        return -torch.logsumexp(-per_model, dim=-1)
 
     @property
     def names(self) -> list[str]:
@@ -59,8 +74,9 @@ class Ensemble:
 
     def log_reward(self, drawings: torch.Tensor, *, transform: Transform | None = None,
                    generator: torch.Generator | None = None, batch: int = 64) -> torch.Tensor:
-        """``(B,)`` log of the reward (sum over models of log p(target)), in chunks of ``batch``."""
-        parts = [self.log_probs(drawings[i:i + batch], transform=transform, generator=generator).sum(dim=1)
+        """``(B,)`` log of the reward (sum over models of log p(target), or its soft minimum with
+        ``reduce="worst"``), in chunks of ``batch``."""
+        parts = [self.combine(self.log_probs(drawings[i:i + batch], transform=transform, generator=generator))
                  for i in range(0, drawings.shape[0], batch)]
         return torch.cat(parts)
 
@@ -83,4 +99,4 @@ def judge(models: Sequence[FeatureModel], drawing: torch.Tensor, *, target: int,
     return rows
 
 
-__all__ = ["Ensemble", "judge"]
+__all__ = ["Ensemble", "judge", "REDUCTIONS"]

@@ -14,6 +14,7 @@ Example
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import torch
@@ -25,9 +26,11 @@ from latentstudio.perception.ensemble import Ensemble
 
 def es_refine(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch.Generator, population: int = 32,
               sigma: float = 0.03, lr: float = 0.01, max_iters: int = 60, patience: int = 30,
-              target_reward: float = 0.9999, transform: Transform | None = None,
+              target_reward: float = 0.9999, transform: Transform | None = None, deadline: float | None = None,
               callback: Callable[[str, int, float], None] | None = None) -> tuple[torch.Tensor, list[float]]:
     """Refine ``drawing`` (D,) by an evolution strategy; returns (best drawing, best log-reward per iteration).
+
+    ``deadline`` (a ``time.perf_counter()`` value) ends the run after the iteration that passes it.
 
     Raises
     ------
@@ -63,7 +66,7 @@ def es_refine(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch.Gen
         history.append(best_r)
         if callback is not None:
             callback("es", it, best_r)
-        if best_r >= log_target or stale >= patience:
+        if best_r >= log_target or stale >= patience or (deadline is not None and time.perf_counter() >= deadline):
             break
         z = (r_samp - r_samp.mean()) / (r_samp.std() + 1e-8)
         grad = (z[:, None] * noise).mean(dim=0) / sigma            # ascent direction

@@ -3,7 +3,8 @@
 * ink misregistration - each colour channel shifted by up to ``misregistration`` of the canvas;
 * reframing - the camera nearer or further (zoom within +-10 %) and the print off-centre (shift up to 5 %);
 * perspective - the four corners moved by up to ``perspective`` of the canvas (a random homography);
-* lighting - brightness, contrast, gamma and a colour cast.
+* lighting - brightness, contrast, gamma and a colour cast;
+* :func:`diversity` (input diversity for transfer) - lower resolution, blur, saturation.
 
 Each follows the optvis transform contract ``t(images, generator) -> images``. With ``shared=False``
 every image of a batch gets its own random draw (a batch of views of one drawing); with ``shared=True``
@@ -128,6 +129,46 @@ def reframe(max_zoom: float = 0.1, max_shift: float = 0.05, *, shared: bool = Fa
     return t
 
 
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of ``(1, C, H, W)`` by ``sigma`` px (reflected edges)."""
+    r = max(1, int(3 * sigma + 0.5))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, device=x.device, dtype=x.dtype) / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, [r, r, r, r], mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def diversity(*, min_scale: float = 0.6, max_blur: float = 1.5, saturation: float = 0.3) -> Transform:
+    """Input diversity, one random draw per image: seen at a lower resolution (down to ``min_scale`` of the
+    side, then back up), blurred (Gaussian, up to ``max_blur`` px) and with its saturation scaled within
+    ``1 +- saturation`` - views a camera, a screen or another classifier's preprocessing might give."""
+    if not 0 < min_scale <= 1 or max_blur < 0 or not 0 <= saturation < 1:
+        raise ParameterError(f"diversity min_scale={min_scale} must be in (0, 1], max_blur={max_blur} >= 0, "
+                             f"saturation={saturation} in [0, 1)")
+
+    def t(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        b, _, h, w = x.shape
+        scale = _u((b,), min_scale, 1.0, g, "cpu")
+        sigma = _u((b,), 0.0, max_blur, g, "cpu")
+        sat = _u((b, 1, 1, 1), 1 - saturation, 1 + saturation, g, x.device)
+        out = []
+        for i in range(b):
+            y = x[i:i + 1]
+            if float(scale[i]) < 0.98:
+                small = (max(8, round(h * float(scale[i]))), max(8, round(w * float(scale[i]))))
+                y = F.interpolate(F.interpolate(y, size=small, mode="bilinear", antialias=True, align_corners=False),
+                                  size=(h, w), mode="bilinear", align_corners=False)
+            if float(sigma[i]) > 0.3:
+                y = _blur(y, float(sigma[i]))
+            out.append(y)
+        y = torch.cat(out)
+        grey = y.mean(dim=1, keepdim=True)
+        return (grey + (y - grey) * sat).clamp(0, 1)
+    return t
+
+
 def print_transform(*, misregistration_amount: float = 0.01, perspective_amount: float = 0.06,
                     lighting_amount: float = 0.15, zoom_amount: float = 0.1, shift_amount: float = 0.05,
                     shared: bool = False) -> Transform:
@@ -144,4 +185,4 @@ def print_transform(*, misregistration_amount: float = 0.01, perspective_amount:
                     perspective(perspective_amount, shared=shared), lighting(lighting_amount, shared=shared)])
 
 
-__all__ = ["misregistration", "reframe", "perspective", "lighting", "print_transform"]
+__all__ = ["misregistration", "reframe", "perspective", "lighting", "diversity", "print_transform"]

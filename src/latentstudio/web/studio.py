@@ -73,8 +73,9 @@ class StudioSettings:
     perceive_models: Sequence[Any] = ("efficientnet_lite0", "efficientnet_lite1")
     perceive_holdout: Sequence[Any] = ("efficientnet_lite2",)
     perceive_size: int = 512
-    #: the page's budget names -> the pipeline's budget (a name of ``perception.BUDGETS`` or a dict of its keys)
-    perceive_budgets: dict = field(default_factory=lambda: {"small": "small", "default": "default"})
+    #: the page's budget names -> the pipeline's budget: seconds of wall time (as ``perceive --budget``), or a name
+    #: of ``perception.BUDGETS`` / a dict of its keys for fixed iteration counts (the tests' tiny ones)
+    perceive_budgets: dict = field(default_factory=lambda: {"small": 30.0, "default": 180.0})
     # seeing (Learning to See)
     #: world name -> model folder (None: the shipped models, :func:`latentstudio.seeing.training.shipped_models`)
     seeing_models: dict | None = None
