@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -62,12 +61,10 @@ def make_folder(folder: Path, n: int, *, seed: int = 0) -> list[Path]:
 
 
 def rows(db: Path) -> list[tuple]:
-    con = sqlite3.connect(db / "catalog.sqlite")
-    try:
-        return (con.execute("SELECT id, path, hash, size, kind, duration, tags, analysis FROM items ORDER BY id")
-                .fetchall() + con.execute("SELECT space, item_id, vec FROM vectors ORDER BY space, item_id").fetchall())
-    finally:
-        con.close()
+    from latentstudio.catalog import Catalog
+
+    with Catalog(db) as cat:
+        return cat.contents()
 
 
 def index_once(files: list[Path], db: Path, *, model, model_id: str, **where) -> dict:

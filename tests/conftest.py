@@ -81,21 +81,14 @@ def jobs_module():
 
 
 def _catalog_rows(db) -> list[tuple]:
-    """Every item row (id, path, hash, size, kind, duration, tags, analysis; no timestamps) and vector row of
-    a catalog database, in a fixed order: two catalogs built from the same input compare equal."""
-    import sqlite3
+    """:meth:`Catalog.contents` of the catalog at ``db`` (a folder or a .sqlite)."""
+    from latentstudio.catalog import Catalog
 
-    con = sqlite3.connect(Path(db) / "catalog.sqlite" if Path(db).is_dir() else db)
-    try:
-        items = con.execute("SELECT id, path, hash, size, kind, duration, tags, analysis FROM items "
-                            "ORDER BY id").fetchall()
-        vecs = con.execute("SELECT space, item_id, vec FROM vectors ORDER BY space, item_id").fetchall()
-    finally:
-        con.close()
-    return items + vecs
+    with Catalog(db) as cat:
+        return cat.contents()
 
 
 @pytest.fixture(scope="session")
 def catalog_rows():
-    """``catalog_rows(folder or .sqlite)`` -> the catalog's rows without timestamps (see :func:`_catalog_rows`)."""
+    """``catalog_rows(folder or .sqlite)`` -> the catalog's rows without timestamps (``Catalog.contents``)."""
     return _catalog_rows

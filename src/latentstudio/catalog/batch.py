@@ -163,6 +163,11 @@ def _setup(job, device: str) -> None:
         threadpool_limits(limits=1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
+    setup_job(job, device)
+
+
+def setup_job(job, device: str) -> None:
+    """Call ``job.setup(device)`` when the job has one (load its model, move it to ``device``)."""
     setup = getattr(job, "setup", None)
     if callable(setup):
         setup(device)
@@ -231,7 +236,7 @@ def _run_batch(batch: list[tuple[int, Any]]) -> list[tuple[int, str | None, str 
 
 def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterator[Outcome]:
     if workers == 1 or len(items) == 1:
-        _setup_in_process(job)
+        setup_job(job, "cpu")
         for i, item in enumerate(items):
             yield _outcome(i, item, *_run_one(job, item))
         return
@@ -288,12 +293,6 @@ def _requeue(queue: collections.deque, batch: list, attempt: int, done: dict) ->
     queue.appendleft((batch, attempt + 1))
 
 
-def _setup_in_process(job) -> None:
-    setup = getattr(job, "setup", None)
-    if callable(setup):
-        setup("cpu")
-
-
 # ---------------------------------------------------------------------------------------------- Ray
 class _RayWorker:
     """A Ray Data actor: the job set up once, then batches of ``{"i", "item"}`` rows."""
@@ -333,17 +332,16 @@ def ray_connect(address: str) -> bool:
                              "pip install 'latentstudio[cluster]'") from None
     if ray.is_initialized():
         return False
-    quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
+    quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address == "auto":
         try:
-            ray.init(address=os.environ.get("RAY_ADDRESS") or "auto", log_to_driver=False,
-                     logging_level=logging.WARNING)
+            ray.init(address=os.environ.get("RAY_ADDRESS") or "auto", **quiet)
         except ConnectionError:
             log.info("no running Ray cluster; starting a local Ray instance on 127.0.0.1")
-            ray.init(_node_ip_address="127.0.0.1", **quiet)
+            ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, **quiet)
         return True
     try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, **quiet)
     except ConnectionError as exc:
         raise ParameterError(f"cannot reach the Ray cluster at {address!r} ({exc})") from None
     return True
@@ -380,7 +378,7 @@ def _ray(job, items: list, *, address: str, workers: int, batch_size: int | None
             if not todo:
                 break
             try:
-                for i, text, err in _ray_pass(job, items, todo, n_actors=n_actors, size=size, gpus=bool(gpus)):
+                for i, text, err in _ray_pass(job, items, todo, n_actors=n_actors, size=size, gpus=gpus):
                     if i in got:                       # a retried task answering twice: keep the first
                         continue
                     got.add(i)
@@ -426,5 +424,5 @@ def _ray_pass(job, items: list, todo: list[int], *, n_actors: int, size: int, gp
             yield int(i), str(text), str(err)
 
 
-__all__ = ["Outcome", "BatchJobError", "map_items", "workers_for", "resolve_cluster", "backend_name", "ray_connect",
-           "MAX_ATTEMPTS"]
+__all__ = ["Outcome", "BatchJobError", "map_items", "setup_job", "workers_for", "resolve_cluster", "backend_name",
+           "ray_connect", "ray_plan", "MAX_ATTEMPTS"]

@@ -54,8 +54,11 @@ SHARD_SIZE = 100_000
 INGEST_ERRORS = (LatentStudioError, OSError, ValueError, RuntimeError, EOFError)
 
 
-class _ItemFailed(Exception):
-    """An ingest item whose analysis failed in a worker (the reason is already formatted)."""
+def _id_vector_rows(rows: list, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids (n,) int64, vectors (n, dim) float32)`` from ``(item_id, vec blob)`` rows."""
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").astype(np.float32)
+    return ids, vecs.reshape(len(rows), dim)
 
 
 class _PathJob:
@@ -67,9 +70,9 @@ class _PathJob:
         self.uses_gpu = bool(getattr(fn, "uses_gpu", False))
 
     def setup(self, device: str) -> None:
-        setup = getattr(self.fn, "setup", None)
-        if callable(setup):
-            setup(device)
+        from latentstudio.catalog.batch import setup_job
+
+        setup_job(self.fn, device)
 
     def __call__(self, path: str) -> dict:
         return self.fn(Path(path))
@@ -317,9 +320,7 @@ class Catalog:
             info = self._space(space)
             rows = self._conn().execute("SELECT item_id, vec FROM vectors WHERE space=? ORDER BY item_id",
                                         (space,)).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").astype(np.float32)
-        return ids, vecs.reshape(len(rows), info[0])
+        return _id_vector_rows(rows, info[0])
 
     def _space(self, space: str) -> tuple[int, str, int]:
         codec.check_space(space)
@@ -594,8 +595,7 @@ class Catalog:
                               (space, last, SHARD_SIZE)).fetchall()
             if not rows:
                 break
-            shard_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
+            shard_ids, vecs = _id_vector_rows(rows, dim)
             fidx.add(index, vecs, shard_ids, metric=metric)
             last = int(shard_ids[-1])
         return index
@@ -606,8 +606,8 @@ class Catalog:
         live = self._live.get(space)
         if live is not None and live.generation == gen and not self._needs_rebuild(live.index, live.built_n):
             return live
+        count = self._conn().execute("SELECT COUNT(*) FROM vectors WHERE space=?", (space,)).fetchone()[0]
         if live is None or live.generation != gen:
-            count = self._conn().execute("SELECT COUNT(*) FROM vectors WHERE space=?", (space,)).fetchone()[0]
             expect = {"db_uuid": self.uuid, "space": space, "generation": gen, "ntotal": count, "dim": dim,
                       "metric": metric}
             loaded = fidx.load(self._index_path(space), expect)
@@ -617,7 +617,6 @@ class Catalog:
                 if not self._needs_rebuild(live.index, live.built_n):
                     self._live[space] = live
                     return live
-        count = self._conn().execute("SELECT COUNT(*) FROM vectors WHERE space=?", (space,)).fetchone()[0]
         if self._target_kind(count) == "ivfpq":
             index = self._build_sharded(space, dim, metric)
         else:
@@ -674,6 +673,16 @@ class Catalog:
             for name, info in self.spaces().items():
                 out["spaces"][name] = {"sqlite": info.count, "faiss": int(self._live_index(name).index.ntotal)}
         return out
+
+    def contents(self) -> list[tuple]:
+        """Every item row (id, path, hash, size, kind, duration, tags, analysis: no times) and every vector row
+        (space, item id, bytes), in a fixed order: catalogs built from the same input compare equal, whichever
+        backend built them (``python -m bench scale``, the cluster tests)."""
+        with self._lock:
+            db = self._conn()
+            return (db.execute("SELECT id, path, hash, size, kind, duration, tags, analysis FROM items ORDER BY id")
+                    .fetchall() + db.execute("SELECT space, item_id, vec FROM vectors ORDER BY space, item_id")
+                    .fetchall())
 
     def __repr__(self) -> str:
         return f"Catalog({str(self.path)!r})"
@@ -811,16 +820,15 @@ class Catalog:
         for out in map_items(_PathJob(fn), [str(p) for p, _ in todo], cluster=cluster, workers=workers,
                              progress=progress):
             p, h = todo[out.index]
+            if not out.ok:
+                report.failed.append((p, out.error))
+                continue
             try:
-                if not out.ok:
-                    raise _ItemFailed(out.error)
                 kwargs = out.value
                 if not isinstance(kwargs, dict) or "kind" not in kwargs:
                     raise ParameterError(f"ingest fn must return a dict with 'kind' (and optional duration, "
                                          f"tags, analysis, vectors); got {type(kwargs).__name__}")
                 report.added.append(self.add(p, content_hash=h, **kwargs))
-            except _ItemFailed as exc:
-                report.failed.append((p, str(exc)))
             except INGEST_ERRORS as exc:
                 report.failed.append((p, f"{type(exc).__name__}: {exc}"))
         self.flush()

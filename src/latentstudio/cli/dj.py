@@ -23,7 +23,7 @@ _SELECTOR_HELP = ("A learned selector (a folder from 'dj train-selector'); its s
                   "(tempo stretch limit, Camelot, no repeats stay hard constraints). Default: the rules alone.")
 
 
-def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int, cluster: str | None = None,
+def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int | None, cluster: str | None = None,
              quiet: bool = False):
     """Analyse LIBRARY with a progress bar; report the skipped files; the Library (with tracks)."""
     from latentstudio.dj.analysis import library_files
@@ -31,7 +31,8 @@ def _analyse(library: Path, *, catalog: Path | None, backend: str, workers: int,
 
     files = library_files(library)
     with progress("analysing", total=len(files), quiet=quiet) as advance:
-        lib = analyse_folder(library, files=files, catalog=catalog, backend=backend, workers=workers,
+        lib = analyse_folder(library, files=files, catalog=catalog, backend=backend,
+                             workers=workers_for(workers, cluster, 2),
                              cluster=cluster, progress=advance)
     for path, why in lib.failures:
         typer.echo(f"skipped {path}: {why}", err=True)
@@ -77,7 +78,7 @@ def analyze(library: Path = typer.Argument(..., help="Folder of audio files (sea
     """
     from dataclasses import asdict
 
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2), cluster=cluster)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster)
     rows = lib.summary()
     if as_json:
         print_json({"tracks": [asdict(r) for r in rows],
@@ -135,8 +136,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.dj.pipeline import mix_library
 
     out_path(output, suffixes=(".wav", ".flac"))
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2),
-                   cluster=cluster, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
     res = mix_library(lib, n_tracks=tracks, start=start, novelty=novelty, transition_bars=transition_bars,
                       max_play_bars=max_bars, stretch_limit=stretch_limit, selector=selector, sr=sr,
                       stretch=stretch, verify=verify, seed=seed)
@@ -179,8 +179,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     from latentstudio.errors import ParameterError
 
     out_path(output, suffixes=(".wav", ".flac"))
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2),
-                   cluster=cluster, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
     game = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
                       selector=selector, seed=seed)
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
@@ -306,8 +305,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
         if pl.missing:
             typer.echo(f"playlist {pl.path}: {len(pl.missing)} of {pl.entries} entries not in the library: "
                        + ", ".join(pl.missing[:5]) + (" ..." if len(pl.missing) > 5 else ""), err=True)
-    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers_for(workers, cluster, 2),
-                   cluster=cluster, quiet=as_json)
+    lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
     with progress("training", total=steps, quiet=as_json) as adv:
         last = [0]
 

@@ -107,10 +107,8 @@ def run(models: list[Path] = typer.Argument(..., help="Model folder(s) from `see
     if not (src.startswith("/dev/video") or src == "camera"):
         existing(source)
     set_threads(threads)
-    params = {"size": size or None, "pre": pre, "post": post, "smooth": smooth, "flow": flow, "fast": not eager,
-              "switch_every": switch_every, "source": src}
 
-    def sidecar(path: Path) -> None:
+    def sidecar(path: Path, params: dict) -> None:
         write_sidecar(path, command="latentstudio seeing run", params=params, models=[str(m) for m in model_dirs])
 
     with progress("re-seeing", total=None, quiet=as_json) as advance:

@@ -113,18 +113,18 @@ class SeePicture:
 
     def __call__(self, item) -> np.ndarray:
         i, path = item
-        if self.seer is None:
-            self.setup("cpu")
         self.seer.reset()
         self.seer.switch(i % len(self.model_dirs) if self.switch else 0)
         frame = imageio.load(path)
         seen = self.seer(frame)
-        if self.side_by_side:
-            from latentstudio.core import filters as imfilters
+        return imageio.to_uint8(beside(frame, seen, self.options["pre"]) if self.side_by_side else seen)
 
-            seen = np.concatenate([imfilters.apply_filter(np.asarray(frame, np.float32), self.options["pre"]),
-                                   seen], axis=1)
-        return imageio.to_uint8(seen)
+
+def beside(frame: np.ndarray, seen: np.ndarray, pre: str) -> np.ndarray:
+    """The (pre-filtered) input to the left of what the network made of it (``--side-by-side``)."""
+    from latentstudio.core import filters as imfilters
+
+    return np.concatenate([imfilters.apply_filter(np.asarray(frame, np.float32), pre), seen], axis=1)
 
 
 def load_models(models: list[str | os.PathLike] | str | os.PathLike):
@@ -146,7 +146,7 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
             fast: bool = True, switch_every: float | None = None, fps: float | None = None,
             max_frames: int | None = None, seconds: float | None = None, side_by_side: bool = False,
             progress: Callable[[int, int | None], None] | None = None, workers: int = 1,
-            cluster: str | None = None, on_output: Callable[[Path], None] | None = None) -> SeeRun:
+            cluster: str | None = None, on_output: Callable[[Path, dict], None] | None = None) -> SeeRun:
     """Re-see ``source`` as the world of ``models`` and write ``output``.
 
     Parameters
@@ -163,7 +163,7 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     side_by_side : write the (pre-filtered) input beside the output
     workers, cluster : for a folder, where the pictures are re-seen: ``workers`` local processes (1: this
         process) or a Ray cluster (see :func:`latentstudio.catalog.batch.map_items`; the model folders must be
-        readable there). Each picture is written as soon as it is done and ``on_output(path)`` called;
+        readable there). Each picture is written as soon as it is done and ``on_output(path, params)`` called;
         unreadable pictures are listed in ``failed``
 
     Raises
@@ -187,12 +187,7 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     names = [str(m.path) for m in loaded]
 
     def pair(frame, seen):
-        if not side_by_side:
-            return seen
-        from latentstudio.core import filters as imfilters
-
-        shown = imfilters.apply_filter(np.asarray(frame, np.float32), pre)
-        return np.concatenate([shown, seen], axis=1)
+        return beside(frame, seen, pre) if side_by_side else seen
 
     if not _is_camera(src) and Path(src).is_dir():
         from latentstudio.catalog.batch import map_items
@@ -213,7 +208,7 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
             path = imageio.save(out / f"{files[o.index].stem}.png", o.value)     # atomic, as each one is done
             written.append(path)
             if on_output is not None:
-                on_output(path)
+                on_output(path, params)
         if not written:
             raise ParameterError(f"source folder {src!r}: none of its {len(files)} pictures could be read "
                                  f"({failed[0][1]})")

@@ -109,30 +109,14 @@ def store_record(catalog: Catalog, path, record: dict):
     return item
 
 
-def _embedded(catalog: Catalog, p: Path, spaces) -> bool:
-    old = catalog.get(p)
-    return old is not None and all(catalog.vector(old, sp) is not None for sp in spaces) \
-        and old.size == p.stat().st_size and p.stat().st_mtime <= old.updated
-
-
-def embed_into_catalog(catalog: Catalog, *, model: SoundscapeStudent, model_id: str, items,
-                       top_labels: int = 3, flush: bool = True) -> tuple[int, int]:
-    """Embed decoded sounds and store them: ``items`` = ``[(path, y, extra analysis)]`` -> (added, already there).
-
-    Each item gets what :func:`sound_record` computes.
-    """
-    spaces = (space_name(model_id), class_space_name(model_id), label_space_name(model_id))
-    added = already = 0
-    for path, y, extra in items:
-        p = Path(path)
-        if _embedded(catalog, p, spaces):
-            already += 1
-            continue
-        store_record(catalog, p, sound_record(model, model_id, y, extra, top_labels=top_labels))
-        added += 1
-    if flush:
-        catalog.flush()
-    return added, already
+def embedded_item(catalog: Catalog, p: Path, spaces):
+    """The catalog's item of the file at ``p`` when it holds a vector in every one of ``spaces`` and the file
+    has not changed since; else None."""
+    item = catalog.get(p)
+    if item is None or any(catalog.vector(item, sp) is None for sp in spaces):
+        return None
+    st = p.stat()
+    return item if item.size == st.st_size and st.st_mtime <= item.updated else None
 
 
 class EmbedSound:
@@ -280,5 +264,5 @@ def library_size(catalog: Catalog, model_id: str) -> int:
 
 
 __all__ = ["index_sounds", "sound_files", "space_name", "class_space_name", "label_space_name", "hub_scores",
-           "embed_into_catalog", "sound_record", "store_record", "EmbedSound", "unit",
+           "sound_record", "store_record", "embedded_item", "EmbedSound", "unit",
            "HUB_NEIGHBOURS", "library_size", "IndexReport"]

@@ -221,6 +221,13 @@ def collect_sounds(packages: Iterable[str] | None = None, *, folders: Iterable[s
     return out
 
 
+def _decode_cache(cache: Path | str | None) -> Path | None:
+    """The folder of decoded sounds: ``"default"`` is the cache folder's, None none."""
+    from latentstudio import assets
+
+    return assets.cache_dir() / "soundscape" / "decoded" if cache == "default" else (Path(cache) if cache else None)
+
+
 def _decoded(path: Path, spec: MelSpec, cache: Path | None, max_seconds: float) -> np.ndarray:
     from latentstudio.catalog import hash_file
 
@@ -261,10 +268,7 @@ def load_library(sounds: list[LibrarySound], *, spec: MelSpec, max_seconds: floa
 
     Unreadable or silent files land in ``failed`` with the reason.
     """
-    from latentstudio import assets
-
-    if cache == "default":
-        cache = assets.cache_dir() / "soundscape" / "decoded"
+    cache = _decode_cache(cache)
     out = LoadedLibrary()
     seen: dict[str, str] = {}
     for i, s in enumerate(sounds):
@@ -323,12 +327,9 @@ class DecodeAndEmbed:
         self.model.to(device).eval()         # one GPU per Ray actor when the cluster has them
 
     def __call__(self, sound: dict) -> dict:
-        from latentstudio import assets
         from latentstudio.soundscape.index import sound_record
 
-        cache = assets.cache_dir() / "soundscape" / "decoded" if self.cache == "default" else \
-            (Path(self.cache) if self.cache else None)
-        y = _decoded(Path(sound["path"]), self.model.mel, cache, self.max_seconds)
+        y = _decoded(Path(sound["path"]), self.model.mel, _decode_cache(self.cache), self.max_seconds)
         h = audio_hash(y)
         return {"audio_hash": h, "record": sound_record(self.model, self.model_id, y,
                                                         {"library": {**sound, "audio_hash": h}})}
@@ -356,7 +357,7 @@ def build_library(catalog, *, model, model_id: str, packages: Iterable[str] | No
     """
     from latentstudio import assets
     from latentstudio.catalog.batch import map_items
-    from latentstudio.soundscape.index import _embedded, class_space_name, label_space_name, space_name, \
+    from latentstudio.soundscape.index import class_space_name, embedded_item, label_space_name, space_name, \
         store_record
 
     t0 = time.perf_counter()
@@ -377,36 +378,33 @@ def build_library(catalog, *, model, model_id: str, packages: Iterable[str] | No
         if progress is not None:
             progress(done, len(sounds))
 
+    def first_copy(s: LibrarySound, h: str | None) -> bool:
+        """Keep ``s`` unless a sound kept before decodes to the same audio (hash ``h``; None: unknown)."""
+        if h and h in seen:
+            report.duplicates.append((s.path, seen[h]))
+            return False
+        if h:
+            seen[h] = s.path
+        kept.append(s)
+        return True
+
     for s in sounds:                       # already embedded: their recorded audio hash joins the dedupe
         p = Path(s.path)
-        item = catalog.get(p) if p.is_file() else None
-        if item is not None and _embedded(catalog, p, spaces):
-            h = (item.analysis.get("library") or {}).get("audio_hash")
-            if h and h in seen:
-                report.duplicates.append((s.path, seen[h]))
-            else:
-                if h:
-                    seen[h] = s.path
-                kept.append(s)
-                report.already += 1
-            tick()
-        else:
+        item = embedded_item(catalog, p, spaces) if p.is_file() else None
+        if item is None:
             todo.append(s)
+            continue
+        report.already += first_copy(s, (item.analysis.get("library") or {}).get("audio_hash"))
+        tick()
     job = DecodeAndEmbed(model, model_id)
     for out in map_items(job, [s.to_dict() for s in todo], cluster=cluster, workers=workers):
         s = todo[out.index]
         tick()
         if not out.ok:
             report.failed.append((s.path, out.error))
-            continue
-        h = out.value["audio_hash"]
-        if h in seen:
-            report.duplicates.append((s.path, seen[h]))
-            continue
-        seen[h] = s.path
-        store_record(catalog, s.path, out.value["record"])
-        kept.append(s)
-        report.added += 1
+        elif first_copy(s, out.value["audio_hash"]):
+            store_record(catalog, s.path, out.value["record"])
+            report.added += 1
     catalog.flush()
     report.sounds = len(kept)
     for s in kept:
