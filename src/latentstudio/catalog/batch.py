@@ -247,7 +247,7 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
     nxt = 0
     while queue:
         with ProcessPoolExecutor(max_workers=min(workers, len(queue)), initializer=_init_worker,
-                                 initargs=(job,)) as pool:
+                                 initargs=(job,), mp_context=_start_method()) as pool:
             running: dict = {}
             broken = False
             while (queue or running) and not broken:
@@ -277,6 +277,17 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
     while nxt in done:
         yield _outcome(nxt, items[nxt], *done.pop(nxt))
         nxt += 1
+
+
+def _start_method():
+    """Fork (workers inherit loaded modules and models: fast), except in a process connected to Ray: a forked
+    child inherits Ray's gRPC threads mid-lock and can hang, so workers are spawned fresh there."""
+    import multiprocessing
+    import sys
+
+    ray = sys.modules.get("ray")
+    connected = ray is not None and getattr(ray, "is_initialized", lambda: False)()
+    return multiprocessing.get_context("spawn" if connected else None)
 
 
 def _requeue(queue: collections.deque, batch: list, attempt: int, done: dict) -> None:
