@@ -10,8 +10,9 @@ APT_PACKAGES := hydrogen-data hydrogen-drumkits lmms-common sonic-pi-samples tux
                 dataset-fashion-mnist fluidsynth fluid-soundfont-gm espeak-ng wordnet-base sound-theme-freedesktop mma \
                 chromium chromium-driver
 # training and bench only (`make data`), never `make test`: the soundscape library's big sound-effect packages;
-# the DJ beat network's other synthesisers (OPL3 FM for training, freepats/timidity for validation, the csound
-# GM bank for the test split); the Learning-to-See worlds' desktop-background photographs
+# the other MIDI synthesisers (DJ beat network: OPL3 FM for training, freepats/timidity for validation, the
+# csound GM bank for the test split; drum classifier: OPL3's kit trains, csound's and freepats' kits validate);
+# the Learning-to-See worlds' desktop-background photographs
 DATA_PACKAGES := wesnoth-1.16-data openttd-opensfx supertux-data warzone2100-data \
                  timidity freepats opl3-soundfont csound-soundfont \
                  mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04

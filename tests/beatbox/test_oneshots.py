@@ -26,6 +26,31 @@ def test_splits_are_declared_by_origin():
     assert O.split_of("hydrogen-drumkits", "bja_pacific") == "train"
     assert O.split_of("folder:mine", "kicks") == "train"
     assert O._family("GMRockKit") == O._family("The Black Pearl 1.0")  # copies are one origin
+    # General MIDI synthesisers: the OPL3 kit trains, csound's and FreePats' kits validate, FluidR3's test
+    assert O.split_of("opl3-soundfont", "opl3-kit-0") == "train"
+    assert O.split_of("csound-soundfont", "csound-kit-25") == "validation"
+    assert O.split_of("freepats", "freepats-kit-0") == "validation"
+    assert set(O.GM_SYNTH_SOURCES) == set(O.GM_SYNTH_KITS)
+
+
+@pytest.mark.parametrize("synth", ["freepats", "csound", "opl3"])
+def test_other_synthesisers_kits_are_sources(synth):
+    """Each installed GM synthesiser's drum kit gives labelled one-shots named by that synthesiser (skipped
+    where the package, from `make data`, is not installed)."""
+    pytest.importorskip("pretty_midi")
+    from latentstudio.core.midi import SYNTHS
+    from latentstudio.errors import AssetMissingError
+
+    try:
+        data = O.gm_oneshots(synth=synth, programs=(0,), velocities=(100,), gap=1.6)
+    except AssetMissingError as exc:
+        pytest.skip(f"{SYNTHS[synth][2]} not installed: {exc}")
+    classes = {O.CLASSES[i] for i in data.labels}
+    assert {"kick", "snare", "closed_hat"} <= classes
+    assert set(data.sources) == {O.GM_SYNTH_SOURCES[synth]} and all(k == f"{synth}-kit-0" for k in data.kits)
+    assert O.split_of(data.sources[0], data.kits[0]) == ("train" if synth == "opl3" else "validation")
+    with pytest.raises(ParameterError, match="synth"):
+        O.gm_oneshots(synth="no-such-synth")
 
 
 def _decay(f, n=SR // 2, seed=0):

@@ -12,10 +12,18 @@ sonic-pi-samples      Sonic Pi's drum one-shots (file names)               valid
 lmms-common           LMMS's drum one-shots (file names), and its          train
                       DrumSynth presets (drum machines: TR-808/909/606,
                       CR-78, Linn...) rendered by :mod:`.drumsynth`
+opl3-soundfont        the OPL3 FM bank's drum kit, rendered like the GM    train
+                      kits below
+csound-soundfont      csound's GM bank: 8 GS drum kits, every GM drum      validation
+                      note at 5 velocities, rendered by FluidSynth
+freepats              FreePats' drum set, rendered by TiMidity++           validation
 fluid-soundfont-gm    FluidR3 GM's drum kits, every GM drum note rendered  test
                       at 5 velocities by FluidSynth
 folder:NAME           any folder a user adds (sub-folder and file names)   train
 ====================  ==================================================  =============================
+
+The two General MIDI banks in validation stand for what the test split is (and what a user's own GM synth
+or sampler is): kits of a synthesiser the classifier never heard, one hit per note and velocity.
 
 Every sound becomes mono 16 kHz audio, leading silence trimmed, peak 1, cut or padded to
 :data:`STORE_SAMPLES`. Sounds are deduplicated by decoded-content hash (GMRockKit ships byte-identical
@@ -54,7 +62,8 @@ KIT_FAMILIES = {"gmrockkit": "black-pearl", "the black pearl 1.0": "black-pearl"
 #: which (source, family) goes where; the first rule that matches wins, anything else trains
 SPLITS: dict[str, tuple[tuple[str, str], ...]] = {
     "test": (("fluid-soundfont-gm", "*"),),
-    "validation": (("sonic-pi-samples", "*"), ("hydrogen-drumkits", "millo")),
+    "validation": (("sonic-pi-samples", "*"), ("hydrogen-drumkits", "millo"), ("csound-soundfont", "*"),
+                   ("freepats", "*")),
     "train": (("*", "*"),),
 }
 SPLIT_NAMES = ("train", "validation", "test")
@@ -67,6 +76,11 @@ GM_DRUM_NOTES: dict[int, str] = {
 #: GS drum kit programs of a GM soundfont (standard, room, power, electronic, TR-808, jazz, brush, orchestra)
 GM_KIT_PROGRAMS = (0, 8, 16, 24, 25, 32, 40, 48)
 GM_VELOCITIES = (25, 50, 75, 100, 127)
+#: MIDI synthesisers (:data:`latentstudio.core.midi.SYNTHS`) whose drum kits are sources -> source name
+GM_SYNTH_SOURCES = {"fluidr3": "fluid-soundfont-gm", "csound": "csound-soundfont", "freepats": "freepats",
+                    "opl3": "opl3-soundfont"}
+#: their drum kit programs (FreePats and the OPL3 bank have one kit each)
+GM_SYNTH_KITS = {"fluidr3": GM_KIT_PROGRAMS, "csound": GM_KIT_PROGRAMS, "freepats": (0,), "opl3": (0,)}
 #: notes a GS kit program plays as something other than the GM drum map says: the Orchestra set (48) holds
 #: timpani on 41-53 (F to f), where the map has toms, hi-hats and cymbals; such notes are not rendered
 GS_NOT_DRUM_KIT: dict[int, frozenset[int]] = {48: frozenset(range(41, 54))}
@@ -274,23 +288,26 @@ def drumsynth_oneshots(folder: str | os.PathLike = LMMS_DRUMSYNTH_DIR, *, source
     return OneShots(np.stack(audio), np.array(labels, dtype=np.int64), kits, names, [source] * len(labels))
 
 
-def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[int, ...] = GM_KIT_PROGRAMS,
-                velocities: tuple[int, ...] = GM_VELOCITIES, source: str = "fluid-soundfont-gm",
-                gap: float = 3.0) -> OneShots:
-    """Every GM drum note of every drum kit ``programs`` of a soundfont (less the notes a kit plays as other
-    instruments, :data:`GS_NOT_DRUM_KIT`), at each of ``velocities``, rendered by FluidSynth (one hit every
-    ``gap`` seconds, cut apart at the known note times). A hit whose 50 ms before the note still holds the
-    last one's ring within 40 dB of its own peak (a long tom or crash before a soft hat) is left out: an
-    isolated hit is what it stands for.
+def gm_oneshots(*, synth: str = "fluidr3", programs: tuple[int, ...] | None = None,
+                velocities: tuple[int, ...] = GM_VELOCITIES, gap: float = 3.0) -> OneShots:
+    """Every GM drum note of every drum kit ``programs`` of a MIDI synthesiser (:data:`GM_SYNTH_SOURCES`;
+    default: the kits it has, :data:`GM_SYNTH_KITS`), less the notes a kit plays as other instruments
+    (:data:`GS_NOT_DRUM_KIT`), at each of ``velocities``, rendered dry (one hit every ``gap`` seconds, cut
+    apart at the known note times). A hit whose 50 ms before the note still holds the last one's ring within
+    40 dB of its own peak (a long tom or crash before a soft hat) is left out: an isolated hit is what it
+    stands for.
 
-    Raises AssetMissingError without FluidSynth or the soundfont.
+    Raises AssetMissingError without the synthesiser or its sounds, ParameterError for an unknown one.
     """
     import pretty_midi
 
-    from latentstudio.core.midi import render_midi
+    from latentstudio.core.midi import render_synth
 
+    if synth not in GM_SYNTH_SOURCES:
+        raise ParameterError(f"synth={synth!r} must be one of {', '.join(GM_SYNTH_SOURCES)}")
+    source, prefix = GM_SYNTH_SOURCES[synth], "gm" if synth == "fluidr3" else synth
     audio, labels, kits, names = [], [], [], []
-    for prog in programs:
+    for prog in programs or GM_SYNTH_KITS[synth]:
         pm = pretty_midi.PrettyMIDI(initial_tempo=120)
         inst = pretty_midi.Instrument(program=prog, is_drum=True)
         skip = GS_NOT_DRUM_KIT.get(prog, frozenset())
@@ -298,7 +315,7 @@ def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[i
         for i, (note, vel) in enumerate(hits):
             inst.notes.append(pretty_midi.Note(velocity=vel, pitch=note, start=0.2 + i * gap, end=0.3 + i * gap))
         pm.instruments.append(inst)
-        y = render_midi(pm, sr=SR, soundfont=soundfont, tail=gap)
+        y = render_synth(pm, synth, sr=SR, tail=gap, dry=True)
         for i, (note, vel) in enumerate(hits):
             a = int(round((0.2 + i * gap) * SR))
             seg = y[a: a + int(min(gap - 0.05, 1.5) * SR)]
@@ -308,8 +325,10 @@ def gm_oneshots(*, soundfont: str | os.PathLike | None = None, programs: tuple[i
                 continue
             audio.append(prepare(seg))
             labels.append(CLASSES.index(GM_DRUM_NOTES[note]))
-            kits.append(f"gm-kit-{prog}")
-            names.append(f"gm-kit-{prog}/note{note}-v{vel}")
+            kits.append(f"{prefix}-kit-{prog}")
+            names.append(f"{prefix}-kit-{prog}/note{note}-v{vel}")
+    if not audio:
+        return _from_files([])
     return OneShots(np.stack(audio), np.array(labels, dtype=np.int64), kits, names, [source] * len(labels))
 
 
@@ -355,10 +374,11 @@ def dedupe(data: OneShots, split: list[str]) -> tuple[OneShots, list[str], dict[
 def _all_sources(folders: tuple[str, ...]) -> tuple[OneShots, tuple[str, ...], tuple[tuple[str, int], ...]]:
     parts = [hydrogen_oneshots(), package_folder_oneshots(), drumsynth_oneshots()]
     parts += [folder_oneshots(f) for f in folders]
-    try:
-        parts.append(gm_oneshots())
-    except (AssetMissingError, ParameterError):  # no fluidsynth or soundfont: no test source, said in load_split
-        pass
+    for synth in GM_SYNTH_SOURCES:
+        try:
+            parts.append(gm_oneshots(synth=synth))
+        except (AssetMissingError, ParameterError):  # not installed: that source is missing, said in load_split
+            pass
     data = OneShots.concat(parts)
     split = [split_of(s, k) for s, k in zip(data.sources, data.kits)]
     data, split, dropped = dedupe(data, split)

@@ -136,3 +136,55 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
     if y.shape[0] < n:
         y = np.pad(y, (0, n - y.shape[0]))
     return np.ascontiguousarray(y[:n], dtype=np.float32)
+
+
+#: MIDI synthesisers besides the default soundfont: name -> (engine, file, Debian packages). ``fluidsynth``
+#: plays an .sf2, ``timidity`` a configuration of GUS patches. Each is a different set of recorded or
+#: synthesised instruments, so sources rendered by different synthesisers are different origins.
+SYNTHS: dict[str, tuple[str, str, str]] = {
+    "fluidr3": ("fluidsynth", "/usr/share/sounds/sf2/FluidR3_GM.sf2", "fluid-soundfont-gm"),
+    "opl3": ("fluidsynth", "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2", "opl3-soundfont"),
+    "freepats": ("timidity", "/etc/timidity/freepats.cfg", "freepats timidity"),
+    "csound": ("fluidsynth", "/usr/share/sounds/sf2/sf_GMbank.sf2", "csound-soundfont"),
+}
+
+
+def render_synth(midi, synth: str, *, sr: int = 22050, tail: float = 1.0, dry: bool = False) -> np.ndarray:
+    """Render MIDI with one of :data:`SYNTHS` (mono float32 at ``sr``; sample 0 is MIDI time 0).
+
+    ``dry`` turns TiMidity's own reverb and chorus off (FluidSynth renders dry anyway).
+    Raises ParameterError for an unknown name, AssetMissingError naming the package when it is not installed.
+    """
+    if synth not in SYNTHS:
+        raise ParameterError(f"synth={synth!r} must be one of {', '.join(sorted(SYNTHS))}")
+    engine, path, package = SYNTHS[synth]
+    if not Path(path).is_file():
+        raise AssetMissingError(f"synth {synth!r} needs {path}; install it: apt-get install {package} (make data)")
+    if engine == "fluidsynth":
+        return render_midi(midi, sr=sr, soundfont=path, tail=tail)
+    return render_timidity(midi, sr=sr, cfg=path, tail=tail, dry=dry)
+
+
+def render_timidity(midi, *, sr: int = 22050, cfg: str | os.PathLike, tail: float = 1.0,
+                    dry: bool = False) -> np.ndarray:
+    """Render MIDI with TiMidity++ and the GUS patch configuration ``cfg`` (mono float32 at ``sr``)."""
+    import soundfile as sf
+
+    pm = _as_pretty_midi(midi)
+    exe = shutil.which("timidity")
+    if exe is None:
+        raise AssetMissingError("the timidity program is missing; install it: apt-get install timidity")
+    end = pm.get_end_time() + max(0.0, tail)
+    with tempfile.TemporaryDirectory(prefix="ls-timidity-") as td:
+        mid, wav = Path(td) / "in.mid", Path(td) / "out.wav"
+        pm.write(str(mid))
+        effects = ["-EFreverb=0", "-EFchorus=0"] if dry else []
+        proc = subprocess.run([exe, "-c", str(cfg), "-Ow", "--preserve-silence", "--output-mono", *effects,
+                               "-s", str(int(sr)), "-o", str(wav), str(mid)], capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not wav.is_file():
+            raise ParameterError(f"timidity failed on the MIDI ({proc.stderr.strip()[:200]})")
+        y, _ = sf.read(str(wav), dtype="float32")
+    if y.ndim == 2:
+        y = y.mean(axis=1)
+    n = int(round(end * sr))
+    return np.pad(y, (0, max(0, n - len(y))))[:n].astype(np.float32)

@@ -40,19 +40,15 @@ from pathlib import Path
 
 import numpy as np
 
+from latentstudio.core.midi import SYNTHS
 from latentstudio.errors import AssetMissingError, ParameterError
 
 MMA_LIB = Path("/usr/share/mma/lib/stdlib")
 #: MMA style families that are not music (a click track, an empty groove).
 MMA_SKIP = frozenset({"metronome", "none"})
 
-#: Synthesisers: (engine, file). ``fluidsynth`` plays an .sf2; ``timidity`` a configuration of GUS patches.
-RENDERERS: dict[str, tuple[str, str]] = {
-    "fluidr3": ("fluidsynth", "/usr/share/sounds/sf2/FluidR3_GM.sf2"),         # fluid-soundfont-gm
-    "opl3": ("fluidsynth", "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2"),         # opl3-soundfont
-    "freepats": ("timidity", "/etc/timidity/freepats.cfg"),                    # freepats + timidity
-    "csound": ("fluidsynth", "/usr/share/sounds/sf2/sf_GMbank.sf2"),           # csound-soundfont
-}
+#: Synthesisers: (engine, file), from :data:`latentstudio.core.midi.SYNTHS`.
+RENDERERS: dict[str, tuple[str, str]] = {name: (engine, path) for name, (engine, path, _) in SYNTHS.items()}
 
 #: What each split is made of. ``music21``: corpus collections (first folder under the corpus);
 #: ``mma``: style families; ``renderers``: the synthesisers it is played with. MMA families not named
@@ -541,21 +537,13 @@ def render(piece: Piece, *, renderer: str, seed: int = 0, sr: int = 16000, max_s
     """A varied performance of ``piece`` played by ``renderer`` (:data:`RENDERERS`), through a random record
     chain (:func:`latentstudio.core.effects.record_chain`) when ``effects``."""
     from latentstudio.core.effects import record_chain
-    from latentstudio.core.midi import render_midi
+    from latentstudio.core.midi import render_synth
 
     if renderer not in RENDERERS:
         raise ParameterError(f"renderer={renderer!r} must be one of {sorted(RENDERERS)}")
-    engine, path = RENDERERS[renderer]
-    if not Path(path).is_file():
-        pkg = {"opl3": "opl3-soundfont", "freepats": "freepats timidity", "csound": "csound-soundfont",
-               "fluidr3": "fluid-soundfont-gm"}[renderer]
-        raise AssetMissingError(f"renderer {renderer!r} needs {path}; install it: apt-get install {pkg} (make data)")
     rng = np.random.default_rng([seed, zlib.crc32(piece.name.encode())])
     pm, beats, downs, var = vary_midi(piece, rng, max_seconds=max_seconds, strength=strength)
-    if engine == "fluidsynth":
-        y = render_midi(pm, sr=sr, soundfont=path, tail=0.5)
-    else:
-        y = _timidity(pm, sr=sr, cfg=path)
+    y = render_synth(pm, renderer, sr=sr, tail=0.5)
     if not np.isfinite(y).all() or np.abs(y).max() < 1e-5:
         raise ParameterError(f"piece {piece.name!r} rendered to silence with {renderer!r}")
     y = y / np.abs(y).max() * 0.8
@@ -563,27 +551,6 @@ def render(piece: Piece, *, renderer: str, seed: int = 0, sr: int = 16000, max_s
         y, chain = record_chain(y, sr=sr, rng=rng, strength=strength)
         var["effects"] = [c[0] for c in chain]
     return Example(piece.name, piece.origin, renderer, y.astype(np.float32), sr, beats, downs, piece.key, var)
-
-
-def _timidity(pm, *, sr: int, cfg: str) -> np.ndarray:
-    import soundfile as sf
-
-    exe = shutil.which("timidity")
-    if exe is None:
-        raise AssetMissingError("the timidity program is missing; install it: apt-get install timidity")
-    end = pm.get_end_time() + 0.5
-    with tempfile.TemporaryDirectory(prefix="ls-timidity-") as td:
-        mid, wav = Path(td) / "in.mid", Path(td) / "out.wav"
-        pm.write(str(mid))
-        proc = subprocess.run([exe, "-c", cfg, "-Ow", "--preserve-silence", "--output-mono", "-s", str(sr), "-o", str(wav), str(mid)],
-                              capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0 or not wav.is_file():
-            raise ParameterError(f"timidity failed on the MIDI ({proc.stderr.strip()[:200]})")
-        y, file_sr = sf.read(str(wav), dtype="float32")
-    if y.ndim == 2:
-        y = y.mean(axis=1)
-    n = int(round(end * sr))
-    return np.pad(y, (0, max(0, n - len(y))))[:n].astype(np.float32)
 
 
 def audio_hash(y: np.ndarray) -> str:
