@@ -9,8 +9,9 @@ Prints one JSON object. Sections (``--only`` to pick some):
   ``_reattacks``); dense (down to 90 ms apart, with simultaneous hits) and random velocities.
 * ``classifier`` — on the test split of ``beatbox.oneshots`` (sample sources never trained on: FluidR3 GM's
   kits at 5 velocities): the classifier trained by ``train_classifier`` with 3 seeds (median and range),
-  8-class accuracy, per class, kick/snare/hat; beside a spectral-centroid rule and an MFCC k-NN fitted on
-  the same train split; the shipped model too. Then espeak-ng voice percussion on the test voices (never
+  8-class accuracy, per class, kick/snare/hat, and the same networks without their timbre head; beside a
+  spectral-centroid rule and an MFCC k-NN fitted on the same train split; the shipped model too
+  (``--no-timbre``: train without the head). Then espeak-ng voice percussion on the test voices (never
   used for a choice): zero-shot, and 4-shot calibrated judged on the same voice's other sounds and on
   the other voices.
 * ``rhythm`` — the shipped VAE on patterns it never saw (grammar seed 999 and the Hydrogen demo songs):
@@ -168,17 +169,15 @@ def _rounded(d):
     return d
 
 
-def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
+def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
     """Test split (sources never trained on, see ``oneshots.SPLITS``): the classifier trained by the
     project's own ``train_classifier`` with each of ``seeds`` (plus the shipped or ``path`` model), beside
     the spectral-centroid rule and MFCC k-NN fitted on the same train split; then voice percussion."""
     import torch
 
-    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, load_classifier, patch_logits,
-                                                 predict_patches, train_classifier)
+    from latentstudio.beatbox.classifier import SHIPPED, DrumClassifier, clip_log_probs, load_classifier, train_classifier
     from latentstudio.beatbox.evaluate import (CentroidRule, MfccKnn, evaluate_predictions, evaluate_voices,
                                                expected_calibration_error)
-    from latentstudio.beatbox.features import CLIP_SAMPLES, patches
     from latentstudio.beatbox.oneshots import SPLITS, load_splits
     from latentstudio.beatbox.voices import TEST_VOICES, VALIDATION_VOICES, voice_sounds
     from latentstudio.zoo.checkpoint import read_config
@@ -186,34 +185,40 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None):
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     splits, dropped = load_splits()
     train, test = splits["train"], splits["test"]
-    x_test = patches(torch.from_numpy(test.audio[:, :CLIP_SAMPLES]))
     out = {"splits": {k: {"sounds": len(v), "sources": sorted(set(v.sources)), "families": len(set(v.kits))}
                       for k, v in splits.items()},
            "split_rules": {k: [list(r) for r in v] for k, v in SPLITS.items()}, "dropped_copies": dropped}
     shipped = load_classifier(path)
     meta = read_config(path or SHIPPED).get("meta", {})
-    out["shipped_model"] = {"test": _rounded(evaluate_predictions(test.labels, predict_patches(shipped.model, x_test)[0])),
+    out["shipped_model"] = {"test": _rounded(evaluate_predictions(test.labels, clip_log_probs(shipped.model, test.audio).argmax(1).numpy())),
                             "trained_with": {k: meta.get(k) for k in ("command", "steps", "seed")}}
     runs = []
     for seed in seeds:
         kw = {} if steps is None else {"steps": steps}
-        model, report = train_classifier(seed=seed, **kw)
-        logits = patch_logits(model, x_test)[0]
+        model, report = train_classifier(seed=seed, timbre=timbre, **kw)
+        logits = clip_log_probs(model, test.audio)
         ev = evaluate_predictions(test.labels, logits.argmax(1).numpy())
+        head, model.timbre = model.timbre, None  # the same networks without their timbre head (ablation)
+        alone = evaluate_predictions(test.labels, clip_log_probs(model, test.audio).argmax(1).numpy())
+        model.timbre = head
+        ev["network_alone"] = {"accuracy": alone["accuracy"], "kick_snare_hat": alone["kick_snare_hat"]}
         ev["ece_raw"] = expected_calibration_error(torch.softmax(logits, 1).numpy(), test.labels)
         ev["ece_calibrated"] = expected_calibration_error(torch.softmax(logits / model.temperature, 1).numpy(),
                                                           test.labels)
-        runs.append({"seed": seed, "val_accuracy": report.val_accuracy,
+        runs.append({"seed": seed, "val_accuracy": report.val_accuracy, "timbre_mix": report.val_accuracy_by_timbre_mix,
                      "val_kick_snare_hat": report.val_kick_snare_hat_accuracy, "test": ev,
                      "train_seconds": report.seconds, "model": DrumClassifier(model)})
     out["trained_runs"] = {
         "seeds": list(seeds), "test_accuracy_8_classes": spread([r["test"]["accuracy"] for r in runs]),
         "test_kick_snare_hat": spread([r["test"]["kick_snare_hat"] for r in runs]),
+        "test_network_alone_8_classes": spread([r["test"]["network_alone"]["accuracy"] for r in runs]),
+        "test_network_alone_kick_snare_hat": spread([r["test"]["network_alone"]["kick_snare_hat"] for r in runs]),
         "test_per_class_median": {c: round(statistics.median(r["test"]["per_class"][c] for r in runs), 4)
                                   for c in runs[0]["test"]["per_class"]},
         "test_counts": runs[0]["test"]["counts"],
         "val_accuracy": spread([r["val_accuracy"] for r in runs]),
         "val_kick_snare_hat": spread([r["val_kick_snare_hat"] for r in runs]),
+        "val_accuracy_by_timbre_mix": [r["timbre_mix"] for r in runs],
         "train_seconds": spread([r["train_seconds"] for r in runs]),
         "test_ece_before_temperature": spread([r["test"]["ece_raw"] for r in runs]),
         "test_ece_after_temperature": spread([r["test"]["ece_calibrated"] for r in runs]),
@@ -348,6 +353,7 @@ def main() -> None:
     ap.add_argument("--classifier", default=None, help="classifier checkpoint to judge (default: shipped)")
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="training seeds for the classifier")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: train_classifier's)")
+    ap.add_argument("--no-timbre", action="store_true", help="train without the timbre head (ablation)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     result = {}
@@ -355,7 +361,8 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
-        result[name] = fn(args.classifier, tuple(args.seeds), args.steps) if name == "classifier" else fn()
+        result[name] = (fn(args.classifier, tuple(args.seeds), args.steps, not args.no_timbre) if name == "classifier"
+                        else fn())
         result[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=2))
 

@@ -65,6 +65,31 @@ def test_train_classifier_tiny_ensemble_learns_and_rebuilds(tmp_path):
     x = torch.rand(3, 1, 48, 48)
     assert torch.allclose(again.model(x), model(x), atol=1e-6)
     assert float(again.model.temperature) == float(model.temperature)
+    # the timbre head (on by default) travels with the checkpoint and the classifier uses it
+    from latentstudio.beatbox.classifier import TIMBRE_MIXES, DrumClassifier, clip_log_probs
+
+    assert again.model.timbre is not None and min(abs(float(again.model.timbre.mix) - m) for m in TIMBRE_MIXES) < 1e-6
+    assert set(report.val_accuracy_by_timbre_mix) == {str(m) for m in TIMBRE_MIXES}
+    clips = every_class(2).audio[:6]
+    assert torch.allclose(clip_log_probs(again.model, clips), clip_log_probs(model, clips), atol=1e-5)
+    p = DrumClassifier(model).probabilities(list(clips), sr=SR)
+    assert p.shape == (6, len(CLASSES)) and np.allclose(p.sum(1), 1, atol=1e-5)
+
+
+def test_timbre_head_rescues_a_network_that_knows_nothing():
+    """An untrained network is at chance on kick/snare/hat; the timbre head fitted on the same sounds tells
+    them apart, so the mix chosen on validation is not 0 and the blend beats the network alone."""
+    from latentstudio.beatbox.classifier import DrumCNN, clip_log_probs, fit_timbre_head
+
+    torch.manual_seed(0)
+    net = DrumCNN().eval()
+    train, val = _sounds(0), _sounds(1)
+    alone = (clip_log_probs(net, val.audio).argmax(1).numpy() == val.labels).mean()
+    net.timbre, scores = fit_timbre_head(net, train, val)
+    blended = (clip_log_probs(net, val.audio).argmax(1).numpy() == val.labels).mean()
+    assert float(net.timbre.mix) > 0 and scores["0.0"] == alone
+    assert blended > 0.9 and blended > alone + 0.2
+    assert torch.isfinite(net.timbre.weight).all()
 
 
 def test_expected_calibration_error():

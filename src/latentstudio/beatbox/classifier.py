@@ -1,9 +1,12 @@
-"""The drum classifier: a small CNN on log-mel patches, its training, and per-visitor calibration.
+"""The drum classifier: a small CNN ensemble on log-mel patches with a timbre head, its training, and
+per-visitor calibration.
 
-Like Qosmo's (a few conv layers on a log-mel image), over seven classes: kick, snare, closed hat,
-open hat, tom, cymbal, clap/rim. Trained on the Hydrogen kits' one-shots with strong augmentation
-(:mod:`.augment`), whole kits held out for judging. The 64-d embedding before the last layer serves
-few-shot calibration: a visitor's own examples become class prototypes (nearest centroid, cosine).
+Like Qosmo's (a few conv layers on a log-mel image), over eight classes: kick, snare, closed hat, open hat,
+tom, cymbal, clap, rim. Trained on the train split of every installed drum source (:mod:`.oneshots`: kits,
+sample packs, drum machines, a GM synthesiser) with strong augmentation (:mod:`.augment`); a
+:class:`TimbreHead` (a regression on hand-made descriptors) is blended in with a weight chosen on the
+validation sources, then a softmax temperature is fitted there. The 64-d embedding before the last layer
+serves few-shot calibration with one class; with several, a visitor's examples are matched in MFCC space.
 
 Example
 -------
@@ -34,12 +37,38 @@ LONG_CLASSES = ("open_hat", "cymbal")
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "models" / "beatbox_classifier"
 
 
+class TimbreHead(nn.Module):
+    """A multinomial logistic regression on :func:`~latentstudio.beatbox.features.timbre_features`
+    (standardised), whose log-probabilities are mixed into the network's with weight ``mix``:
+    ``(1 - mix) * log p_cnn + mix * log p_timbre``. Fitted on the training sounds, ``mix`` chosen on the
+    validation sources (:func:`train_classifier`). On the validation sources the mix took 8-class accuracy
+    from 0.75 (the network alone) to 0.81 with kick/snare/hat unchanged (0.93): the hand-made descriptors
+    carry across kits where the network's patches do not."""
+
+    def __init__(self, n_classes: int, n_features: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("std", torch.ones(n_features))
+        self.register_buffer("weight", torch.zeros(n_classes, n_features))
+        self.register_buffer("bias", torch.zeros(n_classes))
+        self.register_buffer("mix", torch.zeros(()))
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities ``(n, n_classes)`` of timbre feature rows ``(n, n_features)``."""
+        z = (feats - self.mean) / self.std
+        return torch.log_softmax(z @ self.weight.T + self.bias, dim=1)
+
+    def blend(self, cnn_log_probs: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+        m = float(self.mix)
+        return cnn_log_probs if m == 0.0 else (1 - m) * cnn_log_probs + m * self(feats)
+
+
 @register_model("beatbox_drum_cnn")
 class DrumCNN(nn.Module):
     """Four conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool) -> global average -> embedding -> classes."""
 
     def __init__(self, n_classes: int = len(CLASSES), width: int = 16, embed_dim: int = 64,
-                 classes: list[str] | None = None):
+                 classes: list[str] | None = None, timbre_features: int = 0):
         super().__init__()
         chans = [1, width, 2 * width, 4 * width, 4 * width]
         blocks = []
@@ -55,6 +84,8 @@ class DrumCNN(nn.Module):
         self.register_buffer("centroids", torch.zeros(n_classes, embed_dim))
         #: softmax temperature fitted on the validation split (calibrated probabilities)
         self.register_buffer("temperature", torch.ones(()))
+        #: optional :class:`TimbreHead` (``timbre_features`` > 0)
+        self.timbre = TimbreHead(n_classes, timbre_features) if timbre_features else None
 
     def embedding(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)  # (b, c, 3, 3)
@@ -79,7 +110,7 @@ class DrumEnsemble(nn.Module):
     ``forward`` returns the log of the mean probability, so it can stand where a DrumCNN's logits do."""
 
     def __init__(self, n_members: int = 3, n_classes: int = len(CLASSES), width: int = 16, embed_dim: int = 64,
-                 classes: list[str] | None = None):
+                 classes: list[str] | None = None, timbre_features: int = 0):
         super().__init__()
         if n_members < 1:
             raise ParameterError(f"n_members={n_members} must be at least 1")
@@ -87,6 +118,7 @@ class DrumEnsemble(nn.Module):
         self.classes = list(classes or CLASSES)[:n_classes]
         self.register_buffer("centroids", torch.zeros(n_classes, embed_dim * n_members))
         self.register_buffer("temperature", torch.ones(()))
+        self.timbre = TimbreHead(n_classes, timbre_features) if timbre_features else None
 
     def embedding(self, x: torch.Tensor) -> torch.Tensor:
         e = [torch.nn.functional.normalize(m.embedding(x), dim=1) for m in self.members]
@@ -199,7 +231,13 @@ class DrumClassifier:
             return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
         x = sound_patches(sounds, sr=sr)
         if self.prototypes is None:
-            return torch.softmax(self.model(x) / self.model.temperature, dim=1).numpy()
+            logp = torch.log_softmax(self.model(x), dim=1)
+            if self.model.timbre is not None:
+                from latentstudio.beatbox.features import prepared_clips, timbre_features
+
+                feats = torch.from_numpy(timbre_features(prepared_clips(sounds, sr=sr)))
+                logp = self.model.timbre.blend(logp, feats)
+            return torch.softmax(logp / self.model.temperature, dim=1).numpy()
         e = torch.nn.functional.normalize(self.model.embedding(x), dim=1)
         return torch.softmax(e @ self.prototypes.T / self.temperature, dim=1).numpy()
 
@@ -282,6 +320,8 @@ class ClassifierReport:
     dropped_copies: dict[str, int]
     seconds: float
     losses: list[float] = field(default_factory=list)
+    #: validation 8-class accuracy of each timbre mix tried (0: the network alone); empty without the head
+    val_accuracy_by_timbre_mix: dict[str, float] = field(default_factory=dict)
 
 
 def confusion_matrix(true: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
@@ -339,6 +379,58 @@ def fit_temperature(logits: torch.Tensor, labels: np.ndarray) -> tuple[float, fl
     return float(best), nll(1.0), nll(float(best))
 
 
+@torch.no_grad()
+def clip_log_probs(model: DrumCNN | DrumEnsemble, clips: np.ndarray, *, batch_size: int = 256) -> torch.Tensor:
+    """Uncalibrated class log-probabilities ``(n, n_classes)`` of prepared one-shots ``clips`` (16 kHz, onset
+    first, ``(n, >= SR)``, as :mod:`.oneshots` stores them): the network's on their patches, blended with
+    its :class:`TimbreHead`'s when it has one. ``softmax(result / model.temperature)`` is calibrated."""
+    from latentstudio.beatbox.features import CLIP_SAMPLES, patches, timbre_features
+
+    clips = np.ascontiguousarray(clips, dtype=np.float32)
+    logits, _ = patch_logits(model, patches(torch.from_numpy(clips[:, :CLIP_SAMPLES])), batch_size=batch_size)
+    logp = torch.log_softmax(logits, dim=1)
+    if getattr(model, "timbre", None) is not None:
+        logp = model.timbre.blend(logp, torch.from_numpy(timbre_features(clips)))
+    return logp
+
+
+#: the timbre head's inverse L2 strength (chosen on the validation sources: 0.1 over 1.0)
+TIMBRE_C = 0.1
+#: mixes tried on the validation sources
+TIMBRE_MIXES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+def fit_timbre_head(model: DrumCNN | DrumEnsemble, train, val) -> tuple[TimbreHead, dict[str, float]]:
+    """A :class:`TimbreHead` for ``model``: the regression fitted on the ``train`` one-shots, its ``mix`` the
+    one of :data:`TIMBRE_MIXES` with the best 8-class accuracy on ``val`` (ties: the smaller mix).
+    Returns the head and the validation accuracy of each mix."""
+    from sklearn.linear_model import LogisticRegression
+
+    from latentstudio.beatbox.features import timbre_features
+
+    feats = timbre_features(train.audio)
+    mean, std = feats.mean(axis=0), feats.std(axis=0) + 1e-6
+    reg = LogisticRegression(C=TIMBRE_C, max_iter=5000, class_weight="balanced")
+    reg.fit((feats - mean) / std, train.labels)
+    head = TimbreHead(len(model.classes), feats.shape[1])
+    head.mean.copy_(torch.from_numpy(mean))
+    head.std.copy_(torch.from_numpy(std))
+    head.bias.fill_(-30.0)  # a class the training sounds lack is never the regression's answer
+    for row, c in enumerate(reg.classes_):
+        head.weight[int(c)] = torch.from_numpy(reg.coef_[row].astype(np.float32))
+        head.bias[int(c)] = float(reg.intercept_[row])
+    model.timbre = None
+    cnn = clip_log_probs(model, val.audio)
+    vf = torch.from_numpy(timbre_features(val.audio))
+    scores = {}
+    for m in TIMBRE_MIXES:
+        head.mix.fill_(m)
+        scores[m] = float((head.blend(cnn, vf).argmax(1).numpy() == val.labels).mean())
+    best = max(TIMBRE_MIXES, key=lambda m: (scores[m], -m))
+    head.mix.fill_(best)
+    return head, {str(m): round(v, 4) for m, v in scores.items()}
+
+
 def _train_member(train, *, steps: int, batch_size: int, lr: float, seed: int, n_augmented: int, width: int,
                   checkpoint_dir, resume: bool, progress) -> tuple[DrumCNN, list[float], torch.Tensor, torch.Tensor]:
     """One :class:`DrumCNN` on ``train``: (model, losses, its bank of patches, their labels)."""
@@ -383,8 +475,8 @@ def _train_member(train, *, steps: int, batch_size: int, lr: float, seed: int, n
 
 
 def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-3, seed: int = 0, n_augmented: int = 6,
-                     width: int = 16, members: int = 3, folders: tuple[str, ...] = (), splits: dict | None = None,
-                     checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
+                     width: int = 16, members: int = 3, timbre: bool = True, folders: tuple[str, ...] = (),
+                     splits: dict | None = None, checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
                      progress: Callable[[int, int, float], None] | None = None
                      ) -> tuple[DrumCNN | DrumEnsemble, ClassifierReport]:
     """Train the drum classifier on the train split of :func:`~latentstudio.beatbox.oneshots.load_splits`
@@ -394,12 +486,13 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     ``members`` :class:`DrumCNN` are trained with seeds ``seed * members + i`` and averaged as a
     :class:`DrumEnsemble` (one member: a plain DrumCNN). Batches are class-balanced and freshly augmented
     each step (seeded by the member's seed and the step). ``progress`` gets ``(step, steps * members, loss)``.
+    ``timbre``: add a :class:`TimbreHead` (fitted on train, its mix chosen on validation) before the
+    temperature is fitted on the blend.
 
     Returns the trained model (with its class centroids and temperature set) and a :class:`ClassifierReport`.
     """
     import time
 
-    from latentstudio.beatbox.features import CLIP_SAMPLES, patches
     from latentstudio.beatbox.oneshots import load_splits
 
     if members < 1:
@@ -439,8 +532,11 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     _, emb = predict_patches(model, centroid_x)
     for c in range(len(CLASSES)):
         model.centroids[c] = torch.nn.functional.normalize(emb[centroid_y == c].mean(0), dim=0)
+    mixes: dict[str, float] = {}
+    if timbre and len(val):
+        model.timbre, mixes = fit_timbre_head(model, train, val)
     if len(val):
-        logits, _ = patch_logits(model, patches(torch.from_numpy(val.audio[:, :CLIP_SAMPLES])))
+        logits = clip_log_probs(model, val.audio)
         temperature, nll0, nll1 = fit_temperature(logits, val.labels)
         model.temperature.fill_(temperature)
         pred = logits.argmax(1).numpy()
@@ -453,7 +549,8 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
                               val_sources=sorted(set(val.sources)), val_accuracy=val_acc,
                               val_kick_snare_hat_accuracy=ksh, val_accuracy_per_class=per_class, confusion=cm.tolist(),
                               classes=list(CLASSES), temperature=temperature, val_nll_before=nll0, val_nll_after=nll1,
-                              dropped_copies=dropped, seconds=time.perf_counter() - t0, losses=losses)
+                              dropped_copies=dropped, seconds=time.perf_counter() - t0, losses=losses,
+                              val_accuracy_by_timbre_mix=mixes)
     return model, report
 
 
@@ -466,4 +563,6 @@ def save_classifier(model: DrumCNN | DrumEnsemble, directory: str | os.PathLike,
               "embed_dim": one.head.in_features, "classes": model.classes}
     if isinstance(model, DrumEnsemble):
         config["n_members"] = len(model.members)
+    if getattr(model, "timbre", None) is not None:
+        config["timbre_features"] = int(model.timbre.weight.shape[1])
     return save_checkpoint(directory, model, config=config, meta=meta)

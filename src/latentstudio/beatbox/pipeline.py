@@ -360,12 +360,14 @@ def _written(model, report, save, output, meta: dict) -> TrainedModel:
 
 
 def train_drum_classifier(output: str | os.PathLike, *, steps: int = 1500, batch_size: int = 64,
-                          augmented: int = 6, members: int = 3, folders: Sequence[str | os.PathLike] = (),
+                          augmented: int = 6, members: int = 3, timbre: bool = True,
+                          folders: Sequence[str | os.PathLike] = (),
                           checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
                           progress=None) -> TrainedModel:
     """Train the drum classifier (:func:`~latentstudio.beatbox.classifier.train_classifier`: an ensemble of
     ``members`` networks on the train split of every installed drum source and the user's sample
-    ``folders``, temperature fitted on the validation split) and write it to ``output``.
+    ``folders``, with a timbre head unless ``timbre`` is False, temperature fitted on the validation split)
+    and write it to ``output``.
 
     ``progress(step, total, loss)``; ``checkpoint_dir``: periodic checkpoints, a rerun resumes.
 
@@ -380,14 +382,14 @@ def train_drum_classifier(output: str | os.PathLike, *, steps: int = 1500, batch
             raise ParameterError(f"folders: {str(f)!r} is not a folder")
     folders = tuple(str(f) for f in folders)
     model, report = C.train_classifier(steps=steps, batch_size=batch_size, seed=seed, folders=folders,
-                                       members=members, n_augmented=augmented, checkpoint_dir=checkpoint_dir,
-                                       progress=progress)
+                                       members=members, timbre=timbre, n_augmented=augmented,
+                                       checkpoint_dir=checkpoint_dir, progress=progress)
     command = (f"latentstudio beatbox train-classifier --steps {steps} --batch-size {batch_size} "
-               f"--augmented {augmented} --members {members} --seed {seed}"
+               f"--augmented {augmented} --members {members} --seed {seed}" + ("" if timbre else " --no-timbre")
                + "".join(f" --folder {f}" for f in folders))
     return _written(model, report, C.save_classifier, output,
                     {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
-                     "augmented": augmented, "members": members})
+                     "augmented": augmented, "members": members, "timbre": timbre})
 
 
 def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_size: int = 12,

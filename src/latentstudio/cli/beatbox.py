@@ -110,6 +110,9 @@ def train_classifier(output: Path = typer.Option(..., "-o", "--output",
                      augmented: int = typer.Option(6, "--augmented", help="Augmented copies of each sound."),
                      members: int = typer.Option(3, "--members", help="Networks in the ensemble (seeds "
                                                                        "seed*members .. +members-1)."),
+                     timbre: bool = typer.Option(True, "--timbre/--no-timbre",
+                                                 help="Blend in a regression on hand-made timbre descriptors "
+                                                      "(its weight chosen on the validation sources)."),
                      folder: list[Path] = typer.Option(None, "--folder",
                                                        help="Your own drum samples (labels from file or folder "
                                                             "names: kick, snare, hat, clap ...); repeat."),
@@ -128,13 +131,16 @@ def train_classifier(output: Path = typer.Option(..., "-o", "--output",
     set_threads(threads)
     with progress("training drum classifier", total=steps * members, quiet=as_json) as advance:
         run = train_drum_classifier(output, steps=steps, batch_size=batch_size, augmented=augmented,
-                                    members=members, folders=folder or [], checkpoint_dir=checkpoint_dir,
-                                    seed=seed, progress=fit_progress(advance))
+                                    members=members, timbre=timbre, folders=folder or [],
+                                    checkpoint_dir=checkpoint_dir, seed=seed, progress=fit_progress(advance))
     r = run.report
+    mixes = r.val_accuracy_by_timbre_mix
     _report(run, as_json, [f"trained on {r.train_sounds} sounds from {', '.join(r.train_sources)}",
                            f"validation ({', '.join(r.val_sources)}, {r.val_sounds} sounds): accuracy "
                            f"{r.val_accuracy:.3f}, kick/snare/hat {r.val_kick_snare_hat_accuracy:.3f}; "
-                           f"temperature {r.temperature:.2f}"])
+                           f"temperature {r.temperature:.2f}"]
+            + ([f"timbre head: validation accuracy {mixes.get('0.0', float('nan')):.3f} without it, "
+                f"{r.val_accuracy:.3f} with it"] if mixes else []))
 
 
 @group.command("train-onsets")
