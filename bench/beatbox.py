@@ -175,7 +175,8 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
     the spectral-centroid rule and MFCC k-NN fitted on the same train split; then voice percussion."""
     import torch
 
-    from latentstudio.beatbox.classifier import SHIPPED, DrumClassifier, clip_log_probs, load_classifier, train_classifier
+    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, clip_log_probs, load_classifier,
+                                                 network_log_probs, train_classifier)
     from latentstudio.beatbox.evaluate import (CentroidRule, MfccKnn, evaluate_predictions, evaluate_voices,
                                                expected_calibration_error)
     from latentstudio.beatbox.oneshots import SPLITS, load_splits
@@ -198,9 +199,8 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
         model, report = train_classifier(seed=seed, timbre=timbre, **kw)
         logits = clip_log_probs(model, test.audio)
         ev = evaluate_predictions(test.labels, logits.argmax(1).numpy())
-        head, model.timbre = model.timbre, None  # the same networks without their timbre head (ablation)
-        alone = evaluate_predictions(test.labels, clip_log_probs(model, test.audio).argmax(1).numpy())
-        model.timbre = head
+        # the same networks without their timbre head (ablation)
+        alone = evaluate_predictions(test.labels, network_log_probs(model, test.audio).argmax(1).numpy())
         ev["network_alone"] = {"accuracy": alone["accuracy"], "kick_snare_hat": alone["kick_snare_hat"]}
         ev["ece_raw"] = expected_calibration_error(torch.softmax(logits, 1).numpy(), test.labels)
         ev["ece_calibrated"] = expected_calibration_error(torch.softmax(logits / model.temperature, 1).numpy(),

@@ -229,12 +229,16 @@ class DrumClassifier:
             sim = self.voice.scores(sound_mfcc_stats(sounds, sr=sr), len(self.classes))
             logits = np.where(np.isnan(sim), -1e4, sim / self.temperature)
             return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+        if self.prototypes is None and self.model.timbre is not None:
+            from latentstudio.beatbox.features import SR, prepared_clips, timbre_features
+            from latentstudio.core.audio import resample
+
+            sounds = [resample(np.asarray(s, dtype=np.float32), orig_sr=sr, target_sr=SR) for s in sounds]
+            sr = SR  # resampled once for both the network's patches and the timbre descriptors
         x = sound_patches(sounds, sr=sr)
         if self.prototypes is None:
             logp = torch.log_softmax(self.model(x), dim=1)
             if self.model.timbre is not None:
-                from latentstudio.beatbox.features import prepared_clips, timbre_features
-
                 feats = torch.from_numpy(timbre_features(prepared_clips(sounds, sr=sr)))
                 logp = self.model.timbre.blend(logp, feats)
             return torch.softmax(logp / self.model.temperature, dim=1).numpy()
@@ -380,17 +384,27 @@ def fit_temperature(logits: torch.Tensor, labels: np.ndarray) -> tuple[float, fl
 
 
 @torch.no_grad()
-def clip_log_probs(model: DrumCNN | DrumEnsemble, clips: np.ndarray, *, batch_size: int = 256) -> torch.Tensor:
-    """Uncalibrated class log-probabilities ``(n, n_classes)`` of prepared one-shots ``clips`` (16 kHz, onset
-    first, ``(n, >= SR)``, as :mod:`.oneshots` stores them): the network's on their patches, blended with
-    its :class:`TimbreHead`'s when it has one. ``softmax(result / model.temperature)`` is calibrated."""
-    from latentstudio.beatbox.features import CLIP_SAMPLES, patches, timbre_features
+def network_log_probs(model: DrumCNN | DrumEnsemble, clips: np.ndarray, *, batch_size: int = 256) -> torch.Tensor:
+    """The network's own (uncalibrated) class log-probabilities ``(n, n_classes)`` of prepared one-shots
+    ``clips`` (16 kHz, onset first, ``(n, >= CLIP_SAMPLES)``, as :mod:`.oneshots` stores them), without
+    any timbre head."""
+    from latentstudio.beatbox.features import CLIP_SAMPLES, patches
 
     clips = np.ascontiguousarray(clips, dtype=np.float32)
     logits, _ = patch_logits(model, patches(torch.from_numpy(clips[:, :CLIP_SAMPLES])), batch_size=batch_size)
-    logp = torch.log_softmax(logits, dim=1)
+    return torch.log_softmax(logits, dim=1)
+
+
+@torch.no_grad()
+def clip_log_probs(model: DrumCNN | DrumEnsemble, clips: np.ndarray, *, batch_size: int = 256) -> torch.Tensor:
+    """Uncalibrated class log-probabilities ``(n, n_classes)`` of prepared one-shots ``clips`` (``(n, >= SR)``):
+    :func:`network_log_probs` blended with the model's :class:`TimbreHead`'s when it has one.
+    ``softmax(result / model.temperature)`` is calibrated."""
+    from latentstudio.beatbox.features import timbre_features
+
+    logp = network_log_probs(model, clips, batch_size=batch_size)
     if getattr(model, "timbre", None) is not None:
-        logp = model.timbre.blend(logp, torch.from_numpy(timbre_features(clips)))
+        logp = model.timbre.blend(logp, torch.from_numpy(timbre_features(np.asarray(clips, dtype=np.float32))))
     return logp
 
 
@@ -419,8 +433,7 @@ def fit_timbre_head(model: DrumCNN | DrumEnsemble, train, val) -> tuple[TimbreHe
     for row, c in enumerate(reg.classes_):
         head.weight[int(c)] = torch.from_numpy(reg.coef_[row].astype(np.float32))
         head.bias[int(c)] = float(reg.intercept_[row])
-    model.timbre = None
-    cnn = clip_log_probs(model, val.audio)
+    cnn = network_log_probs(model, val.audio)
     vf = torch.from_numpy(timbre_features(val.audio))
     scores = {}
     for m in TIMBRE_MIXES:

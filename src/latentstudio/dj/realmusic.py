@@ -47,9 +47,6 @@ MMA_LIB = Path("/usr/share/mma/lib/stdlib")
 #: MMA style families that are not music (a click track, an empty groove).
 MMA_SKIP = frozenset({"metronome", "none"})
 
-#: Synthesisers: (engine, file), from :data:`latentstudio.core.midi.SYNTHS`.
-RENDERERS: dict[str, tuple[str, str]] = {name: (engine, path) for name, (engine, path, _) in SYNTHS.items()}
-
 #: What each split is made of. ``music21``: corpus collections (first folder under the corpus);
 #: ``mma``: style families; ``renderers``: the synthesisers it is played with. MMA families not named
 #: under validation or test are training families. Collections were chosen by kind, never by score:
@@ -534,13 +531,13 @@ def vary_midi(piece: Piece, rng: np.random.Generator, *, max_seconds: float = 45
 
 def render(piece: Piece, *, renderer: str, seed: int = 0, sr: int = 16000, max_seconds: float = 45.0,
            strength: float = 1.0, effects: bool = True) -> Example:
-    """A varied performance of ``piece`` played by ``renderer`` (:data:`RENDERERS`), through a random record
-    chain (:func:`latentstudio.core.effects.record_chain`) when ``effects``."""
+    """A varied performance of ``piece`` played by ``renderer`` (:data:`latentstudio.core.midi.SYNTHS`), through
+    a random record chain (:func:`latentstudio.core.effects.record_chain`) when ``effects``."""
     from latentstudio.core.effects import record_chain
     from latentstudio.core.midi import render_synth
 
-    if renderer not in RENDERERS:
-        raise ParameterError(f"renderer={renderer!r} must be one of {sorted(RENDERERS)}")
+    if renderer not in SYNTHS:
+        raise ParameterError(f"renderer={renderer!r} must be one of {sorted(SYNTHS)}")
     rng = np.random.default_rng([seed, zlib.crc32(piece.name.encode())])
     pm, beats, downs, var = vary_midi(piece, rng, max_seconds=max_seconds, strength=strength)
     y = render_synth(pm, renderer, sr=sr, tail=0.5)
