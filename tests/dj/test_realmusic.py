@@ -91,6 +91,41 @@ def test_mma_songs_have_their_style_meter_and_key():
     assert waltz.key.split()[1] in ("major", "minor")
 
 
+def _mma_like(numerator, denominator, ticks_per_bar, bars=4, bpm=120.0):
+    """A MIDI file as MMA writes it: bars of ``ticks_per_bar`` quarter notes, whatever signature it carries."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    inst = pretty_midi.Instrument(0)
+    q = 60.0 / bpm
+    for k in range(ticks_per_bar * bars):
+        inst.notes.append(pretty_midi.Note(90, 60, k * q, k * q + 0.1))
+    pm.instruments.append(inst)
+    return pm
+
+
+@pytest.mark.parametrize("sig,time,beat_quarters,beats_per_bar", [
+    ((6, 8), 2, 1, 2),      # 68march: 2 ticked quarters a bar, each a dotted-quarter beat
+    ((6, 8), 6, 3, 2),      # 68swing / blues68: 6 ticked eighths a bar, beat = 3 of them
+    ((6, 8), 4, 1, 4),      # ballad68: 12/8 felt in 4
+    ((4, 4), 3, 1, 3),      # vienesewaltz: a 4/4 signature on 3-beat bars
+    ((6, 8), 3, 1.5, 2),    # afro-cuban: the signature matches MMA's bar, its dotted quarters kept
+    ((4, 4), 4, 1, 4),
+])
+def test_mma_grid_follows_the_style_time_not_the_signature(sig, time, beat_quarters, beats_per_bar):
+    pm = _mma_like(*sig, ticks_per_bar=time)
+    beats, downs = R.mma_grid(pm, time)
+    assert np.allclose(np.diff(beats), 0.5 * beat_quarters)
+    assert np.allclose(np.diff(downs), 0.5 * beat_quarters * beats_per_bar)
+    assert downs[0] == beats[0] == 0.0
+
+
+@pytest.mark.skipif(shutil.which("mma") is None, reason="mma (the groove library) is installed by make")
+def test_mma_six_eight_styles_beat_in_two():
+    for stem in ("68march", "68swing"):
+        (p, *_) = [p for p in R.mma_pieces({R.family(stem)}, songs_per_style=1, seed=0) if p.meta["style"] == stem]
+        assert np.allclose(np.diff(p.downbeats), 2 * np.median(np.diff(p.beats)), rtol=0.02), stem
+
+
 def test_splits_share_no_origin():
     names = {s: set(R.SPLITS[s].get("mma", ())) | {f"m21:{c}" for c in R.SPLITS[s]["music21"]} for s in R.SPLITS}
     assert not names["train"] & names["validation"] and not names["train"] & names["test"]

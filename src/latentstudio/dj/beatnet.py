@@ -322,7 +322,7 @@ def real_dataset(split: str, *, passes: int = 1, seed: int = 0, strength: float 
     return out
 
 
-_DATA_VERSION = 1
+_DATA_VERSION = 2
 
 
 def level_group(cands: list, truth: np.ndarray, *, fps: float = core_beats.SR / core_beats.HOP_LENGTH):

@@ -12,6 +12,7 @@ Sources (each piece carries its *origin*, the unit the splits are made of):
 
 Truth comes from the score: every beat of every bar at the meter's beat unit (a dotted quarter in 6/8),
 pickups counted back from the first bar line, converted to seconds through the MIDI tempo map.
+MMA songs take their bars from the style's ``Time`` (:func:`mma_grid`), not the signature MMA writes.
 :func:`vary_midi` then changes the performance the way records differ (tempo, ramps, rubato, push/pull,
 instruments, drumless breakdowns) and warps the truth with it, and :func:`render` plays it through one
 of several synthesisers. :data:`SPLITS` keeps origins and renderers apart: the test split's pieces come
@@ -145,6 +146,34 @@ def mma_grooves() -> dict[str, list[str]]:
     return out
 
 
+def mma_time(stem: str) -> int:
+    """MMA's ``Time`` of a style file: its beats per bar, each a quarter note of the MIDI it writes (4 when unset)."""
+    m = re.search(r"^\s*time\s+(\d+)", (MMA_LIB / f"{stem}.mma").read_text(errors="replace"), flags=re.I | re.M)
+    return int(m.group(1)) if m else 4
+
+
+def mma_grid(pm, time: int) -> tuple[np.ndarray, np.ndarray]:
+    """Beats and downbeats (seconds) of a song MMA wrote with ``Time time``.
+
+    MMA bars hold ``time`` quarter notes of MIDI ticks whatever time signature it writes, so a 6/8 style
+    is either 2 ticked quarters a bar that each sound as a dotted-quarter beat (``68march``: ``Time 2``,
+    ``Timesig 6 8``), or 6 that each sound as an eighth (``68swing``: ``Time 6``; its beat is 3 of them).
+    Where the signature's bar matches ``time`` quarters (``afro-cuban``: ``Time 3``, 6/8), the signature
+    is right and its beats (dotted quarters) are kept; otherwise the beat is one ticked quarter, or three
+    when the style counts the eighths of a compound meter.
+    """
+    ts = pm.time_signature_changes[0] if pm.time_signature_changes else None
+    num, den = (ts.numerator, ts.denominator) if ts is not None else (4, 4)
+    if abs(num * 4.0 / den - time) < 1e-6:
+        return pm.get_beats(), pm.get_downbeats()
+    step = 3 if (den == 8 and num % 3 == 0 and time == num) else 1
+    end_tick = pm.time_to_tick(pm.get_end_time())
+    q = pm.resolution
+    beats = np.array([pm.tick_to_time(int(t)) for t in np.arange(0, end_tick + 1, step * q)])
+    downs = np.array([pm.tick_to_time(int(t)) for t in np.arange(0, end_tick + 1, time * q)])
+    return beats, downs
+
+
 def _mma_song(stem: str, names: list[str], rng: np.random.Generator) -> tuple[str, str, dict]:
     """The text of an MMA song in one style, its key and what was chosen."""
     lower = {n.lower(): n for n in names}
@@ -202,8 +231,7 @@ def mma_pieces(families: set[str] | None = None, *, songs_per_style: int = 3, se
                 if not any(i.notes for i in pm.instruments):
                     continue
                 end = pm.get_end_time()
-                beats = pm.get_beats()
-                downs = pm.get_downbeats()
+                beats, downs = mma_grid(pm, mma_time(stem))
                 out.append(Piece(f"mma/{stem}/{k}", f"mma:{fam}", data, beats[beats < end - 0.05],
                                  downs[downs < end - 0.05], key, {**meta, "style": stem}))
     return out
@@ -362,7 +390,7 @@ def dedupe(pieces: list[Piece]) -> list[Piece]:
     return out
 
 
-PIECES_VERSION = 1
+PIECES_VERSION = 2
 
 
 def _cache_dir() -> Path:
