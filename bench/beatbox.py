@@ -9,7 +9,9 @@ Prints one JSON object. Sections (``--only`` to pick some):
   ``_reattacks``); dense (down to 90 ms apart, with simultaneous hits) and random velocities.
 * ``classifier`` — on the test split of ``beatbox.oneshots`` (sample sources never trained on: FluidR3 GM's
   kits at 5 velocities): the classifier trained by ``train_classifier`` with 3 seeds (median and range),
-  8-class accuracy, per class, kick/snare/hat, and the same networks without their timbre head; beside a
+  8-class accuracy, per class, kick/snare/hat (its 8-class answer, and ``kick_snare_hat_3_pads``: the
+  likeliest of kick, snare and hat, a three-pad kit's question and the centroid rule's), and the same
+  networks without their timbre head; beside a
   spectral-centroid rule and an MFCC k-NN fitted on the same train split; the shipped model too
   (``--no-timbre``: train without the head). Then espeak-ng voice percussion on the test voices (never
   used for a choice): zero-shot, and 4-shot calibrated judged on the same voice's other sounds and on
@@ -175,8 +177,9 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
     the spectral-centroid rule and MFCC k-NN fitted on the same train split; then voice percussion."""
     import torch
 
-    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, clip_log_probs, load_classifier,
-                                                 network_log_probs, train_classifier)
+    from latentstudio.beatbox.classifier import (SHIPPED, DrumClassifier, clip_log_probs, kick_snare_hat_accuracy,
+                                                 kick_snare_hat_choice, load_classifier, network_log_probs,
+                                                 train_classifier)
     from latentstudio.beatbox.evaluate import (CentroidRule, MfccKnn, evaluate_predictions, evaluate_voices,
                                                expected_calibration_error)
     from latentstudio.beatbox.oneshots import SPLITS, load_splits
@@ -191,7 +194,10 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
            "split_rules": {k: [list(r) for r in v] for k, v in SPLITS.items()}, "dropped_copies": dropped}
     shipped = load_classifier(path)
     meta = read_config(path or SHIPPED).get("meta", {})
-    out["shipped_model"] = {"test": _rounded(evaluate_predictions(test.labels, clip_log_probs(shipped.model, test.audio).argmax(1).numpy())),
+    shipped_lp = clip_log_probs(shipped.model, test.audio).numpy()
+    out["shipped_model"] = {"test": _rounded(evaluate_predictions(test.labels, shipped_lp.argmax(1))),
+                            "test_kick_snare_hat_3_pads": round(kick_snare_hat_accuracy(
+                                test.labels, kick_snare_hat_choice(shipped_lp)), 4),
                             "trained_with": {k: meta.get(k) for k in ("command", "steps", "seed")}}
     runs = []
     for seed in seeds:
@@ -199,6 +205,8 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
         model, report = train_classifier(seed=seed, timbre=timbre, **kw)
         logits = clip_log_probs(model, test.audio)
         ev = evaluate_predictions(test.labels, logits.argmax(1).numpy())
+        # a three-pad kit's question (kick, snare or hat?), the one the centroid rule answers
+        ev["kick_snare_hat_3_pads"] = kick_snare_hat_accuracy(test.labels, kick_snare_hat_choice(logits.numpy()))
         # the same networks without their timbre head (ablation)
         alone = evaluate_predictions(test.labels, network_log_probs(model, test.audio).argmax(1).numpy())
         ev["network_alone"] = {"accuracy": alone["accuracy"], "kick_snare_hat": alone["kick_snare_hat"]}
@@ -211,6 +219,7 @@ def bench_classifier(path=None, seeds=(0, 1, 2), steps=None, timbre=True):
     out["trained_runs"] = {
         "seeds": list(seeds), "test_accuracy_8_classes": spread([r["test"]["accuracy"] for r in runs]),
         "test_kick_snare_hat": spread([r["test"]["kick_snare_hat"] for r in runs]),
+        "test_kick_snare_hat_3_pads": spread([r["test"]["kick_snare_hat_3_pads"] for r in runs]),
         "test_network_alone_8_classes": spread([r["test"]["network_alone"]["accuracy"] for r in runs]),
         "test_network_alone_kick_snare_hat": spread([r["test"]["network_alone"]["kick_snare_hat"] for r in runs]),
         "test_per_class_median": {c: round(statistics.median(r["test"]["per_class"][c] for r in runs), 4)

@@ -2,7 +2,8 @@ import numpy as np
 import torch
 
 from latentstudio.beatbox.augment import augment_audio, augment_patches
-from latentstudio.beatbox.classifier import DrumCNN, confusion_matrix, kick_snare_hat_accuracy
+from latentstudio.beatbox.classifier import (DrumCNN, confusion_matrix, kick_snare_hat_accuracy,
+                                              kick_snare_hat_choice)
 from latentstudio.beatbox.features import CLIP_SAMPLES, N_FRAMES, N_MELS, patches
 
 
@@ -25,6 +26,18 @@ def test_cnn_shapes_and_metrics():
     assert cm.sum() == 4 and cm[2, 3] == 1
     assert kick_snare_hat_accuracy(np.array([0, 1, 2, 3]), np.array([0, 1, 3, 2])) == 1.0
     assert kick_snare_hat_accuracy(np.array([0, 1]), np.array([1, 1])) == 0.5
+
+
+def test_kick_snare_hat_choice_sums_the_hats_and_ignores_other_pads():
+    from latentstudio.beatbox.oneshots import CLASSES
+
+    p = np.full((3, len(CLASSES)), 0.01)
+    p[0, CLASSES.index("tom")], p[0, CLASSES.index("kick")] = 0.6, 0.3        # a tom-ish kick: still a kick
+    p[1, CLASSES.index("snare")] = 0.4                                         # hats 0.3 + 0.3 beat the snare
+    p[1, CLASSES.index("closed_hat")], p[1, CLASSES.index("open_hat")] = 0.3, 0.3
+    p[2, CLASSES.index("snare")], p[2, CLASSES.index("clap")] = 0.2, 0.7
+    choice = kick_snare_hat_choice(np.log(p))
+    assert [CLASSES[c] for c in choice] == ["kick", "closed_hat", "snare"]
 
 
 def test_cnn_learns_kick_from_hat_through_the_project_loop():

@@ -345,6 +345,17 @@ def kick_snare_hat_accuracy(true: np.ndarray, pred: np.ndarray) -> float:
     return float(np.mean([group[int(true[i])] == group.get(int(pred[i]), -1) for i in keep]))
 
 
+def kick_snare_hat_choice(log_probs) -> np.ndarray:
+    """The kick/snare/hat decision of a three-pad kit from 8-class log-probabilities ``(n, 8)``: the
+    likeliest of kick, snare and hi-hat (open and closed summed), as a class index (``closed_hat`` for a
+    hat). The question the spectral-centroid rule answers; :func:`kick_snare_hat_accuracy` scores it."""
+    lp = np.asarray(log_probs, dtype=np.float64)
+    p = np.exp(lp - lp.max(axis=1, keepdims=True))
+    k, sn, ch, oh = (CLASSES.index(c) for c in ("kick", "snare", "closed_hat", "open_hat"))
+    three = np.stack([p[:, k], p[:, sn], p[:, ch] + p[:, oh]], axis=1)
+    return np.array([k, sn, ch])[three.argmax(axis=1)]
+
+
 def per_class_accuracy(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     """Accuracy of each class present in ``true`` (recall per class)."""
     true, pred = np.asarray(true), np.asarray(pred)
