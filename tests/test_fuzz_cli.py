@@ -227,6 +227,7 @@ ABSURD_ONLY = [
     ["dj", "train-beats", "-o", "{out}", "--dilations", "1,x"],
     ["dj", "train-beats", "-o", "{out}", "--dilations", "0"],
     ["dj", "train-beats", "-o", "{out}", "--midi-folder", "{dir}/no-such-folder"],
+    ["dj", "fit-levels", "{dir}/no-such-model", "-o", "{out}"],
     ["dj", "train-selector", "{dir}", "{dir}", "-o", "{out}", "--steps", "-1"],
     ["dj", "make-library", "{out}", "--count", "0"],
     ["dj", "make-library", "{out}", "--count", "-3"],

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from latentstudio.dj.beatnet import BeatNet, train_beatnet
+from latentstudio.dj.beatnet import LEVEL_PASSES, BeatNet, refit_levels, train_beatnet
 from latentstudio.zoo.checkpoint import load_checkpoint
 
 
@@ -82,8 +82,15 @@ def test_train_beatnet_on_real_pieces_fits_its_level_choice(tmp_path, monkeypatc
     pieces = realmusic.folder_pieces(folder)
     report = train_beatnet(tmp_path / "net", n_tracks=0, steps=30, batch_size=2, crop_frames=200, dilations=(1, 2),
                            seed=1, train_pieces=pieces[:2], val_pieces=pieces[2:], passes=1)
-    assert report["real_examples"] == 2 and report["val_examples"] == 2
+    assert report["real_examples"] == 2 and report["val_examples"] == 2 * LEVEL_PASSES   # 4 renderings each
     model, info = load_checkpoint(tmp_path / "net")
     w = info["config"]["level_weights"]
     assert w is None or set(w) == set(model.level_weights or {})
     assert (tmp_path / "cache" / "dj_beats").is_dir()          # rendered features cached
+    # `dj fit-levels` refits the same score from the same validation music: the same weights, recorded
+    monkeypatch.setattr(realmusic, "pieces", lambda split, seed=0, **kw: pieces[2:] if split == "validation" else [])
+    again = refit_levels(tmp_path / "net", tmp_path / "net2")
+    _, info2 = load_checkpoint(tmp_path / "net2")
+    assert info2["config"]["level_weights"] == w == again["level_weights"]
+    assert info2["meta"]["level_fit"]["command"].startswith("latentstudio dj fit-levels")
+    assert info2["meta"]["seed"] == 1                                   # the training record is kept

@@ -214,6 +214,30 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     _summary(res.plan)
 
 
+@group.command("fit-levels")
+def fit_levels(model: Path = typer.Argument(..., help="Beat network checkpoint folder (from train-beats)."),
+               output: Path = typer.Option(..., "-o", "--output", help="Checkpoint folder to write (may be MODEL)."),
+               data_seed: int = typer.Option(0, "--data-seed", help="Seed of the validation music's renderings."),
+               threads: int = typer.Option(2, "--threads", min=1, help="CPU threads."),
+               as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
+    """Refit a beat network's metrical-level choice (x2, /2, x3, 3/2... of its first tempo) on the
+    validation split's real music, as train-beats does at its end; the figures go in the checkpoint's meta.
+
+    Example: latentstudio dj fit-levels models/dj_beats -o models/dj_beats --json
+    """
+    import torch
+
+    from latentstudio.dj.beatnet import refit_levels
+
+    torch.set_num_threads(threads)
+    report = refit_levels(model, output, data_seed=data_seed)
+    if as_json:
+        print_json(report)
+        return
+    typer.echo(json.dumps(report))
+    typer.echo(f"saved {output}")
+
+
 @group.command("train-beats")
 def train_beats(output: Path = typer.Option(..., "-o", "--output", help="Checkpoint folder to write (the "
                                             "shipped model is replaced only when named here)."),

@@ -356,22 +356,28 @@ def fit_level_weights(groups: list[tuple[np.ndarray, np.ndarray]], *, names: tup
 
 
 def cross_validate_levels(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, folds: int = 4,
-                          names: tuple[str, ...] | None = None, l2: float = 0.1) -> dict:
+                          names: tuple[str, ...] | None = None, l2: float = 0.1, keys: list | None = None) -> dict:
     """:func:`fit_level_weights` on all ``groups`` (per track: candidates' features, right-tempo flags, beat
     F-measures) and its ``folds``-fold cross-validated accuracy beside the decoder's first choice.
+    ``keys`` (one per group, e.g. the piece a rendering came from) keeps groups with the same key in one
+    fold; default: group ``i`` goes to fold ``i % folds``.
 
     Returns ``{"weights", "cv_tempo_within_2pct", "cv_f_measure", "first_choice_tempo_within_2pct",
     "first_choice_f_measure"}`` (None for figures with no held-out track)."""
     names = tuple(names or LEVEL_WEIGHTS)
     first = names.index("first_choice")
+    if keys is not None and len(keys) != len(groups):
+        raise ParameterError(f"keys has {len(keys)} entries for {len(groups)} groups")
+    order = {key: j for j, key in enumerate(dict.fromkeys(keys))} if keys is not None else None
+    fold = [order[key] % folds for key in keys] if order is not None else [i % folds for i in range(len(groups))]
     cv_ok, cv_f, base_ok, base_f = [], [], [], []
     for k in range(folds):
-        part = [(X, ok) for i, (X, ok, _) in enumerate(groups) if i % folds != k]
+        part = [(X, ok) for i, (X, ok, _) in enumerate(groups) if fold[i] != k]
         if not any(np.any(ok) for _, ok in part):
             continue
         w = fit_level_weights(part, names=names, l2=l2)
         wv = np.array([w[n] for n in names])
-        for X, ok, f in groups[k::folds]:
+        for X, ok, f in (g for i, g in enumerate(groups) if fold[i] == k):
             j = int(np.argmax(X @ wv))
             j0 = int(np.argmax(X[:, first]))
             cv_ok.append(ok[j])
