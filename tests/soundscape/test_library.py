@@ -45,6 +45,32 @@ def test_labels_name_the_source(wn):
     assert lab("miss-1") is None
 
 
+
+def test_labels_prefer_senses_seen_in_use(wn):
+    lab = lambda *names, **kw: label_synset(name_words(*names, separate=True), wn, **kw)  # noqa: E731
+    assert wn.lexname(lab("thunder").synset) == "event"                  # not "big H", the artifact slang
+    assert wn.lexname(lab("zombie-hit-1").synset) == "person"            # not the cocktail
+    assert wn.lexname(lab("wood").synset) == "substance"                 # not a woodwind
+    assert wn.lexname(lab("whale", "aquatic", "mammals").synset) == "animal"   # an animal sense still competes
+    assert lab("bass_hard_c").synset == "n02803349"                       # the instrument, not the fish
+    assert lab("loop_electric") is None                                   # an adjective names no source
+    assert lab("Electric sparking") is None
+
+
+def test_glued_abbreviations_and_package_words(wn):
+    wz = "warzone2100-data"
+    lab = lambda *names, **kw: label_synset(name_words(*names, separate=True), wn, **kw)  # noqa: E731
+    motor, aircraft = "n03791235", "n02686568"
+    assert lab("hovmove", "vehicle", package=wz).name == "hovercraft"
+    assert lab("vtolland", "vehicle", package=wz).name == "airplane"
+    assert lab("mgheavy", "weapons", package=wz).name == "machine gun"
+    assert lab("tflight", "vehicle", package=wz).name == "blimp"
+    assert wn.is_a(lab("tflight", "vehicle", package=wz).synset, aircraft)
+    assert wn.is_a(lab("con-move", "vehicle", package=wz).synset, motor)  # the constructor droids are trucks
+    assert lab("con-move", "vehicle").name != "truck"                    # only in Warzone's own words
+    assert lab("sparking") is None or lab("sparking").name != "spar"     # dictionary words are not split
+    assert lab("wardrums") is None
+
 def test_label_targets_follow_the_hierarchy(wn):
     from latentstudio.soundscape.targets import TargetConfig, label_target
     from latentstudio.zoo import imagenet_labels

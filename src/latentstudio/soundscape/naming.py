@@ -7,9 +7,12 @@ word that names the sound's *source* and maps it to a WordNet noun sense:
 * compounds first (``alarm clock``, ``snare drum``), then single words, file name before folders;
 * action and size words (``hit``, ``miss``, ``die``, ``big``) and sample-pack jargon are skipped, a few
   abbreviations are spelled out (``bd`` -> bass drum, ``guit`` -> guitar);
-* among a word's senses the most frequent one in a concrete lexicographer file is taken (an animal, an
-  artifact, a natural phenomenon or event ...); among the words, animals and artifacts beat phenomena,
-  and those beat people and acts, so ``horse-canter`` is a horse and ``ship-horn`` a ship.
+* an abbreviation glued to the next word is split off (``hovmove`` -> hovercraft, ``mgheavy`` -> machine gun);
+* among a word's senses the senses seen in use (WordNet's tagged corpus) compete, with any animal sense,
+  when one of them is concrete (an animal, an artifact, a natural phenomenon or event ...): ``thunder`` is
+  thunder, not a slang artifact; a word seen in use only as an adjective (``electric``) names nothing;
+  among the words, animals and artifacts beat phenomena, and those beat people and acts, so
+  ``horse-canter`` is a horse and ``ship-horn`` a ship.
 
 :data:`SENSES` fixes the sense of a few words whose most frequent sense is not the one a sound library
 means (a ``bow`` that shoots, a ``horn`` that is blown).
@@ -54,10 +57,16 @@ SENSES = {"bow": "n02879718",        # the weapon for shooting arrows, not the k
           "net": "n03819994", "bell": "n02824448", "drum": "n03249569", "gold": "n13371760",
           "chest": "n03014705", "bat": "n02139199", "crow": "n01579028", "fly": "n02190166",
           "tree": "n13104059", "cow": "n02403454", "tiger": "n02129604", "dolphin": "n02068974",
-          "wind": "n11525955"}
+          "wind": "n11525955",
+          "bass": "n02803349",       # the lowest instrument of a family, not the fish
+          "pop": "n07390400"}        # the sharp sound, not a father
 
-#: Words one package uses in its own sense (Wesnoth's drakes are dragons, its woses walking trees).
-PACKAGE_WORDS = {"wesnoth-1.16-data": {"drake": "dragon", "wose": "tree"}}
+#: Words one package uses in its own sense (Wesnoth's drakes are dragons, its woses walking trees; Warzone 2100's
+#: sound table calls its construction droids, Trucks in the game, ``con``, its transport blimp ``t``).
+PACKAGE_WORDS = {"wesnoth-1.16-data": {"drake": "dragon", "wose": "tree"},
+                 # Warzone 2100's sound table: con* the constructor droids (called Trucks in the game),
+                 # t* the transport blimp, cyber* the cyborgs
+                 "warzone2100-data": {"con": "truck", "t": "blimp", "cyber": "cyborg"}}
 
 #: Separator between the words of different names (see :func:`name_words`).
 SEP = "|"
@@ -96,18 +105,48 @@ class Label:
 
 
 def _sense(wn: WordNet, word: str) -> tuple[int, str] | None:
-    """(priority, synset) of the concrete noun sense of ``word``; None when WordNet has none."""
+    """(priority, synset) of the concrete noun sense of ``word``; None when WordNet has none.
+
+    Only senses seen in use (WordNet's tagged corpus) compete when one of them is concrete: a rare
+    sense never seen in use does not beat them for being an artifact (``thunder`` is thunder, not the
+    slang for heroin; ``zombie`` the creature, not the cocktail; ``wood`` the material, not a woodwind).
+    An animal sense always competes (a ``whale`` in a sound library is the animal, not a large person).
+    A word seen in use only as an adjective names no source (``electric`` sparking is no electric car).
+    """
     if word in SENSES and SENSES[word] in wn:
         sid = SENSES[word]
         return _PRIORITY.get(wn.lexname(sid), 5), sid
+    senses = wn.synsets(word)
+    tagged = wn.tagged_senses(word)
+    if not tagged and wn.adjective_tagged_senses(word):
+        return None
+    if any(_PRIORITY.get(wn.lexname(sid)) is not None for sid in senses[:tagged]):
+        senses = senses[:tagged] + [sid for sid in senses[tagged:] if wn.lexname(sid) == "animal"]
     best = None
-    for sid in wn.synsets(word):
+    for sid in senses:
         pri = _PRIORITY.get(wn.lexname(sid))
         if pri is not None and (best is None or pri < best[0]):
             best = (pri, sid)
         if best is not None and best[0] <= 1:
             break
     return best
+
+
+def _split_glued(word: str, wn: WordNet, own: dict[str, str]) -> list[str]:
+    """``word``, or its two parts when it is an abbreviation glued to a word (``hovmove``, ``vtolland``).
+
+    Only a word that is neither a WordNet noun nor a known abbreviation is split, and only after an
+    abbreviation (:data:`ABBREVIATIONS`, the package's own words) followed by 3 letters or more:
+    ``hovmove`` -> ``hov move`` (hovercraft), ``vtolland`` -> ``vtol land``, ``mgheavy`` -> ``mg heavy``.
+    Two dictionary words glued together are left alone: splitting them guesses too often
+    (``sparking`` is no ``spar king``, ``wardrums`` no ``ward rums``).
+    """
+    if word == SEP or len(word) < 4 or word in STOP_WORDS or word in own or word in ABBREVIATIONS or wn.synsets(word):
+        return [word]
+    for i in range(len(word) - 3, 0, -1):                 # the longest abbreviation first
+        if word[:i] in own or word[:i] in ABBREVIATIONS:
+            return [word[:i], word[i:]]
+    return [word]
 
 
 def label_synset(words: list[str], wn: WordNet, *, package: str = "") -> Label | None:
@@ -122,7 +161,8 @@ def label_synset(words: list[str], wn: WordNet, *, package: str = "") -> Label |
     expanded: list[str] = []
     own = PACKAGE_WORDS.get(package, {})
     for w in words:
-        expanded += own.get(w, ABBREVIATIONS.get(w, w)).split()
+        for part in _split_glued(w, wn, own):
+            expanded += own.get(part, ABBREVIATIONS.get(part, part)).split()
     cands: list[tuple[int, int, str, str]] = []       # (priority, position, synset, words)
     for i in range(len(expanded) - 1):                # compounds: "snare drum", "alarm clock"
         a, b = expanded[i], expanded[i + 1]

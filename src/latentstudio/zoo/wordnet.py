@@ -47,6 +47,14 @@ def wordnet_dir() -> Path:
     raise AssetMissingError("WordNet (data.noun, index.noun) not found; install it: apt-get install wordnet-base")
 
 
+def _tagsense_count(parts: list[str]) -> int:
+    """``tagsense_cnt`` of an ``index.*`` line (``lemma pos synset_cnt p_cnt [ptr]*p_cnt sense_cnt tagsense_cnt ...``)."""
+    try:
+        return int(parts[5 + int(parts[3])])
+    except (IndexError, ValueError):
+        return 0
+
+
 class WordNet:
     """The noun part of WordNet: senses of a word, hypernyms, lexicographer files, relatedness.
 
@@ -82,6 +90,8 @@ class WordNet:
                 self._words[sid] = words
                 self._gloss[sid] = gloss.strip()
         self._index: dict[str, tuple[str, ...]] = {}
+        self._tagged: dict[str, int] = {}
+        self._adj_tagged: dict[str, int] | None = None
         with open(self.root / "index.noun", encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith(" "):
@@ -89,6 +99,7 @@ class WordNet:
                 parts = line.split()
                 n_syn = int(parts[2])
                 self._index[parts[0].lower()] = tuple("n" + o for o in parts[-n_syn:])
+                self._tagged[parts[0].lower()] = _tagsense_count(parts)
         self._exc: dict[str, str] = {}
         exc = self.root / "noun.exc"
         if exc.is_file():
@@ -130,6 +141,30 @@ class WordNet:
             if form in self._index:
                 return list(self._index[form])
         return []
+
+    def tagged_senses(self, word: str) -> int:
+        """How many of ``word``'s noun senses (the first ones in :meth:`synsets`) occur in WordNet's tagged corpus.
+
+        The senses after them were never seen in use; 0 when none was (or the word is no noun).
+        """
+        for form in self.lemma_forms(word):
+            if form in self._index:
+                return self._tagged.get(form, 0)
+        return 0
+
+    def adjective_tagged_senses(self, word: str) -> int:
+        """How many adjective senses of ``word`` occur in the tagged corpus (``index.adj``; 0 without it)."""
+        if self._adj_tagged is None:
+            self._adj_tagged = {}
+            path = self.root / "index.adj"
+            if path.is_file():
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        if line.startswith(" "):
+                            continue
+                        parts = line.split()
+                        self._adj_tagged[parts[0].lower()] = _tagsense_count(parts)
+        return self._adj_tagged.get("_".join(word.lower().split()), 0)
 
     def name(self, synset: str) -> str:
         """The first lemma of a synset, with spaces: ``'n02084071'`` -> ``'dog'``."""
