@@ -131,3 +131,30 @@ def test_envelope_without_beats_is_silent_and_exported_by_rhythm():
     assert rhythm.beat_envelope is B.beat_envelope
     env, newest, bframes = B.beat_envelope(np.zeros(0), None, frames=10, fps=24.0)
     assert not env.any() and np.all(newest == -1) and bframes.size == 0
+
+
+def test_cross_validate_levels_keeps_a_pieces_renderings_in_one_fold(monkeypatch):
+    rng = np.random.default_rng(0)
+    names = tuple(B.LEVEL_WEIGHTS)
+    keys = [p for p in "abcdefgh" for _ in range(3)]             # 8 pieces, 3 renderings each
+    groups = []
+    for _ in keys:
+        X = rng.normal(size=(3, len(names)))
+        ok = np.array([1.0, 0.0, 0.0])
+        groups.append((X, ok, ok.copy()))
+    key_of = {id(g[0]): k for g, k in zip(groups, keys)}
+    seen = []
+    real_fit = B.fit_level_weights
+
+    def spy(part, **kw):
+        seen.append([key_of.get(id(X)) for X, _ in part])
+        return real_fit(part, **kw)
+
+    monkeypatch.setattr(B, "fit_level_weights", spy)
+    out = B.cross_validate_levels(groups, folds=4, keys=keys)
+    assert len(seen) == 5                                        # 4 folds + the final fit on everything
+    for used in seen[:4]:
+        assert all(used.count(k) in (0, 3) for k in set(keys)) and len(used) == 18
+    assert 0.0 <= out["cv_tempo_within_2pct"] <= 1.0
+    with pytest.raises(ParameterError, match="keys"):
+        B.cross_validate_levels(groups, keys=keys[:-1])
