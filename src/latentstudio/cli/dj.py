@@ -217,7 +217,8 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 @group.command("fit-levels")
 def fit_levels(model: Path = typer.Argument(..., help="Beat network checkpoint folder (from train-beats)."),
                output: Path = typer.Option(..., "-o", "--output", help="Checkpoint folder to write (may be MODEL)."),
-               data_seed: int = typer.Option(0, "--data-seed", help="Seed of the validation music's renderings."),
+               data_seed: int = typer.Option(0, "--seed", help="Seed of the validation music's renderings (the "
+                                             "model's train-beats --data-seed gives its own fit)."),
                threads: int = typer.Option(2, "--threads", min=1, help="CPU threads."),
                as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
     """Refit a beat network's metrical-level choice (x2, /2, x3, 3/2... of its first tempo) on the

@@ -411,7 +411,7 @@ def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 
     report = fit_levels(model, data_seed=data_seed)
     cfg = dict(info["config"], level_weights=model.level_weights)
     meta = dict(info.get("meta") or {})
-    meta["level_fit"] = {"command": f"latentstudio dj fit-levels {model_dir} -o {output} --data-seed {data_seed}",
+    meta["level_fit"] = {"command": f"latentstudio dj fit-levels {model_dir} -o {output} --seed {data_seed}",
                          **report}
     save_checkpoint(output, model, config=cfg, meta=meta)
     load_beatnet.cache_clear()
