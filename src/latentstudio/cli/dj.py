@@ -231,7 +231,17 @@ def fit_levels(model: Path = typer.Argument(..., help="Beat network checkpoint f
     from latentstudio.dj.beatnet import refit_levels
 
     torch.set_num_threads(threads)
-    report = refit_levels(model, output, data_seed=data_seed)
+    with progress("rendering and hearing the validation music", total=None, quiet=as_json) as adv:
+        state = {"offset": 0, "last": 0}          # two phases (render, then hear), each counting from 1
+
+        def prog(i, n):
+            if i < state["last"]:
+                state["offset"] += state["last"]
+                state["last"] = 0
+            adv(i - state["last"], total=state["offset"] + n)
+            state["last"] = i
+
+        report = refit_levels(model, output, data_seed=data_seed, progress=prog)
     if as_json:
         print_json(report)
         return

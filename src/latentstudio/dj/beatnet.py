@@ -341,58 +341,52 @@ def level_group(cands: list, truth: np.ndarray, *, fps: float = core_beats.SR / 
     return X, ok, f
 
 
-def level_groups(model: BeatNet, data, *, keys: list | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`level_group` of every example of ``data`` (``(S, targets, info)``) with ``model``'s activations:
-    the raw material of :func:`core.beats.cross_validate_levels`. ``keys``, when a list, receives each
-    kept example's piece name."""
-    fps = core_beats.SR / core_beats.HOP_LENGTH
-    groups = []
-    for S, _, info in data:
-        b, d = activations(np.asarray(S, dtype=np.float32), model=model)
-        f0 = core_beats.decode_beats(b, fps=fps, tempo_weight=0.0)
-        tp = tempo_probs(np.asarray(S, dtype=np.float32), model=model)
-        g = level_group(core_beats.level_candidates(b, d, f0, fps=fps, tempo_probs=tp), info["beats"], fps=fps)
-        if g is not None:
-            groups.append(g)
-            if keys is not None:
-                keys.append(info.get("name"))
-    return groups
-
-
 #: Varied renderings of each validation piece the metrical-level score is fitted on: 4 (224 examples; fitted
 #: on 1 rendering, its 4-fold cross-validated tempo accuracy there was 0.866, on 4 renderings 0.884).
 LEVEL_PASSES = 4
 
 
-def fit_levels(model: BeatNet, val=None, *, data_seed: int = 0) -> dict:
+def fit_levels(model: BeatNet, val=None, *, data_seed: int = 0, progress=None) -> dict:
     """Fit ``model``'s metrical-level score (:func:`core.beats.fit_level_weights`) on validation music and set
     ``model.level_weights``; returns the figures measured there.
 
     ``val``: ``(S, targets, info)`` examples (default: the validation split of :mod:`.realmusic`,
     :data:`LEVEL_PASSES` renderings of each piece, no record effects). The weights' accuracy is 4-fold
     cross-validated over those examples (``val_level_cv_*``) beside the decoder's first choice;
-    ``val_f_measure`` is the beat F of the tracker with the fitted weights (in-sample for the weights)."""
+    ``val_f_measure`` is the beat F of the tracker with the fitted weights (in-sample for the weights).
+    ``progress(done, total)`` is called while the music renders and while the network hears it."""
     import mir_eval
 
     if val is None:
-        val = real_dataset("validation", passes=LEVEL_PASSES, seed=data_seed, strength=0.0, effects=False)
-    keys: list = []
-    groups = level_groups(model, val, keys=keys)
+        val = real_dataset("validation", passes=LEVEL_PASSES, seed=data_seed, strength=0.0, effects=False,
+                           progress=progress)
+    fps = core_beats.SR / core_beats.HOP_LENGTH
+    seen, groups, keys = [], [], []           # each example's network outputs, computed once
+    for i, (S, _, info) in enumerate(val):
+        b, d = activations(np.asarray(S, dtype=np.float32), model=model)
+        tp = tempo_probs(np.asarray(S, dtype=np.float32), model=model)
+        seen.append((S, b, d, tp, info))
+        f0 = core_beats.decode_beats(b, fps=fps, tempo_weight=0.0)
+        g = level_group(core_beats.level_candidates(b, d, f0, fps=fps, tempo_probs=tp), info["beats"], fps=fps)
+        if g is not None:
+            groups.append(g)
+            keys.append(info.get("name"))
+        if progress is not None:
+            progress(i + 1, len(val))
     cv = {}
     weights = None
     if min(4, len(groups)) >= 2 and sum(g[1].any() for g in groups) >= 2:
-        # renderings of one piece stay in one fold
-        named = None not in keys and len(set(keys)) >= 2
-        cv = core_beats.cross_validate_levels(groups, folds=min(4, len(set(keys)) if named else len(groups)),
-                                              keys=keys if named else None)
+        # renderings of one piece stay in one fold (when the examples name their pieces)
+        by_piece = None not in keys and len(set(keys)) >= 2
+        cv = core_beats.cross_validate_levels(groups, folds=min(4, len(set(keys)) if by_piece else len(groups)),
+                                              keys=keys if by_piece else None)
         weights = cv["weights"]
     model.level_weights = weights
-    fs = []
-    for S, _, info in val:
-        b, d = activations(np.asarray(S, dtype=np.float32), model=model)
-        res = core_beats.beat_track(S=np.asarray(S, dtype=np.float32), activation=b, downbeat_activation=d,
-                                    level_weights=weights, tempo_probs=tempo_probs(S, model=model))
-        fs.append(mir_eval.beat.f_measure(np.asarray(info["beats"]), res.beats))
+    fs = [mir_eval.beat.f_measure(np.asarray(info["beats"]),
+                                  core_beats.beat_track(S=np.asarray(S, dtype=np.float32), activation=b,
+                                                        downbeat_activation=d, level_weights=weights,
+                                                        tempo_probs=tp).beats)
+          for S, b, d, tp, info in seen]
     return {"level_weights": weights, "val_level_examples": len(val),
             "val_f_measure": float(np.mean(fs)) if fs else None,
             "val_level_cv_tempo_within_2pct": cv.get("cv_tempo_within_2pct"),
@@ -400,7 +394,7 @@ def fit_levels(model: BeatNet, val=None, *, data_seed: int = 0) -> dict:
             "val_first_choice_tempo_within_2pct": cv.get("first_choice_tempo_within_2pct")}
 
 
-def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 0) -> dict:
+def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 0, progress=None) -> dict:
     """:func:`fit_levels` for a saved beat network: writes it to ``output`` (which may be ``model_dir``)
     with the new metrical-level weights and their figures in its meta (``level_fit``); returns those."""
     from latentstudio.zoo.checkpoint import save_checkpoint
@@ -408,7 +402,7 @@ def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 
     model, info = load_checkpoint(model_dir)
     if not isinstance(model, BeatNet):
         raise ModelError(f"checkpoint {str(model_dir)!r} holds a {type(model).__name__}, not a beat network")
-    report = fit_levels(model, data_seed=data_seed)
+    report = fit_levels(model, data_seed=data_seed, progress=progress)
     cfg = dict(info["config"], level_weights=model.level_weights)
     meta = dict(info.get("meta") or {})
     meta["level_fit"] = {"command": f"latentstudio dj fit-levels {model_dir} -o {output} --seed {data_seed}",
