@@ -62,10 +62,9 @@ SENSES = {"bow": "n02879718",        # the weapon for shooting arrows, not the k
           "pop": "n07390400"}        # the sharp sound, not a father
 
 #: Words one package uses in its own sense (Wesnoth's drakes are dragons, its woses walking trees; Warzone 2100's
-#: sound table calls its construction droids, Trucks in the game, ``con``, its transport blimp ``t``).
+#: sound table calls its construction droids, Trucks in the game, ``con``, its transport blimp ``t``, its
+#: cyborgs ``cyber``).
 PACKAGE_WORDS = {"wesnoth-1.16-data": {"drake": "dragon", "wose": "tree"},
-                 # Warzone 2100's sound table: con* the constructor droids (called Trucks in the game),
-                 # t* the transport blimp, cyber* the cyborgs
                  "warzone2100-data": {"con": "truck", "t": "blimp", "cyber": "cyborg"}}
 
 #: Separator between the words of different names (see :func:`name_words`).

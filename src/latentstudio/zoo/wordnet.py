@@ -47,6 +47,14 @@ def wordnet_dir() -> Path:
     raise AssetMissingError("WordNet (data.noun, index.noun) not found; install it: apt-get install wordnet-base")
 
 
+def _index_entries(path: Path):
+    """The split lines of a WordNet ``index.*`` file, its licence header (lines starting with a space) skipped."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith(" "):
+                yield line.split()
+
+
 def _tagsense_count(parts: list[str]) -> int:
     """``tagsense_cnt`` of an ``index.*`` line (``lemma pos synset_cnt p_cnt [ptr]*p_cnt sense_cnt tagsense_cnt ...``)."""
     try:
@@ -92,14 +100,10 @@ class WordNet:
         self._index: dict[str, tuple[str, ...]] = {}
         self._tagged: dict[str, int] = {}
         self._adj_tagged: dict[str, int] | None = None
-        with open(self.root / "index.noun", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith(" "):
-                    continue
-                parts = line.split()
-                n_syn = int(parts[2])
-                self._index[parts[0].lower()] = tuple("n" + o for o in parts[-n_syn:])
-                self._tagged[parts[0].lower()] = _tagsense_count(parts)
+        for parts in _index_entries(self.root / "index.noun"):
+            n_syn = int(parts[2])
+            self._index[parts[0].lower()] = tuple("n" + o for o in parts[-n_syn:])
+            self._tagged[parts[0].lower()] = _tagsense_count(parts)
         self._exc: dict[str, str] = {}
         exc = self.root / "noun.exc"
         if exc.is_file():
@@ -158,12 +162,8 @@ class WordNet:
             self._adj_tagged = {}
             path = self.root / "index.adj"
             if path.is_file():
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    for line in f:
-                        if line.startswith(" "):
-                            continue
-                        parts = line.split()
-                        self._adj_tagged[parts[0].lower()] = _tagsense_count(parts)
+                for parts in _index_entries(path):
+                    self._adj_tagged[parts[0].lower()] = _tagsense_count(parts)
         return self._adj_tagged.get("_".join(word.lower().split()), 0)
 
     def name(self, synset: str) -> str:
