@@ -54,34 +54,6 @@ def _sequence_times(rng, n=40, min_gap=0.09):
     return out
 
 
-def _fluidsynth_sequences(n, rng, *, reverb=0.0, flams=0.0, programs=(0,)):
-    """GM drum sequences rendered by FluidSynth (the test split's source), each with a random kit of
-    ``programs``; ``flams``: the fraction of hits doubled by a grace note 35-60 ms before (both are onsets)."""
-    import pretty_midi
-
-    from latentstudio.core.midi import render_midi
-
-    keys = [35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55, 57]
-    out = []
-    for _ in range(n):
-        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-        inst = pretty_midi.Instrument(int(rng.choice(programs)), is_drum=True)
-        times = _sequence_times(rng)
-        truth = []
-        for t in times:
-            for k in rng.choice(keys, rng.choice([1, 1, 1, 2]), replace=False):
-                inst.notes.append(pretty_midi.Note(int(rng.integers(40, 127)), int(k), t, t + 0.1))
-            truth.append(t)
-            if flams and rng.random() < flams and t - truth[-2 if len(truth) > 1 else -1] > 0.15:
-                g = t - rng.uniform(0.035, 0.06)
-                inst.notes.append(pretty_midi.Note(int(rng.integers(30, 70)), int(rng.choice([38, 40, 41, 45])),
-                                                   g, g + 0.05))
-                truth.append(g)
-        pm.instruments.append(inst)
-        out.append((render_midi(pm, sr=SR, reverb=reverb), np.array(sorted(truth))))
-    return out
-
-
 def _reattacks(y, *, rise_db=6.0):
     """A sample holding more than one hit (breakbeat cuts, flams, flinks): its 25 ms RMS rises again by
     ``rise_db`` over its running minimum after the peak. Such samples would make the truth wrong."""
@@ -114,21 +86,27 @@ def _hydrogen_sequences(n, rng):
     return out
 
 
-def bench_onsets(n=10, seed=0):
-    """Onset F (30 ms) of ours and of librosa ``onset_detect(backtrack=True)`` on the same sequences."""
+def bench_onsets(n=10, seed=0, models=()):
+    """Onset F (30 ms) of ours and of librosa ``onset_detect(backtrack=True)`` on the same sequences;
+    ``models``: onset networks (e.g. training seeds) judged beside the shipped one, summarised as median and
+    range."""
     import librosa
     import mir_eval
 
     from latentstudio.beatbox.oneshots import GM_KIT_PROGRAMS
+    from latentstudio.beatbox.onsetnet import detect_onsets, gm_drum_sequences, load_onset_net
     from latentstudio.beatbox.segment import segment_sounds
     from latentstudio.core.onsets import onset_detect
 
     rng = np.random.default_rng(seed)
-    sets = {"gm_soundfont_dry": _fluidsynth_sequences(n, rng, programs=GM_KIT_PROGRAMS),
-            "gm_soundfont_reverb": _fluidsynth_sequences(n, rng, reverb=0.8, programs=GM_KIT_PROGRAMS),
-            "gm_soundfont_flams_reverb": _fluidsynth_sequences(n, rng, reverb=0.6, flams=0.3, programs=GM_KIT_PROGRAMS),
+    sets = {"gm_soundfont_dry": gm_drum_sequences(n, rng, sr=SR, programs=GM_KIT_PROGRAMS),
+            "gm_soundfont_reverb": gm_drum_sequences(n, rng, sr=SR, reverb=0.8, programs=GM_KIT_PROGRAMS),
+            "gm_soundfont_flams_reverb": gm_drum_sequences(n, rng, sr=SR, reverb=0.6, flams=0.3,
+                                                           programs=GM_KIT_PROGRAMS),
             "hydrogen_kits": _hydrogen_sequences(n, rng)}
-    detectors = {"segment_drums": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60,
+    nets = {f"onset_net:{m}": load_onset_net(m) for m in models}
+    detectors = {**{name: (lambda net: lambda y: detect_onsets(y, sr=SR, net=net))(net) for name, net in nets.items()},
+                 "segment_drums": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60,
                                                                                      kind="drums")]),
                  "segment_voice": lambda y: np.array([g.time for g in segment_sounds(y, sr=SR, min_db=-60)]),
                  "core_flux_onset_detect": lambda y: onset_detect(y, sr=SR, backtrack=True),
@@ -153,6 +131,8 @@ def bench_onsets(n=10, seed=0):
             res[name][det] = {"f_measure": round(float(f), 4), "precision": round(float(p), 4),
                               "recall": round(float(r), 4),
                               "median_offset_ms": round(1000 * float(np.median(offs)), 2) if offs else None}
+        if nets:
+            res[name]["onset_nets_f_measure"] = spread([res[name][k]["f_measure"] for k in nets])
     res["note"] = ("gm_soundfont_*: FluidR3 GM's 8 drum kits (the classifier's test source), FluidSynth reverb "
                    "room 0.8 / 0.6; flams: 30% of hits get a grace note 35-60 ms before, both counted; "
                    "voice_phrases: espeak-ng test voices saying 8 beatbox words 60-200 ms apart (one onset per "
@@ -363,6 +343,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="training seeds for the classifier")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: train_classifier's)")
     ap.add_argument("--no-timbre", action="store_true", help="train without the timbre head (ablation)")
+    ap.add_argument("--onset-models", nargs="*", default=[],
+                    help="onset networks (e.g. train-onsets seeds) judged beside the shipped one (onsets)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     result = {}
@@ -370,8 +352,12 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
-        result[name] = (fn(args.classifier, tuple(args.seeds), args.steps, not args.no_timbre) if name == "classifier"
-                        else fn())
+        if name == "classifier":
+            result[name] = fn(args.classifier, tuple(args.seeds), args.steps, not args.no_timbre)
+        elif name == "onsets":
+            result[name] = fn(models=tuple(args.onset_models))
+        else:
+            result[name] = fn()
         result[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=2))
 

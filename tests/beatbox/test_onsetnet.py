@@ -73,3 +73,31 @@ def test_drum_segmentation_keeps_a_flam_that_voice_segmentation_merges():
     assert drums == pytest.approx([0.3, 0.345, 1.0], abs=0.015)
     with pytest.raises(ParameterError, match="kind="):
         segment_sounds(y, sr=sr, kind="guitar")
+
+
+def test_gm_drum_sequences_sound_where_their_truth_says_and_refuse_other_engines():
+    from pathlib import Path
+
+    from latentstudio.core.midi import SYNTHS
+
+    if not Path(SYNTHS["fluidr3"][1]).is_file():
+        pytest.skip("fluid-soundfont-gm is not installed")
+    sr = 16000
+    (dry, truth), = N.gm_drum_sequences(1, np.random.default_rng(0), sr=sr, hits=6)
+    (wet, truth_wet), = N.gm_drum_sequences(1, np.random.default_rng(0), sr=sr, hits=6, reverb=0.8)
+    np.testing.assert_allclose(truth, truth_wet)
+    assert len(truth) == 6 and np.all(np.diff(truth) >= 0.09) and truth[0] == pytest.approx(0.3)
+
+    def level(y, a, b):
+        seg = y[max(int(a * sr), 0): int(b * sr)].astype(np.float64)
+        return np.sqrt(np.mean(seg ** 2)) + 1e-9
+
+    rises = [level(dry, t, t + 0.03) / level(dry, t - 0.03, t - 0.005) for t in truth]
+    assert rises[0] > 100 and min(rises) > 1.0 and np.median(rises) > 2     # hits start at their truth
+    assert level(dry, 0.0, truth[0] - 0.005) < 1e-6
+    end = truth[-1] + 0.4
+    assert level(wet, end, end + 0.3) > 1.5 * level(dry, end, end + 0.3)     # FluidSynth's hall rings on
+    (flam, truth_flam), = N.gm_drum_sequences(1, np.random.default_rng(1), sr=sr, hits=20, flams=1.0)
+    assert len(truth_flam) > 25 and np.min(np.diff(truth_flam)) < 0.065     # grace notes are onsets too
+    with pytest.raises(ParameterError, match="FluidSynth"):
+        N.gm_drum_sequences(1, np.random.default_rng(0), synth="freepats")

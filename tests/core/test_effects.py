@@ -56,3 +56,38 @@ def test_record_chain_is_seeded_and_keeps_length():
     b, cb = E.record_chain(y, sr=SR, rng=np.random.default_rng(5), strength=2.0)
     assert ca == cb and np.array_equal(a, b) and a.shape == y.shape and np.isfinite(a).all()
     assert len(ca) >= 2
+
+
+@pytest.mark.parametrize("rt", [0.4, 1.5])
+def test_fdn_reverb_decays_in_its_reverberation_time(rt):
+    sr = 16000
+    x = np.zeros(4 * sr)
+    x[0] = 1.0
+    w = E.fdn_reverb(x, rt=rt, damping=0.0, seed=3, sr=sr)
+    assert w.shape == x.shape and w.dtype == np.float32 and np.isfinite(w).all()
+    w = w.astype(np.float64)
+    edc = 10 * np.log10(np.cumsum(w[::-1] ** 2)[::-1] / np.sum(w ** 2) + 1e-30)   # Schroeder's backward integral
+    t20 = 3 * (np.argmax(edc < -25) - np.argmax(edc < -5)) / sr                     # -5..-25 dB, times 3
+    assert abs(t20 - rt) < 0.1 * rt
+
+
+def test_fdn_reverb_damping_darkens_and_predelay_waits():
+    sr = 16000
+    x = np.random.default_rng(0).standard_normal(sr // 10)
+    x = np.concatenate([x, np.zeros(sr)])
+    bright = E.fdn_reverb(x, rt=1.0, damping=0.0, seed=1, sr=sr)
+    dark = E.fdn_reverb(x, rt=1.0, damping=0.6, seed=1, sr=sr)
+
+    def high_share(y):
+        spec = np.abs(np.fft.rfft(y[sr // 5:])) ** 2
+        return spec[len(spec) // 4:].sum() / spec.sum()
+
+    assert high_share(dark) < 0.5 * high_share(bright)
+    late = E.fdn_reverb(x, rt=1.0, damping=0.0, predelay=0.15, seed=1, sr=sr)
+    first = int(np.argmax(np.abs(late) > 1e-6))
+    assert first >= int(0.15 * sr) + int(0.028 * sr)                 # the predelay, then the shortest line
+    np.testing.assert_allclose(late[first: first + 2000], bright[first - int(0.15 * sr): first - int(0.15 * sr) + 2000],
+                               atol=1e-6)
+    for bad in ({"rt": 0.0}, {"rt": 1.0, "damping": 1.0}, {"rt": 1.0, "predelay": -0.1}, {"rt": 1.0, "lines": 6}):
+        with pytest.raises(ParameterError):
+            E.fdn_reverb(x, **bad)

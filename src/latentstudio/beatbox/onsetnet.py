@@ -9,8 +9,10 @@ context), and gives an onset probability per 10 ms frame; peaks above :attr:`Ons
 
 It is trained (:func:`train_onsets`, ``latentstudio beatbox train-onsets``) on sequences made on the fly
 from the *train* split's one-shots (:mod:`.oneshots`): random times down to 35 ms apart, simultaneous
-hits, flams, 0.05-1 velocities, rooms of 0.1-2 s, noise, EQ. Its threshold is chosen on sequences of the
-*validation* split's sounds; the bench judges it on the test source (the GM soundfont's kits).
+hits, flams, 0.05-1 velocities, rooms of 0.1-2 s (noise tails, comb reverbs and delay networks whose first
+echo may come 200 ms late, as FluidSynth's hall does), noise, EQ. Its threshold is chosen on sequences of the
+*validation* split's sounds and of a validation General MIDI bank (csound's) played dry and in FluidSynth's
+hall; the bench judges it on the test source (FluidR3 GM's kits).
 
 Example
 -------
@@ -30,7 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from latentstudio.core.effects import schroeder_reverb
+from latentstudio.core.effects import fdn_reverb, schroeder_reverb
+from latentstudio.errors import AssetMissingError, ParameterError
 from latentstudio.zoo.checkpoint import register_model
 
 SR = 16000
@@ -163,7 +166,8 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
                    noise: bool = True) -> tuple[torch.Tensor, list[np.ndarray]]:
     """``n`` drum sequences of ``seconds`` at 16 kHz from one-shots ``sounds`` ``(k, samples)``, and the
     true onset times of each. Gaps 35-600 ms, 1-3 simultaneous hits at ``velocity`` gains, ``flams`` of
-    the hits with a quiet grace note 25-60 ms before, a room (RT 0.1-2 s) on ``reverb`` of them, and
+    the hits with a quiet grace note 25-60 ms before, a room (RT 0.1-2 s: a noise tail, a comb reverb or
+    a delay network, predelays to 200 ms) on ``reverb`` of them, and
     with ``noise`` a random tilt EQ and noise at 20-60 dB SNR."""
     length = int(seconds * SR)
     k, slen = sounds.shape
@@ -198,21 +202,29 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
             out[b, a:a + m] += vel * s[:m]
             truth.append(tt)
         truths.append(np.unique(np.round(np.array(truth), 4)))
-    # rooms: half a diffuse noise tail, half an algorithmic (Schroeder) reverb with its ringing combs
+    # rooms, a third each: a diffuse noise tail; an algorithmic (Schroeder) reverb with its ringing combs; a
+    # feedback delay network (the halls of FluidSynth and most plug-ins) whose first answer may come as a
+    # distinct echo up to 200 ms after the hit. Rooms' levels 0.05-1.2 of the dry signal's, log-uniform.
     t = torch.arange(length, dtype=torch.float32) / SR
     for b in range(n):
         if float(torch.rand(1, generator=g)) < reverb:
             rt = u(0.1, 2.0)
-            if float(torch.rand(1, generator=g)) < 0.5:
+            kind = float(torch.rand(1, generator=g))
+            if kind < 1 / 3:
                 nir = min(length, int(rt * SR))
                 ir = torch.randn(nir, generator=g) * torch.exp(-6.9 * t[:nir] / rt)
                 ir[: int(0.002 * SR)] = 0
                 nfft = 1 << int(math.ceil(math.log2(length + nir)))
                 wet = torch.fft.irfft(torch.fft.rfft(out[b], nfft) * torch.fft.rfft(ir, nfft), nfft)[:length]
-            else:
+            elif kind < 2 / 3:
                 wet = torch.from_numpy(schroeder_reverb(out[b].numpy(), rt=rt, damping=u(0.0, 0.6),
                                                         seed=int(torch.randint(0, 2 ** 31, (1,), generator=g))))
-            out[b] = out[b] + wet * (out[b].norm() / wet.norm().clamp(min=1e-8)) * u(0.2, 1.2)
+            else:
+                wet = torch.from_numpy(fdn_reverb(out[b].numpy(), rt=rt, damping=u(0.0, 0.7), size=u(0.5, 2.0),
+                                                  predelay=u(0.0, 0.2) if float(torch.rand(1, generator=g)) < 0.6 else 0.0,
+                                                  seed=int(torch.randint(0, 2 ** 31, (1,), generator=g)), sr=SR))
+            level = math.exp(u(math.log(0.05), math.log(1.2)))
+            out[b] = out[b] + wet * (out[b].norm() / wet.norm().clamp(min=1e-8)) * level
     if not noise:
         return out / out.abs().amax(dim=1, keepdim=True).clamp(min=1e-6), truths
     # tilt EQ by a one-pole mix, then noise
@@ -268,17 +280,78 @@ class OnsetReport:
     losses: list[float] = field(default_factory=list)
 
 
-def validation_sequences(n: int = 24, *, seed: int = 1000) -> tuple[torch.Tensor, list[np.ndarray]]:
-    """Fixed 10 s sequences of the validation split's sounds for choosing the threshold, played as a
-    recording would hold them (velocities 0.2-1, no added noise): a third dry, a third in rooms, a third
-    in rooms with flams."""
-    from latentstudio.beatbox.oneshots import load_split
+#: General MIDI drum notes the GM sequences play (kicks to the ride bell; no Latin percussion)
+GM_SEQUENCE_KEYS = (35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55, 57)
+
+
+def gm_drum_sequences(n: int, rng: np.random.Generator, *, synth: str = "fluidr3", sr: int = 22050,
+                      reverb: float = 0.0, flams: float = 0.0, programs: tuple[int, ...] = (0,),
+                      hits: int = 40) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n`` General MIDI drum sequences played by a FluidSynth soundfont of
+    :data:`latentstudio.core.midi.SYNTHS` (``synth``), each on a random kit of ``programs``: ``hits`` beats
+    90-500 ms apart of 1-2 simultaneous notes at velocities 40-126, in FluidSynth's own reverb of room size
+    ``reverb`` (0: dry); ``flams``: the fraction of hits a quiet grace note 35-60 ms before doubles (both
+    are onsets). ``[(audio at sr, true onset times)]``; the beatbox bench's test sequences (FluidR3) and
+    the validation ones of :func:`validation_sequences` (csound's bank) come from here."""
+    import pretty_midi
+
+    from latentstudio.core.midi import SYNTHS, render_midi
+
+    engine, path, package = SYNTHS[synth]
+    if engine != "fluidsynth":
+        raise ParameterError(f"synth={synth!r} is not a FluidSynth soundfont (its reverb is FluidSynth's)")
+    if not Path(path).is_file():
+        raise AssetMissingError(f"synth {synth!r} needs {path}; install it: apt-get install {package} (make data)")
+    out = []
+    for _ in range(n):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+        inst = pretty_midi.Instrument(int(rng.choice(programs)), is_drum=True)
+        t, times = 0.3, []
+        for _ in range(hits):
+            times.append(t)
+            t += rng.uniform(0.09, 0.5)
+        truth = []
+        for t in times:
+            for k in rng.choice(GM_SEQUENCE_KEYS, rng.choice([1, 1, 1, 2]), replace=False):
+                inst.notes.append(pretty_midi.Note(int(rng.integers(40, 127)), int(k), t, t + 0.1))
+            truth.append(t)
+            if flams and rng.random() < flams and t - truth[-2 if len(truth) > 1 else -1] > 0.15:
+                gt = t - rng.uniform(0.035, 0.06)
+                inst.notes.append(pretty_midi.Note(int(rng.integers(30, 70)), int(rng.choice([38, 40, 41, 45])),
+                                                   gt, gt + 0.05))
+                truth.append(gt)
+        pm.instruments.append(inst)
+        out.append((render_midi(pm, sr=sr, soundfont=path, reverb=reverb), np.array(sorted(truth))))
+    return out
+
+
+def validation_sequences(n: int = 24, *, seed: int = 1000, synth: str | None = "csound"
+                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Fixed sequences for choosing the threshold, 16 kHz, with their true onset times: ``n`` of 10 s made of
+    the validation split's one-shots as a recording would hold them (velocities 0.2-1, no added noise; a
+    third dry, a third in rooms, a third in rooms with flams), and ``n`` played by a validation General MIDI
+    bank (``synth``, default csound's; :func:`gm_drum_sequences`) dry, in FluidSynth's hall (room 0.8) and
+    with flams in it (room 0.6), as the bench plays its test kits. ``synth=None`` or a bank not installed:
+    the one-shot sequences alone."""
+    from latentstudio.beatbox.oneshots import GM_KIT_PROGRAMS, load_split
 
     val = load_split("validation")
     g = torch.Generator().manual_seed(seed)
     parts = [make_sequences(val.audio, n=n // 3, seconds=10.0, g=g, reverb=r, flams=f, velocity=(0.2, 1.0), noise=False)
              for r, f in ((0.0, 0.0), (1.0, 0.0), (1.0, 0.25))]
-    return torch.cat([p[0] for p in parts]), sum((p[1] for p in parts), [])
+    audio = [a.numpy() for p in parts for a in p[0]]
+    truths = sum((p[1] for p in parts), [])
+    if synth is not None:
+        from latentstudio.core.midi import SYNTHS
+
+        if Path(SYNTHS[synth][1]).is_file():
+            rng = np.random.default_rng(seed)
+            for r, f in ((0.0, 0.0), (0.8, 0.0), (0.6, 0.3)):
+                for y, tr in gm_drum_sequences(n // 3, rng, synth=synth, sr=SR, reverb=r, flams=f,
+                                               programs=GM_KIT_PROGRAMS, hits=25):
+                    audio.append(y)
+                    truths.append(tr)
+    return audio, truths
 
 
 def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.0, lr: float = 2e-3, seed: int = 0,
@@ -316,7 +389,7 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=progress)
     model.eval()
     audio, truths = validation_sequences() if val is None else val
-    acts = [onset_activation(a.numpy(), sr=SR, net=model) for a in audio]
+    acts = [onset_activation(np.asarray(a), sr=SR, net=model) for a in audio]
     scores = {}
     for thr in np.round(np.arange(0.2, 0.81, 0.05), 2):
         scores[f"{thr:.2f}"] = onset_f_measure(truths, [pick_onsets(a, threshold=float(thr)) / FPS for a in acts])

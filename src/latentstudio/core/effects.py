@@ -57,6 +57,52 @@ def schroeder_reverb(x: np.ndarray, *, rt: float, damping: float = 0.3, seed: in
     return (wet / 8).astype(np.float32)
 
 
+def fdn_reverb(x: np.ndarray, *, rt: float, damping: float = 0.3, size: float = 1.0, predelay: float = 0.0,
+               seed: int = 0, sr: int = 16000, lines: int = 8) -> np.ndarray:
+    """The wet signal of a feedback delay network reverb (Jot's FDN, the kind FluidSynth 2.1+ and most
+    plug-in halls use): ``lines`` delay lines of 30-95 ms times ``size`` (seeded, mutually different),
+    mixed back through an orthogonal (Hadamard) matrix, each with the gain of a ``rt``-second decay and a
+    one-pole low-pass in its loop, so a ``damping`` in [0, 1) makes the highs die sooner. Its tail thickens
+    for ~100 ms after a hit, unlike a comb bank's flutter (:func:`schroeder_reverb`). ``predelay`` seconds
+    pass before the room answers (FluidSynth's hall first answers ~160 ms after a hit, as a distinct echo).
+
+    Computed a block of the shortest delay at a time, so every line reads only samples already written.
+    """
+    import scipy.linalg
+    import scipy.signal
+
+    if rt <= 0 or not 0 <= damping < 1 or size <= 0 or predelay < 0 or lines < 2 or lines & (lines - 1):
+        raise ParameterError(f"fdn_reverb: rt={rt!r} > 0, damping={damping!r} in [0, 1), size={size!r} > 0, "
+                             f"predelay={predelay!r} >= 0 and lines={lines!r} a power of two >= 2 are needed")
+    rng = np.random.default_rng(seed)
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    m = np.sort(np.round(np.geomspace(0.030, 0.095, lines) * size * sr * rng.uniform(0.93, 1.07, lines))).astype(int)
+    m = np.maximum(m + np.arange(lines), 2)                           # never two equal lengths
+    A = scipy.linalg.hadamard(lines) / np.sqrt(lines)
+    g = 10 ** (-3 * m / (sr * rt))                                    # -60 dB after rt seconds, per pass
+    b_in, c_out = rng.choice([-1.0, 1.0], lines), rng.choice([-1.0, 1.0], lines)
+    B = int(m[0])
+    blocks = -(-n // B)
+    total = blocks * B
+    s = np.zeros((lines, int(m[-1]) + total))                        # what each line holds, history first
+    off = int(m[-1])
+    xp = np.zeros(total)
+    xp[:n] = x
+    wet = np.zeros(total)
+    zi = np.zeros((lines, 1))
+    lp_b, lp_a = np.array([1.0 - damping]), np.array([1.0, -damping])
+    for k in range(blocks):
+        t = k * B
+        o = np.stack([s[i, off + t - m[i]: off + t - m[i] + B] for i in range(lines)]) * g[:, None]
+        d, zi = scipy.signal.lfilter(lp_b, lp_a, o, axis=1, zi=zi)
+        s[:, off + t: off + t + B] = b_in[:, None] * xp[None, t:t + B] + A @ d
+        wet[t:t + B] = c_out @ d
+    pd = int(round(predelay * sr))
+    wet = np.concatenate([np.zeros(pd), wet[:max(n - pd, 0)]])[:n]
+    return (wet / np.sqrt(lines)).astype(np.float32)
+
+
 def _biquad(kind: str, f0: float, gain_db: float, q: float, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """RBJ cookbook coefficients of a peaking / low-shelf / high-shelf filter."""
     A = 10 ** (gain_db / 40)
