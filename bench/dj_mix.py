@@ -8,7 +8,8 @@ distance between the two time-mapped beat grids (plan + analyses) and, on the re
 tracker finds (90th percentile and max distance) and the tempo error between the stems.
 
 Run:  nice -n 10 .venv/bin/python bench/dj_mix.py [--tracks 6] [--sr 44100]
-``--real --tracks 3``: a mix of real pieces of the test split (MMA songs in held-out styles, test soundfont).
+``--real --tracks 3``: a mix of real pieces of the test split (MMA songs in held-out styles, test soundfont);
+``--split validation``: of the validation split, where choices are made.
 Prints one JSON object.
 """
 
@@ -21,20 +22,21 @@ import tempfile
 import time
 
 
-def write_real_library(folder, *, n: int, sr: int, seed: int = 0) -> list[str]:
-    """``n`` real test-split pieces (MMA songs of held-out styles, 50-60 s, played by the test soundfont) as WAVs."""
+def write_real_library(folder, *, n: int, sr: int, seed: int = 0, split: str = "test") -> list[str]:
+    """``n`` real pieces of ``split`` (MMA songs of its styles, 50-60 s, played by the split's first
+    soundfont) as WAVs: the test split's held-out styles and soundfont, or validation's for choices."""
     import numpy as np
 
     from latentstudio.core.audio import save
     from latentstudio.dj import realmusic
 
-    ps = [p for p in realmusic.pieces("test") if p.origin.startswith("mma:")]
+    ps = [p for p in realmusic.pieces(split) if p.origin.startswith("mma:")]
     rng = np.random.default_rng(seed)
     names = []
     for i in rng.permutation(len(ps)):
         if len(names) >= n:
             break
-        ex = realmusic.render(ps[i], renderer=realmusic.SPLITS["test"]["renderers"][0], seed=seed, sr=sr,
+        ex = realmusic.render(ps[i], renderer=realmusic.SPLITS[split]["renderers"][0], seed=seed, sr=sr,
                               strength=0.0, effects=False, max_seconds=60.0)
         if len(ex.audio) < 40 * sr:
             continue
@@ -44,7 +46,7 @@ def write_real_library(folder, *, n: int, sr: int, seed: int = 0) -> list[str]:
     return names
 
 
-def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False) -> dict:
+def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False, split: str = "test") -> dict:
     import numpy as np
     import torch
 
@@ -57,7 +59,7 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False) 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="bench-dj-") as td:
         if real:
-            write_real_library(td, n=tracks, sr=sr, seed=seed)
+            write_real_library(td, n=tracks, sr=sr, seed=seed, split=split)
         else:
             write_library(td, sr=sr)
         analyses, failures = analyze_library(library_files(td), workers=1)
@@ -88,7 +90,7 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False) 
         base_cpu = _cpu() - c1
         seconds = y.shape[1] / sr
         plan_rep = check_plan(plan, by_path)
-    out = {"library": "real test-split pieces" if real else "demo library (generator)", "sr": sr,
+    out = {"library": f"real {split}-split pieces" if real else "demo library (generator)", "sr": sr, "seed": seed,
            "tracks": len(plan["tracks"]), "mix_seconds": round(seconds, 1),
            "analysis_failures": len(failures), "baseline_copy_x_realtime": round(seconds / max(base_cpu, 1e-6), 1),
            "transitions": len(plan["transitions"]),
@@ -119,8 +121,10 @@ def main() -> None:
     ap.add_argument("--sr", type=int, default=44100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--real", action="store_true", help="mix real test-split pieces (dj.realmusic) instead")
+    ap.add_argument("--split", default="test", choices=("validation", "test"),
+                    help="with --real: the split whose pieces are mixed (validation for choices)")
     a = ap.parse_args()
-    print(json.dumps(run(tracks=a.tracks, sr=a.sr, seed=a.seed, real=a.real), indent=2))
+    print(json.dumps(run(tracks=a.tracks, sr=a.sr, seed=a.seed, real=a.real, split=a.split), indent=2))
 
 
 if __name__ == "__main__":
