@@ -425,10 +425,12 @@ TIMBRE_C = 0.1
 TIMBRE_MIXES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-def fit_timbre_head(model: DrumCNN | DrumEnsemble, train, val) -> tuple[TimbreHead, dict[str, float]]:
+def fit_timbre_head(model: DrumCNN | DrumEnsemble, train, val, *, val_log_probs: torch.Tensor | None = None,
+                    val_features: torch.Tensor | None = None) -> tuple[TimbreHead, dict[str, float]]:
     """A :class:`TimbreHead` for ``model``: the regression fitted on the ``train`` one-shots, its ``mix`` the
     one of :data:`TIMBRE_MIXES` with the best 8-class accuracy on ``val`` (ties: the smaller mix).
-    Returns the head and the validation accuracy of each mix."""
+    ``val_log_probs`` / ``val_features``: the network's log-probabilities and the timbre descriptors of
+    ``val`` when the caller has them already. Returns the head and the validation accuracy of each mix."""
     from sklearn.linear_model import LogisticRegression
 
     from latentstudio.beatbox.features import timbre_features
@@ -444,8 +446,8 @@ def fit_timbre_head(model: DrumCNN | DrumEnsemble, train, val) -> tuple[TimbreHe
     for row, c in enumerate(reg.classes_):
         head.weight[int(c)] = torch.from_numpy(reg.coef_[row].astype(np.float32))
         head.bias[int(c)] = float(reg.intercept_[row])
-    cnn = network_log_probs(model, val.audio)
-    vf = torch.from_numpy(timbre_features(val.audio))
+    cnn = network_log_probs(model, val.audio) if val_log_probs is None else val_log_probs
+    vf = torch.from_numpy(timbre_features(val.audio)) if val_features is None else val_features
     scores = {}
     for m in TIMBRE_MIXES:
         head.mix.fill_(m)
@@ -557,10 +559,16 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     for c in range(len(CLASSES)):
         model.centroids[c] = torch.nn.functional.normalize(emb[centroid_y == c].mean(0), dim=0)
     mixes: dict[str, float] = {}
-    if timbre and len(val):
-        model.timbre, mixes = fit_timbre_head(model, train, val)
     if len(val):
-        logits = clip_log_probs(model, val.audio)
+        # the validation sounds are heard once: the network's answers and the timbre descriptors serve both
+        # the head's mix and the temperature
+        logits = network_log_probs(model, val.audio)
+        if timbre:
+            from latentstudio.beatbox.features import timbre_features
+
+            vf = torch.from_numpy(timbre_features(val.audio))
+            model.timbre, mixes = fit_timbre_head(model, train, val, val_log_probs=logits, val_features=vf)
+            logits = model.timbre.blend(logits, vf)
         temperature, nll0, nll1 = fit_temperature(logits, val.labels)
         model.temperature.fill_(temperature)
         pred = logits.argmax(1).numpy()
