@@ -150,3 +150,28 @@ def test_bad_input_is_one_line_and_exit_2(model, tmp_path, args, match):
 def test_help_has_an_example(name):
     res = runner.invoke(app, ["gan", name, "--help"])
     assert res.exit_code == 0 and f"Example: latentstudio gan {name}" in " ".join(res.output.split())
+
+
+def test_train_under_torchrun_two_ranks_report_once_and_rank_0_writes(tmp_path, picture_folder):
+    """``torchrun --nproc_per_node 2 -m latentstudio gan train``: DDP over gloo on the CPU; one report, one
+    model (rank 0's), its samples and sidecar, and the run's world size in the model's provenance."""
+    import os
+    import subprocess
+    import sys
+
+    from latentstudio.zoo.checkpoint import load_checkpoint
+
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "latentstudio", "gan", "train", str(picture_folder), "-o", str(out), "--steps", "4",
+                           "--sample-every", "2", "--checkpoint-every", "2", "--no-eval", "--json", *TINY],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)                      # one JSON object: the other rank printed nothing
+    assert report["steps"] == 4 and report["resumed_from"] == 0
+    _, info = load_checkpoint(out)
+    assert info["meta"]["train"]["world_size"] == 2
+    assert (out / "samples.png").is_file() and (out / "samples.json").is_file()
+    assert (out / "samples" / "step-00000004.png").is_file()
+    assert not list(out.glob("**/*.tmp*"))

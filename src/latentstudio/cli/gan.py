@@ -73,6 +73,8 @@ def train(source: str = typer.Argument(..., help="A folder of pictures (searched
                         diffaugment=diffaugment, r1_gamma=r1_gamma, ema_beta=ema_beta, sample_every=sample_every,
                         checkpoint_every=checkpoint_every, device=device, evaluate=not no_eval,
                         progress=fit_progress(advance))
+    if run.rank != 0:           # torchrun: rank 0 reports
+        return
     if as_json:
         print_json(run.summary())
         return

@@ -111,6 +111,8 @@ def train_run(source: str | os.PathLike, output: str | os.PathLike, *, image_siz
               **{k: v for k, v in train_kwargs.items() if k not in ("progress",)}}
     meta = {"command": command, "params": {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in params.items()}}
     run = train_gan(data, output, seed=seed, meta=meta, **train_kwargs)
+    if run.rank != 0:
+        return run
     write_sidecar(run.samples, command=command, params=params, seed=seed, models=[str(run.output)],
                   **{k: v for k, v in run.summary().items() if k != "samples"})
     return run

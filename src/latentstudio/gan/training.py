@@ -79,6 +79,8 @@ class GANRun:
     samples: Path
     evaluation: dict = field(default_factory=dict)
     split_counts: dict = field(default_factory=dict)
+    #: under torchrun, this process's rank: only rank 0 writes the samples, evaluation and final model
+    rank: int = 0
 
     def summary(self) -> dict:
         tail = max(1, len(self.d_loss) // 10)
@@ -188,13 +190,18 @@ def train_gan(data: ImageSet, output: str | os.PathLike, *, steps: int = 5000, b
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=on_progress)
     model.eval()
     grid = out / SAMPLES
+    if result.rank != 0:        # torchrun: the other ranks hold the same weights; rank 0 writes and evaluates
+        return GANRun(out, steps, time.perf_counter() - t0, result.resumed_from, result.losses,
+                      result.metrics.get("d_loss", []), result.metrics.get("g_loss", []), grid, {}, data.counts(),
+                      rank=result.rank)
     save(grid, image_grid(generate(model.G_ema, fixed), columns=8))
     evaluation: dict = {}
     if evaluate:
         evaluation = {"validation": evaluate_generator(model.G_ema.cpu(), data.part("validation"), seed=seed)}
     record = {"source": data.source, "image_size": data.image_size, "pictures": len(data),
               "split_counts": data.counts(), "data_info": data.info, "seed": seed, "steps": steps,
-              "train": {"batch_size": bs, "lr": lr, "betas": [beta1, 0.99], "flip": flip},
+              "train": {"batch_size": bs, "lr": lr, "betas": [beta1, 0.99], "flip": flip,
+                        "world_size": result.world_size},
               "evaluation": evaluation, "train_seconds": round(time.perf_counter() - t0, 1), **(meta or {})}
     save_checkpoint(out, model.cpu(), config=model.config(), meta=record)
     return GANRun(out, steps, time.perf_counter() - t0, result.resumed_from, result.losses,

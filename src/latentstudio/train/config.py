@@ -139,6 +139,8 @@ class TrainResult:
     seconds : wall time of this call
     resumed_from : the step this call resumed from (0 for a fresh run)
     world_size : number of processes that trained
+    rank : this process's rank among them (0 in one process; under torchrun only rank 0 should write the
+        results a caller makes after training: samples, evaluations, the final model)
     """
 
     losses: list[float]
@@ -148,3 +150,4 @@ class TrainResult:
     seconds: float
     resumed_from: int = 0
     world_size: int = 1
+    rank: int = 0

@@ -155,7 +155,8 @@ def _fit(model: torch.nn.Module, *, data, loss_fn, cfg: TrainConfig, progress: P
     last_ckpt = latest_checkpoint(ckpt_root) if ckpt_root is not None and start > 0 else None
     if start >= cfg.steps:
         return TrainResult(losses=losses, metrics=metrics, steps_done=start, checkpoint=last_ckpt,
-                           seconds=time.perf_counter() - t0, resumed_from=start, world_size=info.world_size)
+                           seconds=time.perf_counter() - t0, resumed_from=start, world_size=info.world_size,
+                       rank=info.rank)
 
     net: torch.nn.Module = model
     if info.distributed:
@@ -214,4 +215,5 @@ def _fit(model: torch.nn.Module, *, data, loss_fn, cfg: TrainConfig, progress: P
             if done == cfg.steps or (cfg.checkpoint_every and done % cfg.checkpoint_every == 0):
                 save(done)
     return TrainResult(losses=losses, metrics=metrics, steps_done=cfg.steps, checkpoint=last_ckpt,
-                       seconds=time.perf_counter() - t0, resumed_from=start, world_size=info.world_size)
+                       seconds=time.perf_counter() - t0, resumed_from=start, world_size=info.world_size,
+                       rank=info.rank)
