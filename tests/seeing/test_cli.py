@@ -113,3 +113,26 @@ def test_bad_input_exits_2(model, world_dir, tmp_path, args, message):
     res = runner.invoke(app, ["seeing", *args])
     assert res.exit_code == 2, res.output
     assert message in res.output and "Traceback" not in res.output
+
+
+def test_train_under_torchrun_two_ranks_report_once_and_rank_0_writes(tmp_path, world_dir):
+    """``torchrun --nproc_per_node 2 -m latentstudio seeing train``: DDP over gloo on the CPU; one report and
+    one model, validated by rank 0, whose provenance records the two ranks."""
+    import os
+    import subprocess
+    import sys
+
+    from latentstudio.zoo.checkpoint import load_checkpoint
+
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "latentstudio", "seeing", "train", str(world_dir), "-o", str(out), "--steps", "4",
+                           "--size", "32", "--batch-size", "2", "--base", "4", "--blocks", "1", "--short-side", "96",
+                           "--sample-every", "2", "--threads", "1", "--json"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)                      # one JSON object: the other rank printed nothing
+    assert report["steps"] == 4 and len(report["samples"]) == 2 and report["validation"]
+    _, info = load_checkpoint(out)
+    assert info["meta"]["train"]["world_size"] == 2

@@ -58,6 +58,8 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
                         area_factor=area_factor,
                         short_side=short_side, sample_every=sample_every, device=device, seed=seed,
                         progress=fit_progress(advance))
+    if run.result.rank != 0:    # torchrun: rank 0 reports
+        return
     if as_json:
         print_json(run.summary())
         return

@@ -75,6 +75,8 @@ class SeeingTrainResult:
     validation: dict
     samples: list[Path] = field(default_factory=list)
     world: dict = field(default_factory=dict)
+    #: under torchrun, this process's rank: only rank 0 validates and writes the model
+    rank: int = 0
 
 
 def _check(name: str, value, lo, *, integer: bool = True):
@@ -257,11 +259,16 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     k = max(1, len(result.losses) // 20)
     losses = {"first": float(np.mean(result.losses[:k])), "last": float(np.mean(result.losses[-k:])),
               **{name: float(np.mean(v[-k:])) for name, v in result.metrics.items()}}
+    if result.rank != 0:        # torchrun: the other ranks hold the same weights; rank 0 validates and writes
+        return SeeingTrainResult(model_dir=out, steps=result.steps_done, seconds=time.perf_counter() - t0,
+                                 losses=losses, validation={}, samples=samples, world=world.describe(),
+                                 rank=result.rank)
     validation = validate(generator, crops, degradation)
     record = {"kind": "learning_to_see", "arch": arch, "degradation": degradation.to_dict(),
               "world": world.describe(), "train": {"steps": steps, "batch_size": batch_size, "size": size,
                                                    "lr": lr, "seed": seed, "l1": l1, "perceptual": perceptual,
-                                                   "guide": guide, "guide_classes": guide_names},
+                                                   "guide": guide, "guide_classes": guide_names,
+                                                   "world_size": result.world_size},
               "losses": losses, "validation": validation, **(meta or {})}
     save_checkpoint(out, generator, config=generator.config(), meta=record)
     return SeeingTrainResult(model_dir=out, steps=result.steps_done, seconds=time.perf_counter() - t0,
