@@ -271,3 +271,49 @@ def test_cli_encode_decode_interpolate(trained, tmp_path):
     res = runner.invoke(app, ["funk", "decode", str(tmp_path / "bad.json"), "-o", str(tmp_path / "x"), "--model",
                               model])
     assert res.exit_code == 2 and "not a list of vectors" in res.output
+
+
+_DDP_SCRIPT = '''
+import json, sys
+import numpy as np
+from latentstudio.funk.data import CLASSES, Samples
+from latentstudio.funk.features import SR
+from latentstudio.funk.training import load_sample_vae, train_funk_wavenet, train_sample_vae
+from latentstudio.train.distributed import launched_rank
+
+out = sys.argv[1]
+rng = np.random.default_rng(0)
+t = np.arange(SR) / SR
+audio, labels, split = [], [], []
+for k, rate in (("kick", 8), ("snare", 18), ("closed_hat", 60)):
+    for i in range(8):
+        audio.append((rng.standard_normal(SR) * np.exp(-t * rate)).astype(np.float32))
+        labels.append(CLASSES.index(k))
+        split.append("validation" if i % 4 == 0 else "train")
+s = Samples(np.stack(audio), np.array(labels), np.array(split), ["synth"] * 24, [f"s{i}" for i in range(24)])
+run = train_sample_vae(s, out + "/vae", steps=4, batch_size=4, latent_dim=8, width=4, flows=1, seed=0)
+vae, _ = load_sample_vae(out + "/vae") if launched_rank() == 0 else (run.model, None)
+_, losses, _ = train_funk_wavenet(s, vae, out + "/wn", steps=4, batch_size=2, segment=1024,
+                                  model_config={"residual": 8, "skip": 16, "layers": 4, "stacks": 1})
+print(json.dumps({"rank": launched_rank(), "vae_rank": run.rank, "report": sorted(run.report)}))
+'''
+
+
+def test_train_under_torchrun_rank_0_alone_evaluates_and_writes(tmp_path):
+    """The SampleVAE and the WaveNet trained by 2 ranks (torchrun, DDP over gloo): rank 0 evaluates and
+    writes each model, the other rank returns without writing."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "ddp.py"
+    script.write_text(_DDP_SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           str(script), str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = sorted((json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")),
+                  key=lambda r: r["rank"])
+    assert [r["rank"] for r in rows] == [0, 1] and [r["vae_rank"] for r in rows] == [0, 1]
+    assert "validation_sounds" in rows[0]["report"] and rows[1]["report"] == []
+    assert (tmp_path / "vae" / "model.safetensors").is_file() and (tmp_path / "wn" / "model.safetensors").is_file()

@@ -70,6 +70,8 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
                                latent_dim=latent_dim, seed=seed,
                                checkpoint_dir=checkpoint_dir, progress=fit_progress(advance),
                                meta={"command": command})
+    if run.rank != 0:           # torchrun: rank 0 reports
+        return
     if as_json:
         print_json(run.summary())
         return
@@ -112,6 +114,10 @@ def train_wavenet(output: Path = typer.Option(..., "-o", "--output", help="WaveN
                                                   segment=segment, seed=seed, checkpoint_dir=checkpoint_dir,
                                                   progress=fit_progress(advance),
                                                   meta={"command": command, "vae": str(model or "shipped")})
+    from latentstudio.train.distributed import launched_rank
+
+    if launched_rank() != 0:    # torchrun: rank 0 reports
+        return
     report = {"output": str(output), "steps": steps, "seconds": round(seconds, 1), "final_loss": losses[-1],
               "receptive_field": net.receptive_field}
     if as_json:

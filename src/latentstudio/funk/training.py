@@ -75,6 +75,8 @@ class FunkVAERun:
     seconds: float
     report: dict
     losses: list[float] = field(repr=False, default_factory=list)
+    #: under torchrun, this process's rank: only rank 0 evaluates and writes the model
+    rank: int = 0
 
     def summary(self) -> dict:
         return {"output": str(self.output), "seconds": round(self.seconds, 1), **self.report}
@@ -134,6 +136,8 @@ def train_sample_vae(samples: Samples, output: str | os.PathLike, *, steps: int 
     t0 = time.perf_counter()
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=progress)
     model.eval()
+    if result.rank != 0:        # torchrun: the other ranks hold the same weights; rank 0 evaluates and writes
+        return FunkVAERun(Path(output), model, time.perf_counter() - t0, {}, result.losses, rank=result.rank)
     z = embed_audio(model, train.audio)
     means, covs = class_statistics(z, train.labels, len(CLASSES))
     report = {"train_sounds": len(train), "train_sources": sorted(set(train.sources))}
@@ -180,6 +184,10 @@ def train_funk_wavenet(samples: Samples, vae: SampleVAE, output: str | os.PathLi
                                   checkpoint_dir=checkpoint_dir,
                                   progress=progress)
     seconds = time.perf_counter() - t0
+    from latentstudio.train.distributed import launched_rank
+
+    if launched_rank() != 0:    # torchrun: rank 0 writes the model
+        return model, losses, seconds
     save_checkpoint(output, model, config=model.config(),
                     meta={"seed": seed, "steps": steps, "train_sounds": len(train), "final_loss": losses[-1],
                           "train_seconds": round(seconds, 1), "train": {"batch_size": batch_size,

@@ -8,6 +8,7 @@ everything runs in one process on the same code path (world size 1).
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -78,17 +79,32 @@ def setup(device: str = "cpu") -> DistInfo:
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
         dist.init_process_group(backend=backend, rank=rank, world_size=world)
+        # the group lives as long as the process: a second fit in it (an ensemble's members, a VAE then its
+        # vocoder) reuses it. Destroying and re-creating it on torchrun's store let a rank pair with the
+        # first group's stale keys and pass while the other waited for ever.
+        atexit.register(_destroy_group)
         owns = True
     return DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local_rank,
                     device=dev, owns_group=owns)
 
 
-def teardown(info: DistInfo) -> None:
-    """Leave the process group if :func:`setup` created it."""
+def launched_rank() -> int:
+    """This process's rank as torchrun launched it (``RANK``; 0 without torchrun). Still right after
+    :func:`teardown`, when code that runs after training decides which rank writes its results."""
+    return _env_int("RANK", 0)
+
+
+def _destroy_group() -> None:
     import torch.distributed as dist
 
-    if info.owns_group and dist.is_initialized():
+    if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def teardown(info: DistInfo) -> None:
+    """End of one training run: every rank waits for the others. The process group :func:`setup` created
+    stays for the next run in this process and goes when the process exits."""
+    barrier(info)
 
 
 def barrier(info: DistInfo) -> None:

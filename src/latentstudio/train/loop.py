@@ -130,14 +130,11 @@ def fit(model: torch.nn.Module, *, data, loss_fn: Callable[[torch.nn.Module, Any
     if progress is not None and not callable(progress):
         raise ParameterError(f"progress must be callable or None, got {type(progress).__name__}")
     info = setup(config.device)
-    try:
-        result = _fit(model, data=data, loss_fn=loss_fn, cfg=config, progress=progress, info=info)
-        # every rank has finished its last collective before the group goes: a rank that left first made
-        # gloo abort the other ("terminate called without an active exception") under load
-        barrier(info)
-        return result
-    finally:
-        teardown(info)
+    result = _fit(model, data=data, loss_fn=loss_fn, cfg=config, progress=progress, info=info)
+    # every rank has finished its last collective before any leaves: a rank that left first made gloo abort
+    # the other ("terminate called without an active exception") under load
+    teardown(info)
+    return result
 
 
 def _fit(model: torch.nn.Module, *, data, loss_fn, cfg: TrainConfig, progress: ProgressFn | None,
