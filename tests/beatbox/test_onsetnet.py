@@ -101,3 +101,15 @@ def test_gm_drum_sequences_sound_where_their_truth_says_and_refuse_other_engines
     assert len(truth_flam) > 25 and np.min(np.diff(truth_flam)) < 0.065     # grace notes are onsets too
     with pytest.raises(ParameterError, match="FluidSynth"):
         N.gm_drum_sequences(1, np.random.default_rng(0), synth="freepats")
+
+
+def test_echoes_add_late_copies_but_no_onsets():
+    kw = dict(n=2, seconds=3.0, reverb=0.0, flams=0.0, noise=False)
+    plain, truths = N.make_sequences(_oneshots(), g=torch.Generator().manual_seed(3), **kw)
+    echoed, truths_e = N.make_sequences(_oneshots(), g=torch.Generator().manual_seed(3), echoes=1.0, **kw)
+    assert all(np.array_equal(a, b) for a, b in zip(truths, truths_e))
+    first = int(truths[0][0] * SR)
+    early = slice(0, first + int(0.055 * SR))              # the first echo comes 60 ms after a hit at the soonest
+    scale = float(echoed[0, early].abs().max() / plain[0, early].abs().max())      # each is peak-normalised
+    np.testing.assert_allclose(echoed[0, early].numpy(), scale * plain[0, early].numpy(), atol=1e-5)
+    assert float((echoed[0] - scale * plain[0]).abs().max()) > 0.01

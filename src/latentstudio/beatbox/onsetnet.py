@@ -161,13 +161,18 @@ def _shipped() -> OnsetNet:
 
 
 # ----------------------------------------------------------------------------------------- training data
+#: Share of training sequences given discrete echoes (:func:`make_sequences`)
+ECHOES = 0.3
+
+
 def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Generator,
                    reverb: float = 0.6, flams: float = 0.25, velocity: tuple[float, float] = (0.05, 1.0),
-                   noise: bool = True) -> tuple[torch.Tensor, list[np.ndarray]]:
+                   noise: bool = True, echoes: float = 0.0) -> tuple[torch.Tensor, list[np.ndarray]]:
     """``n`` drum sequences of ``seconds`` at 16 kHz from one-shots ``sounds`` ``(k, samples)``, and the
     true onset times of each. Gaps 35-600 ms, 1-3 simultaneous hits at ``velocity`` gains, ``flams`` of
     the hits with a quiet grace note 25-60 ms before, a room (RT 0.1-2 s: a noise tail, a comb reverb or
-    a delay network, predelays to 200 ms) on ``reverb`` of them, and
+    a delay network, predelays to 200 ms) on ``reverb`` of them, 1-3 discrete echoes (a far wall, a hall's
+    first reflection: 60-300 ms late, -26 to -6 dB, darkened; not onsets) on ``echoes`` of them, and
     with ``noise`` a random tilt EQ and noise at 20-60 dB SNR."""
     length = int(seconds * SR)
     k, slen = sounds.shape
@@ -225,6 +230,13 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
                                                   seed=int(torch.randint(0, 2 ** 31, (1,), generator=g)), sr=SR))
             level = math.exp(u(math.log(0.05), math.log(1.2)))
             out[b] = out[b] + wet * (out[b].norm() / wet.norm().clamp(min=1e-8)) * level
+    for b in range(n):
+        if echoes and float(torch.rand(1, generator=g)) < echoes:
+            dry = out[b].clone()
+            for _ in range(1 + int(torch.randint(0, 3, (1,), generator=g))):
+                d = int(u(0.06, 0.3) * SR)
+                late = torch.from_numpy(_one_pole(dry[: length - d].numpy(), u(0.1, 0.8)))
+                out[b, d:] += late * math.exp(u(math.log(0.05), math.log(0.5)))
     if not noise:
         return out / out.abs().amax(dim=1, keepdim=True).clamp(min=1e-6), truths
     # tilt EQ by a one-pole mix, then noise
@@ -373,7 +385,7 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
     config = {"width": 16, "channels": 64, "dilations": [1, 2, 4, 8, 16], "threshold": 0.5}
 
     def make_batch(step: int, g: torch.Generator):
-        audio, truths = make_sequences(sounds, n=batch_size, seconds=seconds, g=g)
+        audio, truths = make_sequences(sounds, n=batch_size, seconds=seconds, g=g, echoes=ECHOES)
         feats = onset_features(audio)
         return feats, onset_targets(truths, feats.shape[-1])
 
