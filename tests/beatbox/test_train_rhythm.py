@@ -47,3 +47,23 @@ def test_train_rhythm_model_writes_what_reproduces_it(tmp_path):
     first, second = load_rhythm_vae(tmp_path / "r"), load_rhythm_vae(tmp_path / "r2")
     assert all(np.array_equal(a.detach().numpy(), b.detach().numpy())
                for a, b in zip(first.parameters(), second.parameters()))
+
+
+def test_train_rhythm_under_torchrun_two_ranks_report_once(tmp_path):
+    """``torchrun --nproc_per_node 2 -m latentstudio beatbox train-rhythm``: DDP over gloo on the CPU; rank 0
+    alone saves and reports (the beatbox trainers share one writer and one reporter)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "rh"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "latentstudio", "beatbox", "train-rhythm", "-o", str(out), "--steps", "4",
+                           "--grammar", "64", "--threads", "1", "--json"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)                      # one JSON object: the other rank printed nothing
+    assert report["output"] == str(out)
+    model = load_rhythm_vae(out)
+    assert isinstance(model, RhythmVAE)

@@ -351,11 +351,15 @@ def _summary(report) -> dict:
 
 
 def _written(model, report, save, output, meta: dict) -> TrainedModel:
-    """Save ``model`` to ``output`` with ``meta``, the threads used and the report's summary."""
+    """Save ``model`` to ``output`` with ``meta``, the threads used and the report's summary (under torchrun,
+    rank 0 saves; the other ranks hold the same weights)."""
     import torch
 
+    from latentstudio.train.distributed import launched_rank
+
     meta = {**meta, "threads": torch.get_num_threads(), "report": _summary(report)}
-    save(model, output, meta=meta)
+    if launched_rank() == 0:
+        save(model, output, meta=meta)
     return TrainedModel(model=model, report=report, output=Path(output), meta=meta)
 
 

@@ -13,7 +13,11 @@ group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an eve
 
 
 def _report(run, as_json: bool, lines: list[str]) -> None:
-    """Print a training run's summary as JSON, or where it was saved and ``lines``."""
+    """Print a training run's summary as JSON, or where it was saved and ``lines`` (under torchrun: rank 0)."""
+    from latentstudio.train.distributed import launched_rank
+
+    if launched_rank() != 0:
+        return
     if as_json:
         print_json({**run.summary(), "output": str(run.output)})
         return
