@@ -94,3 +94,23 @@ def test_train_beatnet_on_real_pieces_fits_its_level_choice(tmp_path, monkeypatc
     assert info2["config"]["level_weights"] == w == again["level_weights"]
     assert info2["meta"]["level_fit"]["command"].startswith("latentstudio dj fit-levels")
     assert info2["meta"]["seed"] == 1                                   # the training record is kept
+
+
+def test_train_beats_under_torchrun_two_ranks_report_once(tmp_path):
+    """``torchrun --nproc_per_node 2 -m latentstudio dj train-beats``: DDP over gloo on the CPU; rank 0 alone
+    writes the network and reports; the checkpoint loads."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "net"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "latentstudio", "dj", "train-beats", "-o", str(out), "--no-real", "--tracks", "2",
+                           "--steps", "4", "--dilations", "1,2", "--channels", "8", "--threads", "1", "--json"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)                      # one JSON object: the other rank printed nothing
+    assert report["steps"] == 4 and report["command"].startswith("latentstudio dj train-beats")
+    model, _ = load_checkpoint(out)
+    assert isinstance(model, BeatNet)

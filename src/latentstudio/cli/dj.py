@@ -304,6 +304,10 @@ def train_beats(output: Path = typer.Option(..., "-o", "--output", help="Checkpo
                                    data_seed=data_seed, midi_folder=midi_folder, channels=channels, dilations=dil,
                                    tempo_weight=tempo_weight,
                                    progress=prog, data_progress=data_prog)
+    from latentstudio.train.distributed import launched_rank
+
+    if launched_rank() != 0:    # torchrun: rank 0 reports
+        return
     if as_json:
         print_json(report)
         return

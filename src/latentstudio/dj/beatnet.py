@@ -76,16 +76,21 @@ class BeatNet(nn.Module):
             x = x + self.drop(torch.nn.functional.elu(conv(x)))
         return x
 
-    def forward(self, S: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk(S))
+    def forward(self, S: torch.Tensor, with_tempo: bool = False):
+        """Beat/downbeat logits; with ``with_tempo`` also the tempo logits ``(batch, tempo_bins)`` (None
+        without a tempo head). Training asks through ``forward`` so that DDP's wrapper sees the call."""
+        x = self.trunk(S)
+        logits = self.head(x)
+        if not with_tempo:
+            return logits
+        if self.tempo_head is None:
+            return logits, None
+        pooled = torch.cat([x.mean(dim=-1), x.amax(dim=-1)], dim=1)
+        return logits, self.tempo_head(pooled)
 
     def forward_tempo(self, S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(beat/downbeat logits, tempo logits (batch, tempo_bins) or None without a tempo head)``."""
-        x = self.trunk(S)
-        if self.tempo_head is None:
-            return self.head(x), None
-        pooled = torch.cat([x.mean(dim=-1), x.amax(dim=-1)], dim=1)
-        return self.head(x), self.tempo_head(pooled)
+        return self(S, with_tempo=True)
 
 
 @functools.lru_cache(maxsize=2)
@@ -505,7 +510,7 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
 
     def loss_fn(m, batch):
         x, t, tempo = batch
-        logits, tempo_logits = m.forward_tempo(x)
+        logits, tempo_logits = m(x, with_tempo=True)    # through forward: under torchrun m is DDP's wrapper
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, t, pos_weight=pos_w)
         if tempo_logits is not None:
             has = tempo.sum(dim=1) > 0
@@ -527,6 +532,7 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
               **sources, "final_loss": float(np.mean(result.losses[-50:])),
               **{k: v for k, v in levels.items() if k != "level_weights"},
               "train_seconds": float(result.seconds)}
-    save_checkpoint(output, model, config=cfg, meta=report)
+    if result.rank == 0:        # torchrun: rank 0 writes; the other ranks hold the same weights
+        save_checkpoint(output, model, config=cfg, meta=report)
     load_beatnet.cache_clear()
     return report
