@@ -71,3 +71,30 @@ def test_train_from_a_manifest(tmp_path, monkeypatch, tone):
     meta = json.loads((out / "config.json").read_text())["meta"]
     assert meta["seed"] == 0 and meta["command"].startswith("latentstudio soundscape train ")
     assert "--steps 4" in meta["command"] and "--no-labels" in meta["command"]
+
+
+def test_train_under_torchrun_two_ranks_report_once(tmp_path):
+    """``torchrun --nproc_per_node 2 -m latentstudio soundscape train``: DDP over gloo on the CPU; rank 0 alone
+    writes the student and reports."""
+    import os
+    import subprocess
+    import sys
+
+    t = np.arange(16000) / 16000
+    rows = ["image,sound"]
+    for i, colour in enumerate([(255, 0, 0), (0, 200, 0), (0, 0, 255), (250, 250, 0)]):
+        Image.new("RGB", (40, 40), colour).save(tmp_path / f"i{i}.png")
+        sf.write(tmp_path / f"s{i}.wav", (0.5 * np.sin(2 * np.pi * 300 * (i + 1) * t)).astype(np.float32), 16000)
+        rows.append(f"i{i}.png,s{i}.wav")
+    (tmp_path / "pairs.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "model"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path),
+               LATENTSTUDIO_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "latentstudio", "soundscape", "train", str(tmp_path / "pairs.csv"), "-o", str(out),
+                           "--steps", "4", "--views", "2", "--batch-size", "2", "--validation", "0", "--holdout",
+                           "0.5", "--no-labels", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rep = json.loads(proc.stdout[proc.stdout.index("{"):])    # one JSON object: the other rank printed nothing
+    assert rep["pairs"] == 4 and rep["train_pairs"] == 2
+    assert (out / "model.safetensors").exists() and not (out / ".checkpoints").exists()

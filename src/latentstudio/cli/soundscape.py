@@ -91,6 +91,10 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
                                     0, description=f"augmenting sounds {done}/{total}"),
                                 pair_progress=lambda done, total: advance(
                                     0, description=f"teacher views {done}/{total}"))
+    from latentstudio.train.distributed import launched_rank
+
+    if launched_rank() != 0:    # torchrun: rank 0 reports
+        return
     report = run.report
     for path, reason in report["skipped"]:
         stderr(f"skipped {path}: {reason}")

@@ -199,6 +199,10 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
                            f"--validation {validation} --holdout {holdout} --split-seed {split_seed} "
                            f"--teacher {teacher} --head-init {head_init} --seed {seed}")
     run.meta["seed"] = seed
+    from latentstudio.train.distributed import launched_rank
+
+    if launched_rank() != 0:    # torchrun: rank 0 writes; the other ranks hold the same weights
+        return run
     run.save(out)
     run.report["seconds"] = round(time.perf_counter() - t0, 1)
     write_sidecar(out / "model.safetensors", command="soundscape train", seed=seed,
