@@ -238,6 +238,8 @@ ABSURD_ONLY = [
     [*_TRAIN_CLASSIFIER, "--threads", "0"],
     ["beatbox", "train-onsets", "-o", "{out}", "--steps", "-5"],
     ["beatbox", "train-onsets", "-o", "{out}", "--batch-size", "0"],
+    ["beatbox", "train-onsets", "-o", "{out}", "--dilations", "1,x"],
+    ["beatbox", "train-onsets", "-o", "{out}", "--dilations", "0,2"],
     ["beatbox", "train-rhythm", "-o", "{out}", "--steps", "0"],
     ["beatbox", "train-rhythm", "-o", "{out}", "--grammar", "-1"],
     ["funk", "dream", "-o", "{out}", "-n", "0"],

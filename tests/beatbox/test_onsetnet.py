@@ -49,6 +49,18 @@ def test_training_lowers_the_loss_and_picks_a_threshold_on_validation():
     assert float(model.threshold) == pytest.approx(report.threshold) and f"{report.threshold:.2f}" in report.val_f_by_threshold
 
 
+def test_longer_context_is_a_training_choice_and_travels_with_the_checkpoint(tmp_path):
+    val = N.make_sequences(_oneshots(seed=1), n=1, seconds=2.0, g=torch.Generator().manual_seed(5))
+    model, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=0, train_sounds=_oneshots(), val=val,
+                              dilations=(1, 2, 4, 8, 16, 32))
+    assert [blk[0].dilation[0] for blk in model.tcn] == [1, 2, 4, 8, 16, 32]
+    N.save_onset_net(model, tmp_path / "net")
+    again = N.load_onset_net(tmp_path / "net")
+    assert [blk[0].dilation[0] for blk in again.tcn] == [1, 2, 4, 8, 16, 32]
+    with pytest.raises(ParameterError):
+        N.train_onsets(steps=2, train_sounds=_oneshots(), val=val, dilations=(0, 2))
+
+
 def test_shipped_net_finds_hits_and_refuses_bad_audio(voice_like):
     y, times = voice_like
     got = N.detect_onsets(y, sr=22050)

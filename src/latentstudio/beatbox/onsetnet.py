@@ -369,7 +369,8 @@ def validation_sequences(n: int = 24, *, seed: int = 1000, synth: str | None = "
 def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.0, lr: float = 2e-3, seed: int = 0,
                  checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
                  progress: Callable[[int, int, float], None] | None = None, train_sounds: np.ndarray | None = None,
-                 val: tuple[torch.Tensor, list[np.ndarray]] | None = None) -> tuple[OnsetNet, OnsetReport]:
+                 val: tuple[torch.Tensor, list[np.ndarray]] | None = None,
+                 dilations: tuple[int, ...] = (1, 2, 4, 8, 16)) -> tuple[OnsetNet, OnsetReport]:
     """Train an :class:`OnsetNet` on sequences of the train split's one-shots (or ``train_sounds``, 16 kHz
     ``(k, samples)``); choose its threshold on :func:`validation_sequences` (or ``val``: audio, true times).
     Returns the model and an :class:`OnsetReport`."""
@@ -381,8 +382,11 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     sounds = load_split("train").audio if train_sounds is None else np.asarray(train_sounds, dtype=np.float32)
-    model = OnsetNet()
-    config = {"width": 16, "channels": 64, "dilations": [1, 2, 4, 8, 16], "threshold": 0.5}
+    dilations = tuple(int(d) for d in dilations)
+    if not dilations or min(dilations) < 1:
+        raise ParameterError(f"dilations={dilations!r} must be positive integers")
+    model = OnsetNet(dilations=dilations)
+    config = {"width": 16, "channels": 64, "dilations": list(dilations), "threshold": 0.5}
 
     def make_batch(step: int, g: torch.Generator):
         audio, truths = make_sequences(sounds, n=batch_size, seconds=seconds, g=g, echoes=ECHOES)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import fit_progress, new_group, print_json, progress, set_threads
+from latentstudio.cli._common import fit_progress, new_group, parse_dilations, print_json, progress, set_threads
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
@@ -157,6 +157,9 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                                                      help="Periodic checkpoints here; a rerun resumes."),
                  threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
                  seed: int = typer.Option(0, "--seed", help="Random seed (sequences, init)."),
+                 dilations: str = typer.Option("1,2,4,8,16", "--dilations",
+                                               help="Dilations of the temporal convolutions (1..16: +-0.31 s of "
+                                                    "context; 1..32: +-0.63 s)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the onset network on drum sequences made from the train split's one-shots (rooms, flams,
     noise), its threshold chosen on sequences of the validation split's sounds.
@@ -168,7 +171,7 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
     set_threads(threads)
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         run = train_onset_network(output, steps=steps, batch_size=batch_size, checkpoint_dir=checkpoint_dir,
-                                  seed=seed, progress=fit_progress(advance))
+                                  seed=seed, dilations=parse_dilations(dilations), progress=fit_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f}"])
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from latentstudio.catalog.batch import workers_for
-from latentstudio.cli._common import CLUSTER_HELP, new_group, out_path, print_json, progress, workers_help
+from latentstudio.cli._common import (CLUSTER_HELP, new_group, out_path, parse_dilations, print_json, progress,
+                                      workers_help)
 
 group = new_group(help="AI DJ: analyse a library (tempo, beats, key, loudness, cues), choose tracks, "
                        "beat-match and mix them, or play back to back with a human.\n\n"
@@ -282,12 +283,7 @@ def train_beats(output: Path = typer.Option(..., "-o", "--output", help="Checkpo
     torch.set_num_threads(threads)
     if midi_folder is not None and not midi_folder.is_dir():
         raise ParameterError(f"--midi-folder {str(midi_folder)!r} is not a folder")
-    try:
-        dil = tuple(int(v) for v in dilations.split(","))
-    except ValueError:
-        raise ParameterError(f"--dilations {dilations!r} must be comma-separated integers") from None
-    if not dil or min(dil) < 1 or max(dil) > 512:
-        raise ParameterError(f"--dilations {dilations!r} must be integers in 1..512")
+    dil = parse_dilations(dilations)
     out = output
     with progress("rendering", total=None, quiet=as_json) as adv_data:
         def data_prog(i, n):
