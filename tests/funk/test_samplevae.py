@@ -102,7 +102,7 @@ def test_generation_operations(trained, tmp_path):
     _, vae, info = trained
     calls = Calls()
     d = fp.dream(vae, info, n=3, drum="kick", seed=0, progress=calls)
-    calls.check(total=48)                                      # one call per Griffin-Lim iteration
+    calls.check(total=48 * fp.DREAM_TRIES)                     # Griffin-Lim iterations of every possible round
     assert np.array_equal(d.audio, fp.dream(vae, info, n=3, drum="kick", seed=0).audio)
     assert d.audio.shape == (3, SR) and np.isfinite(d.audio).all() and np.abs(d.audio).max() <= 0.9 + 1e-6
     assert [n.split("_")[0] for n in d.names] == ["kick"] * 3
@@ -118,6 +118,25 @@ def test_generation_operations(trained, tmp_path):
         fp.dream(vae, info, n=2, drum="cowbell")
     with pytest.raises(ParameterError, match="weights"):
         fp.blend(vae, info, sounds, weights=[1.0])
+
+
+def test_dreams_listen_back(trained):
+    """A listening dream keeps, for each sound, the rendering its own head hears best: never worse than the
+    first rendering (the one a non-listening dream keeps), and its record says what the head heard."""
+    from latentstudio.funk import pipeline as fp
+
+    _, vae, info = trained
+    k = CLASSES.index("snare")
+    heard = lambda audio: fp._heard(vae, fp.encode(vae, audio / np.abs(audio).max(1, keepdims=True)), k)  # noqa: E731
+    plain = fp.dream(vae, info, n=6, drum="snare", seed=3, listen=False)
+    listening = fp.dream(vae, info, n=6, drum="snare", seed=3)
+    assert plain.how["heard"] is None and len(listening.how["heard"]) == 6
+    assert np.allclose(listening.how["heard"], heard(listening.audio), atol=1e-3)
+    assert (heard(listening.audio) >= heard(plain.audio) - 1e-4).all()
+    first_ok = heard(plain.audio) >= 0.5
+    assert np.array_equal(listening.audio[first_ok], plain.audio[first_ok])   # a passing first rendering stays
+    one = fp.dream(vae, info, n=2, drum="snare", seed=3, confidence=0.0)     # no head judgement: one rendering
+    assert one.how["heard"] is None
 
 
 def test_track_is_made_of_dreams(trained, tmp_path):
@@ -245,7 +264,7 @@ def test_wavenet_renders_the_vae(trained, tmp_path):
     calls = Calls()
     gen = fp.dream(vae, info, n=2, drum="kick", seed=0, wavenet=wn, progress=calls)
     assert gen.audio.shape == (2, SR) and np.isfinite(gen.audio).all()
-    calls.check(total=SR)                                      # WaveNet samples, every hop and at the end
+    calls.check(total=SR * fp.DREAM_TRIES)                     # WaveNet samples, every hop and at the end
 
 
 def test_cli_encode_decode_interpolate(trained, tmp_path):

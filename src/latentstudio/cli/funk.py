@@ -153,6 +153,8 @@ def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for th
           temperature: float = typer.Option(0.7, "--temperature", help="Spread within the class's region."),
           confidence: float = typer.Option(0.5, "--confidence", help="Keep dreams the VAE's own drum head gives "
                                                                      "at least this for the class (0: any)."),
+          listen: bool = typer.Option(True, "--listen/--no-listen", help="Hear each rendered dream back through "
+                                      "the VAE's head and re-draw (up to 4 renderings) when it lost its class."),
           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
           seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -165,8 +167,8 @@ def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for th
 
     vae, info, wn = _models(model, wavenet)
     with progress(f"dreaming {n} sounds", quiet=as_json) as advance:
-        gen = run(vae, info, n=n, drum=drum, temperature=temperature, confidence=confidence, seed=seed, wavenet=wn,
-                  progress=count_progress(advance))
+        gen = run(vae, info, n=n, drum=drum, temperature=temperature, confidence=confidence, listen=listen, seed=seed,
+                  wavenet=wn, progress=count_progress(advance))
     _report(gen, gen.save(output, command="latentstudio funk dream"), as_json)
 
 

@@ -183,16 +183,54 @@ def _check_temperature(temperature: float) -> None:
         raise ParameterError(f"temperature={temperature!r} must be a number from 0 to 10")
 
 
+@torch.no_grad()
+def _heard(vae, z: np.ndarray, c: int | None) -> np.ndarray:
+    """The VAE head's probability of class ``c`` for each latent of ``z`` (``c`` None: of every class)."""
+    p = torch.softmax(vae.classify(torch.from_numpy(np.asarray(z, np.float32))), dim=1).numpy()
+    return p if c is None else p[:, c]
+
+
+class _RoundProgress:
+    """``progress`` over several rendering rounds: round r's ``(done, total)`` counts as ``r * total + done`` of
+    ``rounds * total``; :meth:`finish` jumps to the total when rounds were left unused."""
+
+    def __init__(self, progress: Progress | None, rounds: int) -> None:
+        self.progress, self.rounds, self.done, self.total = progress, rounds, 0, 0
+
+    def round(self, r: int) -> Progress | None:
+        if self.progress is None:
+            return None
+
+        def report(done: int, total: int) -> None:
+            self.done, self.total = r * total + done, self.rounds * total
+            self.progress(self.done, self.total)
+        return report
+
+    def finish(self) -> None:
+        if self.progress is not None and 0 < self.done < self.total:
+            self.progress(self.total, self.total)
+
+
+#: Latent candidates drawn per dream (and the most renderings a dream gets when it listens back).
+DREAM_TRIES = 4
+
+
 def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature: float = 0.7, seed: int = 0,
-          confidence: float = 0.5, wavenet=None, progress: Progress | None = None) -> Generated:
+          confidence: float = 0.5, listen: bool = True, wavenet=None, progress: Progress | None = None) -> Generated:
     """``n`` new sounds of a drum class (``drum``; None: classes in turn), drawn from that class's region of the
     latent space (the train sounds' mean and covariance, scaled by ``temperature``).
 
-    With a drum head and ``confidence`` > 0, candidates are drawn four at a time per dream and the first the
-    model's own head gives at least ``confidence`` for the class is kept (else the most confident): a dream of
-    a snare is one the VAE itself hears as a snare, not a point between classes.
+    With a drum head and ``confidence`` > 0, :data:`DREAM_TRIES` candidates are drawn per dream and those the
+    model's own head gives at least ``confidence`` for the class come first (then the rest, most confident
+    first): a dream of a snare is one the VAE itself hears as a snare, not a point between classes.
 
-    ``progress(done, total)``: see :func:`decode` (drawing the latents takes no time; rendering them does).
+    ``listen`` (default) judges the *rendered* sound as well: each dream's candidate is rendered, encoded
+    again and heard by the same head; a dream whose sound no longer passes (Griffin-Lim or the WaveNet lost
+    what made it a snare) renders its next candidate, up to :data:`DREAM_TRIES` times, and keeps the one heard
+    best. Only the VAE's own head decides, never the classifier that judges the dreams (``bench/funk.py``).
+
+    ``progress(done, total)``: see :func:`decode` (drawing the latents takes no time; rendering them does);
+    with ``listen`` the total covers every possible rendering round, and the count jumps to it at the end.
     """
     _check_n(n)
     _check_temperature(temperature)
@@ -206,21 +244,43 @@ def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature:
         raise ParameterError(f"drum={drum!r} must be one of {', '.join(CLASSES)}")
     rng = np.random.default_rng(int(seed))
     classes = [CLASSES.index(drum)] * n if drum else [i % len(CLASSES) for i in range(n)]
-    tries = 4 if confidence > 0 and vae.head is not None else 1
-    z = []
+    judged = confidence > 0 and vae.head is not None
+    tries = DREAM_TRIES if judged else 1
+    cands = []                                                  # per dream: candidates, best first
     for c in classes:
         cand = rng.multivariate_normal(means[c], covs[c] * float(temperature) ** 2, size=tries).astype(np.float32)
-        if tries > 1:
-            with torch.no_grad():
-                p = torch.softmax(vae.classify(torch.from_numpy(cand)), dim=1)[:, c].numpy()
-            ok = np.flatnonzero(p >= confidence)
-            cand = cand[ok[0] if ok.size else int(np.argmax(p))][None]
-        z.append(cand[0])
-    z = np.stack(z).astype(np.float32)
-    audio, _ = decode(vae, z, wavenet=wavenet, seed=seed, progress=progress)
+        if judged:
+            p = _heard(vae, cand, c)
+            passing = np.flatnonzero(p >= confidence)
+            rest = [i for i in np.argsort(-p, kind="stable") if i not in set(passing)]
+            cand = cand[np.concatenate([passing, rest]).astype(int)]
+        cands.append(cand)
+    rounds = tries if judged and listen else 1
+    z = np.stack([cd[0] for cd in cands]).astype(np.float32)
+    audio = np.zeros((n, int(SECONDS * SR)), np.float32)
+    best = np.full(n, -1.0)
+    todo = np.arange(n)
+    report = _RoundProgress(progress, rounds)
+    for r in range(rounds):
+        zz = np.stack([cands[i][r] for i in todo]).astype(np.float32)
+        out, _ = decode(vae, zz, wavenet=wavenet, seed=seed, progress=report.round(r))
+        if rounds == 1:
+            z, audio = zz, out
+            break
+        peak = np.maximum(np.abs(out).max(axis=1, keepdims=True), 1e-9)        # heard as a loaded sound: peak 1
+        ph = _heard(vae, encode(vae, out / peak), None)
+        heard = ph[np.arange(len(todo)), [classes[i] for i in todo]]
+        better = heard > best[todo]
+        for i, y, zi, h in zip(todo[better], out[better], zz[better], heard[better]):
+            audio[i], z[i], best[i] = y, zi, h
+        todo = todo[heard < confidence]
+        if not len(todo):
+            break
+    report.finish()
     names = [f"{CLASSES[c]}_{i:02d}" for i, c in enumerate(classes)]
     return Generated(audio, z, names, _how(info, op="dream", n=n, drum=drum, temperature=temperature,
-                                           confidence=confidence, seed=seed, classes=classes))
+                                           confidence=confidence, listen=bool(listen), seed=seed, classes=classes,
+                                           heard=[round(float(b), 4) for b in best] if rounds > 1 else None))
 
 
 def reimagine(vae, info: dict, audio: np.ndarray, *, variations: int = 1, noise: float = 0.0, seed: int = 0,
