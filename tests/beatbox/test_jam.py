@@ -85,3 +85,21 @@ def test_calibration_with_two_classes_keeps_only_the_visitors_classes(models, vo
     res = cal.classify([hits[4].audio, hits[1].audio], sr=SR)
     assert [r.label for r in res] == ["kick", "closed_hat"]
     assert set(k for k, v in res[0].probabilities.items() if v > 1e-6) <= {"kick", "closed_hat"}
+
+
+def test_calibration_examples_join_at_the_pitch_shifts(models, voice_like):
+    from latentstudio.beatbox.classifier import CALIBRATION_SHIFTS, shift_pitch
+
+    t = np.arange(SR // 2) / SR
+    tone = np.sin(2 * np.pi * 440.0 * t).astype(np.float32)
+    up = shift_pitch(tone, sr=SR, semitones=2.0)
+    spectrum = np.abs(np.fft.rfft(up * np.hanning(len(up))))
+    assert len(up) == len(tone)
+    assert np.fft.rfftfreq(len(up), 1 / SR)[np.argmax(spectrum)] == pytest.approx(440.0 * 2 ** (2 / 12), abs=3.0)
+    clf, _ = models
+    y, _ = voice_like
+    hits = detect_hits([check_voice(y, sr=SR)], clf)
+    examples = {"kick": [hits[0].audio, hits[2].audio], "closed_hat": [hits[1].audio, hits[3].audio]}
+    plain, shifted = clf.calibrate(examples, sr=SR, shifts=()), clf.calibrate(examples, sr=SR)
+    assert len(plain.voice.examples) == 4 and len(shifted.voice.examples) == 4 * (1 + len(CALIBRATION_SHIFTS))
+    assert [r.label for r in shifted.classify([hits[4].audio, hits[1].audio], sr=SR)] == ["kick", "closed_hat"]

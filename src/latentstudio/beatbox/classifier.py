@@ -150,6 +150,24 @@ def _standardiser(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, feats.std(0) + 1e-3 * (np.abs(mean) + 1.0)
 
 
+#: Pitch shifts (semitones) at which each calibration example joins as well (chosen on the validation voices).
+CALIBRATION_SHIFTS = (-2.0, -1.0, 1.0, 2.0)
+
+
+def shift_pitch(y: np.ndarray, *, sr: int, semitones: float) -> np.ndarray:
+    """``y`` a few semitones higher or lower at the same length (librosa's phase-vocoder pitch shift)."""
+    import warnings
+
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32)
+    if not len(y):
+        return y
+    with warnings.catch_warnings():             # a sound shorter than librosa's 2048-sample frame is padded: fine
+        warnings.simplefilter("ignore", UserWarning)
+        return librosa.effects.pitch_shift(y, sr=sr, n_steps=float(semitones)).astype(np.float32)
+
+
 @dataclass
 class VoiceSpace:
     """A visitor's own sounds in :func:`~latentstudio.beatbox.features.mfcc_stats` space, standardised by
@@ -251,12 +269,16 @@ class DrumClassifier:
         return [Hit(self.classes[int(p.argmax())], float(p.max()),
                     {c: float(v) for c, v in zip(self.classes, p)}) for p in probs]
 
-    def calibrate(self, examples: dict[str, list[np.ndarray]], *, sr: int) -> DrumClassifier:
+    def calibrate(self, examples: dict[str, list[np.ndarray]], *, sr: int,
+                  shifts: tuple[float, ...] = CALIBRATION_SHIFTS) -> DrumClassifier:
         """A classifier adapted to one visitor from a few examples of their sounds per class.
 
         With two or more classes, the visitor's classes are the only ones left (a beatboxer's kit is the
         sounds they make) and each sound goes to the class of its nearest example (MFCC statistics
-        standardised by the examples). With one class, its mean CNN embedding replaces that class's training centroid.
+        standardised by the examples). Each example also joins at ``shifts`` semitones (:data:`CALIBRATION_SHIFTS`), so
+        that a voice a little higher or lower meets its own kind: on the validation espeak-ng voices
+        (calibrated on one, judged on the others) 0.949 -> 0.975 with +-1 and +-2; +-1 alone 0.971, +-3 0.961,
+        +-4 0.932. With one class, its mean CNN embedding replaces that class's training centroid.
 
         Raises ParameterError for unknown class names or empty example lists.
         """
@@ -272,6 +294,8 @@ class DrumClassifier:
             from latentstudio.beatbox.features import sound_mfcc_stats
 
             labels = list(examples)
+            examples = {lab: [*sounds, *(shift_pitch(y, sr=sr, semitones=k) for y in sounds for k in shifts)]
+                        for lab, sounds in examples.items()}
             feats = sound_mfcc_stats([s for lab in labels for s in examples[lab]], sr=sr)
             owner = np.repeat([self.classes.index(lab) for lab in labels], [len(examples[lab]) for lab in labels])
             space = VoiceSpace(*_standardiser(feats), np.zeros(0), owner)

@@ -120,13 +120,14 @@ class MfccKnn:
 
 
 def evaluate_voices(classifier, sounds: list[tuple[str, str, np.ndarray]], *, sr: int, shots: int = 4,
-                    per_item: int = 4) -> dict:
+                    per_item: int = 4, shifts: tuple[float, ...] | None = None, take: int = 0) -> dict:
     """Voice percussion ``(label, voice, audio)`` from :func:`~latentstudio.beatbox.voices.voice_sounds`.
 
-    For each voice, ``shots`` examples per class (one per word, at its first pitch and speed) calibrate
+    For each voice, ``shots`` examples per class (one per word, at its ``take``-th pitch and speed) calibrate
     the classifier; it is judged on that voice's other sounds (``same_voice``) and on all other voices'
     sounds (``other_voices``), each voice's sounds classified together as one recording. ``zero_shot`` is
-    the uncalibrated classifier on the same judged sounds.
+    the uncalibrated classifier on the same judged sounds. ``shifts``: the calibration's pitch shifts
+    (None: its default, :data:`~latentstudio.beatbox.classifier.CALIBRATION_SHIFTS`; ``()``: none).
     Accuracies are over the voice classes, and kick/snare/hat with the hats merged.
     """
     from latentstudio.beatbox.classifier import kick_snare_hat_accuracy
@@ -140,10 +141,10 @@ def evaluate_voices(classifier, sounds: list[tuple[str, str, np.ndarray]], *, sr
         idx = np.flatnonzero(voices == v)
         examples, shot_idx = {}, set()
         for c in sorted(set(labels[idx])):
-            chosen = idx[labels[idx] == c][::per_item][:shots]
+            chosen = idx[labels[idx] == c][take % per_item::per_item][:shots]
             examples[CLASSES[c]] = [audio[i] for i in chosen]
             shot_idx |= set(chosen.tolist())
-        cal = classifier.calibrate(examples, sr=sr)
+        cal = classifier.calibrate(examples, sr=sr, **({} if shifts is None else {"shifts": tuple(shifts)}))
         test = [i for i in idx if i not in shot_idx]
         same_t += list(labels[test])
         same_p += list(cal.probabilities([audio[i] for i in test], sr=sr).argmax(1))

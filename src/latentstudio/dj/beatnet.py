@@ -517,6 +517,8 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
             if bool(has.any()):
                 ce = -(tempo[has] * torch.log_softmax(tempo_logits[has], dim=-1)).sum(dim=-1).mean()
                 loss = loss + tempo_weight * ce
+            else:               # no crop with a tempo: the head still joins the graph (DDP expects every parameter)
+                loss = loss + 0.0 * tempo_logits.sum()
         return loss
 
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=conf, progress=progress)
