@@ -10,8 +10,8 @@ Figures (``../shared/EVALUATION.md``):
   (mel magnitudes) for the VAE + Griffin-Lim and the VAE + WaveNet, beside plain Griffin-Lim on the *true*
   mel (the vocoder's floor: what any mel-domain model can at best give back through Griffin-Lim).
 * **Dreams** — per drum class, ``--dreams`` class-conditioned dreams; the beatbox's shipped drum classifier
-  names each; the share named as intended, with chance (1/8) and the classifier on the real test sounds of
-  those classes beside it.
+  names each; the share named as intended, with chance (1/8), the classifier on the real test sounds of
+  those classes and the same dreams without listening back (``dream(listen=False)``) beside it.
 * **Seeds** — one VAE per ``--seeds`` (trained here by ``latentstudio funk train-vae`` code unless
   ``--models`` are given); median and range.
 * **WaveNet speed** — incremental generation against naive generation, samples per second, 1 and 2 threads.
@@ -108,7 +108,7 @@ def reconstruction(vae, audio: np.ndarray, *, wavenet=None, wavenet_sounds: int 
     return out
 
 
-def dreams(vae, info, *, per_class: int, seed: int) -> dict:
+def dreams(vae, info, *, per_class: int, seed: int, listen: bool = True) -> dict:
     from latentstudio.beatbox.classifier import load_classifier
     from latentstudio.funk.data import CLASSES
     from latentstudio.funk.pipeline import dream
@@ -116,7 +116,7 @@ def dreams(vae, info, *, per_class: int, seed: int) -> dict:
     clf = load_classifier()
     rows = {}
     for c in CLASSES:
-        d = dream(vae, info, n=per_class, drum=c, seed=seed)
+        d = dream(vae, info, n=per_class, drum=c, seed=seed, listen=listen)
         probs = clf.probabilities(list(d.audio), sr=16000)
         rows[c] = float(np.mean(np.argmax(probs, axis=1) == CLASSES.index(c)))
     return {"per_class": rows, "all": float(np.mean(list(rows.values())))}
@@ -194,6 +194,7 @@ def main() -> None:
                      "reconstruction": reconstruction(vae, part.audio, wavenet=wavenet if k == 0 else None,
                                                       wavenet_sounds=args.wavenet_sounds),
                      "dreams": dreams(vae, info, per_class=args.dreams, seed=seed),
+                     "dreams_without_listening": dreams(vae, info, per_class=args.dreams, seed=seed, listen=False),
                      "validation_class_accuracy": info["meta"]["report"].get("validation_class_accuracy")})
     res = {"split": args.split, "sounds": len(part), "sources": sorted(set(part.sources)), "models": len(runs)}
     for key in runs[0]["reconstruction"]:
@@ -207,6 +208,7 @@ def main() -> None:
     res["dreams_named_as_intended"] = spread([r["dreams"]["all"] for r in runs])
     res["dreams_per_class_median"] = {c: float(np.median([r["dreams"]["per_class"][c] for r in runs]))
                                       for c in runs[0]["dreams"]["per_class"]}
+    res["dreams_without_listening_named_as_intended"] = spread([r["dreams_without_listening"]["all"] for r in runs])
     res["classifier_on_real_test_sounds"] = classifier_on_real(part)
     res["chance"] = 1 / 8
     if wavenet is not None:
