@@ -519,3 +519,63 @@ def test_gallery_pairs_each_file_with_its_own_sidecar(tmp_path):
     assert items["beats/beat.json"]["files"] == ["beats/beat.wav"]
     assert items["beats/beat.mid.json"]["files"] == ["beats/beat.mid"]
     assert items["beats/beat.mid.json"]["kind"] == "midi"
+
+
+# ---------------------------------------------------------------------------------------------- funk
+def test_funk_info_names_the_shipped_vae_and_its_classes(client):
+    from latentstudio.funk.data import CLASSES
+
+    info = client.get("/api/funk/info").json()
+    assert info["model"] == "shipped SampleVAE" and info["classes"] == list(CLASSES)
+    assert info["renderer"] == "Griffin-Lim" and info["modes"] == ["dream", "reimagine"] and "funk" in PAGES
+
+
+def test_funk_dreams_are_heard_back_saved_with_sidecars_and_repeatable(client):
+    import soundfile as sf
+
+    form = {"mode": "dream", "drum": "snare", "n": "2", "seed": "4"}
+    r = done(client, client.post("/api/funk", data=form))
+    assert r["mode"] == "dream" and r["renderer"] == "Griffin-Lim" and r["folder"].startswith("funk/dream-snare_")
+    assert [s["name"] for s in r["sounds"]] == ["snare_00", "snare_01"]
+    for s in r["sounds"]:
+        y, sr = sf.read(io.BytesIO(client.get(f"/files/{s['audio']}").content))
+        assert sr == 16000 and len(y) == 16000 and 0 < abs(y).max() <= 0.91
+        assert 0.0 <= s["heard"] <= 1.0
+        side = sidecar(client, s["sidecar"])
+        assert side["command"] == "latentstudio studio funk dream" and side["params"]["listen"] is True
+    again = done(client, client.post("/api/funk", data=form))
+    assert again["folder"] != r["folder"]
+    assert [client.get(f"/files/{s['audio']}").content for s in again["sounds"]] == \
+        [client.get(f"/files/{s['audio']}").content for s in r["sounds"]]
+
+
+def test_funk_reimagines_an_uploaded_sound(client):
+    r = done(client, client.post("/api/funk", data={"mode": "reimagine", "variations": "2", "noise": "0.5"},
+                                 files={"file": ("my kick.wav", S.clicks_wav(120.0, seconds=1.0), "audio/wav")}))
+    assert r["mode"] == "reimagine" and [s["name"] for s in r["sounds"]] == ["my-kick_re00", "my-kick_re01"]
+    assert all(s["heard"] is None for s in r["sounds"])
+    assert client.get(f"/files/{r['sounds'][1]['audio']}").status_code == 200
+    assert sidecar(client, r["sounds"][0]["sidecar"])["params"]["noise"] == 0.5
+
+
+def test_funk_refuses_bad_input_and_writes_nothing(client):
+    before = _files(client.root, "funk", "uploads")
+    for data in ({"mode": "sing"}, {"drum": "cowbell"}, {"n": "0"}, {"n": "17"}, {"temperature": "nan"},
+                 {"noise": "-1", "mode": "reimagine"}, {"listen": "maybe"}, {"seed": "x"}, {"mode": "reimagine"}):
+        r = client.post("/api/funk", data=data)
+        assert r.status_code == 400, (data, r.text)
+        assert "error" in r.json()
+    r = client.post("/api/funk", data={"mode": "reimagine"}, files={"file": ("pic.wav", S.png_bytes(), "audio/wav")})
+    assert r.status_code in (400, 415)
+    r = client.post("/api/funk", data={"mode": "dream"}, files={"file": ("clicks.wav", S.clicks_wav(), "audio/wav")})
+    assert r.status_code == 400
+    assert _files(client.root, "funk", "uploads") == before
+    import numpy as np
+    import soundfile as sf
+
+    quiet = io.BytesIO()
+    sf.write(quiet, np.zeros(16000, np.float32), 16000, format="WAV")
+    job = S.wait(client, queued(client.post("/api/funk", data={"mode": "reimagine"},
+                                            files={"file": ("quiet.wav", quiet.getvalue(), "audio/wav")})))
+    assert job["status"] == "failed" and "silent" in job["error"]
+    assert _files(client.root, "funk") == {p for p in before if "funk" in p.parts}

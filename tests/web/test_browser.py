@@ -286,13 +286,30 @@ def test_gan_walks(browser, studio):
     assert error_text(browser) == "" and "4 pictures" in browser.find_element(By.ID, "result").text
     shoot(browser, "gan")
 
+
+def test_funk_dreams_play(browser, studio):
+    open_page(browser, studio, "/funk")
+    wait(browser, lambda d: d.find_element(By.ID, "model").text == "shipped SampleVAE", what="the VAE's name")
+    Select(browser.find_element(By.ID, "drum")).select_by_value("snare")
+    fill(browser, "2", name="n")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#result audio")) == 2, what="two dreams")
+    wait(browser, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#result audio')].every(a => (a.load(), true))"), what="players")
+    text = browser.find_element(By.ID, "result").text
+    assert error_text(browser) == "" and "snare_00" in text and "heard as its class" in text
+    Select(browser.find_element(By.ID, "mode")).select_by_value("reimagine")
+    assert browser.find_element(By.ID, "file").is_displayed() and not browser.find_element(By.NAME, "n").is_displayed()
+    shoot(browser, "funk")
+
+
 def test_gallery_and_home(browser, studio):
     open_page(browser, studio, "/gallery")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "figure.item")) >= 5, what="the gallery")
     text = browser.find_element(By.ID, "items").text
     for command in ("latentstudio studio soundscape", "beatbox session", "latentstudio studio dj",
                     "latentstudio studio dream", "latentstudio studio perceive", "latentstudio studio seeing",
-                    "latentstudio studio gan walk", "latentstudio studio gan sample"):
+                    "latentstudio studio gan walk", "latentstudio studio gan sample", "latentstudio studio funk dream"):
         assert command in text
     first = browser.find_element(By.CSS_SELECTOR, "figure.item details")
     first.find_element(By.TAG_NAME, "summary").click()

@@ -3,7 +3,7 @@
 Routes
 ------
 Pages (plain HTML + ``/static/studio.js``): ``/`` ``/soundscape`` ``/beatbox`` ``/dj`` ``/dream`` ``/perceive``
-``/seeing`` ``/gan`` ``/gallery``.
+``/seeing`` ``/gan`` ``/funk`` ``/gallery``.
 
 API (JSON; errors are ``{"error": message}`` with a 4xx status):
 
@@ -20,6 +20,8 @@ API (JSON; errors are ``{"error": message}`` with a 4xx status):
 * ``GET /api/gan/info``; ``POST /api/gan`` (``mode`` walk | loop | grid, ``seed``, ``keys``, ``seconds``, ``fps``,
   ``size``, ``n``, ``truncation``, ``condition``, ``music`` (a track: a beat walk), ``beats_per_key``,
   ``accent``) -> 202 job
+* ``GET /api/funk/info``; ``POST /api/funk`` (``mode`` dream | reimagine, ``drum``, ``n``, ``temperature``, ``listen``;
+  ``file`` (a one-shot), ``variations``, ``noise``; ``seed``) -> 202 job
 * ``GET /api/jobs``, ``GET /api/jobs/{id}``, ``GET /api/jobs/{id}/events`` (``text/event-stream``),
   ``POST /api/jobs/{id}/cancel`` (also ``DELETE /api/jobs/{id}``)
 * ``GET /api/gallery``; ``GET /files/{path}``: a file of the data folder (never outside it)
@@ -54,7 +56,7 @@ from latentstudio.web.jobs import TERMINAL, JobQueue
 from latentstudio.web.studio import Studio, StudioSettings, sample_names
 
 STATIC = Path(str(resources.files("latentstudio.web").joinpath("static")))
-PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "seeing", "gan", "gallery")
+PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "seeing", "gan", "funk", "gallery")
 #: Room for the multipart envelope and the form's other fields around an upload of the maximum size.
 ENVELOPE = 64 * 1024
 #: Bounds of the pages' numeric fields.
@@ -70,6 +72,10 @@ GAN_LIMITS = {"seed": (0, 2 ** 31 - 1), "keys": (2, 8), "seconds": (0.5, 20.0), 
               "accent": (0.0, 2.0)}
 GAN_MAX_FRAMES = 300
 GAN_MODES = ("walk", "loop", "grid")
+#: Bounds of the NeuralFunk page's numeric fields.
+FUNK_LIMITS = {"seed": (0, 2 ** 31 - 1), "n": (1, 16), "temperature": (0.0, 2.0), "variations": (1, 8),
+               "noise": (0.0, 2.0)}
+FUNK_MODES = ("dream", "reimagine")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -481,6 +487,39 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
             track, label = _upload(music, "audio"), music.filename
         return _queued(f"gan {mode}", lambda progress: studio.run_gan(**args, music=track, music_label=label,
                                                                      progress=progress))
+
+    # ------------------------------------------------------------------------------------------ funk
+    @app.get("/api/funk/info")
+    def funk_info():
+        return {**studio.funk_info(), "modes": list(FUNK_MODES), "limits": {k: list(v) for k, v in FUNK_LIMITS.items()}}
+
+    @app.post("/api/funk", status_code=202)
+    def funk(request: Request, file: UploadFile | None = File(None), mode: str = Form("dream"), drum: str = Form(""),
+             n: str = Form("8"), temperature: str = Form("0.7"), listen: str = Form("true"), variations: str = Form("4"),
+             noise: str = Form("0.3"), seed: str = Form("0")):
+        _form_only(request)
+        if mode not in FUNK_MODES:
+            raise StudioInputError(f"mode={mode!r} must be one of {', '.join(FUNK_MODES)}")
+        classes = studio.funk_info()["classes"]
+        kind = drum.strip()
+        if kind not in ("", "all") and kind not in classes:
+            raise StudioInputError(f"drum={kind!r} must be one of {', '.join(classes)} (or all)")
+
+        def num(name, value, cast=int):
+            return _number(name, value, cast, limits=FUNK_LIMITS)
+
+        args = dict(mode=mode, drum=kind if kind not in ("", "all") else None, n=num("n", n),
+                    temperature=num("temperature", temperature, float), listen=_flag("listen", listen),
+                    variations=num("variations", variations), noise=num("noise", noise, float), seed=num("seed", seed))
+        sound = label = None
+        if mode == "reimagine":
+            if file is None or not file.filename:
+                raise StudioInputError("reimagine: send a sound file (a one-shot: kick, snare, any hit)")
+            sound, label = _upload(file, "audio"), file.filename
+        elif file is not None and file.filename:
+            raise StudioInputError("file: a dream takes no sound; choose mode reimagine to re-make yours")
+        return _queued(f"funk {mode}", lambda progress: studio.run_funk(**args, sound=sound, sound_label=label,
+                                                                       progress=progress))
 
     return app
 

@@ -13,6 +13,7 @@ Nothing here imports the web framework. A :class:`Studio` holds the settings and
     perceive/    NAME.png + NAME.svg + NAME.json
     seeing/      NAME-WORLD.png + NAME-WORLD.json  a picture re-seen by each chosen Learning-to-See model
     gan/         NAME.mp4 + NAME.json (a latent walk or loop) or NAME.png + NAME.json (a sample grid)
+    funk/NAME/   SOUND.wav + SOUND.json  NeuralFunk's dreams or a re-made sound with its variations
     .cache/      catalogs (the soundscape's sound index, the DJ's analyses): never served
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -84,6 +86,9 @@ class StudioSettings:
     gan_feature_model: Any = None             #: network measuring a walk's speed (None: EfficientNet-Lite0)
     gan_feature_size: int = 128               #: side it sees the pictures at (the CLI's --feature-size)
     gan_backend: str = "auto"                 #: beat tracker of a walk on music (the CLI's --backend)
+    # funk (NeuralFunk)
+    funk_model: str | os.PathLike | None = None     #: a `funk train-vae` folder (None: the shipped SampleVAE)
+    funk_wavenet: str | os.PathLike | None = None   #: a `funk train-wavenet` folder or "shipped" (None: Griffin-Lim)
 
     def validate(self) -> StudioSettings:
         if not isinstance(self.max_upload_bytes, int) or self.max_upload_bytes < 1024:
@@ -108,6 +113,7 @@ class _Loaded:
     perceive: tuple | None = None
     seers: dict = field(default_factory=dict)
     gan_conditions: list | None = None
+    funk: tuple | None = None
 
 
 @dataclass
@@ -548,6 +554,54 @@ class Studio:
             raise JobCancelled(f"cancelled at frame {cancelled[0]}")
         return {"mode": mode, "video": self.rel(out), "sidecar": self.rel(sidecar_path(out)), "music": music_label,
                 **_plain({k: v for k, v in run.summary().items() if k != "output"})}
+
+
+    # ------------------------------------------------------------------------------------------ funk
+    def _funk_models(self) -> tuple:
+        if self._loaded.funk is None:
+            from latentstudio.funk.models import load_funk_models
+
+            self._loaded.funk = load_funk_models(self.settings.funk_model, self.settings.funk_wavenet)
+        return self._loaded.funk
+
+    def funk_info(self) -> dict:
+        """The SampleVAE's name, its drum classes and the renderer (WaveNet or Griffin-Lim)."""
+        from latentstudio.funk.data import CLASSES
+
+        model, wavenet = self.settings.funk_model, self.settings.funk_wavenet
+        return {"model": "shipped SampleVAE" if model is None else Path(os.fspath(model)).name,
+                "classes": list(CLASSES), "renderer": "Griffin-Lim" if wavenet is None else "WaveNet"}
+
+    def run_funk(self, *, mode: str, drum: str | None, n: int, temperature: float, listen: bool, variations: int,
+                 noise: float, seed: int, sound: Path | None = None, sound_label: str | None = None,
+                 progress: Progress) -> dict:
+        """Class-conditioned dreams (``mode`` "dream", :func:`latentstudio.funk.pipeline.dream`) or an uploaded
+        sound re-made with variations ("reimagine"); WAVs with sidecars in a new folder under ``funk/``."""
+        from latentstudio.funk.pipeline import dream, load_sounds, reimagine
+
+        progress(0, None, "loading the SampleVAE")
+        vae, info, wavenet = self._funk_models()
+
+        def report(done: int, total: int) -> None:
+            progress(done, total, f"rendering {done}/{total}")
+
+        if mode == "dream":
+            gen = dream(vae, info, n=n, drum=drum, temperature=temperature, listen=listen, seed=seed, wavenet=wavenet,
+                        progress=report)
+            stem = f"dream-{drum or 'all'}"
+        else:
+            label = Path(sound_label or "sound").stem or "sound"
+            progress(None, None, "encoding the sound")
+            gen = reimagine(vae, info, load_sounds([sound]), variations=variations, noise=noise, seed=seed,
+                            wavenet=wavenet, names=[re.sub(r"[^A-Za-z0-9_-]+", "-", label)[:40] or "sound"])
+            stem = f"reimagine-{label}"
+        folder = new_name(self.root / "funk", stem, "")
+        paths = gen.save(folder, command=f"{COMMAND} funk {mode}")
+        heard = gen.how.get("heard") or [None] * len(paths)
+        progress(1, 1, "done")
+        return {"mode": mode, "folder": self.rel(folder), "renderer": "WaveNet" if wavenet is not None else "Griffin-Lim",
+                "sounds": [{"name": name, "audio": self.rel(p), "sidecar": self.rel(sidecar_path(p)), "heard": h}
+                           for name, p, h in zip(gen.names, paths, heard)]}
 
 
 def _plain(summary: dict) -> dict:
