@@ -61,6 +61,17 @@ function followJob(job, box) {
 }
 
 // Submit a form to a job route, follow it, and hand the result to `done`; errors land in `errBox`.
+// Show only the form rows of the chosen mode: a row with data-modes="walk loop" shows in those modes of `select`.
+function modeRows(select) {
+  const show = () => {
+    for (const el of document.querySelectorAll("[data-modes]")) {
+      el.hidden = !el.dataset.modes.split(" ").includes(select.value);
+    }
+  };
+  select.addEventListener("change", show);
+  show();
+}
+
 async function submitJob(url, formData, jobBox, errBox, done) {
   showError(errBox, "");
   try {
