@@ -123,7 +123,7 @@ def settings(tmp: Path) -> dict:
                 perceive_models=[tiny.tiny_classifier(1), tiny.tiny_classifier(2)],
                 perceive_holdout=[tiny.tiny_classifier(3)], perceive_size=128,
                 gan_model=str(tiny_gan(tmp / "gan")), gan_feature_model=tiny_features(), gan_feature_size=32,
-                gan_backend="flux")
+                gan_backend="flux", latent_max_items=300, latent_resolution=64, latent_film_size=(640, 360))
 
 
 def wait(client, job_id: str, timeout: float = 60.0) -> dict:

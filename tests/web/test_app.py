@@ -579,3 +579,43 @@ def test_funk_refuses_bad_input_and_writes_nothing(client):
                                             files={"file": ("quiet.wav", quiet.getvalue(), "audio/wav")})))
     assert job["status"] == "failed" and "silent" in job["error"]
     assert _files(client.root, "funk") == {p for p in before if "funk" in p.parts}
+
+
+# -------------------------------------------------------------------------------------------- latent
+def test_latent_map_trains_once_and_is_reused(client):
+    info = client.get("/api/latent/info").json()
+    assert info["sources"] == ["wordnet", "fortunes", "fashion-mnist"] and "latent" in PAGES
+    form = {"source": "fortunes", "steps": "50", "seed": "2", "film": "false"}
+    r = done(client, client.post("/api/latent", data=form))
+    assert r["model"] == "fortunes-s2-50" and r["trained"]["steps"] == 50 and r["film"] is None
+    assert client.get(f"/files/{r['map']}").content[:4] == b"\x89PNG"
+    assert client.get(f"/files/{r['cartogram']}").status_code == 200
+    side = sidecar(client, r["sidecar"])
+    assert side["command"] == "latentstudio studio latent landscape"
+    assert client.get("/api/latent/info").json()["models"] == ["fortunes-s2-50"]
+    again = done(client, client.post("/api/latent", data=form))
+    assert again["trained"] is None and again["map"] != r["map"]
+    assert not list((client.root / "latent" / "models").glob("*.part"))
+
+
+def test_latent_film_pulses_to_an_uploaded_track(client):
+    r = done(client, client.post("/api/latent", data={"source": "fortunes", "steps": "50", "seed": "2"},
+                                 files={"music": ("clicks.wav", S.clicks_wav(120.0, seconds=3.0), "audio/wav")}))
+    f = r["film"]
+    assert r["trained"] is None and f["music"] == "clicks.wav" and f["beats"] >= 4
+    assert f["bpm"] == pytest.approx(120.0, rel=0.05) and f["frames"] == pytest.approx(72, abs=2)
+    assert client.get(f"/files/{f['video']}").content[4:8] == b"ftyp"
+    assert sidecar(client, f["sidecar"])["command"] == "latentstudio studio latent pulsations"
+
+
+def test_latent_refuses_bad_input_and_writes_nothing(client):
+    before = _files(client.root, "latent", "uploads")
+    for data in ({"source": "poems"}, {"steps": "10"}, {"steps": "x"}, {"film": "maybe"}, {"seconds": "100"},
+                 {"seed": "-1"}):
+        r = client.post("/api/latent", data=data)
+        assert r.status_code == 400, (data, r.text)
+    r = client.post("/api/latent", data={"film": "false"}, files={"music": ("clicks.wav", S.clicks_wav(), "audio/wav")})
+    assert r.status_code == 400 and "film" in r.json()["error"]
+    r = client.post("/api/latent", files={"music": ("pic.wav", S.png_bytes(), "audio/wav")})
+    assert r.status_code in (400, 415)
+    assert _files(client.root, "latent", "uploads") == before

@@ -287,6 +287,25 @@ def test_gan_walks(browser, studio):
     shoot(browser, "gan")
 
 
+def test_latent_map_and_film(browser, studio):
+    open_page(browser, studio, "/latent")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#source option")) == 3, what="the sources")
+    Select(browser.find_element(By.ID, "source")).select_by_value("fortunes")
+    fill(browser, "50", name="steps")
+    fill(browser, "2", name="seconds")
+    browser.find_element(By.ID, "go").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "pulse"), what="the film")
+    wait_image(browser, "map", what="the latent map")
+    wait(browser, lambda d: d.execute_script("return document.getElementById('pulse').readyState") >= 1,
+         what="the film's video")
+    assert browser.execute_script("return document.getElementById('pulse').duration") == pytest.approx(2.0, abs=0.2)
+    assert error_text(browser) == "" and "trained here" in browser.find_element(By.ID, "result").text
+    wait(browser, lambda d: d.find_element(By.ID, "models").text == "fortunes-s0-50", what="the trained VAE listed")
+    Select(browser.find_element(By.ID, "film")).select_by_value("false")
+    assert not browser.find_element(By.ID, "music").is_displayed()
+    shoot(browser, "latent")
+
+
 def test_funk_dreams_play(browser, studio):
     open_page(browser, studio, "/funk")
     wait(browser, lambda d: d.find_element(By.ID, "model").text == "shipped SampleVAE", what="the VAE's name")
@@ -309,7 +328,8 @@ def test_gallery_and_home(browser, studio):
     text = browser.find_element(By.ID, "items").text
     for command in ("latentstudio studio soundscape", "beatbox session", "latentstudio studio dj",
                     "latentstudio studio dream", "latentstudio studio perceive", "latentstudio studio seeing",
-                    "latentstudio studio gan walk", "latentstudio studio gan sample", "latentstudio studio funk dream"):
+                    "latentstudio studio gan walk", "latentstudio studio gan sample", "latentstudio studio funk dream",
+                    "latentstudio studio latent landscape", "latentstudio studio latent pulsations"):
         assert command in text
     first = browser.find_element(By.CSS_SELECTOR, "figure.item details")
     first.find_element(By.TAG_NAME, "summary").click()

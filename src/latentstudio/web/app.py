@@ -3,7 +3,7 @@
 Routes
 ------
 Pages (plain HTML + ``/static/studio.js``): ``/`` ``/soundscape`` ``/beatbox`` ``/dj`` ``/dream`` ``/perceive``
-``/seeing`` ``/gan`` ``/funk`` ``/gallery``.
+``/seeing`` ``/gan`` ``/latent`` ``/funk`` ``/gallery``.
 
 API (JSON; errors are ``{"error": message}`` with a 4xx status):
 
@@ -20,6 +20,8 @@ API (JSON; errors are ``{"error": message}`` with a 4xx status):
 * ``GET /api/gan/info``; ``POST /api/gan`` (``mode`` walk | loop | grid, ``seed``, ``keys``, ``seconds``, ``fps``,
   ``size``, ``n``, ``truncation``, ``condition``, ``music`` (a track: a beat walk), ``beats_per_key``,
   ``accent``) -> 202 job
+* ``GET /api/latent/info``; ``POST /api/latent`` (``source``, ``steps``, ``seed``, ``film``, ``seconds``, ``music``)
+  -> 202 job
 * ``GET /api/funk/info``; ``POST /api/funk`` (``mode`` dream | reimagine, ``drum``, ``n``, ``temperature``, ``listen``;
   ``file`` (a one-shot), ``variations``, ``noise``; ``seed``) -> 202 job
 * ``GET /api/jobs``, ``GET /api/jobs/{id}``, ``GET /api/jobs/{id}/events`` (``text/event-stream``),
@@ -56,7 +58,7 @@ from latentstudio.web.jobs import TERMINAL, JobQueue
 from latentstudio.web.studio import Studio, StudioSettings, sample_names
 
 STATIC = Path(str(resources.files("latentstudio.web").joinpath("static")))
-PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "seeing", "gan", "funk", "gallery")
+PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "seeing", "gan", "latent", "funk", "gallery")
 #: Room for the multipart envelope and the form's other fields around an upload of the maximum size.
 ENVELOPE = 64 * 1024
 #: Bounds of the pages' numeric fields.
@@ -76,6 +78,8 @@ GAN_MODES = ("walk", "loop", "grid")
 FUNK_LIMITS = {"seed": (0, 2 ** 31 - 1), "n": (1, 16), "temperature": (0.0, 2.0), "variations": (1, 8),
                "noise": (0.0, 2.0)}
 FUNK_MODES = ("dream", "reimagine")
+#: Bounds of the Latent page's numeric fields (a film without music lasts ``seconds``).
+LATENT_LIMITS = {"seed": (0, 2 ** 31 - 1), "steps": (50, 3000), "seconds": (2.0, 30.0)}
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -487,6 +491,36 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
             track, label = _upload(music, "audio"), music.filename
         return _queued(f"gan {mode}", lambda progress: studio.run_gan(**args, music=track, music_label=label,
                                                                      progress=progress))
+
+    # ------------------------------------------------------------------------------------------ latent
+    @app.get("/api/latent/info")
+    def latent_info():
+        from latentstudio.latent.data import SOURCES
+
+        return {"sources": list(SOURCES), "models": studio.latent_models(),
+                "limits": {k: list(v) for k, v in LATENT_LIMITS.items()}}
+
+    @app.post("/api/latent", status_code=202)
+    def latent(request: Request, music: UploadFile | None = File(None), source: str = Form("fortunes"),
+               steps: str = Form("500"), seed: str = Form("0"), film: str = Form("true"), seconds: str = Form("8")):
+        from latentstudio.latent.data import SOURCES
+
+        _form_only(request)
+        if source not in SOURCES:
+            raise StudioInputError(f"source={source!r} must be one of {', '.join(SOURCES)}")
+
+        def num(name, value, cast=int):
+            return _number(name, value, cast, limits=LATENT_LIMITS)
+
+        args = dict(source=source, steps=num("steps", steps), seed=num("seed", seed), film=_flag("film", film),
+                    seconds=num("seconds", seconds, float))
+        track = label = None
+        if music is not None and music.filename:
+            if not args["film"]:
+                raise StudioInputError("music: only a film pulses to a track; ask for the film too")
+            track, label = _upload(music, "audio"), music.filename
+        return _queued("latent", lambda progress: studio.run_latent(**args, music=track, music_label=label,
+                                                                   progress=progress))
 
     # ------------------------------------------------------------------------------------------ funk
     @app.get("/api/funk/info")

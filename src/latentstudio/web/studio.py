@@ -14,6 +14,8 @@ Nothing here imports the web framework. A :class:`Studio` holds the settings and
     seeing/      NAME-WORLD.png + NAME-WORLD.json  a picture re-seen by each chosen Learning-to-See model
     gan/         NAME.mp4 + NAME.json (a latent walk or loop) or NAME.png + NAME.json (a sample grid)
     funk/NAME/   SOUND.wav + SOUND.json  NeuralFunk's dreams or a re-made sound with its variations
+    latent/      models/SOURCE-sSEED-STEPS/ (VAEs the page trained), NAME-land.png (+ .cartogram/.flow.png, .npz)
+                 and NAME-pulse.mp4, each with its sidecar
     .cache/      catalogs (the soundscape's sound index, the DJ's analyses): never served
 """
 
@@ -86,6 +88,11 @@ class StudioSettings:
     gan_feature_model: Any = None             #: network measuring a walk's speed (None: EfficientNet-Lite0)
     gan_feature_size: int = 128               #: side it sees the pictures at (the CLI's --feature-size)
     gan_backend: str = "auto"                 #: beat tracker of a walk on music (the CLI's --backend)
+    # latent (Latent Pulsations / Landscapes)
+    latent_max_items: int = 4000              #: texts or pictures a page-trained VAE learns from
+    latent_hidden: int = 128                  #: its width (the demo's)
+    latent_resolution: int = 256              #: side of the landscape map
+    latent_film_size: tuple = (960, 540)      #: the pulsation film's frame size
     # funk (NeuralFunk)
     funk_model: str | os.PathLike | None = None     #: a `funk train-vae` folder (None: the shipped SampleVAE)
     funk_wavenet: str | os.PathLike | None = None   #: a `funk train-wavenet` folder or "shipped" (None: Griffin-Lim)
@@ -555,6 +562,75 @@ class Studio:
         return {"mode": mode, "video": self.rel(out), "sidecar": self.rel(sidecar_path(out)), "music": music_label,
                 **_plain({k: v for k, v in run.summary().items() if k != "output"})}
 
+
+    # ------------------------------------------------------------------------------------------ latent
+    def latent_models(self) -> list[str]:
+        """The VAEs the page has trained (``latent/models/NAME``), newest first."""
+        folder = self.root / "latent" / "models"
+        done = [p for p in folder.glob("*") if p.is_dir() and (p / "config.json").is_file()] if folder.is_dir() else []
+        return [p.name for p in sorted(done, key=lambda p: p.stat().st_mtime, reverse=True)]
+
+    def run_latent(self, *, source: str, steps: int, seed: int, film: bool, seconds: float,
+                   music: Path | None = None, music_label: str | None = None, progress: Progress) -> dict:
+        """A VAE trained on ``source`` (once per source, steps and seed; kept under ``latent/models/``), the map
+        of its latent space (magnification, cartogram, flow: :func:`latentstudio.latent.pipeline.landscape_run`)
+        and, with ``film``, its training as a film pulsing to ``music`` (or a 120 bpm metronome)."""
+        from latentstudio.latent.pipeline import landscape_run, pulsations_run, train_run
+        from latentstudio.latent.pulsations import PulseStyle
+
+        s = self.settings
+        name = f"{source}-s{seed}-{steps}"
+        model = self.root / "latent" / "models" / name
+        trained = None
+        if not (model / "config.json").is_file():
+            part = model.with_name(name + ".part")
+            if part.exists():
+                import shutil
+
+                shutil.rmtree(part)
+            progress(0, steps, f"training a VAE on {source}")
+            try:
+                run = train_run(source, part, max_items=s.latent_max_items, steps=steps, hidden=s.latent_hidden,
+                                snapshot_every=max(1, steps // 50), warmup=max(1, steps // 5), seed=seed,
+                                command=f"{COMMAND} latent train",
+                                progress=lambda step, total, loss: progress(step, total, f"training: loss {loss:.3f}"))
+            except BaseException:
+                import shutil
+
+                shutil.rmtree(part, ignore_errors=True)        # a cancelled or failed training leaves nothing
+                raise
+            part.rename(model)
+            trained = _plain(run.summary())
+        progress(None, None, "mapping the latent space")
+        land = landscape_run(model, new_name(self.root / "latent", f"{name}-land", ".png"),
+                             resolution=s.latent_resolution, cells=96, seed=seed, command=f"{COMMAND} latent landscape")
+        out = {"model": name, "trained": trained, "map": self.rel(land.output), "sidecar": self.rel(sidecar_path(land.output)),
+               "cartogram": self.rel(land.cartogram), "flow": self.rel(land.flow),
+               "landscape": _plain(land.summary), "film": None}
+        if film:
+            video = new_name(self.root / "latent", f"{name}-pulse", ".mp4")
+            cancelled = []
+
+            def report(done: int, total: int) -> None:
+                try:
+                    progress(done, total, f"filming frame {done}/{total}")
+                except JobCancelled:     # not raised into the video writer: the film ends, then goes (as the GAN's)
+                    cancelled.append(done)
+
+            w, h = s.latent_film_size
+            pulse = pulsations_run(model, video, music=music, seconds=None if music is not None else seconds,
+                                   fps=24.0, style=PulseStyle(width=int(w), height=int(h), title=source), seed=seed,
+                                   progress=report, command=f"{COMMAND} latent pulsations")
+            if cancelled:
+                for f in (video, land.output, land.cartogram, land.flow, land.values):
+                    if f is not None:
+                        f.unlink(missing_ok=True)
+                        sidecar_path(f).unlink(missing_ok=True)
+                raise JobCancelled(f"cancelled at frame {cancelled[0]}")
+            out["film"] = {"video": self.rel(video), "sidecar": self.rel(sidecar_path(video)), "music": music_label,
+                           **_plain({k: v for k, v in pulse.summary().items() if k != "output"})}
+        progress(1, 1, "done")
+        return out
 
     # ------------------------------------------------------------------------------------------ funk
     def _funk_models(self) -> tuple:
