@@ -619,3 +619,24 @@ def test_latent_refuses_bad_input_and_writes_nothing(client):
     r = client.post("/api/latent", files={"music": ("pic.wav", S.png_bytes(), "audio/wav")})
     assert r.status_code in (400, 415)
     assert _files(client.root, "latent", "uploads") == before
+
+
+@pytest.mark.parametrize("phase", ["training", "filming"])
+def test_a_latent_run_cancelled_while_training_or_filming_leaves_nothing(client, phase):
+    import gc
+
+    from latentstudio.web.jobs import JobCancelled
+
+    if phase == "filming":                                   # the VAE is there: only the map and film are new
+        done(client, client.post("/api/latent", data={"source": "fortunes", "steps": "50", "seed": "2", "film": "false"}))
+    before = _files(client.root, "latent")
+
+    def progress(done=None, total=None, message=None):
+        if message and message.startswith(phase) and (done or 0) >= 3:
+            raise JobCancelled("test")
+
+    with pytest.raises(JobCancelled):
+        client.app.state.studio.run_latent(source="fortunes", steps=50, seed=7 if phase == "training" else 2,
+                                           film=True, seconds=2.0, progress=progress)
+    gc.collect()
+    assert _files(client.root, "latent") == before           # no model, no .part folder, no map, no film
