@@ -42,6 +42,22 @@ class KillsEveryWorker:
         return x * x
 
 
+class KillsBesideASlowItem(KillsEveryWorker):
+    """As :class:`KillsEveryWorker`, and ``slow`` takes ``seconds``: it is still running in the other worker
+    each time ``poison`` kills the pool."""
+
+    def __init__(self, poison: int, slow: int, seconds: float = 1.0) -> None:
+        super().__init__(poison)
+        self.slow, self.seconds = slow, seconds
+
+    def __call__(self, x: int) -> int:
+        if x == self.slow:
+            import time
+
+            time.sleep(self.seconds)
+        return super().__call__(x)
+
+
 class Buggy:
     """Raises a KeyError (a bug, not a bad item) on 2."""
 

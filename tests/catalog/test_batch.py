@@ -50,6 +50,15 @@ def test_local_item_that_kills_every_worker_ends_as_its_error():
     assert "WorkerDied" in out[5].error
 
 
+def test_an_item_running_beside_a_killer_is_not_counted_as_one():
+    """The pool dies with every batch in it; the slow item beside the killer must not be charged for it (it
+    used to reach MAX_ATTEMPTS too, co-scheduled with the killer on each new pool, and end as WorkerDied)."""
+    out = list(map_items(_jobs.KillsBesideASlowItem(poison=1, slow=0, seconds=1.0), [0, 1, 2], workers=2,
+                         batch_size=1))
+    assert [o.ok for o in out] == [True, False, True] and out[0].value == 0 and out[2].value == 4
+    assert "WorkerDied" in out[1].error
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_bug_is_not_swallowed(workers):
     with pytest.raises(KeyError):

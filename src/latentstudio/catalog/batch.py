@@ -242,7 +242,8 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
         return
     size = batch_size or _auto_batch(len(items), workers)
     pairs = list(enumerate(items))
-    queue = collections.deque([(pairs[s:s + size], 1) for s in range(0, len(pairs), size)])
+    # queue entries: (batch, attempt, solo); a solo batch runs alone, so that a death is its own
+    queue = collections.deque([(pairs[s:s + size], 1, False) for s in range(0, len(pairs), size)])
     done: dict[int, tuple[str | None, str | None]] = {}
     nxt = 0
     while queue:
@@ -251,10 +252,13 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
             running: dict = {}
             broken = False
             while (queue or running) and not broken:
-                while queue and len(running) < 2 * workers:
-                    batch, attempt = queue.popleft()
+                while queue and len(running) < 2 * workers and not (running and queue[0][2]):
+                    batch, attempt, solo = queue.popleft()
                     running[pool.submit(_run_batch, batch)] = (batch, attempt)
+                    if solo:
+                        break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                alone = len(running) == 1                # a death now is this batch's own
                 for fut in finished:
                     batch, attempt = running.pop(fut)
                     try:
@@ -262,7 +266,7 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
                             done[i] = (text, err)
                     except BrokenProcessPool:
                         broken = True
-                        _requeue(queue, batch, attempt, done)
+                        _requeue(queue, batch, attempt, done, charged=alone)
                 while nxt in done:
                     yield _outcome(nxt, items[nxt], *done.pop(nxt))
                     nxt += 1
@@ -272,7 +276,7 @@ def _local(job, items: list, *, workers: int, batch_size: int | None) -> Iterato
                         for i, text, err in fut.result(timeout=0):
                             done[i] = (text, err)
                     except Exception:  # noqa: BLE001 - lost with the pool
-                        _requeue(queue, batch, attempt, done)
+                        _requeue(queue, batch, attempt, done, charged=False)
                 log.warning("a worker process died; %d batch(es) run again on a new pool", len(queue))
     while nxt in done:
         yield _outcome(nxt, items[nxt], *done.pop(nxt))
@@ -290,18 +294,25 @@ def _start_method():
     return multiprocessing.get_context("spawn" if connected else None)
 
 
-def _requeue(queue: collections.deque, batch: list, attempt: int, done: dict) -> None:
+def _requeue(queue: collections.deque, batch: list, attempt: int, done: dict, *, charged: bool = True) -> None:
     """Put a lost batch back: whole, then item by item; an item that killed its worker MAX_ATTEMPTS
-    times becomes an error."""
+    times becomes an error.
+
+    ``charged``: the batch ran alone when the pool died, so the death was its own. A batch lost beside
+    others may be a bystander of another's death: it goes back *solo*, at the same attempt, and runs
+    alone next, so that an innocent item is never counted as a killer (and a killer always is)."""
+    if not charged:
+        queue.appendleft((batch, attempt, True))
+        return
     if len(batch) > 1 and attempt >= 2:
         for pair in batch:
-            queue.appendleft(([pair], attempt))
+            queue.appendleft(([pair], attempt, True))
         return
     if len(batch) == 1 and attempt >= MAX_ATTEMPTS:
         i, item = batch[0]
         done[i] = (None, f"WorkerDied: the worker process died on {item!r} {attempt} times")
         return
-    queue.appendleft((batch, attempt + 1))
+    queue.appendleft((batch, attempt + 1, True))
 
 
 # ---------------------------------------------------------------------------------------------- Ray
