@@ -114,3 +114,23 @@ def test_train_beats_under_torchrun_two_ranks_report_once(tmp_path):
     assert report["steps"] == 4 and report["command"].startswith("latentstudio dj train-beats")
     model, _ = load_checkpoint(out)
     assert isinstance(model, BeatNet)
+
+
+def test_loss_reaches_every_parameter_even_without_tempo():
+    """DDP needs a gradient for every parameter at every step: a batch whose crops have no tempo still puts
+    the tempo head in the graph (at weight 0); with a tempo it moves the head."""
+    import torch
+
+    from latentstudio.core import beats as core_beats
+    from latentstudio.dj.beatnet import BeatNet, beatnet_loss
+
+    torch.manual_seed(0)
+    net = BeatNet(n_mels=16, channels=8, dilations=(1, 2), tempo_bins=len(core_beats.TEMPO_GRID))
+    x, t = torch.randn(2, 16, 40), (torch.rand(2, 2, 40) > 0.9).float()
+    for tempo, moves in ((torch.zeros(2, len(core_beats.TEMPO_GRID)), False),
+                         (torch.from_numpy(core_beats.tempo_target(120.0)).float().expand(2, -1), True)):
+        net.zero_grad()
+        beatnet_loss(net, (x, t, tempo), tempo_weight=0.5).backward()
+        assert all(p.grad is not None for p in net.parameters())
+        head = torch.cat([p.grad.flatten() for p in net.tempo_head.parameters()])
+        assert bool(head.abs().sum() > 0) == moves

@@ -417,6 +417,28 @@ def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 
     return report
 
 
+_POS_WEIGHT = (4.0, 12.0)        # beat, downbeat: positives are rare frames
+
+
+def beatnet_loss(m, batch, *, tempo_weight: float) -> torch.Tensor:
+    """Training loss of a batch ``(spectrogram, beat/downbeat targets, soft tempo targets)``: weighted binary
+    cross-entropy per frame, plus ``tempo_weight`` times the tempo head's cross-entropy on the excerpts that have
+    a tempo (all-zero rows have none). ``m`` is asked through ``forward`` so that DDP's wrapper sees the call;
+    a batch without any tempo still puts the head in the graph (at weight 0): DDP expects every parameter."""
+    x, t, tempo = batch
+    logits, tempo_logits = m(x, with_tempo=True)
+    pos_w = torch.tensor(_POS_WEIGHT, dtype=logits.dtype, device=logits.device).view(1, 2, 1)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, t, pos_weight=pos_w)
+    if tempo_logits is not None:
+        has = tempo.sum(dim=1) > 0
+        if bool(has.any()):
+            ce = -(tempo[has] * torch.log_softmax(tempo_logits[has], dim=-1)).sum(dim=-1).mean()
+            loss = loss + tempo_weight * ce
+        else:
+            loss = loss + 0.0 * tempo_logits.sum()
+    return loss
+
+
 def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500, seed: int = 0,
                   batch_size: int = 16, crop_frames: int = 800, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
                   channels: int = 24, real: bool = True, passes: int = 2, data_seed: int = 0,
@@ -506,20 +528,8 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
             tempos.append(crop_tempo(T))
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts)), torch.from_numpy(np.stack(tempos))
 
-    pos_w = torch.tensor([4.0, 12.0]).view(1, 2, 1)
-
     def loss_fn(m, batch):
-        x, t, tempo = batch
-        logits, tempo_logits = m(x, with_tempo=True)    # through forward: under torchrun m is DDP's wrapper
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, t, pos_weight=pos_w)
-        if tempo_logits is not None:
-            has = tempo.sum(dim=1) > 0
-            if bool(has.any()):
-                ce = -(tempo[has] * torch.log_softmax(tempo_logits[has], dim=-1)).sum(dim=-1).mean()
-                loss = loss + tempo_weight * ce
-            else:               # no crop with a tempo: the head still joins the graph (DDP expects every parameter)
-                loss = loss + 0.0 * tempo_logits.sum()
-        return loss
+        return beatnet_loss(m, batch, tempo_weight=tempo_weight)
 
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=conf, progress=progress)
     model.eval()
