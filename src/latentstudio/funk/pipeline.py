@@ -252,7 +252,7 @@ def dream(vae, info: dict, *, n: int = 16, drum: str | None = None, temperature:
         if judged:
             p = _heard(vae, cand, c)
             passing = np.flatnonzero(p >= confidence)
-            rest = [i for i in np.argsort(-p, kind="stable") if i not in set(passing)]
+            rest = [i for i in np.argsort(-p, kind="stable") if p[i] < confidence]
             cand = cand[np.concatenate([passing, rest]).astype(int)]
         cands.append(cand)
     rounds = tries if judged and listen else 1

@@ -85,10 +85,16 @@ def inside(root: str | os.PathLike, rel: str, *, must_exist: bool = True) -> Pat
     return path
 
 
+def safe_stem(stem: str, default: str = "item") -> str:
+    """``stem`` as a file name part: runs of anything but letters, digits, ``_`` and ``-`` become ``-``, at most
+    40 characters (``default`` when nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:40] or default
+
+
 def new_name(folder: Path, stem: str, suffix: str) -> Path:
     """A fresh artefact path ``folder/<stem>_<UTC time>_<n><suffix>`` that does not exist yet."""
     folder.mkdir(parents=True, exist_ok=True)
-    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:40] or "item"
+    clean = safe_stem(stem)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     n = 1
     while True:

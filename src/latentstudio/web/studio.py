@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from typing import Any
 from latentstudio.core.fileio import atomic_write_bytes, atomic_write_text
 from latentstudio.errors import ParameterError
 from latentstudio.provenance import sidecar_path
-from latentstudio.web.files import StudioInputError, new_name
+from latentstudio.web.files import StudioInputError, new_name, safe_stem
 from latentstudio.web.jobs import JobCancelled
 
 Progress = Callable[..., None]
@@ -562,7 +561,6 @@ class Studio:
         return {"mode": mode, "video": self.rel(out), "sidecar": self.rel(sidecar_path(out)), "music": music_label,
                 **_plain({k: v for k, v in run.summary().items() if k != "output"})}
 
-
     # ------------------------------------------------------------------------------------------ latent
     def latent_models(self) -> list[str]:
         """The VAEs the page has trained (``latent/models/NAME``), newest first."""
@@ -575,6 +573,8 @@ class Studio:
         """A VAE trained on ``source`` (once per source, steps and seed; kept under ``latent/models/``), the map
         of its latent space (magnification, cartogram, flow: :func:`latentstudio.latent.pipeline.landscape_run`)
         and, with ``film``, its training as a film pulsing to ``music`` (or a 120 bpm metronome)."""
+        import shutil
+
         from latentstudio.latent.pipeline import landscape_run, pulsations_run, train_run
         from latentstudio.latent.pulsations import PulseStyle
 
@@ -585,8 +585,6 @@ class Studio:
         if not (model / "config.json").is_file():
             part = model.with_name(name + ".part")
             if part.exists():
-                import shutil
-
                 shutil.rmtree(part)
             progress(0, steps, f"training a VAE on {source}")
             try:
@@ -595,8 +593,6 @@ class Studio:
                                 command=f"{COMMAND} latent train",
                                 progress=lambda step, total, loss: progress(step, total, f"training: loss {loss:.3f}"))
             except BaseException:
-                import shutil
-
                 shutil.rmtree(part, ignore_errors=True)        # a cancelled or failed training leaves nothing
                 raise
             part.rename(model)
@@ -669,13 +665,13 @@ class Studio:
             label = Path(sound_label or "sound").stem or "sound"
             progress(None, None, "encoding the sound")
             gen = reimagine(vae, info, load_sounds([sound]), variations=variations, noise=noise, seed=seed,
-                            wavenet=wavenet, names=[re.sub(r"[^A-Za-z0-9_-]+", "-", label)[:40] or "sound"])
+                            wavenet=wavenet, names=[safe_stem(label, "sound")])
             stem = f"reimagine-{label}"
         folder = new_name(self.root / "funk", stem, "")
         paths = gen.save(folder, command=f"{COMMAND} funk {mode}")
         heard = gen.how.get("heard") or [None] * len(paths)
         progress(1, 1, "done")
-        return {"mode": mode, "folder": self.rel(folder), "renderer": "WaveNet" if wavenet is not None else "Griffin-Lim",
+        return {"mode": mode, "folder": self.rel(folder), "renderer": self.funk_info()["renderer"],
                 "sounds": [{"name": name, "audio": self.rel(p), "sidecar": self.rel(sidecar_path(p)), "heard": h}
                            for name, p, h in zip(gen.names, paths, heard)]}
 

@@ -60,7 +60,6 @@ function followJob(job, box) {
   });
 }
 
-// Submit a form to a job route, follow it, and hand the result to `done`; errors land in `errBox`.
 // Show only the form rows of the chosen mode: a row with data-modes="walk loop" shows in those modes of `select`.
 function modeRows(select) {
   const show = () => {
@@ -72,6 +71,7 @@ function modeRows(select) {
   show();
 }
 
+// Submit a form to a job route, follow it, and hand the result to `done`; errors land in `errBox`.
 async function submitJob(url, formData, jobBox, errBox, done) {
   showError(errBox, "");
   try {
