@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from latentstudio.core.image import (center_crop, from_tensor, load, resize, save, to_tensor, to_uint8,
+from latentstudio.core.image import (center_crop, from_tensor, image_files, load, resize, save, to_tensor, to_uint8,
                                      valid_image)
 from latentstudio.errors import ParameterError
 
@@ -118,3 +118,17 @@ def test_from_tensor_refuses_non_finite_pixels():
 def test_resize_refuses_sizes_that_are_not_ints(size):
     with pytest.raises(ParameterError, match="size"):
         resize(np.zeros((6, 8, 3), np.float32), size)
+
+
+def test_image_files_finds_pictures_below_a_folder(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("z.PNG", "a/x.jpg", "a/b/y.webp"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("no")
+    (tmp_path / "a" / "dir.png").mkdir()                       # a folder named like a picture is not one
+    assert [p.relative_to(tmp_path).as_posix() for p in image_files(tmp_path)] == ["a/b/y.webp", "a/x.jpg", "z.PNG"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ParameterError, match="reference folder .*empty.* holds no images"):
+        image_files(tmp_path / "empty", what="reference folder")
+    with pytest.raises(ParameterError, match="is not a folder"):
+        image_files(tmp_path / "notes.txt")

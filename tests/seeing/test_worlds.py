@@ -19,7 +19,7 @@ def test_folder_world_dedupes_and_splits_by_photograph(world_dir):
 def test_world_errors_name_the_input(tmp_path, monkeypatch):
     with pytest.raises(ParameterError, match="nowhere"):
         load_world(tmp_path / "nowhere")
-    with pytest.raises(ParameterError, match="holds no pictures"):
+    with pytest.raises(ParameterError, match="holds no images"):
         load_world(tmp_path)
     monkeypatch.setitem(worlds.WORLDS, "moon", (("some-backgrounds", str(tmp_path / "missing.jpg")),
                                                 ("some-backgrounds", str(tmp_path / "missing2.jpg"))))

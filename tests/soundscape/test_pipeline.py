@@ -1,16 +1,19 @@
 """The soundscape's end-to-end runs at the library level (``latentstudio.soundscape.pipeline``)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 from PIL import Image
 
+from latentstudio import assets
 from latentstudio.catalog import Catalog
-from latentstudio.errors import ParameterError
+from latentstudio.errors import AssetMissingError, ParameterError
 from latentstudio.soundscape.index import index_sounds
-from latentstudio.soundscape.pipeline import soundscape_for_image, source_sounds, train_from_source
+from latentstudio.soundscape.evaluate import TEST_PICTURES, VALIDATION_PICTURES
+from latentstudio.soundscape.pipeline import reference_images, soundscape_for_image, source_sounds, train_from_source
 from latentstudio.soundscape.student import load_student
 
 
@@ -28,8 +31,14 @@ def test_train_from_source_writes_a_reproducible_model(tmp_path, monkeypatch, to
     monkeypatch.setenv("LATENTSTUDIO_CACHE", str(tmp_path / "cache"))
     steps = []
     out = tmp_path / "model"
+    refs = tmp_path / "refs"
+    (refs / "sub").mkdir(parents=True)
+    for i, colour in enumerate([(10, 20, 30), (200, 100, 0), (90, 90, 90)]):
+        Image.new("RGB", (32, 32), colour).save(refs / ("sub" if i else ".") / f"r{i}.png")
+    (refs / "broken.jpg").write_bytes(b"not a picture")
     run = train_from_source(_manifest(tmp_path, tone), out, steps=4, batch_size=2, views=2, validation=0.0,
-                            holdout=0.5, labels=False, seed=3, progress=lambda s, t, loss: steps.append(s))
+                            holdout=0.5, labels=False, seed=3, reference=str(refs),
+                            progress=lambda s, t, loss: steps.append(s))
     assert run.report["pairs"] == 4 and run.report["train_pairs"] == 2 and run.report["steps"] == 4
     assert steps[-1] == 4 and run.report["seconds"] >= run.report["train_seconds"]
     assert (out / "model.safetensors").exists() and not (out / ".checkpoints").exists()
@@ -40,6 +49,29 @@ def test_train_from_source_writes_a_reproducible_model(tmp_path, monkeypatch, to
     assert side["command"] == "soundscape train" and side["params"]["views"] == 2 and side["seed"] == 3
     model, info = load_student(out)
     assert model.num_classes == 1000 and info["id"]
+    # reference queries: the 2 training images and the 3 readable reference pictures (the broken one reported)
+    assert model.reference.shape == (2 + 3, 1000) and np.allclose(model.reference.sum(axis=1), 1, atol=1e-2)
+    ref = run.report["reference_queries"]
+    assert ref["training_images"] == 2 and ref["pictures"] == 3 and ref["skipped"][0][0].endswith("broken.jpg")
+    assert f"--reference {refs}" in meta["command"] and meta["reference"] == str(refs)
+
+
+def test_reference_images(tmp_path):
+    assert reference_images("none") == []
+    with pytest.raises(ParameterError, match="holds no images"):
+        reference_images(str(tmp_path))
+    with pytest.raises(ParameterError, match="nowhere"):
+        reference_images(str(tmp_path / "nowhere"))
+    try:
+        stamps = assets.tuxpaint_stamps(raster_only=True)
+    except AssetMissingError:
+        pytest.skip("tuxpaint-stamps-default is not installed")
+    pool = reference_images("tuxpaint")
+    silent = {Path(s.image) for s in stamps if s.sound is None}
+    assert set(pool) <= silent and len(pool) >= 0.9 * len(silent) > 100     # stamps without a sound
+    held = {p.name for p in VALIDATION_PICTURES + TEST_PICTURES if p.source == "tuxpaint"}
+    names = {f"{s.category}/{s.name}" for s in stamps if Path(s.image) in set(pool)}
+    assert held and not names & held                                         # the evaluation pictures are not
 
 
 def test_train_from_source_refuses_before_any_work(tmp_path):

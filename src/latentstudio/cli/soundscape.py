@@ -57,6 +57,10 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
           teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
           head_init: str = typer.Option("teacher", "--head-init", help="'teacher': class vectors start from the "
                                                                       "teacher's classifier (PCA); 'random'."),
+          reference: str = typer.Option("tuxpaint", "--reference", help="Pictures that stand for what users will "
+                                        "ask about, against which each sound's hubness is measured: 'tuxpaint' "
+                                        "(the stamps without a sound), 'none' (the training images alone) or a "
+                                        "folder."),
           checkpoint_every: int = typer.Option(250, "--checkpoint-every", help="Steps between checkpoints."),
           resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run."),
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (1: the same result on any "
@@ -85,7 +89,8 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
                                 temperature=temperature, contrastive=contrastive, labels=labels,
                                 label_weight=label_weight, views=views,
                                 validation=validation, holdout=holdout, split_seed=split_seed,
-                                teacher=teacher_name, head_init=head_init, checkpoint_every=checkpoint_every,
+                                teacher=teacher_name, head_init=head_init, reference=reference,
+                                checkpoint_every=checkpoint_every,
                                 resume=resume, seed=seed, progress=on_step,
                                 bank_progress=lambda done, total: advance(
                                     0, description=f"augmenting sounds {done}/{total}"),

@@ -179,6 +179,22 @@ def to_uint8(arr: np.ndarray) -> np.ndarray:
     return (np.clip(valid_image(arr), 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
+def image_files(folder: str | os.PathLike, *, what: str = "image folder") -> list[Path]:
+    """The image files under ``folder`` (recursive, sorted; :data:`IMAGE_EXTENSIONS`).
+
+    Raises
+    ------
+    ParameterError : ``folder`` is not a folder, or holds no images (the message names it as ``what``)
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise ParameterError(f"{what} {str(root)!r} is not a folder")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise ParameterError(f"{what} {str(root)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
 def save(path: str | os.PathLike, arr: np.ndarray) -> Path:
     """Save an (H, W, 3) float [0,1] (or uint8) image atomically; format from the extension."""
     from PIL import Image

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from latentstudio.core.image import image_files
 from latentstudio.errors import ParameterError
 
 SOURCES = ("tuxpaint", "fashion-mnist")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 #: Fractions of the fingerprint-hash space for validation and test.
 SPLIT_FRACTIONS = {"validation": 0.1, "test": 0.1}
 FITS = ("pad", "crop")
@@ -116,13 +116,6 @@ def square(arr: np.ndarray, *, image_size: int, fit: str = "pad") -> np.ndarray:
     return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).copy()
 
 
-def _folder_files(root: Path) -> list[Path]:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-    if not files:
-        raise ParameterError(f"image folder {str(root)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return files
-
-
 def _load_files(files: list[Path], *, image_size: int, fit: str, names: list[str] | None = None,
                 progress=None) -> tuple[list[np.ndarray], list[str], list[bytes], int]:
     from latentstudio.core.image import load
@@ -198,7 +191,7 @@ def load_images(source: str | os.PathLike, *, image_size: int = 64, fit: str | N
             raise ParameterError(f"source={src!r} is neither {' nor '.join(SOURCES)} nor an existing folder")
         if not root.is_dir():
             raise ParameterError(f"source {src!r} is a file; give a folder of images")
-        images, kept, digests, unreadable = _load_files(_folder_files(root), image_size=image_size,
+        images, kept, digests, unreadable = _load_files(image_files(root), image_size=image_size,
                                                         fit=fit or "crop", progress=progress)
     seen: set[bytes] = set()
     keep = []

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentstudio.core.image import image_files
 from latentstudio.errors import ParameterError
 
 SOURCES = ("wordnet", "fortunes", "fashion-mnist")
@@ -40,7 +41,6 @@ SOURCES = ("wordnet", "fortunes", "fashion-mnist")
 CFPB_TEXT, CFPB_LABEL = "Consumer complaint narrative", "Product"
 _TEXT_COLUMNS = (CFPB_TEXT, "text", "Text", "body", "content", "narrative", "sentence", "document")
 _LABEL_COLUMNS = (CFPB_LABEL, "label", "Label", "category", "Category", "class", "topic", "product")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 #: Fractions of the content-hash space for validation and test.
 SPLIT_FRACTIONS = {"validation": 0.1, "test": 0.1}
 
@@ -192,9 +192,7 @@ def read_image_folder(path: str | os.PathLike, *, size: int = 32, grey: bool = F
     from PIL import Image, UnidentifiedImageError
 
     root = Path(path)
-    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file())
-    if not files:
-        raise ParameterError(f"image folder {str(root)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+    files = image_files(root)
     images, labels = [], []
     for f in files:
         rel = f.relative_to(root)

@@ -183,9 +183,7 @@ def load_world(source: str | os.PathLike, *, short_side: int = 512, validation: 
         folder = Path(text)
         if not folder.is_dir():
             raise ParameterError(f"world {text!r} is neither a folder nor one of {', '.join(WORLDS)}")
-        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in imageio.IMAGE_EXTENSIONS and p.is_file())
-        if not files:
-            raise ParameterError(f"world folder {text!r} holds no pictures ({', '.join(imageio.IMAGE_EXTENSIONS)})")
+        files = imageio.image_files(folder, what="world folder")
         name, ordered = folder.name, False
     photos: dict[str, Photo] = {}
     for f in files:

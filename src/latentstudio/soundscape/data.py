@@ -8,6 +8,8 @@ window), and a *group* so that a held-out split never puts the same sound on bot
 * :func:`manifest_pairs` — a CSV (``image,sound`` columns) or JSON list of ``{"image", "sound"}``.
 * :func:`video_pairs` — a folder of videos: audio cut into windows, frames of each window.
 
+:func:`reference_logits` gives the teacher's view of pictures without sound (the reference queries of hubness).
+
 Teacher outputs are cached (logits, keyed by the image's content hash (SHA-256) and the view settings) under
 ``assets.cache_dir()/soundscape`` because they are deterministic and slow to recompute.
 """
@@ -158,6 +160,25 @@ def _image_sound_pairs(pairs: list[tuple[str, Path, Path]], teacher: Teacher, *,
     return out
 
 
+def reference_logits(images, teacher: Teacher, *, progress: Progress = None, cache: Path | None | str = "default"
+                     ) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Teacher logits ``(N, classes)`` of plain (unaugmented) ``images``, cached like the pairs' views, and the
+    ``(path, reason)`` of images that could not be read (skipped). The reference queries of hubness
+    (:func:`~.index.hub_scores`) are their distributions."""
+    cache = _default_cache() if cache == "default" else cache
+    rows, skipped = [], []
+    images = list(images)
+    for i, image in enumerate(images):
+        try:
+            rows.append(_cached_view_logits(Path(image), teacher, views=1, seed=0, cache=cache)[0])
+        except ParameterError as exc:
+            skipped.append((str(image), str(exc)))
+        if progress is not None:
+            progress(i + 1, len(images))
+    out = np.stack(rows).astype(np.float32) if rows else np.zeros((0, teacher.num_classes), np.float32)
+    return out, skipped
+
+
 def tuxpaint_pairs(teacher: Teacher, *, spec: MelSpec, views: int = 16, seed: int = 0, progress: Progress = None,
                    cache: Path | None | str = "default") -> PairSet:
     """The Tux Paint stamps that have their own sound, as (image, sound) pairs (about 130).
@@ -283,5 +304,5 @@ def split_three(groups: list[str], *, validation: float, test: float, seed: int
     return ~(te | va), va, te
 
 
-__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "manifest_pairs", "video_pairs", "read_manifest",
+__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "reference_logits", "manifest_pairs", "video_pairs", "read_manifest",
            "image_views"]

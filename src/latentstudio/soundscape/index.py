@@ -46,18 +46,21 @@ def label_space_name(model_id: str) -> str:
 
 
 #: How many reference queries a sound's hubness averages over (CSLS's neighbourhood size). Chosen on
-#: validation (3 seeds, hub lists without the test images): 20 keeps the largest hub at 6.7 % on every
-#: seed with the default query, where 10 let it reach 10.5 % (recall@10 and pictures unchanged); 40 and
-#: more let generic textures back in (13 % at 80).
-HUB_NEIGHBOURS = 20
+#: validation (3 seeds, hub lists without the test images, default query) with the training images and the
+#: Tux Paint stamps without sound as references (about 720, ``pipeline.REFERENCE_DEFAULT``): median
+#: recall@10 + share of pictures 1.45 at 20 and 80 neighbours, 1.58 at 120 and 160, 1.54 at 320 (one seed);
+#: 160 is the best on its worst seed (6 of 8 pictures on every seed); largest hub 6.7 % from 40 up, 10.5 % at
+#: 20. (With the 74 training images alone, 20 had been best: recall@10 0.78, 5 of 8 pictures.)
+HUB_NEIGHBOURS = 160
 
 
 def hub_scores(model: SoundscapeStudent, emb: np.ndarray, cls: np.ndarray, lab: np.ndarray | None = None, *,
                k: int = HUB_NEIGHBOURS) -> np.ndarray:
     """``(N, 3)``: each sound's mean similarity to its ``k`` nearest *reference queries*, per space.
 
-    The reference queries are the teacher distributions of the model's training images
-    (``model.reference``): a sound close to many of them (a flat class distribution, a generic texture)
+    The reference queries are the teacher distributions of the model's training images and of pictures
+    without sound that stand for what users ask about (``model.reference``; :func:`.pipeline.reference_images`):
+    a sound close to many of them (a flat class distribution, a generic texture)
     is a hub that would top every list; CSLS subtracts this from its scores (:mod:`.query`). Spaces:
     the embedding (``emb``, against the images' query vectors), the student's class distribution
     (``cls``) and the label position (``lab``, default ``cls``), all unit rows. Zero without references.

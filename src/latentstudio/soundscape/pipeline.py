@@ -12,8 +12,10 @@ sidecar written and the interim checkpoints removed.
    :data:`HELDOUT_PACKAGES` are never trained on (they are the unseen origin of the evaluation);
 4. distillation (:func:`~.training.train_student`), then recall on the *validation* pairs (the test
    pairs are read by ``bench/soundscape.py`` only);
-5. the teacher distributions of the training images are kept with the model as the *reference queries*
-   against which a sound's hubness is measured (CSLS, :func:`~.index.hub_scores`).
+5. the teacher distributions of the training images, and of pictures without sound that stand for what
+   users will ask about (:func:`reference_images`: by default the Tux Paint stamps that have no sound of
+   their own, about 640, the evaluation pictures left out), are kept with the model as the *reference
+   queries* against which a sound's hubness is measured (CSLS, :func:`~.index.hub_scores`).
 
 The explorer's runs: :func:`source_sounds` (the sounds of ``"tuxpaint"`` or a folder, to index) and
 :func:`soundscape_for_image` -> :class:`Soundscape` (the best-matching sounds layered into a stereo scene).
@@ -35,7 +37,7 @@ from latentstudio.soundscape import data as sd
 from latentstudio.soundscape.evaluate import chance_recall, heldout_recall
 from latentstudio.soundscape.features import MelSpec
 from latentstudio.soundscape.targets import TargetConfig, library_labels
-from latentstudio.soundscape.teacher import Teacher
+from latentstudio.soundscape.teacher import Teacher, softmax
 from latentstudio.soundscape.training import DistillConfig, train_student
 
 #: Library packages whose labelled sounds the student learns from.
@@ -43,6 +45,45 @@ LABEL_TRAIN_PACKAGES = ("wesnoth-1.16-data", "supertux-data", "warzone2100-data"
                         "sound-theme-freedesktop")
 #: Library packages never trained on: the unseen origin of the evaluation.
 HELDOUT_PACKAGES = ("openttd-opensfx",)
+
+
+#: Where the reference queries of hubness come from besides the training images: ``"tuxpaint"`` (the Tux Paint
+#: stamps without a sound of their own), ``"none"`` (the training images alone) or a folder of pictures.
+#: Chosen on validation (3 seeds, ``HUB_NEIGHBOURS`` re-chosen with it): the 74 training images alone gave
+#: recall@10 0.78 and 5 of 8 pictures; with the stamps 0.83-0.87 and 6 of 8 on every seed, largest hub 6.7 %.
+REFERENCE_DEFAULT = "tuxpaint"
+
+
+def reference_images(source: str = REFERENCE_DEFAULT) -> list[Path]:
+    """Pictures whose teacher distributions join the training images' as reference queries (see the module).
+
+    ``"tuxpaint"``: the raster Tux Paint stamps without a sound of their own, less the evaluation pictures
+    (:data:`~.evaluate.VALIDATION_PICTURES`, :data:`~.evaluate.TEST_PICTURES`, by name and by content), or
+    nothing when the stamps are not installed; ``"none"``: nothing; else a folder of pictures.
+
+    Raises
+    ------
+    ParameterError : a folder that does not exist or holds no images
+    """
+    from latentstudio import assets
+    from latentstudio.catalog import hash_file
+    from latentstudio.core.image import image_files
+    from latentstudio.errors import AssetMissingError
+    from latentstudio.soundscape.evaluate import TEST_PICTURES, VALIDATION_PICTURES
+
+    if source == "none":
+        return []
+    if source != "tuxpaint":
+        return image_files(source, what="reference folder")
+    try:
+        stamps = assets.tuxpaint_stamps(raster_only=True)
+    except AssetMissingError:
+        return []
+    held = {p.name for p in VALIDATION_PICTURES + TEST_PICTURES if p.source == "tuxpaint"}
+    held_files = [s.image for s in stamps if f"{s.category}/{s.name}" in held]
+    held_hashes = {hash_file(f) for f in held_files}
+    return [Path(s.image) for s in stamps if s.sound is None and f"{s.category}/{s.name}" not in held
+            and hash_file(s.image) not in held_hashes]
 
 
 def load_pairs(data: str, teacher: Teacher, *, spec: MelSpec, views: int, seed: int, progress=None
@@ -96,17 +137,20 @@ class TrainRun:
 
 def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: int = 16, validation: float = 0.2,
                      test: float = 0.25, split_seed: int = 0, labels: bool = True,
-                     target: TargetConfig = TargetConfig(), checkpoint_dir=None, checkpoint_every: int = 250,
+                     target: TargetConfig = TargetConfig(), reference: str = REFERENCE_DEFAULT,
+                     checkpoint_dir=None, checkpoint_every: int = 250,
                      resume: bool = True, progress=None, bank_progress=None, pair_progress=None) -> TrainRun:
     """Load pairs (and labels), split, distil, and measure validation recall; see the module docstring.
+    ``reference``: where the reference queries come from besides the training images (:func:`reference_images`).
 
     Raises
     ------
-    ParameterError : unusable data (fewer than 2 pairs), bad fractions or views
+    ParameterError : unusable data (fewer than 2 pairs), bad fractions or views, a bad reference folder
     """
     config.validate()
     if views < 1:
         raise ParameterError(f"views={views} must be >= 1")
+    ref_images = reference_images(reference)
     spec = MelSpec(**config.mel)
     teacher = Teacher(config.teacher, temperature=config.temperature)
     pairs, kind = load_pairs(data, teacher, spec=spec, views=views, seed=config.seed, progress=pair_progress)
@@ -134,15 +178,21 @@ def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: in
             "label_train_packages": list(LABEL_TRAIN_PACKAGES), "heldout_packages": list(HELDOUT_PACKAGES),
             "report": report, "validation": {"names": val_set.names, "groups": val_set.groups},
             "heldout": {"names": test_set.names, "groups": test_set.groups}, "train": {"names": train_set.names}}
-    reference = train_set.distributions(temperature=config.temperature, view=0).astype(np.float32)
-    model.reference = reference
-    return TrainRun(model=model, result=result, report=report, meta=meta, reference=reference)
+    ref_logits, ref_skipped = sd.reference_logits(ref_images, teacher)
+    refs = np.concatenate([train_set.distributions(temperature=config.temperature, view=0),
+                           softmax(ref_logits, temperature=config.temperature)]).astype(np.float32)
+    report["reference_queries"] = {"source": reference, "training_images": len(train_set),
+                                   "pictures": len(ref_logits), "skipped": [[p, r] for p, r in ref_skipped]}
+    meta["reference"] = reference
+    model.reference = refs
+    return TrainRun(model=model, result=result, report=report, meta=meta, reference=refs)
 
 
 def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800, batch_size: int = 32,
                       lr: float = 3e-3, temperature: float = 2.0, contrastive: float = 1.0,
                       labels: bool = True, label_weight: float = 1.0, views: int = 16,
                       validation: float = 0.2, holdout: float = 0.25, split_seed: int = 0, teacher: str = "efficientnet_lite0", head_init: str = "teacher",
+                      reference: str = REFERENCE_DEFAULT,
                       checkpoint_every: int = 250, resume: bool = True, seed: int = 0,
                       progress: Callable[[int, int, float], None] | None = None,
                       bank_progress: Callable[[int, int], None] | None = None,
@@ -163,6 +213,8 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
     views : augmented image views per pair shown to the teacher
     validation, holdout, split_seed : fractions of sound groups for validation and testing, and their split
     teacher, head_init : zoo classifier as teacher; ``"teacher"`` or ``"random"`` start of the class vectors
+    reference : ``"tuxpaint"``, ``"none"`` or a folder of pictures: the reference queries of hubness besides
+        the training images (:func:`reference_images`)
     checkpoint_every, resume : interim checkpoints
     progress, bank_progress, pair_progress : ``(step, total, loss)``, ``(done, total)``, ``(done, total)``
 
@@ -190,14 +242,14 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
     out = Path(output)
     ckpt = out / ".checkpoints"
     run = train_soundscape(data, config=config, views=views, validation=validation, test=holdout,
-                           split_seed=split_seed, labels=labels, checkpoint_dir=ckpt,
+                           split_seed=split_seed, labels=labels, reference=reference, checkpoint_dir=ckpt,
                            checkpoint_every=checkpoint_every, resume=resume, progress=progress,
                            bank_progress=bank_progress, pair_progress=pair_progress)
     run.meta["command"] = (f"latentstudio soundscape train {data} --steps {steps} --batch-size {batch_size} "
                            f"--lr {lr} --temperature {temperature} --contrastive {contrastive} "
                            f"--{'' if labels else 'no-'}labels --label-weight {label_weight} --views {views} "
                            f"--validation {validation} --holdout {holdout} --split-seed {split_seed} "
-                           f"--teacher {teacher} --head-init {head_init} --seed {seed}")
+                           f"--teacher {teacher} --head-init {head_init} --reference {reference} --seed {seed}")
     run.meta["seed"] = seed
     from latentstudio.train.distributed import launched_rank
 
@@ -210,7 +262,7 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
                           "temperature": temperature, "contrastive": contrastive, "labels": labels,
                           "label_weight": label_weight, "views": views, "validation": validation,
                           "holdout": holdout, "split_seed": split_seed, "teacher": teacher,
-                          "head_init": head_init}, models=[teacher], report=run.report)
+                          "head_init": head_init, "reference": reference}, models=[teacher], report=run.report)
     shutil.rmtree(ckpt, ignore_errors=True)
     return run
 

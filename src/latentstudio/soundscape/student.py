@@ -76,7 +76,8 @@ class SoundscapeStudent(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.embedding = nn.Linear(2 * cin, embedding_dim)
         self.head = nn.Linear(embedding_dim, num_classes)
-        #: teacher distributions of the training images ``(R, classes)``: the reference queries of CSLS
+        #: teacher distributions of the training images and reference pictures ``(R, classes)``: the reference
+        #: queries of CSLS
         #: (set by :func:`load_student` and by training; None for an untrained net)
         self.reference: np.ndarray | None = None
 
