@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from latentstudio.core.fileio import atomic_path, atomic_write_bytes, atomic_write_text
+from latentstudio.errors import ParameterError
 
 
 def test_atomic_write_replaces(tmp_path):
@@ -56,3 +57,21 @@ def test_atomic_write_fsyncs_file_then_folder(tmp_path, monkeypatch):
     assert [c[0] for c in calls] == ["fsync", "replace", "fsync"]
     assert calls[0][1].endswith(".part.txt") and calls[2][1] == tmp_path.name
     assert (tmp_path / "a.txt").read_text() == "hi"
+
+
+def test_files_under_lists_matching_files_and_names_the_folder(tmp_path):
+    from latentstudio.core.fileio import files_under
+
+    (tmp_path / "k" / "deep").mkdir(parents=True)
+    for name in ("b.WAV", "k/a.wav", "k/deep/c.flac", "k/._a.wav", "k/.hidden.wav", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    got = [p.relative_to(tmp_path).as_posix() for p in files_under(tmp_path, (".wav", ".flac"))]
+    assert got == ["b.WAV", "k/a.wav", "k/deep/c.flac"]                  # sorted, any case, no hidden forks
+    (tmp_path / "empty").mkdir()
+    assert files_under(tmp_path / "empty", (".wav",), allow_empty=True) == []
+    with pytest.raises(ParameterError, match=r"sound library .*empty.* holds no samples \(\.wav\)"):
+        files_under(tmp_path / "empty", (".wav",), what="sound library", kind="samples")
+    with pytest.raises(ParameterError, match="does not exist"):
+        files_under(tmp_path / "nowhere", (".wav",))
+    with pytest.raises(ParameterError, match="is not a folder"):
+        files_under(tmp_path / "notes.txt", (".wav",))

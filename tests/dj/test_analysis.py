@@ -48,5 +48,5 @@ def test_bad_input(tmp_path):
         analyze_audio(np.ones(22050, dtype=np.float32) * 0.1, sr=22050)
     with pytest.raises(ParameterError, match="no audio files"):
         library_files(tmp_path)
-    with pytest.raises(ParameterError, match="not a folder"):
+    with pytest.raises(ParameterError, match="nope.* does not exist"):
         library_files(tmp_path / "nope")

@@ -81,3 +81,26 @@ def check_suffix(path: str | os.PathLike, suffixes: tuple[str, ...], name: str) 
     if p.suffix.lower() not in suffixes:
         raise ParameterError(f"{name}={str(p)!r} must end with one of {', '.join(suffixes)}")
     return p
+
+
+def files_under(folder: str | os.PathLike, suffixes, *, what: str = "folder", kind: str = "files",
+                allow_empty: bool = False) -> list[Path]:
+    """The files under ``folder`` (recursive, sorted) whose suffix is one of ``suffixes`` (any case); hidden
+    files (``.name``, e.g. macOS's ``._take.wav`` forks) are left out.
+
+    Raises
+    ------
+    ParameterError : ``folder`` does not exist or is not a folder, or (unless ``allow_empty``) holds no such
+        files; the message names it as ``what`` and the files as ``kind``
+    """
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise ParameterError(f"{what} {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise ParameterError(f"{what} {str(root)!r} is not a folder")
+    wanted = {s.lower() for s in suffixes}
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in wanted and not p.name.startswith(".")
+                   and p.is_file())
+    if not files and not allow_empty:
+        raise ParameterError(f"{what} {str(root)!r} holds no {kind} ({', '.join(suffixes)})")
+    return files

@@ -184,15 +184,11 @@ def image_files(folder: str | os.PathLike, *, what: str = "image folder") -> lis
 
     Raises
     ------
-    ParameterError : ``folder`` is not a folder, or holds no images (the message names it as ``what``)
+    ParameterError : ``folder`` is missing, not a folder, or holds no images (the message names it as ``what``)
     """
-    root = Path(folder)
-    if not root.is_dir():
-        raise ParameterError(f"{what} {str(root)!r} is not a folder")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
-    if not files:
-        raise ParameterError(f"{what} {str(root)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return files
+    from latentstudio.core.fileio import files_under
+
+    return files_under(folder, IMAGE_EXTENSIONS, what=what, kind="images")
 
 
 def save(path: str | os.PathLike, arr: np.ndarray) -> Path:

@@ -160,15 +160,9 @@ class AnalyseTrack:
 def library_files(folder: str | os.PathLike) -> list[Path]:
     """Audio files under ``folder`` (recursive, sorted); ParameterError when the folder is missing or empty."""
     from latentstudio.core.audio import AUDIO_EXTENSIONS
+    from latentstudio.core.fileio import files_under
 
-    p = Path(folder)
-    if not p.is_dir():
-        raise ParameterError(f"library {str(p)!r} is not a folder")
-    files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS
-                   and not f.name.startswith("."))
-    if not files:
-        raise ParameterError(f"library {str(p)!r} holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
-    return files
+    return files_under(folder, AUDIO_EXTENSIONS, what="library", kind="audio files")
 
 
 def analyze_library(files: Iterable[str | os.PathLike], *, catalog=None, backend: str = "auto", workers: int = 2,

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from latentstudio.errors import ParameterError
 
 SPACE = "funk"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
@@ -26,13 +25,9 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 
 def library_files(folder: str | os.PathLike) -> list[Path]:
     """Sound files under ``folder`` (recursively), sorted."""
-    root = Path(folder).expanduser()
-    if not root.is_dir():
-        raise ParameterError(f"library {str(root)!r} is not a folder")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
-    if not files:
-        raise ParameterError(f"library {str(root)!r} holds no sound files ({', '.join(AUDIO_SUFFIXES)})")
-    return files
+    from latentstudio.core.fileio import files_under
+
+    return files_under(folder, AUDIO_SUFFIXES, what="library", kind="sound files")
 
 
 class EncodeSample:

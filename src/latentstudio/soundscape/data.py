@@ -245,10 +245,9 @@ def video_pairs(folder: str | os.PathLike, teacher: Teacher, *, spec: MelSpec, f
     """
     from latentstudio.core import video as core_video
 
-    root = Path(folder)
-    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in VIDEO_EXTENSIONS)
-    if not files:
-        raise ParameterError(f"folder {str(root)!r} holds no videos ({', '.join(VIDEO_EXTENSIONS)})")
+    from latentstudio.core.fileio import files_under
+
+    files = files_under(folder, VIDEO_EXTENSIONS, kind="videos")
     out = PairSet()
     win = spec.window_samples
     for k, f in enumerate(files):

@@ -148,12 +148,9 @@ def sound_files(folder: str | os.PathLike) -> list[Path]:
 
     Raises ParameterError when the folder does not exist or is not a folder.
     """
-    root = Path(folder)
-    if not root.exists():
-        raise ParameterError(f"sound folder {str(root)!r} does not exist")
-    if not root.is_dir():
-        raise ParameterError(f"sound folder {str(root)!r} is not a folder")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+    from latentstudio.core.fileio import files_under
+
+    return files_under(folder, AUDIO_EXTENSIONS, what="sound folder", allow_empty=True)
 
 
 @dataclass
