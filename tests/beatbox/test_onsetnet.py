@@ -109,6 +109,12 @@ def test_gm_drum_sequences_sound_where_their_truth_says_and_refuse_other_engines
     assert level(dry, 0.0, truth[0] - 0.005) < 1e-6
     end = truth[-1] + 0.4
     assert level(wet, end, end + 0.3) > 1.5 * level(dry, end, end + 0.3)     # FluidSynth's hall rings on
+    (sent, truth_sent), = N.gm_drum_sequences(1, np.random.default_rng(0), sr=sr, hits=6, reverb=0.8, send=127)
+    np.testing.assert_allclose(truth_sent, truth)
+    wet_part = lambda y: level(y - dry[:len(y)], 0.0, end)                 # noqa: E731  the hall alone
+    assert wet_part(sent[:len(dry)]) > 2 * wet_part(wet[:len(dry)])       # a full send: a far wetter hall
+    with pytest.raises(ParameterError, match="send"):
+        N.gm_drum_sequences(1, np.random.default_rng(0), sr=sr, hits=2, reverb=0.8, send=128)
     (flam, truth_flam), = N.gm_drum_sequences(1, np.random.default_rng(1), sr=sr, hits=20, flams=1.0)
     assert len(truth_flam) > 25 and np.min(np.diff(truth_flam)) < 0.065     # grace notes are onsets too
     with pytest.raises(ParameterError, match="FluidSynth"):
@@ -125,3 +131,40 @@ def test_echoes_add_late_copies_but_no_onsets():
     scale = float(echoed[0, early].abs().max() / plain[0, early].abs().max())      # each is peak-normalised
     np.testing.assert_allclose(echoed[0, early].numpy(), scale * plain[0, early].numpy(), atol=1e-5)
     assert float((echoed[0] - scale * plain[0]).abs().max()) > 0.01
+
+
+def _click_echoes(seed):
+    """Echoes of click sequences: (audio, hit positions, echo positions) per sequence."""
+    click = np.zeros((1, 800), np.float32)
+    click[0, 0] = 1.0                                                     # a click: every echo stands apart
+    kw = dict(n=6, seconds=1.0, reverb=0.0, flams=0.0, noise=False, velocity=(1.0, 1.0))
+    plain, truths = N.make_sequences(click, g=torch.Generator().manual_seed(seed), **kw)
+    echoed, _ = N.make_sequences(click, g=torch.Generator().manual_seed(seed), echoes=1.0, **kw)
+    out = []
+    for b in range(kw["n"]):
+        hits = np.round(np.asarray(truths[b]) * SR).astype(int)
+        y = echoed[b].numpy()
+        near_hit = np.zeros(len(y), bool)
+        for h in hits:
+            near_hit[max(h - 2, 0): h + 4] = True
+        assert np.all(np.abs(plain[b].numpy()[~near_hit]) < 1e-7)          # the clicks alone
+        out.append((y, hits, np.flatnonzero((np.abs(y) > 1e-4) & ~near_hit)))  # so these are echoes
+    return out
+
+
+def test_echo_trains_come_late_and_quiet_as_configured(monkeypatch):
+    monkeypatch.setattr(N, "ECHO_TONE", (1.0, 1.0))                      # undarkened: echoes are copies
+    counts = []
+    for seed in range(4):
+        for y, hits, late in _click_echoes(seed):
+            lags = late[:, None] - hits[None, :]                            # each comes 60-400 ms after a hit
+            lo, hi = N.ECHO_DELAY[0] * SR - 1, N.ECHO_DELAY[1] * SR + 4
+            assert np.all(((lags >= lo) & (lags <= hi)).any(axis=1))
+            counts.append(len(late) / len(hits))
+    assert max(counts) > 4                                                # trains: several echoes a hit
+    monkeypatch.setattr(N, "ECHO_COUNT", (1, 1))
+    for seed in range(4):
+        for y, hits, late in _click_echoes(seed):
+            loudest_hit = max(abs(y[max(h - 2, 0): h + 4]).max() for h in hits)
+            rel = 20 * np.log10(np.abs(y[late]) / loudest_hit)
+            assert rel.max() <= N.ECHO_LEVEL_DB[1] + 0.5                  # no louder than configured

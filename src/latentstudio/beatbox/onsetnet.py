@@ -162,7 +162,11 @@ def _shipped() -> OnsetNet:
 
 # ----------------------------------------------------------------------------------------- training data
 #: Share of training sequences given discrete echoes (:func:`make_sequences`)
-ECHOES = 0.3
+ECHOES = 0.5
+#: The echoes (:func:`make_sequences`): how many, how late (s), how loud (dB against the dry sequence) and how
+#: dark (one-pole coefficient: 1 = as bright as the hit). A hall's early reflections come as a train of
+#: several distinct echoes 100-400 ms late, barely darkened (FluidSynth's: 5 between 130 and 360 ms).
+ECHO_COUNT, ECHO_DELAY, ECHO_LEVEL_DB, ECHO_TONE = (1, 6), (0.06, 0.4), (-30.0, -8.0), (0.3, 1.0)
 
 
 def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Generator,
@@ -171,8 +175,9 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
     """``n`` drum sequences of ``seconds`` at 16 kHz from one-shots ``sounds`` ``(k, samples)``, and the
     true onset times of each. Gaps 35-600 ms, 1-3 simultaneous hits at ``velocity`` gains, ``flams`` of
     the hits with a quiet grace note 25-60 ms before, a room (RT 0.1-2 s: a noise tail, a comb reverb or
-    a delay network, predelays to 200 ms) on ``reverb`` of them, 1-3 discrete echoes (a far wall, a hall's
-    first reflection: 60-300 ms late, -26 to -6 dB, darkened; not onsets) on ``echoes`` of them, and
+    a delay network, predelays to 200 ms) on ``reverb`` of them, a train of 1-6 discrete echoes (a far wall, a
+    hall's early reflections: 60-400 ms late, -30 to -8 dB, more or less darkened; :data:`ECHO_COUNT` ...;
+    not onsets) on ``echoes`` of them, and
     with ``noise`` a random tilt EQ and noise at 20-60 dB SNR."""
     length = int(seconds * SR)
     k, slen = sounds.shape
@@ -233,10 +238,11 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
     for b in range(n):
         if echoes and float(torch.rand(1, generator=g)) < echoes:
             dry = out[b].clone()
-            for _ in range(1 + int(torch.randint(0, 3, (1,), generator=g))):
-                d = int(u(0.06, 0.3) * SR)
-                late = torch.from_numpy(_one_pole(dry[: length - d].numpy(), u(0.1, 0.8)))
-                out[b, d:] += late * math.exp(u(math.log(0.05), math.log(0.5)))
+            lo, hi = ECHO_COUNT
+            for _ in range(lo + int(torch.randint(0, hi - lo + 1, (1,), generator=g))):
+                d = int(u(*ECHO_DELAY) * SR)
+                late = torch.from_numpy(_one_pole(dry[: length - d].numpy(), u(*ECHO_TONE)))
+                out[b, d:] += late * 10 ** (u(*ECHO_LEVEL_DB) / 20)
     if not noise:
         return out / out.abs().amax(dim=1, keepdim=True).clamp(min=1e-6), truths
     # tilt EQ by a one-pole mix, then noise
@@ -298,12 +304,13 @@ GM_SEQUENCE_KEYS = (35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 
 
 def gm_drum_sequences(n: int, rng: np.random.Generator, *, synth: str = "fluidr3", sr: int = 22050,
                       reverb: float = 0.0, flams: float = 0.0, programs: tuple[int, ...] = (0,),
-                      hits: int = 40) -> list[tuple[np.ndarray, np.ndarray]]:
+                      hits: int = 40, send: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n`` General MIDI drum sequences played by a FluidSynth soundfont of
     :data:`latentstudio.core.midi.SYNTHS` (``synth``), each on a random kit of ``programs``: ``hits`` beats
     90-500 ms apart of 1-2 simultaneous notes at velocities 40-126, in FluidSynth's own reverb of room size
-    ``reverb`` (0: dry); ``flams``: the fraction of hits a quiet grace note 35-60 ms before doubles (both
-    are onsets). ``[(audio at sr, true onset times)]``; the beatbox bench's test sequences (FluidR3) and
+    ``reverb`` (0: dry) at the kit's reverb send ``send`` (MIDI CC 91, 0-127; None: the soundfont's own, which
+    varies from bank to bank: FluidR3's drums sit about 7 dB wetter than csound's); ``flams``: the fraction
+    of hits a quiet grace note 35-60 ms before doubles (both are onsets). ``[(audio at sr, true onset times)]``; the beatbox bench's test sequences (FluidR3) and
     the validation ones of :func:`validation_sequences` (csound's bank) come from here."""
     import pretty_midi
 
@@ -318,6 +325,10 @@ def gm_drum_sequences(n: int, rng: np.random.Generator, *, synth: str = "fluidr3
     for _ in range(n):
         pm = pretty_midi.PrettyMIDI(initial_tempo=120)
         inst = pretty_midi.Instrument(int(rng.choice(programs)), is_drum=True)
+        if send is not None:
+            if not 0 <= int(send) <= 127:
+                raise ParameterError(f"send={send!r} must be a MIDI controller value in [0, 127]")
+            inst.control_changes.append(pretty_midi.ControlChange(91, int(send), 0.0))
         t, times = 0.3, []
         for _ in range(hits):
             times.append(t)
@@ -337,14 +348,21 @@ def gm_drum_sequences(n: int, rng: np.random.Generator, *, synth: str = "fluidr3
     return out
 
 
+#: Reverb sends (MIDI CC 91) at which :func:`validation_sequences` also plays its General MIDI halls: half and
+#: full, beside the bank's own (csound's drums: echoes at -29 dB; FluidR3's sit about 7 dB wetter)
+VALIDATION_SENDS = (64, 127)
+
+
 def validation_sequences(n: int = 24, *, seed: int = 1000, synth: str | None = "csound"
                          ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Fixed sequences for choosing the threshold, 16 kHz, with their true onset times: ``n`` of 10 s made of
     the validation split's one-shots as a recording would hold them (velocities 0.2-1, no added noise; a
     third dry, a third in rooms, a third in rooms with flams), and ``n`` played by a validation General MIDI
     bank (``synth``, default csound's; :func:`gm_drum_sequences`) dry, in FluidSynth's hall (room 0.8) and
-    with flams in it (room 0.6), as the bench plays its test kits. ``synth=None`` or a bank not installed:
-    the one-shot sequences alone."""
+    with flams in it (room 0.6), as the bench plays its test kits, each hall at the bank's own reverb send and,
+    since banks differ in how much of a kit they send to the hall, at :data:`VALIDATION_SENDS` as well (a
+    hall's discrete echoes 130-360 ms late then reach -24 to -17 dB: false onsets). ``synth=None`` or a bank
+    not installed: the one-shot sequences alone."""
     from latentstudio.beatbox.oneshots import GM_KIT_PROGRAMS, load_split
 
     val = load_split("validation")
@@ -358,9 +376,11 @@ def validation_sequences(n: int = 24, *, seed: int = 1000, synth: str | None = "
 
         if Path(SYNTHS[synth][1]).is_file():
             rng = np.random.default_rng(seed)
-            for r, f in ((0.0, 0.0), (0.8, 0.0), (0.6, 0.3)):
+            rooms = [(0.0, 0.0, None)] + [(r, f, send) for send in (None, *VALIDATION_SENDS)
+                                          for r, f in ((0.8, 0.0), (0.6, 0.3))]
+            for r, f, send in rooms:
                 for y, tr in gm_drum_sequences(n // 3, rng, synth=synth, sr=SR, reverb=r, flams=f,
-                                               programs=GM_KIT_PROGRAMS, hits=25):
+                                               programs=GM_KIT_PROGRAMS, hits=25, send=send):
                     audio.append(y)
                     truths.append(tr)
     return audio, truths
@@ -405,15 +425,22 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=progress)
     model.eval()
     audio, truths = validation_sequences() if val is None else val
+    best, scores = choose_threshold(model, audio, truths)
+    model.threshold.fill_(best)
+    return model, OnsetReport(train_sounds=len(sounds), val_sequences=len(audio), threshold=best,
+                              val_f_measure=scores[f"{best:.2f}"], val_f_by_threshold=scores,
+                              seconds=time.perf_counter() - t0, losses=result.losses)
+
+
+def choose_threshold(model: OnsetNet, audio, truths) -> tuple[float, dict[str, float]]:
+    """The peak-picking threshold (0.2-0.8 by 0.05) with the best mean onset F on ``audio`` (validation
+    sequences, 16 kHz) against ``truths``; ties go to the one nearer 0.5. Returns it and F per threshold."""
     acts = [onset_activation(np.asarray(a), sr=SR, net=model) for a in audio]
     scores = {}
     for thr in np.round(np.arange(0.2, 0.81, 0.05), 2):
         scores[f"{thr:.2f}"] = onset_f_measure(truths, [pick_onsets(a, threshold=float(thr)) / FPS for a in acts])
     best = max(scores, key=lambda k: (scores[k], -abs(float(k) - 0.5)))
-    model.threshold.fill_(float(best))
-    return model, OnsetReport(train_sounds=len(sounds), val_sequences=len(audio), threshold=float(best),
-                              val_f_measure=scores[best], val_f_by_threshold=scores,
-                              seconds=time.perf_counter() - t0, losses=result.losses)
+    return float(best), scores
 
 
 def save_onset_net(model: OnsetNet, directory: str | os.PathLike, *, meta: dict | None = None) -> Path:
