@@ -166,6 +166,9 @@ ECHOES = 0.5
 #: The echoes (:func:`make_sequences`): how many, how late (s), how loud (dB against the dry sequence) and how
 #: dark (one-pole coefficient: 1 = as bright as the hit). A hall's early reflections come as a train of
 #: several distinct echoes 100-400 ms late, barely darkened (FluidSynth's: 5 between 130 and 360 ms).
+#: Chosen on validation (:func:`validation_sequences`, 3 seeds): these trains on half the sequences 0.944 against
+#: 0.907 for the former 1-3 echoes to 300 ms, -26 to -6 dB, darker, on 30 %; with them, dilations to 32 (the
+#: network sees 0.63 s back instead of 0.33 s, past the latest echo) gave 0.944 too: the default stays at 16.
 ECHO_COUNT, ECHO_DELAY, ECHO_LEVEL_DB, ECHO_TONE = (1, 6), (0.06, 0.4), (-30.0, -8.0), (0.3, 1.0)
 
 
