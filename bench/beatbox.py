@@ -7,6 +7,10 @@ Prints one JSON object. Sections (``--only`` to pick some):
   classifier's test source) rendered dry, with FluidSynth's reverb, and with flams under reverb; and Hydrogen
   kit samples mixed at known times (samples that hold several hits themselves are left out, see
   ``_reattacks``); dense (down to 90 ms apart, with simultaneous hits) and random velocities.
+* ``onset_validation`` — where onset recipes are chosen: each ``--onset-models`` network (and the shipped one)
+  on :func:`~latentstudio.beatbox.onsetnet.validation_sequences` (the validation split's one-shots, and
+  csound's GM kits dry and in FluidSynth's hall at the bank's own, half and full reverb send), with its
+  threshold re-chosen there as training chooses it; median and range over the models given.
 * ``classifier`` — on the test split of ``beatbox.oneshots`` (sample sources never trained on: FluidR3 GM's
   kits at 5 velocities): the classifier trained by ``train_classifier`` with 3 seeds (median and range),
   8-class accuracy, per class, kick/snare/hat (its 8-class answer, and ``kick_snare_hat_3_pads``: the
@@ -140,6 +144,21 @@ def bench_onsets(n=10, seed=0, models=()):
                    "voice_phrases: espeak-ng test voices saying 8 beatbox words 60-200 ms apart (one onset per "
                    "word); segment_drums / segment_voice: `beatbox segment --kind drums / voice`")
     return res
+
+
+def bench_onset_validation(models=()):
+    """Onset F of each network on the validation sequences at the threshold chosen there (validation only)."""
+    from latentstudio.beatbox.onsetnet import choose_threshold, load_onset_net, validation_sequences
+
+    audio, truths = validation_sequences()
+    rows = {}
+    for m in (None, *models):
+        thr, scores = choose_threshold(load_onset_net(m), audio, truths)
+        rows[m or "shipped"] = {"threshold": thr, "f_measure": round(scores[f"{thr:.2f}"], 4)}
+    out = {"sequences": len(audio), "models": rows}
+    if models:
+        out["onset_nets_f_measure"] = spread([rows[m]["f_measure"] for m in models])
+    return out
 
 
 # -------------------------------------------------------------------------------------- classifier
@@ -359,7 +378,7 @@ def bench_bad_input():
     return out
 
 
-SECTIONS = {"onsets": bench_onsets, "classifier": bench_classifier, "voices": bench_voices, "rhythm": bench_rhythm,
+SECTIONS = {"onsets": bench_onsets, "onset_validation": bench_onset_validation, "classifier": bench_classifier, "voices": bench_voices, "rhythm": bench_rhythm,
             "latency": bench_latency, "bad_input": bench_bad_input}
 
 
@@ -381,7 +400,7 @@ def main() -> None:
         t0 = time.perf_counter()
         if name == "classifier":
             result[name] = fn(args.classifier, tuple(args.seeds), args.steps, not args.no_timbre)
-        elif name == "onsets":
+        elif name in ("onsets", "onset_validation"):
             result[name] = fn(models=tuple(args.onset_models))
         elif name == "voices":
             result[name] = fn(args.classifier)

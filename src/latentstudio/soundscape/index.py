@@ -48,9 +48,9 @@ def label_space_name(model_id: str) -> str:
 #: How many reference queries a sound's hubness averages over (CSLS's neighbourhood size). Chosen on
 #: validation (3 seeds, hub lists without the test images, default query) with the training images and the
 #: Tux Paint stamps without sound as references (about 720, ``pipeline.REFERENCE_DEFAULT``): median
-#: recall@10 + share of pictures 1.45 at 20 and 80 neighbours, 1.58 at 120 and 160, 1.54 at 320 (one seed);
-#: 160 is the best on its worst seed (6 of 8 pictures on every seed); largest hub 6.7 % from 40 up, 10.5 % at
-#: 20. (With the 74 training images alone, 20 had been best: recall@10 0.78, 5 of 8 pictures.)
+#: recall@10 + share of pictures 1.33 at 20 neighbours, 1.45 at 40, 1.50 at 80, 1.58 at 120 and 160, 1.54 at
+#: 320; 160 is the best on its worst seed (6 of 8 pictures on every seed); largest hub 6.7 % from 40 up,
+#: 10.5 % at 20. (With the 74 training images alone, 20 had been best: recall@10 0.78, 5 of 8 pictures: 1.41.)
 HUB_NEIGHBOURS = 160
 
 
