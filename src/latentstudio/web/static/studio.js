@@ -71,6 +71,17 @@ function modeRows(select) {
   show();
 }
 
+// The form's values for a job: each named field's value, and each named file input's file when one is chosen
+// (all appended to `fd`, a new FormData by default).
+function formFields(fields, files = [], fd = new FormData()) {
+  for (const k of fields) fd.append(k, $(`[name=${k}]`).value);
+  for (const k of files) {
+    const f = $(`[name=${k}]`).files[0];
+    if (f) fd.append(k, f, f.name);
+  }
+  return fd;
+}
+
 // Submit a form to a job route, follow it, and hand the result to `done`; errors land in `errBox`.
 async function submitJob(url, formData, jobBox, errBox, done) {
   showError(errBox, "");
