@@ -536,28 +536,13 @@ class Studio:
             return {"mode": mode, "image": self.rel(out), "sidecar": self.rel(sidecar_path(out)), **_plain(
                 {k: v for k, v in run.summary().items() if k != "output"})}
         out = new_name(self.root / "gan", stem, ".mp4")
-        cancelled = []
-
-        def report(done: int, total: int) -> None:
-            if not total:                          # measuring the path: a cancel stops it here, nothing written
-                progress(None, None, f"measuring the path ({done} pictures)")
-                return
-            try:
-                progress(done, total, f"rendering frame {done}/{total}")
-            except JobCancelled:
-                # not raised into the video writer (its ffmpeg would be left running and write a stray file):
-                # the render finishes, then the walk is removed below
-                cancelled.append(done)
-
+        # before the frames (total 0), measuring the path: a cancel stops it there, nothing written yet
+        report = _FilmProgress(progress, "rendering", untotalled=lambda done: f"measuring the path ({done} pictures)")
         run = walk_run(model, out, n_keys=keys, seconds=seconds, fps=fps, loop=mode == "loop", truncation=truncation,
                        condition=condition, music=music, beats_per_key=beats_per_key, accent=accent,
                        backend=s.gan_backend, size=size, feature_size=s.gan_feature_size, seed=seed,
                        feature_model=s.gan_feature_model, progress=report, command=f"{COMMAND} gan walk")
-        if cancelled:
-            side = sidecar_path(out)
-            out.unlink(missing_ok=True)
-            side.unlink(missing_ok=True)
-            raise JobCancelled(f"cancelled at frame {cancelled[0]}")
+        report.finish(out)
         return {"mode": mode, "video": self.rel(out), "sidecar": self.rel(sidecar_path(out)), "music": music_label,
                 **_plain({k: v for k, v in run.summary().items() if k != "output"})}
 
@@ -605,24 +590,12 @@ class Studio:
                "landscape": _plain(land.summary), "film": None}
         if film:
             video = new_name(self.root / "latent", f"{name}-pulse", ".mp4")
-            cancelled = []
-
-            def report(done: int, total: int) -> None:
-                try:
-                    progress(done, total, f"filming frame {done}/{total}")
-                except JobCancelled:     # not raised into the video writer: the film ends, then goes (as the GAN's)
-                    cancelled.append(done)
-
+            report = _FilmProgress(progress, "filming")
             w, h = s.latent_film_size
             pulse = pulsations_run(model, video, music=music, seconds=None if music is not None else seconds,
                                    fps=24.0, style=PulseStyle(width=int(w), height=int(h), title=source), seed=seed,
                                    progress=report, command=f"{COMMAND} latent pulsations")
-            if cancelled:
-                for f in (video, land.output, land.cartogram, land.flow, land.values):
-                    if f is not None:
-                        f.unlink(missing_ok=True)
-                        sidecar_path(f).unlink(missing_ok=True)
-                raise JobCancelled(f"cancelled at frame {cancelled[0]}")
+            report.finish(video, land.output, land.cartogram, land.flow, land.values)
             out["film"] = {"video": self.rel(video), "sidecar": self.rel(sidecar_path(video)), "music": music_label,
                            **_plain({k: v for k, v in pulse.summary().items() if k != "output"})}
         progress(1, 1, "done")
@@ -674,6 +647,40 @@ class Studio:
         return {"mode": mode, "folder": self.rel(folder), "renderer": self.funk_info()["renderer"],
                 "sounds": [{"name": name, "audio": self.rel(p), "sidecar": self.rel(sidecar_path(p)), "heard": h}
                            for name, p, h in zip(gen.names, paths, heard)]}
+
+
+class _FilmProgress:
+    """The ``(done, total)`` progress of a video render, told to a job as "VERB frame i/n".
+
+    A cancel is not raised into the video writer (its ffmpeg would be left running and write a stray file): it
+    is noted, the render finishes, and :meth:`finish` then removes what the run wrote (files and sidecars) and
+    raises :class:`JobCancelled`. Reports without a total (work before the frames) go through ``untotalled``'s
+    message, where a cancel is raised at once.
+    """
+
+    def __init__(self, progress: Progress, verb: str, *, untotalled: Callable[[int], str] | None = None) -> None:
+        self.progress, self.verb, self.untotalled = progress, verb, untotalled
+        self.cancelled_at: int | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not total and self.untotalled is not None:
+            self.progress(None, None, self.untotalled(done))
+            return
+        try:
+            self.progress(done, total, f"{self.verb} frame {done}/{total}")
+        except JobCancelled:
+            if self.cancelled_at is None:
+                self.cancelled_at = done
+
+    def finish(self, *written: Path | None) -> None:
+        """After the render: on a noted cancel, remove ``written`` (and their sidecars) and raise."""
+        if self.cancelled_at is None:
+            return
+        for f in written:
+            if f is not None:
+                f.unlink(missing_ok=True)
+                sidecar_path(f).unlink(missing_ok=True)
+        raise JobCancelled(f"cancelled at frame {self.cancelled_at}")
 
 
 def _plain(summary: dict) -> dict:
