@@ -378,7 +378,8 @@ def bench_bad_input():
     return out
 
 
-SECTIONS = {"onsets": bench_onsets, "onset_validation": bench_onset_validation, "classifier": bench_classifier, "voices": bench_voices, "rhythm": bench_rhythm,
+SECTIONS = {"onsets": bench_onsets, "onset_validation": bench_onset_validation, "classifier": bench_classifier,
+            "voices": bench_voices, "rhythm": bench_rhythm,
             "latency": bench_latency, "bad_input": bench_bad_input}
 
 

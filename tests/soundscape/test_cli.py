@@ -61,12 +61,16 @@ def test_train_from_a_manifest(tmp_path, monkeypatch, tone):
     rows.append("i0.png,missing.wav")
     (tmp_path / "pairs.csv").write_text("\n".join(rows) + "\n")
     out = tmp_path / "model"
+    (tmp_path / "refs").mkdir()
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(tmp_path / "refs" / "r.png")
+    (tmp_path / "refs" / "bad.png").write_bytes(b"not a picture")
     r = runner.invoke(app, ["soundscape", "train", str(tmp_path / "pairs.csv"), "-o", str(out), "--steps", "4",
                             "--views", "2", "--batch-size", "2", "--validation", "0", "--holdout", "0.5",
-                            "--no-labels", "--json"])
+                            "--no-labels", "--reference", str(tmp_path / "refs"), "--json"])
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout[r.stdout.index("{"):])
     assert rep["pairs"] == 4 and rep["train_pairs"] == 2 and len(rep["skipped"]) == 1 and rep["label_sounds"] == 0
+    assert rep["reference_queries"]["pictures"] == 1 and "skipped" in r.stderr and "bad.png" in r.stderr
     assert (out / "model.safetensors").exists() and not (out / ".checkpoints").exists()
     meta = json.loads((out / "config.json").read_text())["meta"]
     assert meta["seed"] == 0 and meta["command"].startswith("latentstudio soundscape train ")
@@ -93,7 +97,8 @@ def test_train_under_torchrun_two_ranks_report_once(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                            "-m", "latentstudio", "soundscape", "train", str(tmp_path / "pairs.csv"), "-o", str(out),
                            "--steps", "4", "--views", "2", "--batch-size", "2", "--validation", "0", "--holdout",
-                           "0.5", "--no-labels", "--json"], env=env, capture_output=True, text=True, timeout=300)
+                           "0.5", "--no-labels", "--reference", "none", "--json"], env=env, capture_output=True,
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rep = json.loads(proc.stdout[proc.stdout.index("{"):])    # one JSON object: the other rank printed nothing
     assert rep["pairs"] == 4 and rep["train_pairs"] == 2

@@ -31,6 +31,7 @@ def test_train_from_source_writes_a_reproducible_model(tmp_path, monkeypatch, to
     monkeypatch.setenv("LATENTSTUDIO_CACHE", str(tmp_path / "cache"))
     steps = []
     out = tmp_path / "model"
+    seen = []
     refs = tmp_path / "refs"
     (refs / "sub").mkdir(parents=True)
     for i, colour in enumerate([(10, 20, 30), (200, 100, 0), (90, 90, 90)]):
@@ -38,7 +39,8 @@ def test_train_from_source_writes_a_reproducible_model(tmp_path, monkeypatch, to
     (refs / "broken.jpg").write_bytes(b"not a picture")
     run = train_from_source(_manifest(tmp_path, tone), out, steps=4, batch_size=2, views=2, validation=0.0,
                             holdout=0.5, labels=False, seed=3, reference=str(refs),
-                            progress=lambda s, t, loss: steps.append(s))
+                            progress=lambda s, t, loss: steps.append(s),
+                            reference_progress=lambda done, total: seen.append((done, total)))
     assert run.report["pairs"] == 4 and run.report["train_pairs"] == 2 and run.report["steps"] == 4
     assert steps[-1] == 4 and run.report["seconds"] >= run.report["train_seconds"]
     assert (out / "model.safetensors").exists() and not (out / ".checkpoints").exists()
@@ -53,6 +55,7 @@ def test_train_from_source_writes_a_reproducible_model(tmp_path, monkeypatch, to
     assert model.reference.shape == (2 + 3, 1000) and np.allclose(model.reference.sum(axis=1), 1, atol=1e-2)
     ref = run.report["reference_queries"]
     assert ref["training_images"] == 2 and ref["pictures"] == 3 and ref["skipped"][0][0].endswith("broken.jpg")
+    assert seen == [(i, 4) for i in range(1, 5)]                              # every picture reported, broken too
     assert f"--reference {refs}" in meta["command"] and meta["reference"] == str(refs)
 
 

@@ -314,7 +314,8 @@ def gm_drum_sequences(n: int, rng: np.random.Generator, *, synth: str = "fluidr3
     90-500 ms apart of 1-2 simultaneous notes at velocities 40-126, in FluidSynth's own reverb of room size
     ``reverb`` (0: dry) at the kit's reverb send ``send`` (MIDI CC 91, 0-127; None: the soundfont's own, which
     varies from bank to bank: FluidR3's drums sit about 7 dB wetter than csound's); ``flams``: the fraction
-    of hits a quiet grace note 35-60 ms before doubles (both are onsets). ``[(audio at sr, true onset times)]``; the beatbox bench's test sequences (FluidR3) and
+    of hits a quiet grace note 35-60 ms before doubles (both are onsets). ``[(audio at sr, true onset times)]``;
+    the beatbox bench's test sequences (FluidR3) and
     the validation ones of :func:`validation_sequences` (csound's bank) come from here."""
     import pretty_midi
 

@@ -95,13 +95,15 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
                                 bank_progress=lambda done, total: advance(
                                     0, description=f"augmenting sounds {done}/{total}"),
                                 pair_progress=lambda done, total: advance(
-                                    0, description=f"teacher views {done}/{total}"))
+                                    0, description=f"teacher views {done}/{total}"),
+                                reference_progress=lambda done, total: advance(
+                                    0, description=f"reference pictures {done}/{total}"))
     from latentstudio.train.distributed import launched_rank
 
     if launched_rank() != 0:    # torchrun: rank 0 reports
         return
     report = run.report
-    for path, reason in report["skipped"]:
+    for path, reason in report["skipped"] + report["reference_queries"]["skipped"]:
         stderr(f"skipped {path}: {reason}")
     if as_json:
         print_json({"model": str(output), **report})

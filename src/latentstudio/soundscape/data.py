@@ -303,5 +303,6 @@ def split_three(groups: list[str], *, validation: float, test: float, seed: int
     return ~(te | va), va, te
 
 
-__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "reference_logits", "manifest_pairs", "video_pairs", "read_manifest",
+__all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "reference_logits", "manifest_pairs", "video_pairs",
+           "read_manifest",
            "image_views"]

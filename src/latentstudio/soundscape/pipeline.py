@@ -138,10 +138,11 @@ class TrainRun:
 def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: int = 16, validation: float = 0.2,
                      test: float = 0.25, split_seed: int = 0, labels: bool = True,
                      target: TargetConfig = TargetConfig(), reference: str = REFERENCE_DEFAULT,
-                     checkpoint_dir=None, checkpoint_every: int = 250,
-                     resume: bool = True, progress=None, bank_progress=None, pair_progress=None) -> TrainRun:
+                     checkpoint_dir=None, checkpoint_every: int = 250, resume: bool = True, progress=None,
+                     bank_progress=None, pair_progress=None, reference_progress=None) -> TrainRun:
     """Load pairs (and labels), split, distil, and measure validation recall; see the module docstring.
-    ``reference``: where the reference queries come from besides the training images (:func:`reference_images`).
+    ``reference``: where the reference queries come from besides the training images (:func:`reference_images`;
+    their teacher views reported to ``reference_progress(done, total)``).
 
     Raises
     ------
@@ -178,7 +179,11 @@ def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: in
             "label_train_packages": list(LABEL_TRAIN_PACKAGES), "heldout_packages": list(HELDOUT_PACKAGES),
             "report": report, "validation": {"names": val_set.names, "groups": val_set.groups},
             "heldout": {"names": test_set.names, "groups": test_set.groups}, "train": {"names": train_set.names}}
-    ref_logits, ref_skipped = sd.reference_logits(ref_images, teacher)
+    from latentstudio.train.distributed import launched_rank
+
+    # torchrun: only rank 0 writes the model, so only it looks at the reference pictures
+    ref_logits, ref_skipped = sd.reference_logits(ref_images if launched_rank() == 0 else [], teacher,
+                                                  progress=reference_progress)
     refs = np.concatenate([train_set.distributions(temperature=config.temperature, view=0),
                            softmax(ref_logits, temperature=config.temperature)]).astype(np.float32)
     report["reference_queries"] = {"source": reference, "training_images": len(train_set),
@@ -196,7 +201,8 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
                       checkpoint_every: int = 250, resume: bool = True, seed: int = 0,
                       progress: Callable[[int, int, float], None] | None = None,
                       bank_progress: Callable[[int, int], None] | None = None,
-                      pair_progress: Callable[[int, int], None] | None = None) -> TrainRun:
+                      pair_progress: Callable[[int, int], None] | None = None,
+                      reference_progress: Callable[[int, int], None] | None = None) -> TrainRun:
     """Train a student from ``data`` and write it to ``output``, end to end.
 
     Builds the :class:`~.training.DistillConfig` from the options, runs :func:`train_soundscape` with
@@ -216,7 +222,7 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
     reference : ``"tuxpaint"``, ``"none"`` or a folder of pictures: the reference queries of hubness besides
         the training images (:func:`reference_images`)
     checkpoint_every, resume : interim checkpoints
-    progress, bank_progress, pair_progress : ``(step, total, loss)``, ``(done, total)``, ``(done, total)``
+    progress, bank_progress, pair_progress, reference_progress : ``(step, total, loss)``, then ``(done, total)``
 
     Returns
     -------
@@ -244,7 +250,8 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
     run = train_soundscape(data, config=config, views=views, validation=validation, test=holdout,
                            split_seed=split_seed, labels=labels, reference=reference, checkpoint_dir=ckpt,
                            checkpoint_every=checkpoint_every, resume=resume, progress=progress,
-                           bank_progress=bank_progress, pair_progress=pair_progress)
+                           bank_progress=bank_progress, pair_progress=pair_progress,
+                           reference_progress=reference_progress)
     run.meta["command"] = (f"latentstudio soundscape train {data} --steps {steps} --batch-size {batch_size} "
                            f"--lr {lr} --temperature {temperature} --contrastive {contrastive} "
                            f"--{'' if labels else 'no-'}labels --label-weight {label_weight} --views {views} "
