@@ -85,6 +85,8 @@ def test_train_from_source_refuses_before_any_work(tmp_path):
             train_from_source("tuxpaint", tmp_path / "m", **kwargs)
     with pytest.raises(ParameterError, match="does not exist"):
         train_from_source(str(tmp_path / "nowhere.csv"), tmp_path / "m")
+    with pytest.raises(ParameterError, match="reference folder .*no-refs.* does not exist"):
+        train_from_source("tuxpaint", tmp_path / "m", reference=str(tmp_path / "no-refs"))
     assert not (tmp_path / "m").exists()
 
 
