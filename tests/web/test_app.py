@@ -55,7 +55,10 @@ def test_every_page_is_served_and_fetches_nothing_from_the_internet(client):
     for path in ["/"] + [f"/{p}" for p in PAGES]:
         r = client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
-        assert "/static/studio.js" in r.text and "<nav>" in r.text
+        assert "/static/studio.js" in r.text and r.text.count("<nav>") == 1
+        links = re.findall(r'<a href="(/[a-z]*)"( class="here")?>', r.text.split("<nav>")[1].split("</nav>")[0])
+        assert [h for h, _ in links] == ["/"] + [f"/{p}" for p in PAGES], path
+        assert [h for h, here in links if here] == [path], path
     for name in ("studio.js", "studio.css"):
         assert client.get(f"/static/{name}").status_code == 200
     for f in STATIC.iterdir():

@@ -46,7 +46,7 @@ from typing import Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -58,7 +58,26 @@ from latentstudio.web.jobs import TERMINAL, JobQueue
 from latentstudio.web.studio import Studio, StudioSettings, sample_names
 
 STATIC = Path(str(resources.files("latentstudio.web").joinpath("static")))
-PAGES = ("soundscape", "beatbox", "dj", "dream", "perceive", "seeing", "gan", "latent", "funk", "gallery")
+#: The pages after the front page, with their names in the navigation bar (in its order).
+PAGES = {"soundscape": "Soundscape explorer", "beatbox": "Beatbox booth", "dj": "DJ back to back", "dream": "Dream",
+         "perceive": "Perceive", "seeing": "Learning to See", "gan": "GAN walks", "latent": "Latent",
+         "funk": "NeuralFunk", "gallery": "Gallery"}
+
+
+def page_html(name: str) -> str:
+    """A page's HTML (``index`` or one of :data:`PAGES`) with the one navigation bar put in its empty
+    ``<nav></nav>``, the page's own link marked ``here``."""
+    from html import escape
+
+    links = [("/", "studio", name == "index")] + [(f"/{p}", title, p == name) for p, title in PAGES.items()]
+    mark = ' class="here"'
+    nav = "".join(f'<a href="{href}"{mark if here else ""}>{escape(title)}</a>' for href, title, here in links)
+    html = (STATIC / f"{name}.html").read_text(encoding="utf-8")
+    if html.count("<nav></nav>") != 1:
+        raise RuntimeError(f"page {name}.html must hold exactly one empty <nav></nav>")
+    return html.replace("<nav></nav>", f"<nav>{nav}</nav>")
+
+
 #: Room for the multipart envelope and the form's other fields around an upload of the maximum size.
 ENVELOPE = 64 * 1024
 #: Bounds of the pages' numeric fields.
@@ -221,8 +240,10 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
 
     # -------------------------------------------------------------------------------------- pages
     def page(name: str):
+        html = page_html(name)
+
         def serve():
-            return FileResponse(STATIC / f"{name}.html", media_type="text/html")
+            return HTMLResponse(html)
         return serve
 
     app.get("/", include_in_schema=False)(page("index"))

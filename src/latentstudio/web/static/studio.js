@@ -136,8 +136,3 @@ function wavBlob(samples, sr) {
   }
   return new Blob([buf], {type: "audio/wav"});
 }
-
-// mark the page's own link in the navigation bar
-document.addEventListener("DOMContentLoaded", () => {
-  for (const a of document.querySelectorAll("nav a")) if (a.getAttribute("href") === location.pathname) a.classList.add("here");
-});
