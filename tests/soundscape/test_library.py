@@ -53,6 +53,8 @@ def test_labels_prefer_senses_seen_in_use(wn):
     assert wn.lexname(lab("wood").synset) == "substance"                 # not a woodwind
     assert wn.lexname(lab("whale", "aquatic", "mammals").synset) == "animal"   # an animal sense still competes
     assert lab("bass_hard_c").synset == "n02803349"                       # the instrument, not the fish
+    assert wn.is_a(lab("peacock").synset, wn.synsets("bird")[0])          # the bird that calls, not the butterfly
+    assert lab("cock-crow").name == "cock" and wn.is_a(lab("cock-crow").synset, "n01791625")   # a chicken
     assert lab("loop_electric") is None                                   # an adjective names no source
     assert lab("Electric sparking") is None
 
@@ -84,6 +86,9 @@ def test_label_targets_follow_the_hierarchy(wn):
     cow = label_target(wn.synsets("cow")[0], wn=wn)
     assert labels[int(np.argmax(cow))] == "ox"                             # a sibling, 2 steps away
     assert label_target(wn.synsets("applause")[0], wn=wn) is None         # nothing to see
+    rooster = label_target("n01792158", wn=wn)                             # ImageNet's "cock" pictures roosters
+    assert rooster is not None and labels[int(np.argmax(rooster))].lower() == "rooster"
+    assert float(rooster[[labels.index(n) for n in labels if n.lower() in ("rooster", "hen")]].sum()) > 0.9
     with pytest.raises(ParameterError, match="scale"):
         TargetConfig(scale=0)
 

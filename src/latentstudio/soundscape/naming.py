@@ -58,6 +58,8 @@ SENSES = {"bow": "n02879718",        # the weapon for shooting arrows, not the k
           "chest": "n03014705", "bat": "n02139199", "crow": "n01579028", "fly": "n02190166",
           "tree": "n13104059", "cow": "n02403454", "tiger": "n02129604", "dolphin": "n02068974",
           "wind": "n11525955",
+          "peacock": "n01806143",    # the bird that calls, not the (silent) butterfly
+          "cock": "n01792158",       # the rooster, not a stopcock
           "bass": "n02803349",       # the lowest instrument of a family, not the fish
           "pop": "n07390400"}        # the sharp sound, not a father
 

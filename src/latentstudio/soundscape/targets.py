@@ -4,6 +4,7 @@ ImageNet's classes are WordNet synsets, so a labelled sound can be given the dis
 *would* output for a picture of its source, without any picture. Mass goes along the hierarchy:
 
 * every class that *is a* kind of the label (label ``dog`` -> the 118 dog breeds) sits at distance 0;
+  a class sits where its pictures are (ImageNet's "cock" and "hen" are chickens: ``IMAGENET_PICTURED``);
 * every other class at its shortest WordNet path to the label (``cow`` -> ``ox`` is 2 steps);
 * ``weight = exp(-(d - d_min) / scale)`` for the classes within ``window`` steps of the nearest
   ones, 0 beyond; normalised to sum to 1.
@@ -28,7 +29,7 @@ import numpy as np
 
 from latentstudio.errors import ParameterError
 from latentstudio.soundscape.data import LabelSet
-from latentstudio.zoo.wordnet import WordNet, imagenet_wnids, wordnet
+from latentstudio.zoo.wordnet import WordNet, imagenet_ancestors, imagenet_wnids, wordnet
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def _class_distances(synset: str, wn: WordNet) -> np.ndarray:
     mine = wn.ancestors(synset)
     out = np.full(1000, -1, dtype=np.int32)
     for c, wnid in enumerate(imagenet_wnids()):
-        theirs = wn.ancestors(wnid)
+        theirs = imagenet_ancestors(wnid, wn)
         if synset in theirs:
             out[c] = 0
             continue

@@ -238,6 +238,22 @@ def wordnet(root: str | None = None) -> WordNet:
     return WordNet(root)
 
 
+#: ImageNet classes whose pictures show a narrower sense than their synset names: class 7 "cock" (WordNet: adult
+#: male bird) and class 8 "hen" (adult female bird) are photographs of chickens. They sit at WordNet's rooster
+#: and hen (adult female chicken) as well as at their own synsets (:func:`imagenet_ancestors`).
+IMAGENET_PICTURED = {"n01514668": "n01792158", "n01514859": "n01792640"}
+
+
+def imagenet_ancestors(wnid: str, wn: WordNet) -> dict[str, int]:
+    """An ImageNet class's WordNet ancestors with their distances, :data:`IMAGENET_PICTURED`'s narrower sense
+    included: the ancestors of what its pictures show as well as of its synset."""
+    out = dict(wn.ancestors(wnid))
+    if wnid in IMAGENET_PICTURED:
+        for a, d in wn.ancestors(IMAGENET_PICTURED[wnid]).items():
+            out[a] = min(out.get(a, d), d)
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def imagenet_wnids() -> list[str]:
     """The WordNet synset id of each ImageNet class, in class order (``imagenet_wnids()[281] == 'n02123045'``).
@@ -254,4 +270,5 @@ def imagenet_wnids() -> list[str]:
     return ids
 
 
-__all__ = ["WordNet", "wordnet", "wordnet_dir", "imagenet_wnids", "NOUN_LEXNAMES"]
+__all__ = ["WordNet", "wordnet", "wordnet_dir", "imagenet_wnids", "imagenet_ancestors", "IMAGENET_PICTURED",
+           "NOUN_LEXNAMES"]
