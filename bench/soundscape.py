@@ -113,13 +113,14 @@ def _logits(pairs) -> np.ndarray:
 def _pair_eval(model, pairs, config, labels, synset_of_hash) -> dict:
     """Recall of images among their own split's sounds, blended scores, with interval and baselines.
 
-    Hubness is measured among these sounds; a sound's label position comes from its stamp name's label.
+    Hubness is measured among these sounds; a sound's label position comes from its stamp name's label
+    (:func:`~latentstudio.soundscape.targets.label_position`).
     """
     from latentstudio.soundscape.evaluate import (bootstrap_recall, chance_recall, name_baseline_scores,
                                                   recall_at_k)
     from latentstudio.soundscape.index import hub_scores, unit
     from latentstudio.soundscape.query import blended_scores
-    from latentstudio.soundscape.targets import label_target
+    from latentstudio.soundscape.targets import label_position
 
     q_emb, q_cls = _queries(model, _logits(pairs), config)
     emb, cls, lab = [], [], []
@@ -127,8 +128,7 @@ def _pair_eval(model, pairs, config, labels, synset_of_hash) -> dict:
         e, p = model.embed_sound(y)
         emb.append(e)
         cls.append(unit(p))
-        t = label_target(synset_of_hash[g]) if synset_of_hash.get(g) else None
-        lab.append(cls[-1] if t is None else unit(t))
+        lab.append(label_position(synset_of_hash.get(g), cls[-1]))
     emb, cls, lab = np.stack(emb), np.stack(cls), np.stack(lab)
     hub = hub_scores(model, emb, cls, lab)
     groups = np.asarray(pairs.groups)

@@ -93,6 +93,24 @@ def test_label_targets_follow_the_hierarchy(wn):
         TargetConfig(scale=0)
 
 
+def test_a_loose_label_places_its_sound_only_halfway(wn):
+    from latentstudio.soundscape.index import unit
+    from latentstudio.soundscape.targets import TRUST_DISTANCE, class_distances, label_position, label_target
+
+    heard = np.zeros(1000, np.float32)
+    heard[[1, 2]] = [3.0, 4.0]                                              # two fish, as the student hears it
+    dog, caribou = wn.synsets("dog")[0], wn.synsets("caribou")[0]
+    assert np.allclose(label_position(dog, heard, wn=wn), unit(label_target(dog, wn=wn)))
+    d = class_distances(caribou, wn=wn)
+    assert d[d >= 0].min() > TRUST_DISTANCE                                 # no deer among ImageNet's classes
+    pos = label_position(caribou, heard, wn=wn)
+    t = unit(label_target(caribou, wn=wn))
+    assert abs(float(np.linalg.norm(pos)) - 1) < 1e-5
+    assert 0.5 < float(pos @ t) < 0.95 and 0.5 < float(pos @ unit(heard)) < 0.95
+    for none in ("", None, wn.synsets("applause")[0]):
+        assert np.allclose(label_position(none, heard, wn=wn), unit(heard))
+
+
 def test_opensfx_catalogue_is_read(tmp_path, tone):
     wavs = []
     for f in (220, 440):

@@ -40,9 +40,10 @@ def unit(x) -> np.ndarray:
 
 
 def label_space_name(model_id: str) -> str:
-    """The space of each sound's teacher-space position from its label (its WordNet target; the student's
-    own distribution for a sound without a usable label)."""
-    return f"soundscape-{model_id}-labels"
+    """The space of each sound's teacher-space position from its label (:func:`.targets.label_position`: its
+    WordNet target, halfway to it for a loose label; the student's own distribution without a usable label).
+    Versioned: a catalog that holds older positions re-indexes its sounds."""
+    return f"soundscape-{model_id}-labels2"
 
 
 #: How many reference queries a sound's hubness averages over (CSLS's neighbourhood size). Chosen on
@@ -90,7 +91,7 @@ def sound_record(model: SoundscapeStudent, model_id: str, y: np.ndarray, extra: 
     """
     from latentstudio.zoo import imagenet_labels
 
-    from latentstudio.soundscape.targets import label_target
+    from latentstudio.soundscape.targets import label_position
 
     labels = imagenet_labels()
     vec, probs = model.embed_sound(y)
@@ -98,9 +99,8 @@ def sound_record(model: SoundscapeStudent, model_id: str, y: np.ndarray, extra: 
         if len(labels) == probs.shape[0] else []
     analysis = {"soundscape": {"model": model_id, "labels": guess, "hub": [0.0, 0.0, 0.0]}, **(extra or {})}
     synset = ((extra or {}).get("library") or {}).get("synset")
-    target = label_target(synset) if synset else None
     dist = unit(probs)
-    lab = dist if target is None else unit(target)
+    lab = label_position(synset, dist)
     analysis["soundscape"]["hub"] = [round(float(v), 5) for v in hub_scores(model, vec, dist, lab)[0]]
     return {"kind": "audio", "duration": len(y) / model.mel.sr, "tags": ["sound"], "analysis": analysis,
             "vectors": {space_name(model_id): vec, class_space_name(model_id): dist,
