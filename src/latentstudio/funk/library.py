@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 SPACE = "funk"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 

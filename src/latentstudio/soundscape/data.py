@@ -304,5 +304,4 @@ def split_three(groups: list[str], *, validation: float, test: float, seed: int
 
 
 __all__ = ["PairSet", "LabelSet", "split_three", "tuxpaint_pairs", "reference_logits", "manifest_pairs", "video_pairs",
-           "read_manifest",
-           "image_views"]
+           "read_manifest", "image_views"]
