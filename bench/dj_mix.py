@@ -5,7 +5,10 @@ analyses them, plans a mix of ``--tracks`` tracks and renders it. Speed is audio
 the rendering (one thread), next to a plain baseline measured in the same run: copying the same tracks
 into the output with linear crossfades and no stretching. Beat matching: for every transition, the largest
 distance between the two time-mapped beat grids (plan + analyses) and, on the rendered stems, the beats the
-tracker finds (90th percentile and max distance) and the tempo error between the stems.
+tracker finds (90th percentile and max distance; ``grid``: between the beat grids fitted to them,
+``dj.verify.GRID_FIT``) and the tempo error between the stems. With ``--real`` also
+where the pieces' true beats (from their MIDI) land in the mix: the offsets a listener hears, free of the
+re-tracking's own jitter.
 
 Run:  nice -n 10 .venv/bin/python bench/dj_mix.py [--tracks 6] [--sr 44100]
 ``--real --tracks 3``: a mix of real pieces of the test split (MMA songs in held-out styles, test soundfont);
@@ -22,9 +25,10 @@ import tempfile
 import time
 
 
-def write_real_library(folder, *, n: int, sr: int, seed: int = 0, split: str = "test") -> list[str]:
+def write_real_library(folder, *, n: int, sr: int, seed: int = 0, split: str = "test") -> dict[str, object]:
     """``n`` real pieces of ``split`` (MMA songs of its styles, 50-60 s, played by the split's first
-    soundfont) as WAVs: the test split's held-out styles and soundfont, or validation's for choices."""
+    soundfont) as WAVs: the test split's held-out styles and soundfont, or validation's for choices.
+    Returns file name -> its true beats (seconds, from the MIDI)."""
     import numpy as np
 
     from latentstudio.core.audio import save
@@ -32,7 +36,7 @@ def write_real_library(folder, *, n: int, sr: int, seed: int = 0, split: str = "
 
     ps = [p for p in realmusic.pieces(split) if p.origin.startswith("mma:")]
     rng = np.random.default_rng(seed)
-    names = []
+    names = {}
     for i in rng.permutation(len(ps)):
         if len(names) >= n:
             break
@@ -42,7 +46,7 @@ def write_real_library(folder, *, n: int, sr: int, seed: int = 0, split: str = "
             continue
         name = f"{len(names)}_{ps[i].name.replace('/', '_')}.wav"
         save(f"{folder}/{name}", ex.audio, sr)
-        names.append(name)
+        names[name] = ex.beats
     return names
 
 
@@ -54,12 +58,14 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False, 
     from latentstudio.dj.mix import plan_mix, render_mix
     from latentstudio.dj.music import write_library
     from latentstudio.core.stretch import has_rubberband
-    from latentstudio.dj.verify import check_audio, check_plan
+    from latentstudio.dj.verify import check_audio, check_plan, check_truth
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="bench-dj-") as td:
+        truth = {}
         if real:
-            write_real_library(td, n=tracks, sr=sr, seed=seed, split=split)
+            truth = {os.path.join(td, k): v for k, v in
+                     write_real_library(td, n=tracks, sr=sr, seed=seed, split=split).items()}
         else:
             write_library(td, sr=sr)
         analyses, failures = analyze_library(library_files(td), workers=1)
@@ -84,29 +90,44 @@ def run(*, tracks: int = 6, sr: int = 44100, seed: int = 0, real: bool = False, 
             x, _ = audio[tr["path"]]
             x = np.atleast_2d(x)
             s0 = int(tr["start"] * sr)
+            x, s0 = x[:, max(0, -s0):], max(0, s0)          # a track that starts before the mix (its intro)
             n = min(x.shape[1], out.shape[1] - s0)
             fade = np.minimum(1.0, np.minimum(np.arange(n), n - np.arange(n)) / (4.0 * sr)).astype(np.float32)
             out[:, s0:s0 + n] += x[:, :n] * fade
         base_cpu = _cpu() - c1
         seconds = y.shape[1] / sr
         plan_rep = check_plan(plan, by_path)
+        truth_rep = check_truth(plan, by_path, truth) if truth else None
     out = {"library": f"real {split}-split pieces" if real else "demo library (generator)", "sr": sr, "seed": seed,
            "tracks": len(plan["tracks"]), "mix_seconds": round(seconds, 1),
            "analysis_failures": len(failures), "baseline_copy_x_realtime": round(seconds / max(base_cpu, 1e-6), 1),
            "transitions": len(plan["transitions"]),
            "plan_max_offset_ms": max((r["max_offset_ms"] for r in plan_rep["transitions"]), default=None),
            "plan_max_tempo_error": max((r["max_tempo_error"] for r in plan_rep["transitions"]), default=None),
-           "plan_ok": plan_rep["ok"], "order": [t["name"] for t in plan["tracks"]], "stretchers": {}}
+           "plan_ok": plan_rep["ok"], **_truth_fields(truth_rep),
+           "order": [t["name"] for t in plan["tracks"]], "stretchers": {}}
     for name, sp in speeds.items():
         rows = sp.pop("audio")
         out["stretchers"][name] = {
             **sp, "audio_ok": rows["ok"],
             "audio_p90_offset_ms": [round(r.get("p90_offset_ms", float("nan")), 2) for r in rows["transitions"]],
             "audio_max_offset_ms": [round(r.get("max_offset_ms", float("nan")), 2) for r in rows["transitions"]],
+            "audio_grid_max_offset_ms": [round(r.get("grid_max_offset_ms", float("nan")), 2)
+                                         for r in rows["transitions"]],
             "audio_median_grid_offset_ms": [round(r.get("median_grid_offset_ms", float("nan")), 2)
                                             for r in rows["transitions"]],
             "audio_tempo_error": [round(r.get("tempo_error", float("nan")), 5) for r in rows["transitions"]]}
     return out
+
+
+def _truth_fields(rep: dict | None) -> dict:
+    """The true beats' offsets per transition (real pieces: beats known from the MIDI), or nothing."""
+    if rep is None:
+        return {}
+    return {"true_beats_max_offset_ms": [round(r.get("max_offset_ms", float("nan")), 2) for r in rep["transitions"]],
+            "true_beats_median_offset_ms": [round(r.get("median_offset_ms", float("nan")), 2)
+                                            for r in rep["transitions"]],
+            "true_beats_ok": rep["ok"]}
 
 
 def _cpu() -> float:

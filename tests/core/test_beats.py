@@ -158,3 +158,38 @@ def test_cross_validate_levels_keeps_a_pieces_renderings_in_one_fold(monkeypatch
     assert 0.0 <= out["cv_tempo_within_2pct"] <= 1.0
     with pytest.raises(ParameterError, match="keys"):
         B.cross_validate_levels(groups, keys=keys[:-1])
+
+
+def test_smooth_beats_draws_jittered_beats_onto_their_grid_and_follows_a_ramp():
+    rng = np.random.default_rng(3)
+    steady = np.arange(48) * 0.5
+    ramp = np.cumsum(np.linspace(0.6, 0.45, 48))                 # 100 -> 133 bpm over 48 beats
+    for grid in (steady, ramp):
+        t = grid + rng.normal(0, 0.006, grid.size)
+        err_before = np.abs(t - grid).mean()
+        err_after = np.abs(B.smooth_beats(t) - grid).mean()
+        assert err_after < 0.6 * err_before
+    np.testing.assert_allclose(B.smooth_beats(ramp), ramp, atol=1e-9)   # a clean ramp is kept as it is
+
+
+def test_smooth_beats_keeps_a_missed_beat_and_an_accent_where_they_are():
+    grid = np.arange(40) * 0.5
+    missed = np.delete(grid, 20)                                  # the tracker skipped a beat: a new run starts
+    np.testing.assert_allclose(B.smooth_beats(missed), missed, atol=1e-9)
+    pushed = grid.copy()
+    pushed[15] += 0.12                                            # far from the fit (24 % of a beat): kept
+    out = B.smooth_beats(pushed)
+    assert out[15] == pushed[15]
+    np.testing.assert_allclose(np.delete(out, 15), np.delete(grid, 15), atol=1e-6)   # neighbours not pulled
+
+
+def test_smooth_beats_off_short_and_bad_input():
+    t = np.array([0.0, 0.51, 0.99, 1.52, 2.0, 2.49])
+    np.testing.assert_array_equal(B.smooth_beats(t, half_window=0), t)
+    np.testing.assert_array_equal(B.smooth_beats(t[:4]), t[:4])
+    with pytest.raises(ParameterError, match="increasing"):
+        B.smooth_beats(np.array([0.0, 1.0, 1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(ParameterError, match="finite"):
+        B.smooth_beats(np.array([0.0, np.nan, 1.0, 2.0, 3.0]))
+    with pytest.raises(ParameterError, match="half_window"):
+        B.smooth_beats(t, half_window=-2)

@@ -5,7 +5,7 @@ import pytest
 
 from latentstudio.dj.mix import effective_beats, plan_mix, render_mix
 from latentstudio.dj.select import Selector, tempo_match
-from latentstudio.dj.verify import check_audio, check_plan
+from latentstudio.dj.verify import check_audio, check_plan, check_truth
 from latentstudio.errors import ParameterError
 
 
@@ -115,3 +115,19 @@ def test_bad_input():
         Selector([fake("a", 120)], novelty=2.0)
     one = plan_mix([fake("a", 120)], n_tracks=3)
     assert len(one["tracks"]) == 1 and one["transitions"] == []
+
+
+def test_true_beats_land_together_and_a_late_track_is_caught(dj_library, dj_analyses):
+    _, truth = dj_library
+    A = {a["path"]: a for a in dj_analyses}
+    beats = {t["path"]: np.asarray(t["beats"]) for t in truth}
+    first, second = sorted((t for t in truth if t["bpm"] > 100), key=lambda t: t["bpm"])
+    plan = plan_mix(list(A.values()), order=[first["path"], second["path"]], transition_bars=4)
+    rep = check_truth(plan, A, beats)
+    row = rep["transitions"][0]
+    assert rep["ok"] and row["max_offset_ms"] < 10 and row["beats"] >= 12, row
+    late = dict(beats, **{second["path"]: beats[second["path"]] + 0.04})    # as if the analysis were 40 ms early
+    bad = check_truth(plan, A, late)
+    assert not bad["ok"] and bad["transitions"][0]["median_offset_ms"] > 30
+    with pytest.raises(ParameterError, match="no true beats"):
+        check_truth(plan, A, {first["path"]: beats[first["path"]]})

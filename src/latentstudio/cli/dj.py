@@ -59,7 +59,8 @@ def _summary(plan: dict) -> None:
         for r in checks["audio"].get("transitions", []):
             if "p90_offset_ms" in r:
                 typer.echo(f"    transition {r['transition'] + 1}: beats on the rendered stems within "
-                           f"{r['p90_offset_ms']:.1f} ms (90th pct), tempo error {100 * r['tempo_error']:.2f} % (audio)")
+                           f"{r['p90_offset_ms']:.1f} ms (90th pct), their grids within {r['grid_max_offset_ms']:.1f} ms, "
+                           f"tempo error {100 * r['tempo_error']:.2f} % (audio)")
     for w in plan.get("warnings", []):
         typer.echo(f"warning: {w}", err=True)
 

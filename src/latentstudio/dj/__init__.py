@@ -11,7 +11,8 @@
   playlists (:mod:`.playlists`: M3U/M3U8, text, JSON) whose score joins the rules (``dj train-selector``)
 * :mod:`.mix` — ``plan_mix`` / ``layout`` (master beat grid, cue points, tempo glide, EQ-swap crossfades)
   and ``render_mix`` (phase vocoder or rubberband along each track's time map, loudness matching)
-* :mod:`.verify` — ``check_plan`` / ``check_audio``: beat grids within 15 ms, tempo error below 0.5 %
+* :mod:`.verify` — ``check_plan`` / ``check_audio`` / ``check_truth`` (true beats, when known): beat grids within 15 ms,
+  tempo error below 0.5 %
 * :mod:`.timeline` — ``draw_timeline``: the mix as a PNG (Pillow)
 * :mod:`.music` — music with exact beats from MIDI the project writes (FluidSynth GM + Hydrogen kits)
 * :mod:`.pipeline` — the end-to-end runs the CLI and the web call: ``analyse_folder`` -> ``Library``,
