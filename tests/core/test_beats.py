@@ -193,3 +193,50 @@ def test_smooth_beats_off_short_and_bad_input():
         B.smooth_beats(np.array([0.0, np.nan, 1.0, 2.0, 3.0]))
     with pytest.raises(ParameterError, match="half_window"):
         B.smooth_beats(t, half_window=-2)
+
+
+def _per_beat(n, *, accent, every, phase, seed=0):
+    """Per-beat quantities of n beats: ``accent`` rises at every ``every``-th beat from ``phase``, the rest noise."""
+    rng = np.random.default_rng(seed)
+    d = {k: rng.normal(0, 1, n) for k in B.DOWNBEAT_FEATURES}
+    d[accent] = d[accent] * 0.3 + 3.0 * (np.arange(n) % every == phase)
+    return d
+
+
+def test_learned_downbeats_choose_meter_and_phase_from_the_evidence_they_weigh():
+    names = B.downbeat_feature_names()
+    assert names[:len(B.DOWNBEAT_FEATURES)] == B.DOWNBEAT_FEATURES and len(names) == len(B.DOWNBEAT_FEATURES) + 3
+    assert len(B.downbeat_candidates(_per_beat(24, accent="change", every=3, phase=1))) == 2 + 3 + 4
+    assert B.choose_downbeats(_per_beat(24, accent="change", every=3, phase=1), {"change": 1.0})[:2] == (3, 1)
+    m, p, margin = B.choose_downbeats(_per_beat(32, accent="low_onset", every=4, phase=2), {"low_onset": 1.0})
+    assert (m, p) == (4, 2) and margin > 0                        # a 2-beat bar holds only half its accents
+    # weights that ignore the accented quantity do not find it
+    assert B.choose_downbeats(_per_beat(24, accent="change", every=3, phase=1), {"downbeat": 1.0})[:2] != (3, 1)
+
+
+def test_downbeat_weights_are_learned_from_music_with_known_downbeats():
+    groups, keys = [], []
+    for k in range(24):
+        every, phase = (3, 4, 2)[k % 3], k % 2
+        d = _per_beat(40, accent="low_change", every=every, phase=phase, seed=k)
+        cands = B.downbeat_candidates(d)
+        right = np.array([float(mp == (every, phase)) for mp, _ in cands])
+        groups.append((np.stack([x for _, x in cands]), right, right))
+        keys.append(k // 2)
+    cv = B.cross_validate_levels(groups, folds=4, names=B.downbeat_feature_names(), keys=keys)
+    w = cv["weights"]
+    assert max(w, key=w.get) == "low_change"
+    assert cv["cv_f_measure"] >= 0.9 and cv["first_choice_f_measure"] is None
+
+
+def test_beat_track_uses_learned_downbeat_weights_with_a_spectrogram():
+    y, truth = clicks(120.0, 16.0, accent_every=3)
+    S = B.features(y, sr=SR)
+    fps = B.SR / B.HOP_LENGTH
+    act = np.full(S.shape[1], 0.02)
+    for t in truth:
+        act[int(round(t * fps))] = 0.95
+    flat = np.full(S.shape[1], 0.1)                               # a downbeat head with no opinion
+    res = B.beat_track(S=S, activation=act, downbeat_activation=flat, downbeat_weights={"low_onset": 1.0})
+    assert res.beats_per_bar == 3
+    assert mir_eval.beat.f_measure(truth[::3], res.downbeats) >= 0.9

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from latentstudio.core.beats import downbeat_feature_names
 from latentstudio.dj.beatnet import LEVEL_PASSES, BeatNet, refit_levels, train_beatnet
 from latentstudio.zoo.checkpoint import load_checkpoint
 
@@ -86,12 +87,16 @@ def test_train_beatnet_on_real_pieces_fits_its_level_choice(tmp_path, monkeypatc
     model, info = load_checkpoint(tmp_path / "net")
     w = info["config"]["level_weights"]
     assert w is None or set(w) == set(model.level_weights or {})
+    dw = info["config"]["downbeat_weights"]                      # the meter-and-phase choice, fitted there too
+    assert dw is not None and set(dw) == set(downbeat_feature_names()) and model.downbeat_weights == dw
+    assert report["val_downbeat_cv_f_measure"] is not None
     assert (tmp_path / "cache" / "dj_beats").is_dir()          # rendered features cached
     # `dj fit-levels` refits the same score from the same validation music: the same weights, recorded
     monkeypatch.setattr(realmusic, "pieces", lambda split, seed=0, **kw: pieces[2:] if split == "validation" else [])
     again = refit_levels(tmp_path / "net", tmp_path / "net2")
     _, info2 = load_checkpoint(tmp_path / "net2")
     assert info2["config"]["level_weights"] == w == again["level_weights"]
+    assert info2["config"]["downbeat_weights"] == dw == again["downbeat_weights"]
     assert info2["meta"]["level_fit"]["command"].startswith("latentstudio dj fit-levels")
     assert info2["meta"]["seed"] == 1                                   # the training record is kept
 

@@ -10,8 +10,14 @@ The tracker has two halves that can be used apart:
    interval may drift slowly from beat to beat (``transition_lambda``), a log-normal tempo prior keeps
    the metrical level (``prior_bpm``), and beats are refined to sub-frame precision.
 
-Downbeats come from a per-beat score (a downbeat activation when given, else bass onsets and harmonic
-change), summed over every bar phase of every meter in ``beats_per_bar``; the best phase wins.
+Downbeats: every bar phase of every meter is a candidate. With a trained network's downbeat activation,
+a spectrogram and its fitted ``downbeat_weights`` (:func:`choose_downbeats`), each candidate is scored by
+a conditional logit over the contrasts, at its downbeats against the other beats, of the downbeat and beat
+activations, the spectral and bass-line change across the beat and the bass onsets, plus a prior per meter
+(2, 3, 4); otherwise the phase where the per-beat score (the downbeat activation, else bass onsets and
+harmonic change) stands out most wins (:func:`downbeat_phase`, meters 3 and 4).
+
+Beats can also be drawn onto a smooth grid (:func:`smooth_beats`, ``smooth=``): off by default.
 
 Frame ``t`` is at time ``t / fps`` seconds, with ``fps = sr / hop_length``.
 
@@ -358,14 +364,15 @@ def fit_level_weights(groups: list[tuple[np.ndarray, np.ndarray]], *, names: tup
 def cross_validate_levels(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, folds: int = 4,
                           names: tuple[str, ...] | None = None, l2: float = 0.1, keys: list | None = None) -> dict:
     """:func:`fit_level_weights` on all ``groups`` (per track: candidates' features, right-tempo flags, beat
-    F-measures) and its ``folds``-fold cross-validated accuracy beside the decoder's first choice.
+    F-measures) and its ``folds``-fold cross-validated accuracy beside the decoder's first choice (when
+    ``names`` has a ``first_choice`` column; any other choice among candidates, e.g. the downbeat phase, too).
     ``keys`` (one per group, e.g. the piece a rendering came from) keeps groups with the same key in one
     fold; default: group ``i`` goes to fold ``i % folds``.
 
     Returns ``{"weights", "cv_tempo_within_2pct", "cv_f_measure", "first_choice_tempo_within_2pct",
     "first_choice_f_measure"}`` (None for figures with no held-out track)."""
     names = tuple(names or LEVEL_WEIGHTS)
-    first = names.index("first_choice")
+    first = names.index("first_choice") if "first_choice" in names else None
     if keys is not None and len(keys) != len(groups):
         raise ParameterError(f"keys has {len(keys)} entries for {len(groups)} groups")
     order = {key: j for j, key in enumerate(dict.fromkeys(keys))} if keys is not None else None
@@ -379,11 +386,12 @@ def cross_validate_levels(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]
         wv = np.array([w[n] for n in names])
         for X, ok, f in (g for i, g in enumerate(groups) if fold[i] == k):
             j = int(np.argmax(X @ wv))
-            j0 = int(np.argmax(X[:, first]))
             cv_ok.append(ok[j])
             cv_f.append(f[j])
-            base_ok.append(ok[j0])
-            base_f.append(f[j0])
+            if first is not None:
+                j0 = int(np.argmax(X[:, first]))
+                base_ok.append(ok[j0])
+                base_f.append(f[j0])
     mean = lambda v: float(np.mean(v)) if v else None  # noqa: E731
     return {"weights": fit_level_weights([(X, ok) for X, ok, _ in groups], names=names, l2=l2),
             "cv_tempo_within_2pct": mean(cv_ok), "cv_f_measure": mean(cv_f),
@@ -483,8 +491,11 @@ def choose_metrical_level(activation: np.ndarray, downbeat_activation: np.ndarra
                             "level_scores": {round(c, 4): round(float(v), 4) for (c, _, _), v in zip(cands, scores)}}
 
 
-def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
-    """Per-beat downbeat evidence without a model: bass onset strength plus spectral change across the beat."""
+def beat_descriptors(S: np.ndarray, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-beat downbeat evidence from a log-mel spectrogram ``(n_mels, frames)``: ``low_onset`` (bass onset
+    strength at the beat: the lowest sixth of the bands), ``change`` (how much the spectrum of the beat that
+    starts here differs from the previous beat's: chords change at bar lines) and ``low_change`` (the same
+    over the lowest three eighths of the bands: the bass line)."""
     S = np.asarray(S, dtype=np.float64)
     n = S.shape[1]
     idx = np.clip(np.round(beat_frames).astype(np.int64), 0, n - 1)
@@ -493,12 +504,76 @@ def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndar
     bass = np.array([low_flux[max(0, i - 2): i + 3].max() for i in idx])
     edges = np.concatenate([idx, [n]])
     seg = np.array([S[:, edges[k]: max(edges[k] + 1, edges[k + 1])].mean(axis=1) for k in range(len(idx))])
-    seg = seg - seg.mean(axis=1, keepdims=True)
-    seg /= np.linalg.norm(seg, axis=1, keepdims=True) + 1e-9
-    change = np.ones(len(idx))
-    change[1:] = 1.0 - np.sum(seg[1:] * seg[:-1], axis=1)
-    z = lambda v: (v - v.mean()) / (v.std() + 1e-9)  # noqa: E731
-    return z(bass) + 0.5 * z(change)
+
+    def change(x: np.ndarray) -> np.ndarray:
+        x = x - x.mean(axis=1, keepdims=True)
+        x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)
+        c = np.ones(len(x))
+        c[1:] = 1.0 - np.sum(x[1:] * x[:-1], axis=1)
+        return c
+    return {"low_onset": bass, "change": change(seg), "low_change": change(seg[:, : max(2, 3 * S.shape[0] // 8)])}
+
+
+def _z(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return (v - v.mean()) / (v.std() + 1e-9)
+
+
+def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
+    """Per-beat downbeat evidence without a model: bass onset strength plus spectral change across the beat."""
+    d = beat_descriptors(S, beat_frames)
+    return _z(d["low_onset"]) + 0.5 * _z(d["change"])
+
+
+#: What :func:`downbeat_candidates` measures of each (meter, phase): for each per-beat quantity, z-scored
+#: over the track, its mean at the candidate's downbeats minus its mean at the other beats. ``downbeat``
+#: and ``beat``: a network's downbeat and beat activations at the beats; the rest: :func:`beat_descriptors`.
+DOWNBEAT_FEATURES = ("downbeat", "beat", "change", "low_change", "low_onset")
+#: Meters the learned downbeat choice considers (2: marches, polkas, rags, and compound 6/8 counted in
+#: dotted quarters).
+DOWNBEAT_METERS = (2, 3, 4)
+
+
+def downbeat_candidates(per_beat: dict[str, np.ndarray], *, beats_per_bar: tuple[int, ...] = DOWNBEAT_METERS
+                        ) -> list[tuple[tuple[int, int], np.ndarray]]:
+    """``[((meter, phase), features)]`` for every bar phase of every meter: ``features`` in the order of
+    :data:`DOWNBEAT_FEATURES`, then one indicator per meter of ``beats_per_bar`` (a prior over meters)."""
+    meters = _meters(beats_per_bar)
+    zs = [_z(per_beat[k]) for k in DOWNBEAT_FEATURES]
+    n = len(zs[0])
+    out = []
+    for m in meters:
+        for p in range(min(m, n)):
+            sel = np.zeros(n, dtype=bool)
+            sel[p::m] = True
+            if sel.sum() < 2 or sel.all():
+                continue
+            x = [float(z[sel].mean() - z[~sel].mean()) for z in zs] + [float(m == k) for k in meters]
+            out.append(((m, p), np.array(x)))
+    return out
+
+
+def downbeat_feature_names(beats_per_bar: tuple[int, ...] = DOWNBEAT_METERS) -> tuple[str, ...]:
+    """Names of :func:`downbeat_candidates`' features: :data:`DOWNBEAT_FEATURES`, then ``meter_<m>``."""
+    return DOWNBEAT_FEATURES + tuple(f"meter_{m}" for m in _meters(beats_per_bar))
+
+
+def choose_downbeats(per_beat: dict[str, np.ndarray], weights: dict, *,
+                     beats_per_bar: tuple[int, ...] = DOWNBEAT_METERS) -> tuple[int, int, float]:
+    """``(meter, index of the first downbeat, margin)``: the best-scoring candidate of
+    :func:`downbeat_candidates` under ``weights`` (a conditional logit fitted by :func:`fit_level_weights`
+    on music with known downbeats); ``margin`` is its score minus the runner-up's. Meters the weights do not
+    know score 0 for their indicator."""
+    meters = _meters(beats_per_bar)
+    names = downbeat_feature_names(meters)
+    w = np.array([float(weights.get(k, 0.0)) for k in names])
+    cands = downbeat_candidates(per_beat, beats_per_bar=meters)
+    if not cands:
+        return (4 if 4 in meters else meters[0]), 0, 0.0
+    sc = np.array([x @ w for _, x in cands])
+    order = np.argsort(-sc, kind="stable")
+    (m, p) = cands[order[0]][0]
+    return m, p, float(sc[order[0]] - sc[order[1]]) if len(order) > 1 else 0.0
 
 
 def smooth_beats(beats: np.ndarray, *, half_window: int = 8, max_shift: float = 0.15) -> np.ndarray:
@@ -565,10 +640,11 @@ def _local_quadratic(t: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
 def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndarray | None = None,
                activation: np.ndarray | None = None, downbeat_activation: np.ndarray | None = None,
                fps: float = SR / HOP_LENGTH, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM,
-               prior_bpm: float = 120.0, beats_per_bar: tuple[int, ...] = (3, 4),
+               prior_bpm: float = 120.0, beats_per_bar: tuple[int, ...] | None = None,
                offset: float = 0.0, tempo_weight: float | None = None,
                metrical_level: bool | None = None, level_weights: dict | None = None,
-               tempo_probs: np.ndarray | None = None, smooth: int = 0) -> BeatResult:
+               tempo_probs: np.ndarray | None = None, smooth: int = 0,
+               downbeat_weights: dict | None = None) -> BeatResult:
     """Tempo, beats and downbeats of mono audio (or of a precomputed spectrogram / activation).
 
     Parameters
@@ -579,7 +655,8 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     downbeat_activation : downbeat activation per frame (optional)
     fps : frames per second of ``S`` / ``activation``
     min_bpm, max_bpm, prior_bpm : tempo range and prior of :func:`decode_beats`
-    beats_per_bar : meters the downbeat search considers
+    beats_per_bar : meters the downbeat search considers (default :data:`DOWNBEAT_METERS` for the learned
+        choice, else 3 and 4)
     offset : seconds added to every beat (latency calibration of an activation)
     tempo_weight : weight of the global-tempo term of :func:`decode_beats`; default 1 for the onset flux and
         0 for a given (calibrated) ``activation``, whose own probabilities choose the metrical level
@@ -589,6 +666,9 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     level_weights : weights of the metrical-level score (default :data:`LEVEL_WEIGHTS`; a trained beat
         network carries its own, fitted on its validation music by :func:`fit_level_weights`)
     tempo_probs : a tempo head's class probabilities over :data:`TEMPO_GRID` (evidence for the metrical level)
+    downbeat_weights : weights of the learned meter-and-phase choice (:func:`choose_downbeats`: a trained
+        beat network carries its own, fitted on its validation music); used when ``downbeat_activation``
+        and a spectrogram are at hand, else the downbeat activation's (or the spectrum's) strongest phase
     smooth : half-width in beats of :func:`smooth_beats` (0, the default, keeps the decoder's times: on
         performed music, whose beats push and pull, smoothing moved beats away from the played ones)
 
@@ -608,7 +688,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     """
     if y is None and S is None and activation is None:
         raise ParameterError("beat_track needs y= (audio with sr=), S= (a log-mel spectrogram) or activation=")
-    beats_per_bar = _meters(beats_per_bar)
+    level_meters = _meters(beats_per_bar or (3, 4))
     if y is not None:
         if sr is None:
             raise ParameterError("beat_track: sr= is required with y=")
@@ -626,10 +706,10 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     info: dict = {}
     if metrical_level and downbeat_activation is not None and frames.size >= 4:
         frames, info = choose_metrical_level(a, downbeat_activation, frames, fps=fps, min_bpm=min_bpm,
-                                             max_bpm=max_bpm, beats_per_bar=tuple(beats_per_bar),
+                                             max_bpm=max_bpm, beats_per_bar=level_meters,
                                              weights=level_weights, tempo_probs=tempo_probs)
     if frames.size < 2:
-        return BeatResult(0.0, np.zeros(0), np.zeros(0), beats_per_bar[-1], 0.0)
+        return BeatResult(0.0, np.zeros(0), np.zeros(0), level_meters[-1], 0.0)
     beats = smooth_beats(frames / fps, half_window=smooth) + offset
     bpm = float(60.0 / np.median(np.diff(beats)))
     if downbeat_activation is not None:
@@ -639,7 +719,12 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
         scores = heuristic_downbeat_scores(S, frames)
     else:
         scores = np.zeros(len(frames))
-    m, p, margin = downbeat_phase(scores, beats_per_bar=tuple(beats_per_bar))
+    if downbeat_weights is not None and downbeat_activation is not None and S is not None:
+        per_beat = {**beat_descriptors(S, frames), "downbeat": scores, "beat": _peak_at(a, frames)}
+        m, p, margin = choose_downbeats(per_beat, downbeat_weights,
+                                        beats_per_bar=tuple(beats_per_bar or DOWNBEAT_METERS))
+    else:
+        m, p, margin = downbeat_phase(scores, beats_per_bar=level_meters)
     conf = float(np.mean(a[np.clip(np.round(frames).astype(int), 0, len(a) - 1)]))
     return BeatResult(bpm, beats, beats[p::m], m, conf, {"downbeat_margin": margin, **info})
 

@@ -41,7 +41,8 @@ class BeatNet(nn.Module):
     """
 
     def __init__(self, n_mels: int = 64, channels: int = 24, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
-                 kernel_size: int = 5, level_weights: dict | None = None, tempo_bins: int = 0):
+                 kernel_size: int = 5, level_weights: dict | None = None, tempo_bins: int = 0,
+                 downbeat_weights: dict | None = None):
         super().__init__()
         self.n_mels = n_mels
         self.tempo_bins = int(tempo_bins)
@@ -49,6 +50,8 @@ class BeatNet(nn.Module):
             raise ParameterError(f"tempo_bins={tempo_bins!r} must be 0 or {len(core_beats.TEMPO_GRID)}")
         #: the metrical-level score's weights, fitted on validation music by ``train_beatnet``
         self.level_weights = dict(level_weights) if level_weights else None
+        #: the meter-and-phase choice's weights (``core.beats.choose_downbeats``), fitted there too
+        self.downbeat_weights = dict(downbeat_weights) if downbeat_weights else None
         c = channels
         self.front = nn.Sequential(
             nn.Conv2d(2, 12, 3, padding=1), nn.ELU(), nn.MaxPool2d((4, 1)),
@@ -161,6 +164,7 @@ def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.nda
     model = model or load_beatnet()
     beat, down = activations(S, model=model)
     kwargs.setdefault("level_weights", model.level_weights)
+    kwargs.setdefault("downbeat_weights", model.downbeat_weights)
     kwargs.setdefault("tempo_probs", tempo_probs(S, model=model))
     return core_beats.beat_track(S=S, activation=beat, downbeat_activation=down, **kwargs)
 
@@ -387,16 +391,58 @@ def fit_levels(model: BeatNet, val=None, *, data_seed: int = 0, progress=None) -
                                               keys=keys if by_piece else None)
         weights = cv["weights"]
     model.level_weights = weights
-    fs = [mir_eval.beat.f_measure(np.asarray(info["beats"]),
-                                  core_beats.beat_track(S=np.asarray(S, dtype=np.float32), activation=b,
-                                                        downbeat_activation=d, level_weights=weights,
-                                                        tempo_probs=tp).beats)
-          for S, b, d, tp, info in seen]
-    return {"level_weights": weights, "val_level_examples": len(val),
+    fs, down_groups, down_keys, heuristic = [], [], [], []
+    for (S, b, d, tp, info), key in zip(seen, [info.get("name") for *_, info in seen]):
+        res = core_beats.beat_track(S=np.asarray(S, dtype=np.float32), activation=b, downbeat_activation=d,
+                                    level_weights=weights, tempo_probs=tp)
+        truth_down = np.asarray(info.get("downbeats", []))
+        fs.append(mir_eval.beat.f_measure(np.asarray(info["beats"]), res.beats))
+        if len(res.beats) >= 4 and len(truth_down) >= 2:
+            heuristic.append(mir_eval.beat.f_measure(truth_down, res.downbeats))
+            g = downbeat_group(np.asarray(S, dtype=np.float32), b, d, res.beats * fps, truth_down, fps=fps)
+            if g is not None:
+                down_groups.append(g)
+                down_keys.append(key)
+    down = fit_downbeats(down_groups, down_keys)
+    model.downbeat_weights = down.get("weights")
+    return {"level_weights": weights, "downbeat_weights": model.downbeat_weights, "val_level_examples": len(val),
             "val_f_measure": float(np.mean(fs)) if fs else None,
             "val_level_cv_tempo_within_2pct": cv.get("cv_tempo_within_2pct"),
             "val_level_cv_f_measure": cv.get("cv_f_measure"),
-            "val_first_choice_tempo_within_2pct": cv.get("first_choice_tempo_within_2pct")}
+            "val_first_choice_tempo_within_2pct": cv.get("first_choice_tempo_within_2pct"),
+            "val_downbeat_cv_f_measure": down.get("cv_f_measure"),
+            "val_downbeat_strongest_phase_f_measure": float(np.mean(heuristic)) if heuristic else None}
+
+
+def downbeat_group(S: np.ndarray, beat: np.ndarray, down: np.ndarray, frames: np.ndarray, truth: np.ndarray, *,
+                   fps: float = core_beats.SR / core_beats.HOP_LENGTH):
+    """One example's downbeat candidates (:func:`core.beats.downbeat_candidates` on the tracked beats
+    ``frames``) against its true downbeats: ``(features, best candidate flags, downbeat F per candidate)``,
+    or None when no candidate finds any downbeat."""
+    import mir_eval
+
+    per_beat = {**core_beats.beat_descriptors(S, frames), "downbeat": core_beats._peak_at(down, frames),
+                "beat": core_beats._peak_at(beat, frames)}
+    cands = core_beats.downbeat_candidates(per_beat)
+    if not cands:
+        return None
+    beats = frames / fps
+    f = np.array([mir_eval.beat.f_measure(np.asarray(truth), beats[p::m]) for (m, p), _ in cands])
+    if f.max() <= 0:
+        return None
+    return np.stack([x for _, x in cands]), (f >= f.max() - 1e-9).astype(float), f
+
+
+def fit_downbeats(groups: list, keys: list) -> dict:
+    """Weights of the learned meter-and-phase choice on ``groups`` (:func:`downbeat_group`), and their
+    downbeat F cross-validated over 4 folds that keep each piece's renderings together (``keys``)."""
+    if len(groups) < 2:
+        return {}
+    names = core_beats.downbeat_feature_names()
+    by_piece = None not in keys and len(set(keys)) >= 2
+    cv = core_beats.cross_validate_levels(groups, folds=min(4, len(set(keys)) if by_piece else len(groups)),
+                                          names=names, keys=keys if by_piece else None)
+    return {"weights": cv["weights"], "cv_f_measure": cv["cv_f_measure"]}
 
 
 def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 0, progress=None) -> dict:
@@ -408,7 +454,7 @@ def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 
     if not isinstance(model, BeatNet):
         raise ModelError(f"checkpoint {str(model_dir)!r} holds a {type(model).__name__}, not a beat network")
     report = fit_levels(model, data_seed=data_seed, progress=progress)
-    cfg = dict(info["config"], level_weights=model.level_weights)
+    cfg = dict(info["config"], level_weights=model.level_weights, downbeat_weights=model.downbeat_weights)
     meta = dict(info.get("meta") or {})
     meta["level_fit"] = {"command": f"latentstudio dj fit-levels {model_dir} -o {output} --seed {data_seed}",
                          **report}
@@ -535,6 +581,7 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
     model.eval()
     levels = fit_levels(model, val)
     cfg["level_weights"] = model.level_weights
+    cfg["downbeat_weights"] = model.downbeat_weights
     cmd = (f"latentstudio dj train-beats --tracks {n_tracks} --steps {steps} --seed {seed}"
            + ("" if real else " --no-real") + (f" --passes {passes} --data-seed {data_seed}" if real else "")
            + f" --channels {channels} --dilations {','.join(str(d) for d in dilations)}"
@@ -542,7 +589,7 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
     report = {"command": cmd, "tracks": n_tracks, "steps": steps, "seed": seed, "data_seed": data_seed,
               "tempo_weight": tempo_weight,
               **sources, "final_loss": float(np.mean(result.losses[-50:])),
-              **{k: v for k, v in levels.items() if k != "level_weights"},
+              **{k: v for k, v in levels.items() if k not in ("level_weights", "downbeat_weights")},
               "train_seconds": float(result.seconds)}
     if result.rank == 0:        # torchrun: rank 0 writes; the other ranks hold the same weights
         save_checkpoint(output, model, config=cfg, meta=report)
