@@ -223,8 +223,9 @@ def fit_levels(model: Path = typer.Argument(..., help="Beat network checkpoint f
                                              "model's train-beats --data-seed gives its own fit)."),
                threads: int = typer.Option(2, "--threads", min=1, help="CPU threads."),
                as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
-    """Refit a beat network's metrical-level choice (x2, /2, x3, 3/2... of its first tempo) on the
-    validation split's real music, as train-beats does at its end; the figures go in the checkpoint's meta.
+    """Refit a beat network's metrical-level choice (x2, /2, x3, 3/2... of its first tempo) and its downbeat
+    choice (meter 2, 3 or 4 and bar phase) on the validation split's real music, as train-beats does at its
+    end; the figures go in the checkpoint's meta.
 
     Example: latentstudio dj fit-levels models/dj_beats -o models/dj_beats --json
     """
