@@ -3,7 +3,8 @@
 ``--real`` measures on real compositions (:mod:`latentstudio.dj.realmusic`: MMA grooves and music21 scores of
 collections and style families held out of training, played by a soundfont training never uses), one row per
 trained model (``--models a,b,c``: seeds; median and range printed), with beat F, F at any metrical level,
-downbeat F, tempo within 4 % and CPU real-time factor per core:
+downbeat F, tempo within 4 %, beat timing error (mean distance from each beat to the true one, among those within
+70 ms) and CPU real-time factor per core:
 ``nice .venv/bin/python bench/dj_beats.py --real --models out/beats_s0,out/beats_s1,out/beats_s2``
 
 Without ``--real``: rendered music of the project's own generator.
@@ -211,7 +212,7 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
     methods.update(_baselines(sr, madmom))
     for fn in methods.values():
         fn(exs[0].audio[: sr * 8])
-    rows = {m: {"f": [], "f_any": [], "down_f": [], "tempo4": [], "cpu": []} for m in methods}
+    rows = {m: {"f": [], "f_any": [], "down_f": [], "tempo4": [], "cpu": [], "err": []} for m in methods}
     per_piece = []
     for ex in exs:
         true_bpm = 60.0 / np.median(np.diff(ex.beats))
@@ -225,6 +226,9 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
             f = mir_eval.beat.f_measure(ex.beats, beats) if len(beats) else 0.0
             r["f"].append(f)
             r["f_any"].append(any_level_f(ex.beats, beats))
+            if len(beats):                       # timing: distance of each beat to the nearest true one, within 70 ms
+                d = np.abs(ex.beats[np.abs(ex.beats[None, :] - np.asarray(beats)[:, None]).argmin(axis=1)] - beats)
+                r["err"].extend((1000 * d[d <= 0.07]).tolist())
             bpm = 60.0 / np.median(np.diff(beats)) if len(beats) > 1 else 0.0
             r["tempo4"].append(abs(bpm / true_bpm - 1) <= 0.04)
             if not isinstance(out, np.ndarray):
@@ -241,6 +245,7 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
             "beat_f_any_level": round(float(np.mean(r["f_any"])), 4),
             "downbeat_f": round(float(np.mean(r["down_f"])), 4) if r["down_f"] else None,
             "tempo_within_4pct": round(float(np.mean(r["tempo4"])), 4),
+            "beat_error_ms": round(float(np.mean(r["err"])), 2) if r["err"] else None,
             "x_realtime_per_core": round(60.0 / statistics.median(r["cpu"]), 1),
         }
     # one group per configuration: models whose training command differs only in --seed (folders without a
@@ -254,7 +259,7 @@ def run_real(*, models: list[str], split: str = "test", records: bool = False, m
         g: {"seeds": len(vs), **{k: {"median": round(float(np.median([n[k] for n in vs])), 4),
                                      "min": min(n[k] for n in vs), "max": max(n[k] for n in vs)}
                                  for k in ("beat_f", "beat_f_any_level", "downbeat_f", "tempo_within_4pct",
-                                           "x_realtime_per_core")}}
+                                           "beat_error_ms", "x_realtime_per_core")}}
         for g, vs in groups.items()}
     out["worst_pieces"] = sorted(per_piece, key=lambda r: np.median([r[k] for k in r if k.startswith("net:")])
                                  if nets else 0)[:8]
