@@ -519,6 +519,14 @@ def _z(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / (v.std() + 1e-9)
 
 
+def downbeat_evidence(S: np.ndarray, beat_frames: np.ndarray, activation: np.ndarray,
+                      downbeat_activation: np.ndarray) -> dict[str, np.ndarray]:
+    """Every per-beat quantity of :data:`DOWNBEAT_FEATURES`: :func:`beat_descriptors` plus the beat and
+    downbeat activations' peaks at the beats (``beat_frames``, frames of ``S`` and the activations)."""
+    return {**beat_descriptors(S, beat_frames), "downbeat": _peak_at(downbeat_activation, beat_frames),
+            "beat": _peak_at(activation, beat_frames)}
+
+
 def heuristic_downbeat_scores(S: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     """Per-beat downbeat evidence without a model: bass onset strength plus spectral change across the beat."""
     d = beat_descriptors(S, beat_frames)
@@ -720,8 +728,7 @@ def beat_track(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndar
     else:
         scores = np.zeros(len(frames))
     if downbeat_weights is not None and downbeat_activation is not None and S is not None:
-        per_beat = {**beat_descriptors(S, frames), "downbeat": scores, "beat": _peak_at(a, frames)}
-        m, p, margin = choose_downbeats(per_beat, downbeat_weights,
+        m, p, margin = choose_downbeats(downbeat_evidence(S, frames, a, d), downbeat_weights,
                                         beats_per_bar=tuple(beats_per_bar or DOWNBEAT_METERS))
     else:
         m, p, margin = downbeat_phase(scores, beats_per_bar=level_meters)

@@ -385,14 +385,11 @@ def fit_levels(model: BeatNet, val=None, *, data_seed: int = 0, progress=None) -
     cv = {}
     weights = None
     if min(4, len(groups)) >= 2 and sum(g[1].any() for g in groups) >= 2:
-        # renderings of one piece stay in one fold (when the examples name their pieces)
-        by_piece = None not in keys and len(set(keys)) >= 2
-        cv = core_beats.cross_validate_levels(groups, folds=min(4, len(set(keys)) if by_piece else len(groups)),
-                                              keys=keys if by_piece else None)
+        cv = _cross_validate_by_piece(groups, keys)
         weights = cv["weights"]
     model.level_weights = weights
     fs, down_groups, down_keys, heuristic = [], [], [], []
-    for (S, b, d, tp, info), key in zip(seen, [info.get("name") for *_, info in seen]):
+    for S, b, d, tp, info in seen:
         res = core_beats.beat_track(S=np.asarray(S, dtype=np.float32), activation=b, downbeat_activation=d,
                                     level_weights=weights, tempo_probs=tp)
         truth_down = np.asarray(info.get("downbeats", []))
@@ -402,7 +399,7 @@ def fit_levels(model: BeatNet, val=None, *, data_seed: int = 0, progress=None) -
             g = downbeat_group(np.asarray(S, dtype=np.float32), b, d, res.beats * fps, truth_down, fps=fps)
             if g is not None:
                 down_groups.append(g)
-                down_keys.append(key)
+                down_keys.append(info.get("name"))
     down = fit_downbeats(down_groups, down_keys)
     model.downbeat_weights = down.get("weights")
     return {"level_weights": weights, "downbeat_weights": model.downbeat_weights, "val_level_examples": len(val),
@@ -421,9 +418,7 @@ def downbeat_group(S: np.ndarray, beat: np.ndarray, down: np.ndarray, frames: np
     or None when no candidate finds any downbeat."""
     import mir_eval
 
-    per_beat = {**core_beats.beat_descriptors(S, frames), "downbeat": core_beats._peak_at(down, frames),
-                "beat": core_beats._peak_at(beat, frames)}
-    cands = core_beats.downbeat_candidates(per_beat)
+    cands = core_beats.downbeat_candidates(core_beats.downbeat_evidence(S, frames, beat, down))
     if not cands:
         return None
     beats = frames / fps
@@ -438,11 +433,16 @@ def fit_downbeats(groups: list, keys: list) -> dict:
     downbeat F cross-validated over 4 folds that keep each piece's renderings together (``keys``)."""
     if len(groups) < 2:
         return {}
-    names = core_beats.downbeat_feature_names()
-    by_piece = None not in keys and len(set(keys)) >= 2
-    cv = core_beats.cross_validate_levels(groups, folds=min(4, len(set(keys)) if by_piece else len(groups)),
-                                          names=names, keys=keys if by_piece else None)
+    cv = _cross_validate_by_piece(groups, keys, names=core_beats.downbeat_feature_names())
     return {"weights": cv["weights"], "cv_f_measure": cv["cv_f_measure"]}
+
+
+def _cross_validate_by_piece(groups: list, keys: list, *, names: tuple[str, ...] | None = None) -> dict:
+    """:func:`core.beats.cross_validate_levels` over up to 4 folds; renderings of one piece stay in one fold
+    when the examples name their pieces (``keys``), else each example is its own."""
+    by_piece = None not in keys and len(set(keys)) >= 2
+    return core_beats.cross_validate_levels(groups, folds=min(4, len(set(keys)) if by_piece else len(groups)),
+                                            names=names, keys=keys if by_piece else None)
 
 
 def refit_levels(model_dir: str | Path, output: str | Path, *, data_seed: int = 0, progress=None) -> dict:

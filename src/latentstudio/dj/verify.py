@@ -68,17 +68,21 @@ def check_plan(plan: dict, analyses: dict[str, dict]) -> dict:
 GRID_FIT = 12
 
 
-def _stem_offsets(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Both stems' beats where both have beats (an edge beat one stem's tracking trims is not an offset), and
-    the distance (ms) from each beat of the sparser grid to the nearest of the other; ``a`` and ``b`` swap
-    when the tracker heard one stem at half (or double) time."""
+def _grid_offsets(a: np.ndarray, b: np.ndarray, *, ratio: float = 1.5
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """Two grids of beats (at least 2 each) compared where both have beats (an edge beat one grid lacks is not
+    an offset): ``(a, b, ms, (n_a, n_b))``, ``ms`` the distance from each beat of ``a`` to the nearest of ``b``.
+    When one grid holds more than ``ratio`` times the other's beats (one heard at half or double time), ``a``
+    is the sparser one, so each of its beats must fall on one of the denser grid. ``n_a, n_b``: the beats of
+    the two grids, in the order given, within the shared span."""
     lo, hi = max(a[0], b[0]) - 0.05, min(a[-1], b[-1]) + 0.05
     a, b = a[(a >= lo) & (a <= hi)], b[(b >= lo) & (b <= hi)]
+    counts = (len(a), len(b))
     if len(a) < 2 or len(b) < 2:
-        return a, b, np.zeros(0)
-    if len(a) > 1.5 * len(b) or len(b) > 1.5 * len(a):
+        return a, b, np.zeros(0), counts
+    if len(a) > ratio * len(b) or len(b) > ratio * len(a):
         a, b = (b, a) if len(b) < len(a) else (a, b)
-    return a, b, np.array([np.min(np.abs(b - x)) for x in a]) * 1000
+    return a, b, np.array([np.min(np.abs(b - x)) for x in a]) * 1000, counts
 
 
 def check_audio(plan: dict, stems: dict[int, tuple[int, np.ndarray]], *, sr: int, context: float = 4.0,
@@ -119,12 +123,11 @@ def check_audio(plan: dict, stems: dict[int, tuple[int, np.ndarray]], *, sr: int
         if min(len(found[0]), len(found[1])) < 2:
             rows.append({"transition": i, "ok": False, "note": "too few beats found on the stems"})
             continue
-        a, b, d_ab = _stem_offsets(*found)
+        a, b, d_ab, (n_out, n_in) = _grid_offsets(*found)
         if d_ab.size == 0:
             rows.append({"transition": i, "ok": False, "note": "the stems' beats do not overlap"})
             continue
-        n_out, n_in = len(found[0]), len(found[1])
-        d_fit = _stem_offsets(*fitted)[2]
+        d_fit = _grid_offsets(*fitted)[2] if min(len(fitted[0]), len(fitted[1])) >= 2 else np.zeros(0)
         d_grid = np.array([np.min(np.abs(grid - x)) for x in np.concatenate([a, b])]) * 1000
         # tempo: the span of the beats both stems share (matched within half a beat), one against the other
         half = 0.5 * np.median(np.diff(b))
@@ -158,16 +161,10 @@ def check_truth(plan: dict, analyses: dict[str, dict], truth: dict[str, np.ndarr
                 raise ParameterError(f"check_truth: no true beats given for track {path!r}")
             m = _mapped_beats(plan, k, analyses[path], truth[path])
             grids.append(m[(m >= tr["start"] - 1e-6) & (m <= tr["end"] + 1e-6)])
-        a, b = grids
-        if len(a) >= 2 and len(b) >= 2:
-            lo, hi = max(a[0], b[0]) - 0.05, min(a[-1], b[-1]) + 0.05
-            a, b = a[(a >= lo) & (a <= hi)], b[(b >= lo) & (b <= hi)]
-        if len(a) < 2 or len(b) < 2:
+        off = _grid_offsets(*grids, ratio=1.0)[2] if min(len(grids[0]), len(grids[1])) >= 2 else np.zeros(0)
+        if off.size == 0:
             rows.append({"transition": i, "ok": False, "note": "the tracks' true beats do not overlap"})
             continue
-        if len(a) > len(b):
-            a, b = b, a
-        off = np.array([np.min(np.abs(b - x)) for x in a]) * 1000
-        rows.append({"transition": i, "beats": int(len(a)), "median_offset_ms": float(np.median(off)),
+        rows.append({"transition": i, "beats": int(off.size), "median_offset_ms": float(np.median(off)),
                      "max_offset_ms": float(off.max()), "ok": bool(off.max() <= MAX_OFFSET_MS)})
     return {"transitions": rows, "ok": all(r["ok"] for r in rows)}
