@@ -20,7 +20,8 @@ Figures (``../shared/EVALUATION.md``):
   ImageNet classes) under EfficientNet-Lite0, the judge's smaller sibling; Lite2 never enters training). Its
   weight is chosen on the validation inputs (``--inputs validation``), never on the test inputs.
 
-Run:  python -m bench seeing [--world flowers] [--seeds 0 1 2] [--steps 1500] [--guide 5] [--models DIR ...]
+Run:  python -m bench seeing [--world flowers] [--seeds 0 1 2] [--steps 1500] [--guide 5]
+      [--guide-nets efficientnet_lite0,efficientnet_lite1] [--guide-jitter 0.3] [--models DIR ...]
       [--inputs test|validation] [--only speed]
 Prints one JSON object (progress on stderr).
 """
@@ -84,14 +85,18 @@ def speed(model_dir: str | None, repeats: int = 30) -> dict:
     return rows
 
 
-def train_models(world: str, seeds: list[int], steps: int, out: Path, guide: float = 0.0) -> list[str]:
+def train_models(world: str, seeds: list[int], steps: int, out: Path, guide: float = 0.0,
+                 guide_nets: str = "efficientnet_lite0", guide_jitter: float = 0.0) -> list[str]:
     dirs = []
+    tag = "" if not guide else f"_g{guide:g}" + (f"_n{guide_nets.count(',') + 1}" if "," in guide_nets else "") + \
+        (f"_j{guide_jitter:g}" if guide_jitter else "")
     for seed in seeds:
-        d = out / (f"{world}_s{seed}" if not guide else f"{world}_g{guide:g}_s{seed}")
+        d = out / f"{world}{tag}_s{seed}"
         if not (d / "model.safetensors").is_file():
             _log(f"training {world} seed {seed} ({steps} steps) -> {d}")
             subprocess.run([sys.executable, "-m", "latentstudio", "seeing", "train", world, "-o", str(d),
-                            "--steps", str(steps), "--seed", str(seed), "--guide", str(guide), "--json"], check=True,
+                            "--steps", str(steps), "--seed", str(seed), "--guide", str(guide),
+                            "--guide-nets", guide_nets, "--guide-jitter", str(guide_jitter), "--json"], check=True,
                            stdout=subprocess.DEVNULL)
         dirs.append(str(d))
     return dirs
@@ -147,6 +152,9 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--guide", type=float, default=0.0, help="train with this world-term weight (seeing train --guide)")
+    ap.add_argument("--guide-nets", default="efficientnet_lite0",
+                    help="the world term's classifiers, comma-separated (seeing train --guide-nets)")
+    ap.add_argument("--guide-jitter", type=float, default=0.0, help="random views for the world term (--guide-jitter)")
     ap.add_argument("--inputs", choices=["test", "validation"], default="test",
                     help="check on the test inputs (unrelated_inputs) or the validation inputs used for choices")
     ap.add_argument("--models", nargs="*", default=[], help="trained model folders (skip training)")
@@ -161,7 +169,8 @@ def main() -> None:
     result = {}
     models = list(args.models)
     if not models and (want("check") or want("flicker")):
-        models = train_models(args.world, list(args.seeds), args.steps, Path(args.out), args.guide)
+        models = train_models(args.world, list(args.seeds), args.steps, Path(args.out), args.guide,
+                              args.guide_nets, args.guide_jitter)
     if want("speed"):
         result["speed"] = speed(models[0] if models else None)
     if want("check"):

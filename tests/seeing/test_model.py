@@ -48,3 +48,36 @@ def test_critic_gets_no_gradient_from_the_generator_term():
     assert all(p.grad is None for p in m.generator.parameters())
     assert any(float(g.abs().sum()) > 0 for g in g_grads)
     assert all(p.requires_grad for p in d.parameters())
+
+
+def test_guide_views_rescale_crop_and_mirror_but_keep_the_batch():
+    gan = SeeingGAN(guide=1.0, guide_classes=[985], guide_jitter=0.4, generator={"base": 4, "blocks": 1})
+    x = torch.arange(2 * 3 * 40 * 40, dtype=torch.float32).reshape(2, 3, 40, 40)
+    torch.manual_seed(0)
+    sides = set()
+    for _ in range(20):
+        v = gan._view(x)
+        assert v.shape[:2] == (2, 3) and v.shape[-1] == v.shape[-2] <= 40
+        sides.add(v.shape[-1])
+    assert len(sides) > 3                                        # the scale varies step to step
+    plain = SeeingGAN(guide=1.0, guide_classes=[985], generator={"base": 4, "blocks": 1})
+    assert plain._view(x) is x                                   # no jitter: the batch as it is
+
+
+def test_guide_nets_are_averaged_and_never_the_judge():
+    with pytest.raises(ParameterError, match="judges"):
+        SeeingGAN(guide=1.0, guide_classes=[985], guide_nets=("efficientnet_lite2",))
+    with pytest.raises(ParameterError, match="guide_nets"):
+        SeeingGAN(guide=1.0, guide_classes=[985], guide_nets=())
+    with pytest.raises(ParameterError, match="guide_jitter"):
+        SeeingGAN(guide=1.0, guide_classes=[985], guide_jitter=-0.1)
+    one = SeeingGAN(guide=1.0, guide_classes=[985], generator={"base": 4, "blocks": 1})
+    two = SeeingGAN(guide=1.0, guide_classes=[985], generator={"base": 4, "blocks": 1},
+                    guide_nets=("efficientnet_lite0", "efficientnet_lite1"))
+    x = torch.rand(2, 3, 64, 64) * 255
+    a, b = one._world_nll(x), two._world_nll(x)
+    _, lite1 = two._guide_nets()
+    with torch.no_grad():
+        want = -lite1(x).log_softmax(-1)[:, 985].mean()
+    assert torch.allclose(b, (a + want) / 2, atol=1e-4)         # the mean of the two nets' terms
+    assert two.config()["guide_nets"] == ["efficientnet_lite0", "efficientnet_lite1"]

@@ -43,5 +43,26 @@ def test_validation_inputs_never_touch_the_test_inputs():
     from latentstudio.seeing.worlds import VALIDATION_SAMPLES, validation_inputs
 
     assert not set(VALIDATION_SAMPLES) & set(worlds.UNRELATED_SAMPLES)
-    items = validation_inputs(size=48)
+    items = validation_inputs(n_faces=0, n_stamps=0, size=48)
     assert [n for n, _ in items] == list(VALIDATION_SAMPLES) and all(a.shape == (48, 48, 3) for _, a in items)
+
+
+def test_validation_faces_and_stamps_are_of_the_test_kinds_but_never_the_test_pictures():
+    from latentstudio import assets
+    from latentstudio.errors import AssetMissingError
+    from latentstudio.seeing.worlds import TEST_FACES, TEST_STAMPS, VALIDATION_SAMPLES, validation_inputs
+
+    try:
+        stamps = assets.tuxpaint_stamps(raster_only=True)
+    except AssetMissingError:
+        pytest.skip("tuxpaint-stamps-default is not installed")
+    test = unrelated_inputs(size=32)
+    val = validation_inputs(size=32)
+    test_names, val_names = [n for n, _ in test], [n for n, _ in val]
+    extra = val_names[len(VALIDATION_SAMPLES):]
+    assert sum(n.startswith("face") for n in extra) == TEST_FACES
+    assert sum(n.startswith("stamp:") for n in extra) == TEST_STAMPS
+    assert not set(extra) & set(test_names)            # same kinds, other pictures
+    by_stem = {s.image.stem: s for s in stamps}
+    assert not any(by_stem[n[6:]].category.startswith("plants") for n in extra if n.startswith("stamp:"))
+    assert val_names == [n for n, _ in validation_inputs(size=32)]      # seeded: the same every time

@@ -36,6 +36,12 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
           guide_classes: str = typer.Option("", "--guide-classes",
                                             help="Comma-separated ImageNet classes of the world (default: the "
                                                  "built-in world's, or those its photographs get)."),
+          guide_nets: str = typer.Option("efficientnet_lite0", "--guide-nets",
+                                         help="Comma-separated classifiers of the world term (their mean; "
+                                              "efficientnet_lite0, efficientnet_lite1; never the judge, lite2)."),
+          guide_jitter: float = typer.Option(0.0, "--guide-jitter",
+                                             help="Each guide net sees a random view of the batch: rescaled "
+                                                  "within exp(+-J), cropped, mirrored (0: the batch as it is)."),
           area_factor: float = typer.Option(24.0, "--area-factor",
                                             help="Degradation: area down-sampling factor before bicubic up."),
           short_side: int = typer.Option(512, "--short-side", help="Photographs are shrunk to this shorter side."),
@@ -55,6 +61,7 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
         run = train_run(world, output, steps=steps, batch_size=batch_size, size=size, arch=arch, base=base,
                         blocks=blocks, lr=lr, l1=l1, perceptual=perceptual, guide=guide,
                         guide_names=[c.strip() for c in guide_classes.split(",") if c.strip()] or None,
+                        guide_nets=[c.strip() for c in guide_nets.split(",") if c.strip()], guide_jitter=guide_jitter,
                         area_factor=area_factor,
                         short_side=short_side, sample_every=sample_every, device=device, seed=seed,
                         progress=fit_progress(advance))

@@ -19,6 +19,9 @@ torch.Size([1, 3, 64, 64])
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -167,6 +170,10 @@ class PatchDiscriminator(nn.Module):
 GENERATORS = {"lean": LeanUNet, "pix2pix": Pix2PixUNet}
 
 
+#: The classifiers of the world term by default (``seeing check``'s judge, EfficientNet-Lite2, never guides).
+GUIDE_NETS = ("efficientnet_lite0",)
+
+
 def build_generator(arch: str = "lean", **kwargs) -> nn.Module:
     """A generator by name (``lean`` or ``pix2pix``) with its constructor arguments."""
     if arch not in GENERATORS:
@@ -186,24 +193,41 @@ class SeeingGAN(nn.Module):
     gives the world's ImageNet classes (``guide_classes``, indices) on the generated picture — it pulls
     outputs towards what a classifier calls the world, which L1 to the target alone does not do once the
     input is an unrelated picture.
+
+    ``guide_nets`` names the classifiers of the world term (their mean ``-log P(world)``; never the judge of
+    ``seeing check``, EfficientNet-Lite2). With ``guide_jitter`` > 0 each net sees, at every step, a random view
+    of the batch: rescaled by a factor within ``exp(+-guide_jitter)``, cropped back to at most the batch's side at
+    a random place per picture and mirrored at random — what a world term must survive to mean the picture
+    and not one network's view of its pixels (expectation over transformations).
     """
 
     def __init__(self, arch: str = "lean", generator: dict | None = None, ndf: int = 48, l1: float = 100.0,
-                 perceptual: float = 0.0, guide: float = 0.0, guide_classes: list[int] | None = None):
+                 perceptual: float = 0.0, guide: float = 0.0, guide_classes: list[int] | None = None,
+                 guide_nets: Sequence[str] = GUIDE_NETS, guide_jitter: float = 0.0):
         super().__init__()
         self.arch, self.generator_config, self.ndf = arch, dict(generator or {}), ndf
         self.l1, self.perceptual, self.guide = float(l1), float(perceptual), float(guide)
         self.guide_classes = [int(c) for c in (guide_classes or [])]
+        self.guide_nets, self.guide_jitter = [str(n) for n in guide_nets], float(guide_jitter)
         if self.guide > 0 and not self.guide_classes:
             raise ParameterError("guide > 0 needs guide_classes (ImageNet class indices of the world)")
+        if not self.guide_nets or not 0.0 <= self.guide_jitter <= 1.0:
+            raise ParameterError(f"guide_nets={guide_nets!r} must name at least one classifier and "
+                                 f"guide_jitter={guide_jitter!r} lie in [0, 1]")
+        from latentstudio.seeing.check import JUDGE
+
+        if JUDGE in self.guide_nets:
+            raise ParameterError(f"{JUDGE} judges `seeing check`; it cannot guide training too")
         self.generator = build_generator(arch, **self.generator_config)
         in_ch = getattr(self.generator, "in_ch", 1)
         self.discriminator = PatchDiscriminator(in_ch=in_ch + 3, ndf=ndf)
         self._features = None
+        self._guides: list | None = None
 
     def config(self) -> dict:
         return {"arch": self.arch, "generator": self.generator_config, "ndf": self.ndf, "l1": self.l1,
-                "perceptual": self.perceptual, "guide": self.guide, "guide_classes": self.guide_classes}
+                "perceptual": self.perceptual, "guide": self.guide, "guide_classes": self.guide_classes,
+                "guide_nets": self.guide_nets, "guide_jitter": self.guide_jitter}
 
     def _feature_net(self):
         if self._features is None:
@@ -228,10 +252,41 @@ class SeeingGAN(nn.Module):
             total = total + F.l1_loss(a, b.detach())
         return total
 
+    def _guide_nets(self) -> list:
+        if self._guides is None:
+            from latentstudio.zoo.classifier import load_classifier
+
+            nets = []
+            for name in self.guide_nets:
+                net = self._feature_net() if name == "efficientnet_lite0" else load_classifier(name)
+                for p in net.parameters():
+                    p.requires_grad_(False)
+                nets.append(net)
+            object.__setattr__(self, "_guides", nets)      # not submodules: not trained, not saved
+        return self._guides
+
+    def _view(self, fake: torch.Tensor) -> torch.Tensor:
+        """A random view of the batch (see the class docstring); the batch itself when ``guide_jitter`` is 0."""
+        if self.guide_jitter <= 0:
+            return fake
+        n, _, h, w = fake.shape
+        scale = math.exp(float(torch.empty(()).uniform_(-self.guide_jitter, self.guide_jitter)))
+        sh, sw = max(16, round(h * scale)), max(16, round(w * scale))
+        x = F.interpolate(fake, size=(sh, sw), mode="bilinear", align_corners=False)
+        ch, cw = min(sh, h), min(sw, w)
+        top = torch.randint(0, sh - ch + 1, (n,)).tolist()
+        left = torch.randint(0, sw - cw + 1, (n,)).tolist()
+        flip = (torch.rand(n) < 0.5).tolist()
+        views = [x[i, :, t:t + ch, l:l + cw] for i, (t, l) in enumerate(zip(top, left))]
+        return torch.stack([v.flip(-1) if f else v for v, f in zip(views, flip)])
+
     def _world_nll(self, fake: torch.Tensor) -> torch.Tensor:
-        """Mean over the batch of ``-log P(world classes)`` under EfficientNet-Lite0."""
-        logp = self._feature_net()(fake).log_softmax(-1)
-        return -logp[:, self.guide_classes].logsumexp(-1).mean()
+        """Mean over the batch and the guide nets of ``-log P(world classes)``, each net on its own view."""
+        total = fake.new_zeros(())
+        for net in self._guide_nets():
+            logp = net(self._view(fake)).log_softmax(-1)
+            total = total - logp[:, self.guide_classes].logsumexp(-1).mean()
+        return total / len(self.guide_nets)
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor):
         fake = self.generator(inputs)

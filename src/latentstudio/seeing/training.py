@@ -30,7 +30,7 @@ import torch
 from latentstudio.core import image as imageio
 from latentstudio.errors import ParameterError
 from latentstudio.seeing.degrade import Degradation, degrade, photo_tensor, random_crops, training_pair
-from latentstudio.seeing.model import SeeingGAN
+from latentstudio.seeing.model import GUIDE_NETS, SeeingGAN
 from latentstudio.seeing.worlds import WORLD_CLASSES, World
 from latentstudio.zoo.labels import class_index
 from latentstudio.zoo.checkpoint import load_checkpoint, save_checkpoint
@@ -183,7 +183,8 @@ def guide_classes(world: World, names: Sequence[str] | None = None, *, size: int
 def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500, batch_size: int = 8,
                  size: int = 128, lr: float = 2e-4, seed: int = 0, arch: str = "lean", base: int = 32,
                  blocks: int = 3, l1: float = 100.0, perceptual: float = 0.0, guide: float = 0.0,
-                 guide_names: Sequence[str] | None = None,
+                 guide_names: Sequence[str] | None = None, guide_nets: Sequence[str] = GUIDE_NETS,
+                 guide_jitter: float = 0.0,
                  degradation: Degradation = Degradation(), sample_every: int = 250, device: str = "cpu",
                  progress: Callable[[int, int, float], None] | None = None,
                  meta: dict | None = None) -> SeeingTrainResult:
@@ -200,6 +201,8 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     l1, perceptual : weights of the L1 and the EfficientNet-Lite0 feature terms beside the adversarial one
     guide : weight of the world term (``-log P(world classes)`` under EfficientNet-Lite0; 0 = off)
     guide_names : the world's ImageNet classes for it (default: :func:`guide_classes`)
+    guide_nets, guide_jitter : the world term's classifiers (their mean) and the size of the random views each
+        sees (:class:`.model.SeeingGAN`; log-scale range, 0 = the batch as it is)
     degradation : the run-time degradation, stored with the model
     sample_every : steps between sample grids (0 = none)
     device : ``cpu``, ``cuda`` or ``auto``; under ``torchrun`` every rank trains (DDP)
@@ -232,7 +235,7 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     with torch.random.fork_rng():
         torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
         model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
-                          guide_classes=guide_ids)
+                          guide_classes=guide_ids, guide_nets=guide_nets, guide_jitter=guide_jitter)
     photos = [photo_tensor(p.pixels) for p in world.train]
     crops = validation_crops(world, size=size)
     t0 = time.perf_counter()
@@ -268,6 +271,7 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
               "world": world.describe(), "train": {"steps": steps, "batch_size": batch_size, "size": size,
                                                    "lr": lr, "seed": seed, "l1": l1, "perceptual": perceptual,
                                                    "guide": guide, "guide_classes": guide_names,
+                                                   "guide_nets": list(guide_nets), "guide_jitter": guide_jitter,
                                                    "world_size": result.world_size},
               "losses": losses, "validation": validation, **(meta or {})}
     save_checkpoint(out, generator, config=generator.config(), meta=record)

@@ -211,16 +211,60 @@ VALIDATION_SAMPLES = ("grass", "gravel", "hubble_deep_field", "retina", "logo", 
                       "immunohistochemistry", "microaneurysms")
 
 
-def validation_inputs(*, size: int = 256) -> list[tuple[str, np.ndarray]]:
-    """Inputs unlike any world for making choices (run-time settings, loss weights): scikit-image samples
-    disjoint from :data:`UNRELATED_SAMPLES`, so the test inputs stay unseen."""
+def validation_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256,
+                      seed: int = 1) -> list[tuple[str, np.ndarray]]:
+    """Inputs unlike any world for making choices (run-time settings, loss weights), of the same kinds as the
+    test inputs but never the same pictures: the scikit-image samples of :data:`VALIDATION_SAMPLES`, then LFW
+    faces and Tux Paint stamps drawn (seeded) from those :func:`unrelated_inputs` does not use, no plant
+    stamps among them (a flower stamp is of a world, not unlike it)."""
     from latentstudio import assets
 
-    return [(name, imageio.center_crop(imageio.load(assets.sample_image(name), size=size), size))
-            for name in VALIDATION_SAMPLES]
+    out = [(name, imageio.center_crop(imageio.load(assets.sample_image(name), size=size), size))
+           for name in VALIDATION_SAMPLES]
+    test_faces, test_stamps = _test_choices(n_faces=TEST_FACES, n_stamps=TEST_STAMPS, seed=0)
+    rng = np.random.default_rng(seed)
+    if n_faces:
+        faces = assets.faces()
+        free = [i for i in range(len(faces)) if i not in test_faces]
+        for i in rng.choice(free, size=min(n_faces, len(free)), replace=False):
+            out.append((f"face{int(i)}", _face_square(faces[int(i)], size)))
+    if n_stamps:
+        try:
+            stamps = assets.tuxpaint_stamps(raster_only=True)
+        except AssetMissingError:
+            stamps = []
+        free = [i for i, s in enumerate(stamps) if i not in test_stamps and not s.category.startswith("plants")]
+        for i in rng.choice(free, size=min(n_stamps, len(free)), replace=False) if free else []:
+            st = stamps[int(i)]
+            out.append((f"stamp:{st.image.stem}", imageio.center_crop(imageio.load(st.image, size=size), size)))
+    return out
 
 
-def unrelated_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256, seed: int = 0) -> list[tuple[str, np.ndarray]]:
+#: How many LFW faces and Tux Paint stamps the test inputs hold by default.
+TEST_FACES, TEST_STAMPS = 4, 8
+
+
+def _test_choices(*, n_faces: int, n_stamps: int, seed: int) -> tuple[set[int], set[int]]:
+    """The indices of the faces and stamps :func:`unrelated_inputs` draws (same seeded draws, same order)."""
+    from latentstudio import assets
+
+    rng = np.random.default_rng(seed)
+    faces = set(rng.choice(len(assets.faces()), size=min(n_faces, len(assets.faces())), replace=False).tolist()) \
+        if n_faces else set()
+    try:
+        n_all = len(assets.tuxpaint_stamps(raster_only=True))
+    except AssetMissingError:
+        n_all = 0
+    stamps = set(rng.choice(n_all, size=min(n_stamps, n_all), replace=False).tolist()) if n_stamps and n_all else set()
+    return faces, stamps
+
+
+def _face_square(face: np.ndarray, size: int) -> np.ndarray:
+    face = np.repeat(face[..., None], 3, axis=2) if face.ndim == 2 else face
+    return imageio.center_crop(imageio.resize(face.astype(np.float32), size), size)
+
+
+def unrelated_inputs(n_faces: int = TEST_FACES, n_stamps: int = TEST_STAMPS, *, size: int = 256, seed: int = 0) -> list[tuple[str, np.ndarray]]:
     """Test inputs unlike any world: sample photographs, faces and Tux Paint clip art, centre-cropped squares.
 
     Returns ``[(name, (size, size, 3) float32)]``; the stamps and faces are a seeded choice.
@@ -235,8 +279,7 @@ def unrelated_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256, se
     if n_faces:
         faces = assets.faces()
         for i in rng.choice(len(faces), size=min(n_faces, len(faces)), replace=False):
-            face = np.repeat(faces[i][..., None], 3, axis=2) if faces[i].ndim == 2 else faces[i]
-            out.append((f"face{i}", imageio.center_crop(imageio.resize(face.astype(np.float32), size), size)))
+            out.append((f"face{i}", _face_square(faces[i], size)))
     if n_stamps:
         try:
             stamps = assets.tuxpaint_stamps(raster_only=True)
