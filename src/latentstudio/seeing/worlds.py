@@ -229,10 +229,7 @@ def validation_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256,
         for i in rng.choice(free, size=min(n_faces, len(free)), replace=False):
             out.append((f"face{int(i)}", _face_square(faces[int(i)], size)))
     if n_stamps:
-        try:
-            stamps = assets.tuxpaint_stamps(raster_only=True)
-        except AssetMissingError:
-            stamps = []
+        stamps = _stamps()
         free = [i for i, s in enumerate(stamps) if i not in test_stamps and not s.category.startswith("plants")]
         for i in rng.choice(free, size=min(n_stamps, len(free)), replace=False) if free else []:
             st = stamps[int(i)]
@@ -244,18 +241,24 @@ def validation_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256,
 TEST_FACES, TEST_STAMPS = 4, 8
 
 
-def _test_choices(*, n_faces: int, n_stamps: int, seed: int) -> tuple[set[int], set[int]]:
-    """The indices of the faces and stamps :func:`unrelated_inputs` draws (same seeded draws, same order)."""
+def _stamps() -> list:
+    from latentstudio import assets
+
+    try:
+        return assets.tuxpaint_stamps(raster_only=True)
+    except AssetMissingError:
+        return []
+
+
+def _test_choices(*, n_faces: int, n_stamps: int, seed: int) -> tuple[list[int], list[int]]:
+    """The indices, in order, of the LFW faces and the Tux Paint stamps :func:`unrelated_inputs` draws."""
     from latentstudio import assets
 
     rng = np.random.default_rng(seed)
-    faces = set(rng.choice(len(assets.faces()), size=min(n_faces, len(assets.faces())), replace=False).tolist()) \
-        if n_faces else set()
-    try:
-        n_all = len(assets.tuxpaint_stamps(raster_only=True))
-    except AssetMissingError:
-        n_all = 0
-    stamps = set(rng.choice(n_all, size=min(n_stamps, n_all), replace=False).tolist()) if n_stamps and n_all else set()
+    n_all = len(assets.faces()) if n_faces else 0
+    faces = rng.choice(n_all, size=min(n_faces, n_all), replace=False).tolist() if n_all else []
+    n_all = len(_stamps()) if n_stamps else 0
+    stamps = rng.choice(n_all, size=min(n_stamps, n_all), replace=False).tolist() if n_all else []
     return faces, stamps
 
 
@@ -264,7 +267,8 @@ def _face_square(face: np.ndarray, size: int) -> np.ndarray:
     return imageio.center_crop(imageio.resize(face.astype(np.float32), size), size)
 
 
-def unrelated_inputs(n_faces: int = TEST_FACES, n_stamps: int = TEST_STAMPS, *, size: int = 256, seed: int = 0) -> list[tuple[str, np.ndarray]]:
+def unrelated_inputs(n_faces: int = TEST_FACES, n_stamps: int = TEST_STAMPS, *, size: int = 256,
+                     seed: int = 0) -> list[tuple[str, np.ndarray]]:
     """Test inputs unlike any world: sample photographs, faces and Tux Paint clip art, centre-cropped squares.
 
     Returns ``[(name, (size, size, 3) float32)]``; the stamps and faces are a seeded choice.
@@ -275,17 +279,10 @@ def unrelated_inputs(n_faces: int = TEST_FACES, n_stamps: int = TEST_STAMPS, *, 
     for name in UNRELATED_SAMPLES:
         arr = imageio.load(assets.sample_image(name), size=size)
         out.append((name, imageio.center_crop(arr, size)))
-    rng = np.random.default_rng(seed)
-    if n_faces:
-        faces = assets.faces()
-        for i in rng.choice(len(faces), size=min(n_faces, len(faces)), replace=False):
-            out.append((f"face{i}", _face_square(faces[i], size)))
-    if n_stamps:
-        try:
-            stamps = assets.tuxpaint_stamps(raster_only=True)
-        except AssetMissingError:
-            stamps = []
-        for i in rng.choice(len(stamps), size=min(n_stamps, len(stamps)), replace=False) if stamps else []:
-            arr = imageio.load(stamps[i].image, size=size)
-            out.append((f"stamp:{stamps[i].image.stem}", imageio.center_crop(arr, size)))
+    face_ids, stamp_ids = _test_choices(n_faces=n_faces, n_stamps=n_stamps, seed=seed)
+    faces = assets.faces() if face_ids else None
+    out += [(f"face{i}", _face_square(faces[i], size)) for i in face_ids]
+    stamps = _stamps() if stamp_ids else []
+    out += [(f"stamp:{stamps[i].image.stem}", imageio.center_crop(imageio.load(stamps[i].image, size=size), size))
+            for i in stamp_ids]
     return out
