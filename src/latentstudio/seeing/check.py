@@ -31,11 +31,10 @@ import torch.nn.functional as F
 
 from latentstudio.errors import ParameterError
 from latentstudio.seeing.degrade import photo_tensor, random_crops
+from latentstudio.seeing.model import JUDGE
 from latentstudio.seeing.see import Seer
 from latentstudio.seeing.training import SeerModel, edge_correlation
 from latentstudio.seeing.worlds import WORLD_CLASSES
-
-JUDGE = "efficientnet_lite2"
 
 
 @dataclass

@@ -170,8 +170,10 @@ class PatchDiscriminator(nn.Module):
 GENERATORS = {"lean": LeanUNet, "pix2pix": Pix2PixUNet}
 
 
-#: The classifiers of the world term by default (``seeing check``'s judge, EfficientNet-Lite2, never guides).
+#: The classifiers of the world term by default.
 GUIDE_NETS = ("efficientnet_lite0",)
+#: The classifier that judges ``seeing check``'s "of its world": never a guide net (held out of training).
+JUDGE = "efficientnet_lite2"
 
 
 def build_generator(arch: str = "lean", **kwargs) -> nn.Module:
@@ -214,8 +216,6 @@ class SeeingGAN(nn.Module):
         if not self.guide_nets or not 0.0 <= self.guide_jitter <= 1.0:
             raise ParameterError(f"guide_nets={guide_nets!r} must name at least one classifier and "
                                  f"guide_jitter={guide_jitter!r} lie in [0, 1]")
-        from latentstudio.seeing.check import JUDGE
-
         if JUDGE in self.guide_nets:
             raise ParameterError(f"{JUDGE} judges `seeing check`; it cannot guide training too")
         self.generator = build_generator(arch, **self.generator_config)

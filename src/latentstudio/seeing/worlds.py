@@ -219,21 +219,19 @@ def validation_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256,
     stamps among them (a flower stamp is of a world, not unlike it)."""
     from latentstudio import assets
 
-    out = [(name, imageio.center_crop(imageio.load(assets.sample_image(name), size=size), size))
-           for name in VALIDATION_SAMPLES]
-    test_faces, test_stamps = _test_choices(n_faces=TEST_FACES, n_stamps=TEST_STAMPS, seed=0)
+    out = [(name, _square(assets.sample_image(name), size)) for name in VALIDATION_SAMPLES]
+    faces = assets.faces() if n_faces or n_stamps else np.zeros((0,))    # the test's stamp draw follows its faces'
+    stamps = _stamps() if n_stamps else []
+    test_faces, test_stamps = _test_choices(TEST_FACES, TEST_STAMPS, len(faces), len(stamps), seed=0)
     rng = np.random.default_rng(seed)
     if n_faces:
-        faces = assets.faces()
         free = [i for i in range(len(faces)) if i not in test_faces]
-        for i in rng.choice(free, size=min(n_faces, len(free)), replace=False):
-            out.append((f"face{int(i)}", _face_square(faces[int(i)], size)))
-    if n_stamps:
-        stamps = _stamps()
-        free = [i for i, s in enumerate(stamps) if i not in test_stamps and not s.category.startswith("plants")]
-        for i in rng.choice(free, size=min(n_stamps, len(free)), replace=False) if free else []:
-            st = stamps[int(i)]
-            out.append((f"stamp:{st.image.stem}", imageio.center_crop(imageio.load(st.image, size=size), size)))
+        out += [(f"face{int(i)}", _face_square(faces[int(i)], size))
+                for i in rng.choice(free, size=min(n_faces, len(free)), replace=False)]
+    free = [i for i, s in enumerate(stamps) if i not in test_stamps and not s.category.startswith("plants")]
+    if n_stamps and free:
+        out += [(f"stamp:{stamps[int(i)].image.stem}", _square(stamps[int(i)].image, size))
+                for i in rng.choice(free, size=min(n_stamps, len(free)), replace=False)]
     return out
 
 
@@ -250,16 +248,21 @@ def _stamps() -> list:
         return []
 
 
-def _test_choices(*, n_faces: int, n_stamps: int, seed: int) -> tuple[list[int], list[int]]:
-    """The indices, in order, of the LFW faces and the Tux Paint stamps :func:`unrelated_inputs` draws."""
-    from latentstudio import assets
-
+def _test_choices(n_faces: int, n_stamps: int, faces_there: int, stamps_there: int, *,
+                  seed: int) -> tuple[list[int], list[int]]:
+    """The indices, in order, of the faces and the stamps :func:`unrelated_inputs` draws from ``faces_there``
+    faces and ``stamps_there`` stamps (one seeded generator: faces first, then stamps)."""
     rng = np.random.default_rng(seed)
-    n_all = len(assets.faces()) if n_faces else 0
-    faces = rng.choice(n_all, size=min(n_faces, n_all), replace=False).tolist() if n_all else []
-    n_all = len(_stamps()) if n_stamps else 0
-    stamps = rng.choice(n_all, size=min(n_stamps, n_all), replace=False).tolist() if n_all else []
+    faces = rng.choice(faces_there, size=min(n_faces, faces_there), replace=False).tolist() \
+        if n_faces and faces_there else []
+    stamps = rng.choice(stamps_there, size=min(n_stamps, stamps_there), replace=False).tolist() \
+        if n_stamps and stamps_there else []
     return faces, stamps
+
+
+def _square(path, size: int) -> np.ndarray:
+    """A picture file as a centre-cropped ``size`` square (shorter side resized to ``size``)."""
+    return imageio.center_crop(imageio.load(path, size=size), size)
 
 
 def _face_square(face: np.ndarray, size: int) -> np.ndarray:
@@ -275,14 +278,10 @@ def unrelated_inputs(n_faces: int = TEST_FACES, n_stamps: int = TEST_STAMPS, *, 
     """
     from latentstudio import assets
 
-    out: list[tuple[str, np.ndarray]] = []
-    for name in UNRELATED_SAMPLES:
-        arr = imageio.load(assets.sample_image(name), size=size)
-        out.append((name, imageio.center_crop(arr, size)))
-    face_ids, stamp_ids = _test_choices(n_faces=n_faces, n_stamps=n_stamps, seed=seed)
-    faces = assets.faces() if face_ids else None
+    out = [(name, _square(assets.sample_image(name), size)) for name in UNRELATED_SAMPLES]
+    faces = assets.faces() if n_faces else np.zeros((0,))
+    stamps = _stamps() if n_stamps else []
+    face_ids, stamp_ids = _test_choices(n_faces, n_stamps, len(faces), len(stamps), seed=seed)
     out += [(f"face{i}", _face_square(faces[i], size)) for i in face_ids]
-    stamps = _stamps() if stamp_ids else []
-    out += [(f"stamp:{stamps[i].image.stem}", imageio.center_crop(imageio.load(stamps[i].image, size=size), size))
-            for i in stamp_ids]
+    out += [(f"stamp:{stamps[i].image.stem}", _square(stamps[i].image, size)) for i in stamp_ids]
     return out
