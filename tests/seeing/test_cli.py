@@ -104,15 +104,18 @@ def test_check_json(model, world_dir, tmp_path):
     (["run", "MODEL", "PIC", "-o", "y.wav"], "output"),
     (["run", "MODEL", "PIC", "-o", "y.png", "--pre", "sharpen"], "sharpen"),
     (["train", "NOPE", "-o", "m"], "nope"),
+    (["train", "WORLD", "-o", "NOPE", "--guide", "1", "--guide-nets", "efficientnet_lite2"], "cannot guide"),
+    (["train", "WORLD", "-o", "NOPE", "--guide", "1", "--guide-jitter", "3"], "guide_jitter"),
 ])
 def test_bad_input_exits_2(model, world_dir, tmp_path, args, message):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    subst = {"MODEL": str(model), "BAD": str(bad), "PIC": str(world_dir / "coffee.png")}
+    subst = {"MODEL": str(model), "BAD": str(bad), "PIC": str(world_dir / "coffee.png"), "WORLD": str(world_dir)}
     args = [subst.get(a, a).replace("NOPE", str(tmp_path / "nope")) for a in args]
     res = runner.invoke(app, ["seeing", *args])
     assert res.exit_code == 2, res.output
     assert message in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "nope").exists()                  # nothing half-written
 
 
 def test_train_under_torchrun_two_ranks_report_once_and_rank_0_writes(tmp_path, world_dir):

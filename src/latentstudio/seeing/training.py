@@ -229,13 +229,13 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
                              f"{size} px crops; use a smaller size")
     guide_names = guide_classes(world, guide_names, size=size) if guide > 0 else []
     guide_ids = [class_index(n) for n in guide_names]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     gen_cfg = {"base": base, "blocks": blocks} if arch == "lean" else {}
     with torch.random.fork_rng():
         torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
         model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
                           guide_classes=guide_ids, guide_nets=guide_nets, guide_jitter=guide_jitter)
+    out = Path(out_dir)                     # made once the parameters are known good: bad ones leave nothing
+    out.mkdir(parents=True, exist_ok=True)
     photos = [photo_tensor(p.pixels) for p in world.train]
     crops = validation_crops(world, size=size)
     t0 = time.perf_counter()
