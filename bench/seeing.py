@@ -21,7 +21,8 @@ Figures (``../shared/EVALUATION.md``):
   weight is chosen on the validation inputs (``--inputs validation``), never on the test inputs.
 
 Run:  python -m bench seeing [--world flowers] [--seeds 0 1 2] [--steps 1500] [--guide 5]
-      [--guide-nets efficientnet_lite0,efficientnet_lite1] [--guide-jitter 0.3] [--models DIR ...]
+      [--guide-nets efficientnet_lite0,efficientnet_lite1] [--guide-jitter 0.3] [--off-guide 5 --off-keep 20]
+      [--models DIR ...]
       [--inputs test|validation] [--only speed]
 Prints one JSON object (progress on stderr).
 """
@@ -86,17 +87,20 @@ def speed(model_dir: str | None, repeats: int = 30) -> dict:
 
 
 def train_models(world: str, seeds: list[int], steps: int, out: Path, guide: float = 0.0,
-                 guide_nets: str = "efficientnet_lite0", guide_jitter: float = 0.0) -> list[str]:
+                 guide_nets: str = "efficientnet_lite0", guide_jitter: float = 0.0, off_guide: float = 0.0,
+                 off_keep: float = 0.0) -> list[str]:
     dirs = []
     tag = "" if not guide else f"_g{guide:g}" + (f"_n{guide_nets.count(',') + 1}" if "," in guide_nets else "") + \
         (f"_j{guide_jitter:g}" if guide_jitter else "")
+    tag += f"_off{off_guide:g}_k{off_keep:g}" if off_guide or off_keep else ""
     for seed in seeds:
         d = out / f"{world}{tag}_s{seed}"
         if not (d / "model.safetensors").is_file():
             _log(f"training {world} seed {seed} ({steps} steps) -> {d}")
             subprocess.run([sys.executable, "-m", "latentstudio", "seeing", "train", world, "-o", str(d),
                             "--steps", str(steps), "--seed", str(seed), "--guide", str(guide),
-                            "--guide-nets", guide_nets, "--guide-jitter", str(guide_jitter), "--json"], check=True,
+                            "--guide-nets", guide_nets, "--guide-jitter", str(guide_jitter),
+                            "--off-guide", str(off_guide), "--off-keep", str(off_keep), "--json"], check=True,
                            stdout=subprocess.DEVNULL)
         dirs.append(str(d))
     return dirs
@@ -155,6 +159,9 @@ def main() -> None:
     ap.add_argument("--guide-nets", default="efficientnet_lite0",
                     help="the world term's classifiers, comma-separated (seeing train --guide-nets)")
     ap.add_argument("--guide-jitter", type=float, default=0.0, help="random views for the world term (--guide-jitter)")
+    ap.add_argument("--off-guide", type=float, default=0.0,
+                    help="world term on degraded wallpapers' outputs (seeing train --off-guide)")
+    ap.add_argument("--off-keep", type=float, default=0.0, help="structure term on them (seeing train --off-keep)")
     ap.add_argument("--inputs", choices=["test", "validation"], default="test",
                     help="check on the test inputs (unrelated_inputs) or the validation inputs used for choices")
     ap.add_argument("--models", nargs="*", default=[], help="trained model folders (skip training)")
@@ -170,7 +177,7 @@ def main() -> None:
     models = list(args.models)
     if not models and (want("check") or want("flicker")):
         models = train_models(args.world, list(args.seeds), args.steps, Path(args.out), args.guide,
-                              args.guide_nets, args.guide_jitter)
+                              args.guide_nets, args.guide_jitter, args.off_guide, args.off_keep)
     if want("speed"):
         result["speed"] = speed(models[0] if models else None)
     if want("check"):

@@ -106,11 +106,14 @@ def test_check_json(model, world_dir, tmp_path):
     (["train", "NOPE", "-o", "m"], "nope"),
     (["train", "WORLD", "-o", "NOPE", "--guide", "1", "--guide-nets", "efficientnet_lite2"], "cannot guide"),
     (["train", "WORLD", "-o", "NOPE", "--guide", "1", "--guide-jitter", "3"], "guide_jitter"),
+    (["train", "WORLD", "-o", "NOPE", "--off-guide", "-1"], "off_guide"),
+    (["train", "WORLD", "-o", "NOPE", "--off-guide", "1", "--off-world", "MISSING"], "missing"),
 ])
 def test_bad_input_exits_2(model, world_dir, tmp_path, args, message):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    subst = {"MODEL": str(model), "BAD": str(bad), "PIC": str(world_dir / "coffee.png"), "WORLD": str(world_dir)}
+    subst = {"MODEL": str(model), "BAD": str(bad), "PIC": str(world_dir / "coffee.png"), "WORLD": str(world_dir),
+             "MISSING": str(tmp_path / "missing")}
     args = [subst.get(a, a).replace("NOPE", str(tmp_path / "nope")) for a in args]
     res = runner.invoke(app, ["seeing", *args])
     assert res.exit_code == 2, res.output

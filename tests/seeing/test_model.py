@@ -81,3 +81,47 @@ def test_guide_nets_are_averaged_and_never_the_judge():
         want = -lite1(x).log_softmax(-1)[:, 985].mean()
     assert torch.allclose(b, (a + want) / 2, atol=1e-4)         # the mean of the two nets' terms
     assert two.config()["guide_nets"] == ["efficientnet_lite0", "efficientnet_lite1"]
+
+
+def test_structure_loss_asks_the_degraded_output_to_give_back_the_input():
+    from latentstudio.seeing.degrade import degrade
+    from latentstudio.seeing.model import structure_loss
+
+    g = torch.Generator().manual_seed(0)
+    picture = torch.nn.functional.interpolate(torch.rand(2, 3, 8, 8, generator=g), size=(96, 96), mode="bilinear")
+    given = degrade(picture)
+    assert float(structure_loss(picture, given, 24.0)) < 0.05
+    # brightness and contrast of the input are free: a dimmer, flatter input asks for the same layout
+    assert float(structure_loss(picture, 0.2 + 0.5 * given, 24.0)) < 0.05
+    # fine texture added to the output is free too (the comparison is at the degradation's scale)
+    detailed = (picture + 0.2 * torch.rand(2, 3, 96, 96, generator=g)).clamp(0, 1)
+    assert float(structure_loss(detailed, given, 24.0)) < 0.15
+    # another layout is far
+    assert float(structure_loss(picture.flip(-1).flip(-2), given, 24.0)) > 0.4
+
+
+def test_off_world_inputs_get_the_world_and_structure_terms():
+    gan = SeeingGAN(guide=1.0, guide_classes=[985], off_guide=2.0, off_keep=3.0, generator={"base": 4, "blocks": 1})
+    assert gan.uses_off_world and gan.config()["off_guide"] == 2.0 and gan.config()["off_keep"] == 3.0
+    x, y, off = torch.rand(2, 1, 32, 32), torch.rand(2, 3, 32, 32), torch.rand(2, 1, 32, 32)
+    _, without = gan(x, y)
+    assert "off_world_nll" not in without and "off_keep" not in without
+    loss, metrics = gan(x, y, off)
+    assert metrics["off_world_nll"] > 0 and metrics["off_keep"] > 0
+    # the off-world terms reach the generator: with them the generator's gradient changes
+    gan.zero_grad()
+    gan(x, y)[0].backward()
+    plain = [p.grad.clone() for p in gan.generator.parameters()]
+    gan.zero_grad()
+    loss.backward()
+    assert any(not torch.allclose(a, p.grad) for a, p in zip(plain, gan.generator.parameters()))
+    assert not SeeingGAN(generator={"base": 4, "blocks": 1}).uses_off_world
+
+
+def test_off_world_terms_are_checked():
+    with pytest.raises(ParameterError, match="off_guide"):
+        SeeingGAN(guide=1.0, guide_classes=[985], off_guide=-1.0)
+    with pytest.raises(ParameterError, match="off_guide"):
+        SeeingGAN(guide=1.0, guide_classes=[985], off_keep=float("nan"))
+    with pytest.raises(ParameterError, match="guide_classes"):
+        SeeingGAN(off_guide=1.0)

@@ -120,3 +120,59 @@ def test_guide_needs_classes():
 
     with pytest.raises(ParameterError, match="guide_classes"):
         SeeingGAN(guide=1.0)
+
+
+@pytest.fixture(scope="module")
+def off_dir(tmp_path_factory):
+    """Off-world pictures: other sample photographs, and a copy of one of the world's own (to be left out)."""
+    from latentstudio import assets
+    from latentstudio.core import image as imageio
+
+    d = tmp_path_factory.mktemp("off")
+    for name in ("astronaut", "camera", "brick"):
+        imageio.save(d / f"{name}.png", imageio.load(assets.sample_image(name), size=96))
+    return d
+
+
+def test_offworld_photos_leave_the_world_out(world_dir, off_dir, tmp_path):
+    from latentstudio.seeing.worlds import offworld_photos
+
+    w = load_world(world_dir, short_side=96)
+    (off_dir / "coffee_again.png").write_bytes((world_dir / "coffee.png").read_bytes())
+    try:
+        names = sorted(p.name for p in offworld_photos(w, off_dir, short_side=96))
+    finally:
+        (off_dir / "coffee_again.png").unlink()
+    assert names == ["astronaut.png", "brick.png", "camera.png"]
+    with pytest.raises(ParameterError, match="holds no images"):
+        offworld_photos(w, tmp_path)
+    only_own = tmp_path / "own"
+    only_own.mkdir()
+    (only_own / "c.png").write_bytes((world_dir / "coffee.png").read_bytes())
+    with pytest.raises(ParameterError, match="no off-world pictures"):
+        offworld_photos(w, only_own)
+
+
+def test_off_world_term_paints_the_world_into_other_pictures(world_dir, off_dir, tmp_path):
+    from latentstudio.seeing.degrade import degrade, photo_tensor, random_crops
+    from latentstudio.seeing.worlds import offworld_photos
+    from latentstudio.zoo.classifier import load_classifier
+
+    w = load_world(world_dir, short_side=96)
+    kw = dict(steps=100, batch_size=4, size=48, base=8, blocks=1, lr=3e-3, sample_every=0, seed=0, l1=1.0,
+              guide=5.0, guide_names=["daisy"])
+    train_seeing(w, tmp_path / "guided", **kw)
+    run = train_seeing(w, tmp_path / "off", off_guide=5.0, off_keep=1.0, off_world=off_dir, **kw)
+    assert {"off_world_nll", "off_keep"} <= set(run.losses)
+    cfg = json.loads((tmp_path / "off" / "config.json").read_text())["meta"]["train"]
+    assert cfg["off_guide"] == 5.0 and cfg["off_world"] == {"source": str(off_dir), "pictures": 3}
+    net = load_classifier("efficientnet_lite0")
+    daisy = list(net.labels).index("daisy")
+    others = [photo_tensor(p.pixels) for p in offworld_photos(w, off_dir, short_side=96)]
+    crops = random_crops(others, 8, 48, torch.Generator().manual_seed(9))
+    nll = {}
+    for name in ("guided", "off"):
+        m = load_seer_model(tmp_path / name)
+        with torch.no_grad():
+            nll[name] = float(-net(m.generator(degrade(crops, m.degradation))).log_softmax(-1)[:, daisy].mean())
+    assert nll["off"] < nll["guided"] - 0.75, nll        # other pictures come out more of the world (1.6 here)

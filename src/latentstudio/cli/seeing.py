@@ -42,6 +42,15 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
           guide_jitter: float = typer.Option(0.0, "--guide-jitter",
                                              help="Each guide net sees a random view of the batch: rescaled "
                                                   "within exp(+-J), cropped, mirrored (0: the batch as it is)."),
+          off_guide: float = typer.Option(0.0, "--off-guide",
+                                          help="Weight of the world term on outputs for degraded off-world "
+                                               "pictures: paint the world whatever comes in (0: off)."),
+          off_keep: float = typer.Option(0.0, "--off-keep",
+                                         help="Weight of the structure term on those outputs: degraded again, "
+                                              "they must give back the input (0: off)."),
+          off_world: str = typer.Option("wallpapers", "--off-world",
+                                        help="Off-world pictures: wallpapers (the desktop backgrounds "
+                                             "installed) or a folder."),
           area_factor: float = typer.Option(24.0, "--area-factor",
                                             help="Degradation: area down-sampling factor before bicubic up."),
           short_side: int = typer.Option(512, "--short-side", help="Photographs are shrunk to this shorter side."),
@@ -62,7 +71,7 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
                         blocks=blocks, lr=lr, l1=l1, perceptual=perceptual, guide=guide,
                         guide_names=[c.strip() for c in guide_classes.split(",") if c.strip()] or None,
                         guide_nets=[c.strip() for c in guide_nets.split(",") if c.strip()], guide_jitter=guide_jitter,
-                        area_factor=area_factor,
+                        off_guide=off_guide, off_keep=off_keep, off_world=off_world, area_factor=area_factor,
                         short_side=short_side, sample_every=sample_every, device=device, seed=seed,
                         progress=fit_progress(advance))
     if run.result.rank != 0:    # torchrun: rank 0 reports

@@ -73,7 +73,12 @@ def down_up(x: torch.Tensor, area_factor: float) -> torch.Tensor:
 
 def degrade(x: torch.Tensor, degradation: Degradation = Degradation()) -> torch.Tensor:
     """The run-time degradation: greyscale, then down-and-up sampling. ``(N, 3, H, W)`` -> ``(N, 1, H, W)``."""
-    return down_up(grey(x), degradation.area_factor)
+    return degrade_area(x, degradation.area_factor)
+
+
+def degrade_area(x: torch.Tensor, area_factor: float) -> torch.Tensor:
+    """:func:`degrade` by an area factor alone (differentiable: training losses compare through it)."""
+    return down_up(grey(x), area_factor)
 
 
 def random_crops(photos: list[torch.Tensor], n: int, size: int, generator: torch.Generator, *,

@@ -201,18 +201,30 @@ class SeeingGAN(nn.Module):
     of the batch: rescaled by a factor within ``exp(+-guide_jitter)``, cropped back to at most the batch's side at
     a random place per picture and mirrored at random — what a world term must survive to mean the picture
     and not one network's view of its pixels (expectation over transformations).
+
+    ``forward(inputs, targets, off_inputs)`` may also take degraded *off-world* pictures (anything but the world:
+    they have no target). Their outputs get ``off_guide`` times the world term — "whatever comes in, paint the
+    world", trained directly on the kind of input the artist will show it rather than only on degraded world
+    crops — and ``off_keep`` times :func:`structure_loss`, which asks the output, degraded again, to give back the
+    input (so the world is painted *into* the input's shapes, not over them). ``area_factor`` is the
+    degradation's, for that comparison.
     """
 
     def __init__(self, arch: str = "lean", generator: dict | None = None, ndf: int = 48, l1: float = 100.0,
                  perceptual: float = 0.0, guide: float = 0.0, guide_classes: list[int] | None = None,
-                 guide_nets: Sequence[str] = GUIDE_NETS, guide_jitter: float = 0.0):
+                 guide_nets: Sequence[str] = GUIDE_NETS, guide_jitter: float = 0.0, off_guide: float = 0.0,
+                 off_keep: float = 0.0, area_factor: float = 24.0):
         super().__init__()
         self.arch, self.generator_config, self.ndf = arch, dict(generator or {}), ndf
         self.l1, self.perceptual, self.guide = float(l1), float(perceptual), float(guide)
         self.guide_classes = [int(c) for c in (guide_classes or [])]
         self.guide_nets, self.guide_jitter = [str(n) for n in guide_nets], float(guide_jitter)
-        if self.guide > 0 and not self.guide_classes:
-            raise ParameterError("guide > 0 needs guide_classes (ImageNet class indices of the world)")
+        self.off_guide, self.off_keep, self.area_factor = float(off_guide), float(off_keep), float(area_factor)
+        if min(self.off_guide, self.off_keep) < 0 or not all(map(math.isfinite, (self.off_guide, self.off_keep))):
+            raise ParameterError(f"off_guide={off_guide!r} and off_keep={off_keep!r} must be finite numbers >= 0")
+        if (self.guide > 0 or self.off_guide > 0) and not self.guide_classes:
+            raise ParameterError("a world term (guide or off_guide > 0) needs guide_classes "
+                                 "(ImageNet class indices of the world)")
         if not self.guide_nets or not 0.0 <= self.guide_jitter <= 1.0:
             raise ParameterError(f"guide_nets={guide_nets!r} must name at least one classifier and "
                                  f"guide_jitter={guide_jitter!r} lie in [0, 1]")
@@ -227,7 +239,13 @@ class SeeingGAN(nn.Module):
     def config(self) -> dict:
         return {"arch": self.arch, "generator": self.generator_config, "ndf": self.ndf, "l1": self.l1,
                 "perceptual": self.perceptual, "guide": self.guide, "guide_classes": self.guide_classes,
-                "guide_nets": self.guide_nets, "guide_jitter": self.guide_jitter}
+                "guide_nets": self.guide_nets, "guide_jitter": self.guide_jitter, "off_guide": self.off_guide,
+                "off_keep": self.off_keep, "area_factor": self.area_factor}
+
+    @property
+    def uses_off_world(self) -> bool:
+        """Whether training batches should carry off-world inputs (``off_guide`` or ``off_keep`` > 0)."""
+        return self.off_guide > 0 or self.off_keep > 0
 
     def _feature_net(self):
         if self._features is None:
@@ -288,8 +306,13 @@ class SeeingGAN(nn.Module):
             total = total - logp[:, self.guide_classes].logsumexp(-1).mean()
         return total / len(self.guide_nets)
 
-    def forward(self, inputs: torch.Tensor, targets: torch.Tensor):
-        fake = self.generator(inputs)
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor, off_inputs: torch.Tensor | None = None):
+        off = None
+        if off_inputs is not None and self.uses_off_world:
+            # one pass over both kinds: batch-norm statistics then mix them as they will at run time
+            fake, off = self.generator(torch.cat([inputs, off_inputs])).split([len(inputs), len(off_inputs)])
+        else:
+            fake = self.generator(inputs)
         d = self.discriminator
         real_logits = d(torch.cat([inputs, targets], 1))
         fake_logits = d(torch.cat([inputs, fake.detach()], 1))
@@ -313,4 +336,27 @@ class SeeingGAN(nn.Module):
             nll = self._world_nll(fake)
             loss = loss + self.guide * nll
             metrics["world_nll"] = float(nll.detach())
+        if off is not None:
+            if self.off_guide > 0:
+                off_nll = self._world_nll(off)
+                loss = loss + self.off_guide * off_nll
+                metrics["off_world_nll"] = float(off_nll.detach())
+            if self.off_keep > 0:
+                keep = structure_loss(off, off_inputs, self.area_factor)
+                loss = loss + self.off_keep * keep
+                metrics["off_keep"] = float(keep.detach())
         return loss, metrics
+
+
+def structure_loss(output: torch.Tensor, inputs: torch.Tensor, area_factor: float) -> torch.Tensor:
+    """How far ``output``, degraded again (grey, down-and-up by ``area_factor``), is from the degraded ``inputs``
+    it was made from: mean absolute difference after each picture is standardised (zero mean, unit spread), so
+    brightness and contrast are free and only the layout of light and dark counts.
+    """
+    from latentstudio.seeing.degrade import degrade_area
+
+    def z(x):
+        x = x - x.mean(dim=(1, 2, 3), keepdim=True)
+        return x / (x.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt() + 1e-3)
+
+    return (z(degrade_area(output, area_factor)) - z(inputs)).abs().mean()

@@ -184,7 +184,8 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
                  size: int = 128, lr: float = 2e-4, seed: int = 0, arch: str = "lean", base: int = 32,
                  blocks: int = 3, l1: float = 100.0, perceptual: float = 0.0, guide: float = 0.0,
                  guide_names: Sequence[str] | None = None, guide_nets: Sequence[str] = GUIDE_NETS,
-                 guide_jitter: float = 0.0,
+                 guide_jitter: float = 0.0, off_guide: float = 0.0, off_keep: float = 0.0,
+                 off_world: str | os.PathLike = "wallpapers",
                  degradation: Degradation = Degradation(), sample_every: int = 250, device: str = "cpu",
                  progress: Callable[[int, int, float], None] | None = None,
                  meta: dict | None = None) -> SeeingTrainResult:
@@ -203,6 +204,10 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     guide_names : the world's ImageNet classes for it (default: :func:`guide_classes`)
     guide_nets, guide_jitter : the world term's classifiers (their mean) and the size of the random views each
         sees (:class:`.model.SeeingGAN`; log-scale range, 0 = the batch as it is)
+    off_guide, off_keep : weights of the world term and of the structure term on the outputs for degraded
+        *off-world* pictures (0 = none; :class:`.model.SeeingGAN`); each step then adds ``batch_size`` crops of them
+    off_world : where the off-world pictures come from: ``"wallpapers"`` (:func:`.worlds.offworld_photos`) or a
+        folder
     degradation : the run-time degradation, stored with the model
     sample_every : steps between sample grids (0 = none)
     device : ``cpu``, ``cuda`` or ``auto``; under ``torchrun`` every rank trains (DDP)
@@ -219,7 +224,8 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
                             ("seed", seed, 0), ("base", base, 4), ("blocks", blocks, 0),
                             ("sample_every", sample_every, 0)):
         _check(name, value, lo)
-    for name, value in (("lr", lr), ("l1", l1), ("perceptual", perceptual), ("guide", guide)):
+    for name, value in (("lr", lr), ("l1", l1), ("perceptual", perceptual), ("guide", guide),
+                        ("off_guide", off_guide), ("off_keep", off_keep)):
         _check(name, value, 0, integer=False)
     if not world.train:
         raise ParameterError(f"world {world.name!r} has no training photographs")
@@ -227,13 +233,20 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
     if small < size // 2:
         raise ParameterError(f"world {world.name!r}: its smallest photograph ({small} px) is too small for "
                              f"{size} px crops; use a smaller size")
-    guide_names = guide_classes(world, guide_names, size=size) if guide > 0 else []
+    guide_names = guide_classes(world, guide_names, size=size) if guide > 0 or off_guide > 0 else []
     guide_ids = [class_index(n) for n in guide_names]
     gen_cfg = {"base": base, "blocks": blocks} if arch == "lean" else {}
     with torch.random.fork_rng():
         torch.manual_seed(seed)             # the initial weights (and spectral norm's vectors) follow the seed
         model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
-                          guide_classes=guide_ids, guide_nets=guide_nets, guide_jitter=guide_jitter)
+                          guide_classes=guide_ids, guide_nets=guide_nets, guide_jitter=guide_jitter,
+                          off_guide=off_guide, off_keep=off_keep, area_factor=degradation.area_factor)
+    off_photos = []
+    if model.uses_off_world:
+        from latentstudio.seeing.worlds import offworld_photos
+
+        off_photos = [photo_tensor(p.pixels) for p in offworld_photos(world, off_world)]
+        off_record = {"source": os.fspath(off_world), "pictures": len(off_photos)}
     out = Path(out_dir)                     # made once the parameters are known good: bad ones leave nothing
     out.mkdir(parents=True, exist_ok=True)
     photos = [photo_tensor(p.pixels) for p in world.train]
@@ -242,7 +255,10 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
 
     def make_batch(step: int, generator: torch.Generator):
         targets = random_crops(photos, batch_size, size, generator)
-        return training_pair(targets, generator, degradation), targets
+        batch = (training_pair(targets, generator, degradation), targets)
+        if off_photos:
+            batch += (training_pair(random_crops(off_photos, batch_size, size, generator), generator, degradation),)
+        return batch
 
     samples: list[Path] = []
 
@@ -272,6 +288,8 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
                                                    "lr": lr, "seed": seed, "l1": l1, "perceptual": perceptual,
                                                    "guide": guide, "guide_classes": guide_names,
                                                    "guide_nets": list(guide_nets), "guide_jitter": guide_jitter,
+                                                   "off_guide": off_guide, "off_keep": off_keep,
+                                                   "off_world": off_record if off_photos else None,
                                                    "world_size": result.world_size},
               "losses": losses, "validation": validation, **(meta or {})}
     save_checkpoint(out, generator, config=generator.config(), meta=record)

@@ -201,6 +201,49 @@ def load_world(source: str | os.PathLike, *, short_side: int = 512, validation: 
     return World(name=name, train=kept, validation=held)
 
 
+#: Where ``offworld_photos("wallpapers")`` looks: every desktop background the world packages install.
+OFFWORLD_FOLDERS = ("/usr/share/backgrounds", _PLASMA)
+
+
+def offworld_photos(world: World, source: str | os.PathLike = "wallpapers", *,
+                    short_side: int = 512) -> list[Photo]:
+    """Pictures that are *not* of ``world``, for the off-world training term (``seeing train --off-guide``).
+
+    ``source`` is ``"wallpapers"`` (the desktop backgrounds of :data:`WORLD_PACKAGES`: landscapes, water, sky,
+    abstract and graphic designs) or a folder of pictures. The world's own photographs (training and validation,
+    by decoded-pixel hash) are left out, and so is every picture of the test and validation inputs' sources:
+    these are wallpapers only, never faces, stamps or scikit-image samples.
+
+    Raises
+    ------
+    ParameterError : a folder that is missing or holds no pictures, or no off-world picture left
+    """
+    text = os.fspath(source)
+    if text == "wallpapers":
+        files: list[Path] = []
+        for root in map(Path, OFFWORLD_FOLDERS):
+            if not root.is_dir():
+                continue
+            if root == Path(_PLASMA):
+                files += [f for f in map(_plasma_file, sorted(p for p in root.iterdir() if p.is_dir())) if f]
+            else:
+                files += imageio.image_files(root, what="wallpaper folder")
+    else:
+        files = imageio.image_files(text, what="off-world folder")
+    own = {p.sha1 for p in world.train + world.validation}
+    photos: dict[str, Photo] = {}
+    for f in files:
+        ph = _photo(f, short_side)
+        if f.parent.name == "images" and f.parents[1].name == "contents":     # a Plasma folder: name it
+            ph.name = f.parents[2].name
+        if ph.sha1 not in own and min(ph.pixels.shape[:2]) >= 64:
+            photos.setdefault(ph.sha1, ph)
+    if not photos:
+        raise ParameterError(f"no off-world pictures in {text!r} (the world's own photographs are left out); "
+                             "install the wallpaper packages (`make data`) or pass a folder")
+    return list(photos.values())
+
+
 #: Unrelated inputs: scikit-image / scikit-learn sample photographs unlike every built-in world.
 UNRELATED_SAMPLES = ("astronaut", "camera", "chelsea", "coffee", "rocket", "motorcycle", "horse", "coins",
                      "china", "brick", "page", "clock")
