@@ -144,6 +144,9 @@ def test_offworld_photos_leave_the_world_out(world_dir, off_dir, tmp_path):
     finally:
         (off_dir / "coffee_again.png").unlink()
     assert names == ["astronaut.png", "brick.png", "camera.png"]
+    # the world's own files are left out at any size (a content hash alone would miss them at another size)
+    at_96 = {p.name for p in offworld_photos(load_world(world_dir, short_side=64), world_dir, short_side=96)}
+    assert not at_96 & {"chelsea.png", "coffee.png", "rocket.png"}
     with pytest.raises(ParameterError, match="holds no images"):
         offworld_photos(w, tmp_path)
     only_own = tmp_path / "own"

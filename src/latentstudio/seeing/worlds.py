@@ -96,11 +96,12 @@ class World:
 
 @dataclass
 class Photo:
-    """One photograph: ``pixels`` (H, W, 3) uint8, its file ``name`` and decoded-pixel ``sha1``."""
+    """One photograph: ``pixels`` (H, W, 3) uint8, its file ``name``, decoded-pixel ``sha1`` and file ``path``."""
 
     name: str
     pixels: np.ndarray
     sha1: str
+    path: str = ""
 
 
 def _plasma_file(folder: Path) -> Path | None:
@@ -154,7 +155,8 @@ def _photo(path: Path, short_side: int) -> Photo:
     if min(h, w) > short_side:
         arr = imageio.resize(arr, short_side)
     px = imageio.to_uint8(arr)
-    return Photo(name=path.name, pixels=px, sha1=hashlib.sha1(np.ascontiguousarray(px).tobytes()).hexdigest())
+    return Photo(name=path.name, pixels=px, sha1=hashlib.sha1(np.ascontiguousarray(px).tobytes()).hexdigest(),
+                 path=str(Path(path).resolve()))
 
 
 def load_world(source: str | os.PathLike, *, short_side: int = 512, validation: int = 1) -> World:
@@ -210,9 +212,9 @@ def offworld_photos(world: World, source: str | os.PathLike = "wallpapers", *,
     """Pictures that are *not* of ``world``, for the off-world training term (``seeing train --off-guide``).
 
     ``source`` is ``"wallpapers"`` (the desktop backgrounds of :data:`WORLD_PACKAGES`: landscapes, water, sky,
-    abstract and graphic designs) or a folder of pictures. The world's own photographs (training and validation,
-    by decoded-pixel hash) are left out, and so is every picture of the test and validation inputs' sources:
-    these are wallpapers only, never faces, stamps or scikit-image samples.
+    abstract and graphic designs) or a folder of pictures. The world's own photographs (training and validation:
+    the same files, or copies of them with the same decoded pixels) are left out. No test or validation input is
+    among the wallpapers: those are faces, stamps and scikit-image samples.
 
     Raises
     ------
@@ -231,8 +233,11 @@ def offworld_photos(world: World, source: str | os.PathLike = "wallpapers", *,
     else:
         files = imageio.image_files(text, what="off-world folder")
     own = {p.sha1 for p in world.train + world.validation}
+    own_files = {p.path for p in world.train + world.validation if p.path}
     photos: dict[str, Photo] = {}
     for f in files:
+        if str(Path(f).resolve()) in own_files:
+            continue
         ph = _photo(f, short_side)
         if f.parent.name == "images" and f.parents[1].name == "contents":     # a Plasma folder: name it
             ph.name = f.parents[2].name
