@@ -104,3 +104,20 @@ def test_long_stereo_ogg_is_written_in_blocks(tmp_path):
     path = save(tmp_path / "long.ogg", y, 22050)
     z, sr = load(path, mono=False)
     assert sr == 22050 and z.shape[0] == 2 and abs(z.shape[1] - y.shape[1]) < 2048
+
+
+def test_pcm16_hash_matches_decoded_copies_and_nothing_else():
+    from latentstudio.core.audio import pcm16_hash
+
+    rng = np.random.default_rng(0)
+    y = (0.5 * rng.standard_normal(4000)).clip(-1, 1).astype(np.float32)
+    assert pcm16_hash(y) == pcm16_hash(y.astype(np.float64))                 # either precision
+    assert pcm16_hash(y) != pcm16_hash(y * 0.9)
+    loud = y.copy()
+    loud[0] = 1.7                                                           # clipped, not wrapped round
+    clipped = y.copy()
+    clipped[0] = 1.0
+    assert pcm16_hash(loud) == pcm16_hash(clipped)
+    padded = np.concatenate([np.zeros(50, np.float32), y, np.zeros(9, np.float32)])
+    assert pcm16_hash(padded) != pcm16_hash(y)
+    assert pcm16_hash(padded, trim_zeros=True) == pcm16_hash(y, trim_zeros=True)

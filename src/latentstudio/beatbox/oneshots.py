@@ -40,7 +40,6 @@ Example
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -122,9 +121,10 @@ class OneShots:
 
 
 def content_hash(y: np.ndarray) -> str:
-    """Hash of a decoded sound (16-bit quantised so that codec round-off does not matter)."""
-    q = np.round(np.asarray(y, dtype=np.float64) * 32767).astype(np.int16)
-    return hashlib.sha1(np.trim_zeros(q).tobytes()).hexdigest()[:16]
+    """Hash of a decoded sound (16-bit quantised so that codec round-off does not matter; silent ends trimmed)."""
+    from latentstudio.core.audio import pcm16_hash
+
+    return pcm16_hash(y, trim_zeros=True)[:16]
 
 
 def trim_leading(y: np.ndarray, *, threshold_db: float = -40.0) -> np.ndarray:

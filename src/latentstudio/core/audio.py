@@ -142,6 +142,24 @@ def valid_audio(y: np.ndarray, *, name: str = "y", mono: bool = False) -> np.nda
     return y.astype(np.float32, copy=False)
 
 
+def pcm16_hash(y: np.ndarray, *, trim_zeros: bool = False) -> str:
+    """SHA-1 of decoded audio quantised to 16-bit PCM: equal for copies in any container or encoding that decode
+    to the same samples (float32 or float64), for deduplication across splits and libraries.
+
+    Samples are clipped to [-1, 1] first (a louder copy does not wrap around); ``trim_zeros`` drops the silent
+    samples at both ends, so copies that differ only by padding match.
+
+    Example
+    -------
+    >>> pcm16_hash(np.zeros(4, np.float32)) == pcm16_hash(np.zeros(4, np.float64))
+    True
+    """
+    import hashlib
+
+    q = np.round(np.clip(np.asarray(y, dtype=np.float64), -1.0, 1.0) * 32767).astype("<i2")
+    return hashlib.sha1((np.trim_zeros(q) if trim_zeros else q).tobytes()).hexdigest()
+
+
 def is_silent(y: np.ndarray, *, threshold_db: float = -60.0) -> bool:
     """True when the peak of ``y`` is below ``threshold_db`` dBFS."""
     peak = float(np.max(np.abs(y))) if y.size else 0.0

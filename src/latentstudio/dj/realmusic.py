@@ -579,9 +579,10 @@ def render(piece: Piece, *, renderer: str, seed: int = 0, sr: int = 16000, max_s
 
 
 def audio_hash(y: np.ndarray) -> str:
-    """Hash of decoded audio (16-bit rounding), for deduplication across splits."""
-    q = np.round(np.clip(np.asarray(y, dtype=np.float64), -1, 1) * 32767).astype(np.int16)
-    return hashlib.sha1(q.tobytes()).hexdigest()
+    """Hash of decoded audio (16-bit rounding), for deduplication across splits (:func:`core.audio.pcm16_hash`)."""
+    from latentstudio.core.audio import pcm16_hash
+
+    return pcm16_hash(y)
 
 
 def examples(split: str, *, count: int | None = None, seed: int = 0, renderers: tuple[str, ...] | None = None,
