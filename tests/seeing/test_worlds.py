@@ -66,3 +66,6 @@ def test_validation_faces_and_stamps_are_of_the_test_kinds_but_never_the_test_pi
     by_stem = {s.image.stem: s for s in stamps}
     assert not any(by_stem[n[6:]].category.startswith("plants") for n in extra if n.startswith("stamp:"))
     assert val_names == [n for n, _ in validation_inputs(size=32)]      # seeded: the same every time
+    # the faces are faces: scikit-image's lfw_subset holds 100 faces, then 100 patches that are not
+    faces = [int(n[4:]) for n in test_names + val_names if n.startswith("face")]
+    assert len(faces) == 2 * TEST_FACES and all(0 <= i < worlds.LFW_FACES for i in faces)

@@ -268,7 +268,7 @@ def validation_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256,
     from latentstudio import assets
 
     out = [(name, _square(assets.sample_image(name), size)) for name in VALIDATION_SAMPLES]
-    faces = assets.faces() if n_faces or n_stamps else np.zeros((0,))    # the test's stamp draw follows its faces'
+    faces = _faces() if n_faces or n_stamps else np.zeros((0,))    # the test's stamp draw follows its faces'
     stamps = _stamps() if n_stamps else []
     test_faces, test_stamps = _test_choices(TEST_FACES, TEST_STAMPS, len(faces), len(stamps), seed=0)
     rng = np.random.default_rng(seed)
@@ -285,6 +285,17 @@ def validation_inputs(n_faces: int = 4, n_stamps: int = 8, *, size: int = 256,
 
 #: How many LFW faces and Tux Paint stamps the test inputs hold by default.
 TEST_FACES, TEST_STAMPS = 4, 8
+
+
+#: scikit-image's ``lfw_subset`` holds 100 faces, then 100 patches that are not faces.
+LFW_FACES = 100
+
+
+def _faces() -> np.ndarray:
+    """The LFW faces of scikit-image's subset: its first :data:`LFW_FACES` pictures (the rest are not faces)."""
+    from latentstudio import assets
+
+    return assets.faces(LFW_FACES)
 
 
 def _stamps() -> list:
@@ -327,7 +338,7 @@ def unrelated_inputs(n_faces: int = TEST_FACES, n_stamps: int = TEST_STAMPS, *, 
     from latentstudio import assets
 
     out = [(name, _square(assets.sample_image(name), size)) for name in UNRELATED_SAMPLES]
-    faces = assets.faces() if n_faces else np.zeros((0,))
+    faces = _faces() if n_faces else np.zeros((0,))
     stamps = _stamps() if n_stamps else []
     face_ids, stamp_ids = _test_choices(n_faces, n_stamps, len(faces), len(stamps), seed=seed)
     out += [(f"face{i}", _face_square(faces[i], size)) for i in face_ids]
