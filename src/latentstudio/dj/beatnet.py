@@ -506,6 +506,9 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
 
     ``dilations`` sets the network's context. Dilations up to 64 (±2.5 s) were tried against the shipped 1..32
     on generated music and gave no better choice of metrical level.
+
+    Under torchrun every rank trains; rank 0 alone fits the levels on validation and writes the checkpoint,
+    and the other ranks return ``{"rank", "steps", "seed", "train_seconds"}``.
     """
     from latentstudio.dj import realmusic
     from latentstudio.train import TrainConfig, fit
@@ -579,6 +582,9 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
 
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=conf, progress=progress)
     model.eval()
+    if result.rank != 0:        # torchrun: the other ranks hold the same weights; rank 0 fits levels and writes
+        load_beatnet.cache_clear()
+        return {"rank": result.rank, "steps": steps, "seed": seed, "train_seconds": float(result.seconds)}
     levels = fit_levels(model, val)
     cfg["level_weights"] = model.level_weights
     cfg["downbeat_weights"] = model.downbeat_weights
@@ -591,7 +597,6 @@ def train_beatnet(output: str | Path, *, n_tracks: int = 120, steps: int = 1500,
               **sources, "final_loss": float(np.mean(result.losses[-50:])),
               **{k: v for k, v in levels.items() if k not in ("level_weights", "downbeat_weights")},
               "train_seconds": float(result.seconds)}
-    if result.rank == 0:        # torchrun: rank 0 writes; the other ranks hold the same weights
-        save_checkpoint(output, model, config=cfg, meta=report)
+    save_checkpoint(output, model, config=cfg, meta=report)
     load_beatnet.cache_clear()
     return report
