@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from latentstudio.web.app import PAGES, STATIC, create_app  # noqa: E402
+from latentstudio.web.app import PAGES, STATIC, TITLES, create_app  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("_studio", Path(__file__).with_name("_studio.py"))
 S = importlib.util.module_from_spec(_spec)
@@ -59,6 +59,12 @@ def test_every_page_is_served_and_fetches_nothing_from_the_internet(client):
         links = re.findall(r'<a href="(/[a-z]*)"( class="here")?>', r.text.split("<nav>")[1].split("</nav>")[0])
         assert [h for h, _ in links] == ["/"] + [f"/{p}" for p in PAGES], path
         assert [h for h, here in links if here] == [path], path
+        # one head, with the page's own title, and one body around the page's file
+        assert r.text.count("<head>") == 1 and r.text.count("<body>") == 1 and r.text.count("</html>") == 1, path
+        title = re.search(r"<title>(.*?) — latentstudio studio</title>", r.text)
+        assert title and title.group(1) == TITLES["index" if path == "/" else path[1:]], path
+    for f in STATIC.glob("*.html"):                  # the pages' files hold their bodies only
+        assert not re.search(r"<(!doctype|html|head|body|nav)\b", f.read_text(encoding="utf-8"), re.I), f.name
     for name in ("studio.js", "studio.css"):
         assert client.get(f"/static/{name}").status_code == 200
     for f in STATIC.iterdir():

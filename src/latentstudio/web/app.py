@@ -64,18 +64,24 @@ PAGES = {"soundscape": "Soundscape explorer", "beatbox": "Beatbox booth", "dj": 
          "funk": "NeuralFunk", "gallery": "Gallery"}
 
 
+#: The pages' titles (the front page's and any that differ from its link in the navigation bar).
+TITLES = {**PAGES, "index": "Studio", "latent": "Latent Pulsations and Landscapes"}
+
+
 def page_html(name: str) -> str:
-    """A page's HTML (``index`` or one of :data:`PAGES`) with the one navigation bar put in its empty
-    ``<nav></nav>``, the page's own link marked ``here``."""
+    """A page's HTML (``index`` or one of :data:`PAGES`): the one head (title, stylesheet, ``studio.js``) and
+    navigation bar (the page's own link marked ``here``) around the page's body in ``static/NAME.html``."""
     from html import escape
 
     links = [("/", "studio", name == "index")] + [(f"/{p}", title, p == name) for p, title in PAGES.items()]
     mark = ' class="here"'
     nav = "".join(f'<a href="{href}"{mark if here else ""}>{escape(title)}</a>' for href, title, here in links)
-    html = (STATIC / f"{name}.html").read_text(encoding="utf-8")
-    if html.count("<nav></nav>") != 1:
-        raise RuntimeError(f"page {name}.html must hold exactly one empty <nav></nav>")
-    return html.replace("<nav></nav>", f"<nav>{nav}</nav>")
+    body = (STATIC / f"{name}.html").read_text(encoding="utf-8")
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(TITLES[name])} — latentstudio studio</title>\n"
+            '<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/studio.css">'
+            '<script src="/static/studio.js"></script></head>\n'
+            f"<body><nav>{nav}</nav>\n{body}</body></html>\n")
 
 
 #: Room for the multipart envelope and the form's other fields around an upload of the maximum size.
