@@ -24,6 +24,17 @@ def _sounds(seed, n=12):
     return OneShots(np.stack(audio), np.array(labels), ["k"] * len(labels), [str(i) for i in range(len(labels))])
 
 
+def _every_class(seed):
+    d = _sounds(seed, n=4)
+    rng = np.random.default_rng(seed)
+    extra = np.stack([d.audio[i] * 0.5 + 0.5 * np.roll(d.audio[i], 40 * (c + 1)) for c in range(5)
+                      for i in range(len(d))])
+    labels = np.concatenate([d.labels] + [np.full(len(d), CLASSES.index(c)) for c in
+                                          ("open_hat", "tom", "cymbal", "clap", "rim")])
+    audio = np.concatenate([d.audio, extra]) + 1e-3 * rng.standard_normal((len(labels), d.audio.shape[1]))
+    return OneShots(audio.astype(np.float32), labels, ["k"] * len(labels), [str(i) for i in range(len(labels))])
+
+
 def test_baselines_learn_kick_snare_hat():
     train, test = _sounds(0), _sounds(1)
     for model in (CentroidRule(), MfccKnn(k=3)):
@@ -45,21 +56,12 @@ def test_fit_temperature_recovers_overconfidence():
 def test_train_classifier_tiny_ensemble_learns_and_rebuilds(tmp_path):
     from latentstudio.beatbox.classifier import DrumEnsemble, load_classifier, save_classifier, train_classifier
 
-    def every_class(seed):
-        d = _sounds(seed, n=4)
-        rng = np.random.default_rng(seed)
-        extra = np.stack([d.audio[i] * 0.5 + 0.5 * np.roll(d.audio[i], 40 * (c + 1)) for c in range(5)
-                          for i in range(len(d))])
-        labels = np.concatenate([d.labels] + [np.full(len(d), CLASSES.index(c)) for c in
-                                              ("open_hat", "tom", "cymbal", "clap", "rim")])
-        audio = np.concatenate([d.audio, extra]) + 1e-3 * rng.standard_normal((len(labels), d.audio.shape[1]))
-        return OneShots(audio.astype(np.float32), labels, ["k"] * len(labels), [str(i) for i in range(len(labels))])
-
     model, report = train_classifier(steps=30, batch_size=16, members=2, n_augmented=1, seed=0,
-                                     splits={"train": every_class(0), "validation": every_class(1)})
+                                     splits={"train": _every_class(0), "validation": _every_class(1)})
+    assert np.isfinite(report.val_accuracy) and np.isfinite(report.val_nll_after)       # judged on validation
     assert isinstance(model, DrumEnsemble) and len(model.members) == 2
     assert np.mean(report.losses[-5:]) < np.mean(report.losses[:5])
-    assert report.val_sounds == len(every_class(1)) and 0 < report.temperature
+    assert report.val_sounds == len(_every_class(1)) and 0 < report.temperature
     save_classifier(model, tmp_path / "clf", meta={"command": "test", "seed": 0})
     again = load_classifier(tmp_path / "clf")
     x = torch.rand(3, 1, 48, 48)
@@ -70,7 +72,7 @@ def test_train_classifier_tiny_ensemble_learns_and_rebuilds(tmp_path):
 
     assert again.model.timbre is not None and min(abs(float(again.model.timbre.mix) - m) for m in TIMBRE_MIXES) < 1e-6
     assert set(report.val_accuracy_by_timbre_mix) == {str(m) for m in TIMBRE_MIXES}
-    clips = every_class(2).audio[:6]
+    clips = _every_class(2).audio[:6]
     assert torch.allclose(clip_log_probs(again.model, clips), clip_log_probs(model, clips), atol=1e-5)
     p = DrumClassifier(model).probabilities(list(clips), sr=SR)
     assert p.shape == (6, len(CLASSES)) and np.allclose(p.sum(1), 1, atol=1e-5)
@@ -100,3 +102,16 @@ def test_expected_calibration_error():
     assert expected_calibration_error(sure, np.array([1, 2, 0, 1])) == 1.0
     half = np.full((4, 2), 0.5)
     assert expected_calibration_error(half, np.array([0, 0, 1, 1])) == 0.0
+
+
+def test_train_classifier_validates_on_rank_zero_only(monkeypatch):
+    """Under torchrun the other ranks (which write nothing) skip the validation pass: no figures, no
+    temperature or timbre head fitted there."""
+    import latentstudio.train.distributed as D
+    from latentstudio.beatbox.classifier import train_classifier
+
+    monkeypatch.setattr(D, "launched_rank", lambda: 1)
+    model, report = train_classifier(steps=4, batch_size=8, members=1, n_augmented=1, seed=0, width=8,
+                                     splits={"train": _every_class(0), "validation": _every_class(1)})
+    assert np.isnan(report.val_accuracy) and report.temperature == 1.0 and report.val_accuracy_by_timbre_mix == {}
+    assert getattr(model, "timbre", None) is None and float(model.temperature) == 1.0

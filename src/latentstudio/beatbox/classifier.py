@@ -530,7 +530,8 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
                      progress: Callable[[int, int, float], None] | None = None
                      ) -> tuple[DrumCNN | DrumEnsemble, ClassifierReport]:
     """Train the drum classifier on the train split of :func:`~latentstudio.beatbox.oneshots.load_splits`
-    (plus the user's sample ``folders``); judge it and fit its softmax temperature on the validation split.
+    (plus the user's sample ``folders``); judge it and fit its softmax temperature on the validation split
+    (under torchrun on rank 0 only, which writes the model; the other ranks return it uncalibrated).
     ``splits`` (``{"train": OneShots, "validation": OneShots}``) replaces the installed sources.
 
     ``members`` :class:`DrumCNN` are trained with seeds ``seed * members + i`` and averaged as a
@@ -583,7 +584,10 @@ def train_classifier(*, steps: int = 1500, batch_size: int = 64, lr: float = 3e-
     for c in range(len(CLASSES)):
         model.centroids[c] = torch.nn.functional.normalize(emb[centroid_y == c].mean(0), dim=0)
     mixes: dict[str, float] = {}
-    if len(val):
+    from latentstudio.train.distributed import launched_rank
+
+    # under torchrun rank 0 alone judges on validation and fits the head and temperature: it alone writes
+    if len(val) and launched_rank() == 0:
         # the validation sounds are heard once: the network's answers and the timbre descriptors serve both
         # the head's mix and the temperature
         logits = network_log_probs(model, val.audio)
