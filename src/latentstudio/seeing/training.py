@@ -241,7 +241,7 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
         model = SeeingGAN(arch=arch, generator=gen_cfg, l1=l1, perceptual=perceptual, guide=guide,
                           guide_classes=guide_ids, guide_nets=guide_nets, guide_jitter=guide_jitter,
                           off_guide=off_guide, off_keep=off_keep, area_factor=degradation.area_factor)
-    off_photos = []
+    off_photos, off_record = [], None
     if model.uses_off_world:
         from latentstudio.seeing.worlds import offworld_photos
 
@@ -289,7 +289,7 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
                                                    "guide": guide, "guide_classes": guide_names,
                                                    "guide_nets": list(guide_nets), "guide_jitter": guide_jitter,
                                                    "off_guide": off_guide, "off_keep": off_keep,
-                                                   "off_world": off_record if off_photos else None,
+                                                   "off_world": off_record,
                                                    "world_size": result.world_size},
               "losses": losses, "validation": validation, **(meta or {})}
     save_checkpoint(out, generator, config=generator.config(), meta=record)
