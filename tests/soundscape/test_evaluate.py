@@ -48,3 +48,20 @@ def test_picture_sets_are_fixed_disjoint_and_soundless():
     for p in TEST_PICTURES + VALIDATION_PICTURES:
         assert p.source in ("sample", "tuxpaint") and p.kinds
         assert p.source == "sample" or p.name not in with_sound          # no picture has its own sound
+
+
+def test_picture_sets_name_real_pictures_and_synsets():
+    """Every picture exists (no two the same content) and its subject and kinds are WordNet noun synsets."""
+    from latentstudio.soundscape.evaluate import TEST_PICTURES, VALIDATION_PICTURES
+    from latentstudio.zoo.wordnet import wordnet
+
+    wn = wordnet()
+    pictures = TEST_PICTURES + VALIDATION_PICTURES
+    assert len({p.name for p in pictures}) == len(pictures)
+    contents = set()
+    for p in pictures:
+        img = p.load()
+        assert img.ndim == 3 and min(img.shape[:2]) >= 32, p.name
+        contents.add(img.tobytes())
+        assert p.subject in wn and all(k in wn for k in p.kinds), p.name
+    assert len(contents) == len(pictures)

@@ -180,6 +180,33 @@ VALIDATION_PICTURES = (
     Picture("tuxpaint", "animals/mammals/bovines/yak", "n02405302", (_BOVID,)),
     Picture("tuxpaint", "town/cartoon/docks", "n03933529", ("n04530566", "n02858304", "n02041246")),
     Picture("sample", "rocket", "n04099429", ("n04099429", "n04264914", "n03773504")),
+    # a wider draw of raster Tux Paint stamps without sound, a few of each kind the test holds (animals,
+    # vehicles, places, instruments), so that a choice rests on more than 8 pictures
+    Picture("tuxpaint", "animals/mammals/cats/tiger_sumatran", "n02129604", ("n02120997",)),
+    Picture("tuxpaint", "animals/mammals/cats/lion-2", "n02129165", ("n02120997",)),
+    Picture("tuxpaint", "animals/mammals/equines/donkey_eating", "n02389559", ("n02374149",)),
+    Picture("tuxpaint", "animals/mammals/deer/wapiti", "n02431785", ("n02430045",)),
+    Picture("tuxpaint", "animals/mammals/wildboar", "n02396427", ("n02395003",)),
+    Picture("tuxpaint", "animals/mammals/bovines/zebu", "n02404906", (_BOVID,)),
+    Picture("tuxpaint", "animals/mammals/bears/european-bear", "n02131653", ("n02131653",)),
+    Picture("tuxpaint", "animals/birds/chicken_profile", "n01791625", (_BIRD,)),
+    Picture("tuxpaint", "animals/birds/silver-gull", "n02041246", (_BIRD,)),
+    Picture("tuxpaint", "animals/birds/magpie", "n01582220", (_BIRD,)),
+    Picture("tuxpaint", "animals/insects/fly", "n02190166", ("n02159955",)),
+    Picture("tuxpaint", "animals/amphibians/frog-1", "n01639765", ("n01639765",)),
+    Picture("tuxpaint", "vehicles/auto/beetle", "n02958343", (_MOTOR,)),
+    Picture("tuxpaint", "vehicles/auto/sportscar2", "n04285008", (_MOTOR,)),
+    Picture("tuxpaint", "vehicles/masstransit/cartoon/double_decker_bus", "n02924116", (_MOTOR,)),
+    Picture("tuxpaint", "vehicles/farming/cartoon/tux_tractor", "n04465501", ("n04465501", _MOTOR)),
+    Picture("tuxpaint", "vehicles/flight/cartoon/eddieCopter", "n03512147", ("n02686568",)),
+    Picture("tuxpaint", "vehicles/ship/cartoon/tugboat", "n04495843", ("n04530566", "n02858304")),
+    Picture("tuxpaint", "vehicles/locomotive/cartoon/caboose", "n02932523", ("n04468005", "n03684823")),
+    Picture("tuxpaint", "town/houses/cartoon/stables", "n04294879", ("n02374149",)),             # horses
+    Picture("tuxpaint", "town/houses/cartoon/cathedral", "n03028079", ("n02824448", "n03854065")),  # bells, organ
+    Picture("tuxpaint", "town/houses/cartoon/fishery", "n03350880",                            # the sea shore
+            ("n04530566", "n02858304", "n02041246")),
+    Picture("tuxpaint", "hobbies/music/string/guitar_electric_bass", "n02804123", (_INSTRUMENT,)),
+    Picture("tuxpaint", "hobbies/music/string/guitar_classical", "n03467517", (_INSTRUMENT,)),
 )
 
 #: The fixed test pictures (animals, vehicles, places, instruments); never used to choose anything.

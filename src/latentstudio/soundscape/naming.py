@@ -167,7 +167,7 @@ def label_synset(words: list[str], wn: WordNet, *, package: str = "") -> Label |
     cands: list[tuple[int, int, str, str]] = []       # (priority, position, synset, words)
     for i in range(len(expanded) - 1):                # compounds: "snare drum", "alarm clock"
         a, b = expanded[i], expanded[i + 1]
-        if a in STOP_WORDS or b in STOP_WORDS or SEP in (a, b):
+        if SEP in (a, b) or (a in STOP_WORDS and b in STOP_WORDS):
             continue
         hit = _sense(wn, f"{a}_{b}")
         if hit is not None:
