@@ -217,7 +217,7 @@ class Context:
 
         self.split = split
         self.model, self.info = load_student(model_dir)
-        self.teacher = Teacher(self.model.teacher_name, temperature=self.model.temperature)
+        self.teacher = Teacher.of_student(self.model)
         self.pairs = tuxpaint_pairs(self.teacher, spec=self.model.mel, views=1)
         wanted = set(self.info["meta"]["validation" if split == "validation" else "heldout"]["groups"])
         self.part = self.pairs.subset([g in wanted for g in self.pairs.groups])

@@ -29,7 +29,7 @@ def section(outdir: Path, *, seed: int) -> DemoSection:
     out = outdir / "soundscape"
     out.mkdir(parents=True, exist_ok=True)
     model, info = load_student()
-    teacher = Teacher(model.teacher_name, temperature=model.temperature)
+    teacher = Teacher.of_student(model)
     rows = []
     with tempfile.TemporaryDirectory(prefix="soundscape-demo-") as tmp, Catalog(tmp) as cat:
         report = index_sounds(source_sounds("tuxpaint"), catalog=cat, model=model, model_id=info["id"])

@@ -55,6 +55,9 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
           holdout: float = typer.Option(0.25, "--holdout", help="Fraction of sound groups held out for testing."),
           split_seed: int = typer.Option(0, "--split-seed", help="Seed of the train/validation/test split."),
           teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
+          teacher_views: str = typer.Option(None, "--teacher-views", show_default=False,
+                                            help="How the teacher looks at a picture: 'crop' (the centre crop) or "
+                                                 "'crop+whole' (also the whole picture, letterboxed; the default)."),
           head_init: str = typer.Option("teacher", "--head-init", help="'teacher': class vectors start from the "
                                                                       "teacher's classifier (PCA); 'random'."),
           reference: str = typer.Option("tuxpaint", "--reference", help="Pictures that stand for what users will "
@@ -89,7 +92,8 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
                                 temperature=temperature, contrastive=contrastive, labels=labels,
                                 label_weight=label_weight, views=views,
                                 validation=validation, holdout=holdout, split_seed=split_seed,
-                                teacher=teacher_name, head_init=head_init, reference=reference,
+                                teacher=teacher_name, teacher_views=teacher_views, head_init=head_init,
+                                reference=reference,
                                 checkpoint_every=checkpoint_every,
                                 resume=resume, seed=seed, progress=on_step,
                                 bank_progress=lambda done, total: advance(

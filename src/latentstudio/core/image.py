@@ -131,6 +131,27 @@ def center_crop(arr: np.ndarray, size: int) -> np.ndarray:
     return arr[top:top + size, left:left + size]
 
 
+def pad_square(arr: np.ndarray, *, fill: float = 1.0) -> np.ndarray:
+    """The whole image centred on a square of value ``fill`` (white by default): a letterboxed view.
+
+    Example
+    -------
+    >>> pad_square(np.zeros((2, 4, 3), np.float32))[:, :, 0]
+    array([[1., 1., 1., 1.],
+           [0., 0., 0., 0.],
+           [0., 0., 0., 0.],
+           [1., 1., 1., 1.]], dtype=float32)
+    """
+    h, w = arr.shape[:2]
+    side = max(h, w)
+    if h == w:
+        return arr
+    out = np.full((side, side) + arr.shape[2:], fill, dtype=arr.dtype)
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top:top + h, left:left + w] = arr
+    return out
+
+
 def valid_image(arr, *, name: str = "image") -> np.ndarray:
     """Check an ``(H, W, 3)`` finite float image in [0, 1] (uint8 accepted and scaled)."""
     if not isinstance(arr, np.ndarray):

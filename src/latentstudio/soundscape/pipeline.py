@@ -153,7 +153,7 @@ def train_soundscape(data: str = "tuxpaint", *, config: DistillConfig, views: in
         raise ParameterError(f"views={views} must be >= 1")
     ref_images = reference_images(reference)
     spec = MelSpec(**config.mel)
-    teacher = Teacher(config.teacher, temperature=config.temperature)
+    teacher = Teacher(config.teacher, temperature=config.temperature, views=config.teacher_views)
     pairs, kind = load_pairs(data, teacher, spec=spec, views=views, seed=config.seed, progress=pair_progress)
     if len(pairs) < 2:
         raise ParameterError(f"DATA {data!r} gave {len(pairs)} usable pairs; training needs at least 2")
@@ -197,7 +197,7 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
                       lr: float = 3e-3, temperature: float = 2.0, contrastive: float = 1.0,
                       labels: bool = True, label_weight: float = 1.0, views: int = 16,
                       validation: float = 0.2, holdout: float = 0.25, split_seed: int = 0, teacher: str = "efficientnet_lite0", head_init: str = "teacher",
-                      reference: str = REFERENCE_DEFAULT,
+                      teacher_views: str | None = None, reference: str = REFERENCE_DEFAULT,
                       checkpoint_every: int = 250, resume: bool = True, seed: int = 0,
                       progress: Callable[[int, int, float], None] | None = None,
                       bank_progress: Callable[[int, int], None] | None = None,
@@ -219,6 +219,8 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
     views : augmented image views per pair shown to the teacher
     validation, holdout, split_seed : fractions of sound groups for validation and testing, and their split
     teacher, head_init : zoo classifier as teacher; ``"teacher"`` or ``"random"`` start of the class vectors
+    teacher_views : how the teacher looks at pictures (:data:`~.teacher.VIEWS`; None: the config's default),
+        kept with the model
     reference : ``"tuxpaint"``, ``"none"`` or a folder of pictures: the reference queries of hubness besides
         the training images (:func:`reference_images`)
     checkpoint_every, resume : interim checkpoints
@@ -235,11 +237,12 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
     from latentstudio.provenance import write_sidecar
 
     t0 = time.perf_counter()
+    teacher_views = DistillConfig.teacher_views if teacher_views is None else teacher_views
     if data != "tuxpaint" and not Path(data).exists():
         raise ParameterError(f"DATA {data!r} does not exist")
     config = DistillConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, temperature=temperature,
                            contrastive_weight=contrastive, teacher=teacher, head_init=head_init,
-                           label_weight=label_weight if labels else 0.0).validate()
+                           teacher_views=teacher_views, label_weight=label_weight if labels else 0.0).validate()
     for name, value in (("validation", validation), ("holdout", holdout)):
         if not 0 <= value < 1:
             raise ParameterError(f"{name}={value} must be a fraction in [0, 1)")
@@ -256,7 +259,8 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
                            f"--lr {lr} --temperature {temperature} --contrastive {contrastive} "
                            f"--{'' if labels else 'no-'}labels --label-weight {label_weight} --views {views} "
                            f"--validation {validation} --holdout {holdout} --split-seed {split_seed} "
-                           f"--teacher {teacher} --head-init {head_init} --reference {reference} --seed {seed}")
+                           f"--teacher {teacher} --teacher-views {teacher_views} --head-init {head_init} "
+                           f"--reference {reference} --seed {seed}")
     run.meta["seed"] = seed
     from latentstudio.train.distributed import launched_rank
 
@@ -269,7 +273,7 @@ def train_from_source(data: str, output: str | os.PathLike, *, steps: int = 800,
                           "temperature": temperature, "contrastive": contrastive, "labels": labels,
                           "label_weight": label_weight, "views": views, "validation": validation,
                           "holdout": holdout, "split_seed": split_seed, "teacher": teacher,
-                          "head_init": head_init, "reference": reference}, models=[teacher], report=run.report)
+                          "teacher_views": teacher_views, "head_init": head_init, "reference": reference}, models=[teacher], report=run.report)
     shutil.rmtree(ckpt, ignore_errors=True)
     return run
 

@@ -44,6 +44,7 @@ class SoundscapeStudent(nn.Module):
     mel : :class:`~latentstudio.soundscape.features.MelSpec` fields (front-end settings)
     teacher : the zoo classifier it was distilled from
     temperature : the teacher temperature it was trained at
+    teacher_views : how the teacher looked at its pictures (:data:`~.teacher.VIEWS`; older models: the crop)
 
     Example
     -------
@@ -55,7 +56,7 @@ class SoundscapeStudent(nn.Module):
 
     def __init__(self, *, channels: tuple[int, ...] | list[int] = (16, 32, 64, 128), embedding_dim: int = 64,
                  num_classes: int = 1000, dropout: float = 0.2, mel: dict | None = None,
-                 teacher: str = "efficientnet_lite0", temperature: float = 1.0) -> None:
+                 teacher: str = "efficientnet_lite0", temperature: float = 1.0, teacher_views: str = "crop") -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if not channels or min(channels) <= 0:
@@ -65,6 +66,7 @@ class SoundscapeStudent(nn.Module):
         self.mel = MelSpec(**(mel or {}))
         self.teacher_name = teacher
         self.temperature = float(temperature)
+        self.teacher_views = teacher_views
         self.embedding_dim = int(embedding_dim)
         self.num_classes = int(num_classes)
         self.input_bn = nn.BatchNorm2d(1)

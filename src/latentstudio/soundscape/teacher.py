@@ -2,8 +2,10 @@
 
 The distribution is ``softmax(logits / temperature)``: a temperature above 1 spreads the teacher's
 belief over related classes, which gives the student a richer target than a one-hot guess.
-Preprocessing is deterministic (shorter side resized, centre crop), so one image always gives one
-distribution. Wide images (panoramas) can be looked at heading by heading (:func:`heading_crops`).
+Preprocessing is deterministic, so one image always gives one distribution: the shorter side resized and
+the centre cropped (``views="crop"``), or the mean of the logits of that view and of the whole image
+letterboxed on white (``views="crop+whole"``), which keeps the ends of a wide picture (a bus, a car) that
+the centre crop cuts off. Wide images (panoramas) can be looked at heading by heading (:func:`heading_crops`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from latentstudio.core.image import valid_image
+from latentstudio.core.image import pad_square, valid_image
 from latentstudio.errors import ParameterError
 from latentstudio.zoo import load_classifier
 from latentstudio.zoo.classifier import prepare_image
+
+
+#: The teacher's ways of looking at an image (see the module docstring).
+VIEWS = ("crop", "crop+whole")
 
 
 def _check_temperature(temperature: float) -> float:
@@ -33,6 +39,8 @@ class Teacher:
     ----------
     name : zoo classifier name (``efficientnet_lite0`` by default)
     temperature : softmax temperature of the distributions (1 = the classifier's own)
+    views : ``"crop"`` (the centre crop) or ``"crop+whole"`` (its logits averaged with the whole image's,
+        letterboxed): see the module
     device : torch device
     batch_size : images per forward pass
 
@@ -46,16 +54,25 @@ class Teacher:
     'espresso'
     """
 
-    def __init__(self, name: str = "efficientnet_lite0", *, temperature: float = 1.0, device: str = "cpu",
-                 batch_size: int = 32) -> None:
+    def __init__(self, name: str = "efficientnet_lite0", *, temperature: float = 1.0, views: str = "crop",
+                 device: str = "cpu", batch_size: int = 32) -> None:
         self.name = name
         self.temperature = _check_temperature(temperature)
+        if views not in VIEWS:
+            raise ParameterError(f"views={views!r} must be one of {', '.join(VIEWS)}")
+        self.views = views
         self.device = device
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
         self.batch_size = batch_size
         self.model = load_classifier(name, device=device)
         self.labels: list[str] = list(self.model.labels)
+
+    @classmethod
+    def of_student(cls, model, **kwargs) -> "Teacher":
+        """The teacher a student was distilled from, at its temperature and with its views."""
+        return cls(model.teacher_name, temperature=model.temperature,
+                   views=getattr(model, "teacher_views", "crop"), **kwargs)
 
     @property
     def num_classes(self) -> int:
@@ -71,7 +88,11 @@ class Teacher:
             chunk = [valid_image(im, name=f"images[{start + i}]")
                      for i, im in enumerate(images[start:start + self.batch_size])]
             x = torch.cat([prepare_image(self.model, im) for im in chunk])
-            out.append(self.model(x).float().cpu().numpy())
+            lg = self.model(x).float().cpu().numpy()
+            if self.views == "crop+whole":
+                whole = torch.cat([prepare_image(self.model, pad_square(im)) for im in chunk])
+                lg = (lg + self.model(whole).float().cpu().numpy()) / 2
+            out.append(lg)
         return np.concatenate(out)
 
     def distribution(self, images: Sequence[np.ndarray], *, temperature: float | None = None) -> np.ndarray:
@@ -134,4 +155,4 @@ def heading_crops(image: np.ndarray, *, headings: int | None = None,
     return [(image[:, s:s + side], float(p)) for s, p in zip(starts, pans)]
 
 
-__all__ = ["Teacher", "softmax", "heading_crops"]
+__all__ = ["Teacher", "softmax", "heading_crops", "VIEWS"]

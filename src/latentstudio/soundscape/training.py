@@ -46,6 +46,10 @@ class DistillConfig:
     freeze_head : keep the head fixed (the student then learns to hear into the teacher's class geometry)
     mel : front-end settings (:class:`MelSpec` fields)
     teacher : zoo classifier name
+    teacher_views : how the teacher looks at a picture (:data:`~.teacher.VIEWS`); kept with the model so its
+        queries see pictures as its training did. ``"crop+whole"`` chosen on validation (3 seeds, 32 pictures
+        without sound): the right kind of sound in the top 5 for 22 of 32 on every seed against 19 with the
+        centre crop alone (a cartoon sedan was a can opener to the crop), held-out pair recall unchanged
     """
 
     steps: int = 800
@@ -67,6 +71,7 @@ class DistillConfig:
     freeze_head: bool = False
     mel: dict = field(default_factory=lambda: MelSpec().to_dict())
     teacher: str = "efficientnet_lite0"
+    teacher_views: str = "crop+whole"
 
     def validate(self) -> DistillConfig:
         import math
@@ -93,13 +98,16 @@ class DistillConfig:
             raise ParameterError(f"label_fraction={self.label_fraction!r} must be in [0, 1)")
         if self.head_init not in ("random", "teacher"):
             raise ParameterError(f"head_init={self.head_init!r} must be 'random' or 'teacher'")
+        from latentstudio.soundscape.teacher import VIEWS
+        if self.teacher_views not in VIEWS:
+            raise ParameterError(f"teacher_views={self.teacher_views!r} must be one of {', '.join(VIEWS)}")
         MelSpec(**self.mel)
         return self
 
     def model_config(self, num_classes: int) -> dict[str, Any]:
         return {"channels": list(self.channels), "embedding_dim": self.embedding_dim, "num_classes": num_classes,
                 "dropout": self.dropout, "mel": dict(self.mel), "teacher": self.teacher,
-                "temperature": float(self.temperature)}
+                "temperature": float(self.temperature), "teacher_views": self.teacher_views}
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

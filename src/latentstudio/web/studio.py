@@ -160,7 +160,7 @@ class Studio:
 
             model, info = load_student(self.settings.soundscape_model)
             self._loaded.student = (model, info)
-            self._loaded.teacher = Teacher(model.teacher_name, temperature=model.temperature)
+            self._loaded.teacher = Teacher.of_student(model)
         return self._loaded.student
 
     def _sound_catalog(self, progress: Progress):
