@@ -47,3 +47,11 @@ def test_a_student_keeps_its_teachers_views():
     assert Teacher.of_student(SoundscapeStudent(channels=(8,), embedding_dim=8)).views == "crop"   # older models
     with pytest.raises(ParameterError, match="teacher_views"):
         DistillConfig(teacher_views="sideways").validate()
+
+
+def test_a_batch_of_square_and_wide_pictures_matches_each_alone(wide):
+    square = np.random.default_rng(2).random((64, 64, 3), dtype=np.float32)
+    both = Teacher(views="crop+whole")
+    together = both.logits([square, wide, square])
+    alone = np.concatenate([both.logits([square]), both.logits([wide]), both.logits([square])])
+    np.testing.assert_allclose(together, alone, rtol=1e-4, atol=1e-4)

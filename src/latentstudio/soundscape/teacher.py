@@ -89,9 +89,10 @@ class Teacher:
                      for i, im in enumerate(images[start:start + self.batch_size])]
             x = torch.cat([prepare_image(self.model, im) for im in chunk])
             lg = self.model(x).float().cpu().numpy()
-            if self.views == "crop+whole":
-                whole = torch.cat([prepare_image(self.model, pad_square(im)) for im in chunk])
-                lg = (lg + self.model(whole).float().cpu().numpy()) / 2
+            wide = [i for i, im in enumerate(chunk) if im.shape[0] != im.shape[1]]
+            if self.views == "crop+whole" and wide:       # a square picture's whole view is its crop
+                whole = torch.cat([prepare_image(self.model, pad_square(chunk[i])) for i in wide])
+                lg[wide] = (lg[wide] + self.model(whole).float().cpu().numpy()) / 2
             out.append(lg)
         return np.concatenate(out)
 
