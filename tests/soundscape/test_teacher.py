@@ -55,3 +55,19 @@ def test_a_batch_of_square_and_wide_pictures_matches_each_alone(wide):
     together = both.logits([square, wide, square])
     alone = np.concatenate([both.logits([square]), both.logits([wide]), both.logits([square])])
     np.testing.assert_allclose(together, alone, rtol=1e-4, atol=1e-4)
+
+
+def test_the_teachers_views_key_its_cache(tmp_path, wide):
+    """A cache of crop-only logits is never served to a teacher that also looks at the whole picture."""
+    from PIL import Image
+
+    from latentstudio.soundscape.data import _cached_view_logits
+
+    path = tmp_path / "wide.png"
+    Image.fromarray((wide * 255).astype(np.uint8)).save(path)
+    cache = tmp_path / "cache"
+    crop = _cached_view_logits(path, Teacher(), views=1, seed=0, cache=cache)
+    both = _cached_view_logits(path, Teacher(views="crop+whole"), views=1, seed=0, cache=cache)
+    assert len(list(cache.glob("*.npy"))) == 2 and not np.allclose(crop, both, atol=1e-3)
+    again = _cached_view_logits(path, Teacher(views="crop+whole"), views=1, seed=0, cache=cache)
+    np.testing.assert_array_equal(again, both)

@@ -49,7 +49,8 @@ class DistillConfig:
     teacher_views : how the teacher looks at a picture (:data:`~.teacher.VIEWS`); kept with the model so its
         queries see pictures as its training did. ``"crop+whole"`` chosen on validation (3 seeds, 32 pictures
         without sound): the right kind of sound in the top 5 for 22 of 32 on every seed against 19 with the
-        centre crop alone (a cartoon sedan was a can opener to the crop), held-out pair recall unchanged
+        centre crop alone (a cartoon sedan was a can opener to the crop); validation pair recall@10
+        0.83 / 0.88 / 0.92 against 0.92 / 0.92 / 0.88 (one pair of 24 either way)
     """
 
     steps: int = 800
