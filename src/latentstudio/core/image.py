@@ -143,9 +143,9 @@ def pad_square(arr: np.ndarray, *, fill: float = 1.0) -> np.ndarray:
            [1., 1., 1., 1.]], dtype=float32)
     """
     h, w = arr.shape[:2]
-    side = max(h, w)
     if h == w:
         return arr
+    side = max(h, w)
     out = np.full((side, side) + arr.shape[2:], fill, dtype=arr.dtype)
     top, left = (side - h) // 2, (side - w) // 2
     out[top:top + h, left:left + w] = arr

@@ -110,7 +110,7 @@ def _cached_view_logits(image_path: Path, teacher: Teacher, *, views: int, seed:
                         cache: Path | None) -> np.ndarray:
     h = hash_file(image_path)
     # the teacher's own views (centre crop, or crop and whole picture) change its logits: they key the cache too
-    looks = "" if getattr(teacher, "views", "crop") == "crop" else f"|{teacher.views}"
+    looks = "" if teacher.views == "crop" else f"|{teacher.views}"
     key = hashlib.sha1(f"{h}|{teacher.name}|{views}|{seed}|v2{looks}".encode()).hexdigest()
     file = cache / f"{key}.npy" if cache is not None else None
     if file is not None and file.exists():

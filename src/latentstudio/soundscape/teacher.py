@@ -25,6 +25,13 @@ from latentstudio.zoo.classifier import prepare_image
 VIEWS = ("crop", "crop+whole")
 
 
+def check_views(views: str, *, name: str = "views") -> str:
+    """``views`` if it is one of :data:`VIEWS`, else a ParameterError naming ``name``."""
+    if views not in VIEWS:
+        raise ParameterError(f"{name}={views!r} must be one of {', '.join(VIEWS)}")
+    return views
+
+
 def _check_temperature(temperature: float) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not np.isfinite(temperature) \
             or temperature <= 0:
@@ -58,9 +65,7 @@ class Teacher:
                  device: str = "cpu", batch_size: int = 32) -> None:
         self.name = name
         self.temperature = _check_temperature(temperature)
-        if views not in VIEWS:
-            raise ParameterError(f"views={views!r} must be one of {', '.join(VIEWS)}")
-        self.views = views
+        self.views = check_views(views)
         self.device = device
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
@@ -71,8 +76,7 @@ class Teacher:
     @classmethod
     def of_student(cls, model, **kwargs) -> "Teacher":
         """The teacher a student was distilled from, at its temperature and with its views."""
-        return cls(model.teacher_name, temperature=model.temperature,
-                   views=getattr(model, "teacher_views", "crop"), **kwargs)
+        return cls(model.teacher_name, temperature=model.temperature, views=model.teacher_views, **kwargs)
 
     @property
     def num_classes(self) -> int:
@@ -89,8 +93,9 @@ class Teacher:
                      for i, im in enumerate(images[start:start + self.batch_size])]
             x = torch.cat([prepare_image(self.model, im) for im in chunk])
             lg = self.model(x).float().cpu().numpy()
-            wide = [i for i, im in enumerate(chunk) if im.shape[0] != im.shape[1]]
-            if self.views == "crop+whole" and wide:       # a square picture's whole view is its crop
+            # a square picture's whole view is its crop: only the others are looked at again
+            wide = [i for i, im in enumerate(chunk) if im.shape[0] != im.shape[1]] if self.views == "crop+whole" else []
+            if wide:
                 whole = torch.cat([prepare_image(self.model, pad_square(chunk[i])) for i in wide])
                 lg[wide] = (lg[wide] + self.model(whole).float().cpu().numpy()) / 2
             out.append(lg)
@@ -156,4 +161,4 @@ def heading_crops(image: np.ndarray, *, headings: int | None = None,
     return [(image[:, s:s + side], float(p)) for s, p in zip(starts, pans)]
 
 
-__all__ = ["Teacher", "softmax", "heading_crops", "VIEWS"]
+__all__ = ["Teacher", "softmax", "heading_crops", "VIEWS", "check_views"]

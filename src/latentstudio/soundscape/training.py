@@ -99,9 +99,9 @@ class DistillConfig:
             raise ParameterError(f"label_fraction={self.label_fraction!r} must be in [0, 1)")
         if self.head_init not in ("random", "teacher"):
             raise ParameterError(f"head_init={self.head_init!r} must be 'random' or 'teacher'")
-        from latentstudio.soundscape.teacher import VIEWS
-        if self.teacher_views not in VIEWS:
-            raise ParameterError(f"teacher_views={self.teacher_views!r} must be one of {', '.join(VIEWS)}")
+        from latentstudio.soundscape.teacher import check_views
+
+        check_views(self.teacher_views, name="teacher_views")
         MelSpec(**self.mel)
         return self
 
