@@ -49,6 +49,8 @@ def test_bad_inputs_exit_2(tmp_path, tiny_model_dir):
     r = runner.invoke(app, ["soundscape", "render", str(bad), "-o", str(tmp_path / "x.mp3"),
                             "--model", str(tiny_model_dir), "--catalog", str(tmp_path / "c")])
     assert r.exit_code == 2 and "x.mp3" in r.output
+    r = runner.invoke(app, ["soundscape", "train", "tuxpaint", "-o", str(tmp_path / "m"), "--teacher-views", "sideways"])
+    assert r.exit_code == 2 and "teacher_views='sideways'" in r.output and not (tmp_path / "m").exists()
 
 
 def test_train_from_a_manifest(tmp_path, monkeypatch, tone):

@@ -80,7 +80,7 @@ def test_reference_images(tmp_path):
 def test_train_from_source_refuses_before_any_work(tmp_path):
     for kwargs, match in (({"validation": 0.6, "holdout": 0.5}, "nothing to train on"),
                           ({"holdout": 1.0}, "holdout"), ({"steps": 0}, "steps"),
-                          ({"lr": float("nan")}, "lr")):
+                          ({"lr": float("nan")}, "lr"), ({"teacher_views": "sideways"}, "teacher_views")):
         with pytest.raises(ParameterError, match=match):
             train_from_source("tuxpaint", tmp_path / "m", **kwargs)
     with pytest.raises(ParameterError, match="does not exist"):
