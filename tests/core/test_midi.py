@@ -32,3 +32,31 @@ def test_each_synth_puts_the_note_where_the_midi_says(synth):
     assert np.isfinite(y).all() and np.abs(y).max() > 1e-3
     first = int(np.argmax(np.abs(y) > np.abs(y).max() * 0.05)) / 16000
     assert 0.49 <= first <= 0.53, first
+
+
+def _ir(room, **kw):
+    try:
+        return M.fluidsynth_reverb_ir(room, **kw)
+    except AssetMissingError as exc:
+        pytest.skip(str(exc))
+
+
+def test_fluidsynth_reverb_ir_is_a_late_decaying_hall():
+    """FluidSynth's hall answers a click after a pre-delay, and a larger room keeps more of its energy late."""
+    sr = 16000
+    small, large = _ir(0.2, sr=sr, seconds=2.0), _ir(1.0, sr=sr, seconds=2.0)
+    assert small.shape == (2 * sr,) and small.dtype == np.float32 and np.isfinite(small).all()
+    for ir in (small, large):
+        e = ir.astype(np.float64) ** 2
+        assert e[: int(0.05 * sr)].sum() < 1e-6 * e.sum()         # nothing at the click itself: the dry part is gone
+        assert e.sum() > 0
+    late = [float((ir[int(0.8 * sr):].astype(np.float64) ** 2).sum() / (ir.astype(np.float64) ** 2).sum())
+            for ir in (small, large)]
+    assert late[1] > 2 * late[0]
+
+
+@pytest.mark.parametrize("kw", [dict(room=0.0), dict(room=1.5), dict(room=0.5, damp=-0.1), dict(room=0.5, seconds=0),
+                                dict(room=0.5, offset=-1)])
+def test_fluidsynth_reverb_ir_refuses_bad_settings(kw):
+    with pytest.raises(ParameterError):
+        M.fluidsynth_reverb_ir(**kw)

@@ -78,6 +78,24 @@ def write_midi(path: str | os.PathLike, midi) -> Path:
     return p
 
 
+def _check_soundfont(sf2: Path) -> None:
+    """ParameterError unless ``sf2`` starts as a SoundFont 2 file does: FluidSynth given anything else renders
+    silence, or falls back to its default soundfont, and still exits 0."""
+    with open(sf2, "rb") as f:
+        head = f.read(12)
+    if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+        raise ParameterError(f"soundfont {str(sf2)!r} is not a SoundFont 2 file")
+
+
+def _check_fluidsynth(proc, wav: Path, sf2: Path) -> None:
+    """ParameterError when FluidSynth failed, or could not load ``sf2`` (it then plays on with its default
+    soundfont, or silence, and still exits 0)."""
+    if "Failed to load SoundFont" in proc.stderr:
+        raise ParameterError(f"fluidsynth cannot load the soundfont {str(sf2)!r} ({proc.stderr.strip()[:200]})")
+    if proc.returncode != 0 or not wav.exists():
+        raise ParameterError(f"fluidsynth failed on the MIDI ({proc.stderr.strip()[:200]})")
+
+
 def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = None,
                 gain: float = 0.5, tail: float = 1.0, reverb: float = 0.0) -> np.ndarray:
     """Render MIDI to mono float32 audio at ``sr`` with FluidSynth (chorus off; reverb off unless asked).
@@ -114,6 +132,7 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
         raise ParameterError(f"soundfont {str(sf2)!r} does not exist")
     if not 0.0 <= float(reverb) <= 1.0:
         raise ParameterError(f"reverb={reverb!r} must be a room size in [0, 1]")
+    _check_soundfont(sf2)
     exe = fluidsynth_binary()
     end = pm.get_end_time() + max(0.0, tail)
     with tempfile.TemporaryDirectory(prefix="ls-midi-") as td:
@@ -124,8 +143,7 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
         cmd = [exe, "-ni", "-q", *rev, "-C", "0", "-g", str(gain), "-r", str(int(sr)),
                "-F", str(wav), "-T", "wav", "-O", "float", str(sf2), str(mid)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0 or not wav.exists():
-            raise ParameterError(f"fluidsynth failed on the MIDI ({proc.stderr.strip()[:200]})")
+        _check_fluidsynth(proc, wav, sf2)
         data, file_sr = sf.read(str(wav), dtype="float32", always_2d=True)
     y = data.mean(axis=1)
     if file_sr != sr:
@@ -136,6 +154,60 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
     if y.shape[0] < n:
         y = np.pad(y, (0, n - y.shape[0]))
     return np.ascontiguousarray(y[:n], dtype=np.float32)
+
+
+def fluidsynth_reverb_ir(room: float, *, damp: float = 0.3, sr: int = 16000, seconds: float = 2.5,
+                         offset: float = 0.0) -> np.ndarray:
+    """The impulse response of FluidSynth's reverb at room size ``room`` in (0, 1] and damping ``damp`` in
+    [0, 1], measured at ``sr``: a one-sample click (in a soundfont written by :func:`latentstudio.core.sf2.write_sf2`)
+    played ``offset`` seconds into a render with the reverb and without, the wet part (their difference)
+    divided by the click's dry peak. ``(seconds * sr,)`` float32, sample 0 the dry click's peak. The reverb's delay
+    lines are modulated, so clicks at other ``offset`` give slightly different responses.
+
+    Raises ParameterError for values out of range, AssetMissingError without the ``fluidsynth`` program.
+    """
+    import pretty_midi
+
+    from latentstudio.core.sf2 import write_sf2
+
+    if not 0.0 < float(room) <= 1.0 or not 0.0 <= float(damp) <= 1.0 or seconds <= 0 or offset < 0:
+        raise ParameterError(f"fluidsynth_reverb_ir: room={room!r} in (0, 1], damp={damp!r} in [0, 1], "
+                             f"seconds={seconds!r} > 0 and offset={offset!r} >= 0 are needed")
+    exe = fluidsynth_binary()
+    click = np.zeros(256)
+    click[64] = 1.0                  # after the voice's 1 ms attack: a click at the sample's start is silenced
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(0)
+    inst.control_changes.append(pretty_midi.ControlChange(91, 127, 0.0))
+    inst.control_changes.append(pretty_midi.ControlChange(7, 127, 0.0))
+    t0 = 0.1 + float(offset)
+    inst.notes.append(pretty_midi.Note(127, 60, t0, t0 + 0.01))
+    pm.instruments.append(inst)
+    renders = []
+    with tempfile.TemporaryDirectory(prefix="ls-ir-") as td:
+        sf2, mid = Path(td) / "click.sf2", Path(td) / "click.mid"
+        write_sf2(sf2, [click], sr=int(sr), names=["click"])
+        pm.write(str(mid))
+        for wet in (True, False):
+            wav = Path(td) / f"out{int(wet)}.wav"
+            rev = (["-R", "1", "-o", f"synth.reverb.room-size={float(room)}", "-o", f"synth.reverb.damp={float(damp)}",
+                    "-o", "synth.reverb.level=1.0"] if wet else ["-R", "0"])
+            proc = subprocess.run([exe, "-ni", "-q", *rev, "-C", "0", "-g", "1.0", "-r", str(int(sr)), "-F", str(wav),
+                                   "-T", "wav", "-O", "float", str(sf2), str(mid)], capture_output=True, text=True,
+                                  timeout=120)
+            _check_fluidsynth(proc, wav, sf2)
+            import soundfile as sf
+
+            y, _ = sf.read(str(wav), dtype="float64", always_2d=True)
+            renders.append(y.mean(axis=1))
+    n = max(len(r) for r in renders)
+    wet_y, dry_y = (np.pad(r, (0, n - len(r))) for r in renders)
+    peak = float(np.max(np.abs(dry_y)))
+    if peak <= 0:
+        raise ParameterError("fluidsynth played the click silently; its reverb cannot be measured")
+    start = int(np.argmax(np.abs(dry_y)))
+    ir = (wet_y - dry_y)[start:start + int(seconds * sr)] / peak
+    return np.pad(ir, (0, int(seconds * sr) - len(ir))).astype(np.float32)
 
 
 #: MIDI synthesisers besides the default soundfont: name -> (engine, file, Debian packages). ``fluidsynth``
