@@ -41,6 +41,29 @@ def test_bad_samples_are_refused_and_nothing_is_written(tmp_path, bad):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("sr", [16000, 22050])
+def test_fluidsynth_starts_notes_one_to_two_blocks_late(tmp_path, sr):
+    """The lag render_midi documents (:data:`FLUIDSYNTH_LAG_BLOCKS`): a click sounds 1-2 blocks of 64 samples
+    after its MIDI time, wherever the note falls."""
+    from latentstudio.core.midi import FLUIDSYNTH_LAG_BLOCKS, render_midi
+
+    click = np.zeros(256)
+    click[64] = 1.0
+    p = write_sf2(tmp_path / "click.sf2", [click], sr=sr)
+    lo, hi = (64 * b for b in FLUIDSYNTH_LAG_BLOCKS)
+    for t in (0.5, 0.5013, 0.777):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=120, resolution=960)
+        inst = pretty_midi.Instrument(0)
+        inst.notes.append(pretty_midi.Note(127, 60, t, t + 0.05))
+        pm.instruments.append(inst)
+        try:
+            y = render_midi(pm, sr=sr, soundfont=p, tail=0.1)
+        except AssetMissingError as exc:
+            pytest.skip(str(exc))
+        lag = int(np.argmax(np.abs(y))) - 64 - t * sr
+        assert lo - 1 <= lag <= hi + 1, (t, lag)
+
+
 def test_a_file_that_is_no_soundfont_is_refused_by_the_renderer(tmp_path):
     """FluidSynth renders silence for a file it cannot read, and exits 0: render_midi refuses it first."""
     from latentstudio.core.midi import render_midi
