@@ -168,3 +168,32 @@ def test_echo_trains_come_late_and_quiet_as_configured(monkeypatch):
             loudest_hit = max(abs(y[max(h - 2, 0): h + 4]).max() for h in hits)
             rel = 20 * np.log10(np.abs(y[late]) / loudest_hit)
             assert rel.max() <= N.ECHO_LEVEL_DB[1] + 0.5                  # no louder than configured
+
+
+def test_measured_halls_are_a_fourth_room_that_adds_no_onsets():
+    """With ``halls`` a quarter of the rooms convolve with one of them (a lone echo 0.2 s late here): the true
+    onsets are unchanged and some sequence holds the echo."""
+    click = np.zeros((1, 400), np.float32)
+    click[0, 0] = 1.0
+    hall = np.zeros((1, SR), np.float32)
+    hall[0, int(0.2 * SR)] = 1.0
+    kw = dict(n=12, seconds=1.0, reverb=1.0, flams=0.0, noise=False, velocity=(1.0, 1.0))
+    plain, truths = N.make_sequences(click, g=torch.Generator().manual_seed(0), **kw)
+    halled, truths_h = N.make_sequences(click, g=torch.Generator().manual_seed(0), halls=hall, **kw)
+    assert all(np.array_equal(a, b) for a, b in zip(truths, truths_h))
+    lone_echo = 0
+    for y, tr in zip(halled.numpy(), truths_h):
+        hits = np.round(np.asarray(tr) * SR).astype(int)
+        loud = np.flatnonzero(np.abs(y) > 1e-3)
+        where = np.concatenate([hits, hits + int(0.2 * SR)])            # a hit, or its echo (within 3 samples)
+        lone_echo += bool(np.all(np.abs(loud[:, None] - where[None, :]).min(axis=1) <= 3))
+    assert 1 <= lone_echo <= 9                                   # some, not all, in the measured hall
+
+
+def test_measured_halls_come_from_fluidsynth():
+    try:
+        halls = N.measured_halls()
+    except Exception as exc:  # AssetMissingError without fluidsynth
+        pytest.skip(str(exc))
+    assert halls.shape == (len(N.HALL_ROOMS) * len(N.HALL_DAMPS) * len(N.HALL_OFFSETS), 2 * SR)
+    assert np.isfinite(halls).all() and (np.abs(halls).max(axis=1) > 0).all()

@@ -398,7 +398,8 @@ def train_drum_classifier(output: str | os.PathLike, *, steps: int = 1500, batch
 
 def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_size: int = 12,
                         checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
-                        dilations: tuple[int, ...] = (1, 2, 4, 8, 16), progress=None) -> TrainedModel:
+                        dilations: tuple[int, ...] = (1, 2, 4, 8, 16), halls: float = 0.5,
+                        progress=None) -> TrainedModel:
     """Train the onset network (:func:`~latentstudio.beatbox.onsetnet.train_onsets`: drum sequences made
     from the train split's one-shots, its threshold chosen on the validation split's) and write it to
     ``output``.
@@ -410,13 +411,13 @@ def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_s
     from latentstudio.beatbox import onsetnet as N
 
     model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
-                                   progress=progress, dilations=tuple(dilations))
+                                   progress=progress, dilations=tuple(dilations), halls=halls)
     dil = ",".join(str(d) for d in dilations)
     command = (f"latentstudio beatbox train-onsets --steps {steps} --batch-size {batch_size} --seed {seed}"
-               f" --dilations {dil}")
+               f" --dilations {dil} --halls {halls}")
     return _written(model, report, N.save_onset_net, output,
                     {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
-                     "dilations": list(dilations)})
+                     "dilations": list(dilations), "halls": float(halls)})
 
 
 def train_rhythm_model(output: str | os.PathLike, *, steps: int = 1500, grammar: int = 6000,

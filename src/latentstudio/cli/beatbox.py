@@ -160,6 +160,9 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                  dilations: str = typer.Option("1,2,4,8,16", "--dilations",
                                                help="Dilations of the temporal convolutions (1..16: +-0.31 s of "
                                                     "context; 1..32: +-0.63 s)."),
+                 halls: float = typer.Option(0.5, "--halls",
+                                             help="Share of the sequences' rooms that are FluidSynth's reverb, "
+                                                  "measured with a click (0: none; needs the fluidsynth program)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the onset network on drum sequences made from the train split's one-shots (rooms, flams,
     noise), its threshold chosen on sequences of the validation split's sounds.
@@ -171,7 +174,8 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
     set_threads(threads)
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         run = train_onset_network(output, steps=steps, batch_size=batch_size, checkpoint_dir=checkpoint_dir,
-                                  seed=seed, dilations=parse_dilations(dilations), progress=fit_progress(advance))
+                                  seed=seed, dilations=parse_dilations(dilations), halls=halls,
+                                  progress=fit_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f}"])
 
