@@ -53,6 +53,9 @@ def test_fluidsynth_reverb_ir_is_a_late_decaying_hall():
     late = [float((ir[int(0.8 * sr):].astype(np.float64) ** 2).sum() / (ir.astype(np.float64) ** 2).sum())
             for ir in (small, large)]
     assert late[1] > 2 * late[0]
+    longer = _ir(1.0, sr=sr, seconds=3.0, damp=0.0)               # the render is not cut before the tail ends
+    assert float(np.abs(longer[-sr // 10:]).max()) > 1e-3 * float(np.abs(longer).max())
+    np.testing.assert_allclose(longer[: sr // 2], _ir(1.0, sr=sr, seconds=0.5, damp=0.0), atol=1e-6)
 
 
 @pytest.mark.parametrize("kw", [dict(room=0.0), dict(room=1.5), dict(room=0.5, damp=-0.1), dict(room=0.5, seconds=0),

@@ -175,6 +175,7 @@ def fluidsynth_reverb_ir(room: float, *, damp: float = 0.3, sr: int = 16000, sec
     Raises ParameterError for values out of range, AssetMissingError without the ``fluidsynth`` program.
     """
     import pretty_midi
+    import soundfile as sf
 
     from latentstudio.core.sf2 import write_sf2
 
@@ -190,6 +191,8 @@ def fluidsynth_reverb_ir(room: float, *, damp: float = 0.3, sr: int = 16000, sec
     inst.control_changes.append(pretty_midi.ControlChange(7, 127, 0.0))
     t0 = 0.1 + float(offset)
     inst.notes.append(pretty_midi.Note(127, 60, t0, t0 + 0.01))
+    # FluidSynth stops rendering ~2 s after the last MIDI event: an event past the wanted length keeps the tail
+    inst.control_changes.append(pretty_midi.ControlChange(7, 127, t0 + float(seconds) + 0.1))
     pm.instruments.append(inst)
     renders = []
     with tempfile.TemporaryDirectory(prefix="ls-ir-") as td:
@@ -204,8 +207,6 @@ def fluidsynth_reverb_ir(room: float, *, damp: float = 0.3, sr: int = 16000, sec
                                    "-T", "wav", "-O", "float", str(sf2), str(mid)], capture_output=True, text=True,
                                   timeout=120)
             _check_fluidsynth(proc, wav, sf2)
-            import soundfile as sf
-
             y, _ = sf.read(str(wav), dtype="float64", always_2d=True)
             renders.append(y.mean(axis=1))
     n = max(len(r) for r in renders)
