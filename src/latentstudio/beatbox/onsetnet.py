@@ -258,16 +258,15 @@ def make_sequences(sounds: np.ndarray, *, n: int, seconds: float, g: torch.Gener
             kind = float(torch.rand(1, generator=g))
             if halls is not None:                     # hall_share measured halls, the rest as before
                 kind = (kind - hall_share) / (1 - hall_share)
-            if kind < 0:
-                ir = torch.from_numpy(np.asarray(halls[int(torch.randint(0, len(halls), (1,), generator=g))],
-                                                 dtype=np.float32))[:length]
+            if kind < 1 / 3:                          # an impulse response: a measured hall or a noise tail
+                if kind < 0:
+                    ir = torch.from_numpy(np.asarray(halls[int(torch.randint(0, len(halls), (1,), generator=g))],
+                                                     dtype=np.float32))[:length]
+                else:
+                    nir = min(length, int(rt * SR))
+                    ir = torch.randn(nir, generator=g) * torch.exp(-6.9 * t[:nir] / rt)
+                    ir[: int(0.002 * SR)] = 0
                 nfft = 1 << int(math.ceil(math.log2(length + len(ir))))
-                wet = torch.fft.irfft(torch.fft.rfft(out[b], nfft) * torch.fft.rfft(ir, nfft), nfft)[:length]
-            elif kind < 1 / 3:
-                nir = min(length, int(rt * SR))
-                ir = torch.randn(nir, generator=g) * torch.exp(-6.9 * t[:nir] / rt)
-                ir[: int(0.002 * SR)] = 0
-                nfft = 1 << int(math.ceil(math.log2(length + nir)))
                 wet = torch.fft.irfft(torch.fft.rfft(out[b], nfft) * torch.fft.rfft(ir, nfft), nfft)[:length]
             elif kind < 2 / 3:
                 wet = torch.from_numpy(schroeder_reverb(out[b].numpy(), rt=rt, damping=u(0.0, 0.6),
