@@ -97,6 +97,26 @@ def _check_fluidsynth(proc, wav: Path, sf2: Path) -> None:
         raise ParameterError(f"fluidsynth failed on the MIDI ({proc.stderr.strip()[:200]})")
 
 
+def _fluidsynth(pm, sf2: Path, *, sr: int, gain: float, reverb: dict[str, float] | None,
+                dtype: str = "float32") -> tuple[np.ndarray, int]:
+    """Render ``pm`` with the ``fluidsynth`` program and ``sf2`` (chorus off; its reverb with these
+    ``synth.reverb.*`` settings, or off for None): the channels' mean and the file's sample rate."""
+    import soundfile as sf
+
+    exe = fluidsynth_binary()
+    with tempfile.TemporaryDirectory(prefix="ls-midi-") as td:
+        mid, wav = Path(td) / "in.mid", Path(td) / "out.wav"
+        pm.write(str(mid))
+        rev = (["-R", "1", *(x for k, v in reverb.items() for x in ("-o", f"synth.reverb.{k}={float(v)}"))]
+               if reverb else ["-R", "0"])
+        cmd = [exe, "-ni", "-q", *rev, "-C", "0", "-g", str(gain), "-r", str(int(sr)),
+               "-F", str(wav), "-T", "wav", "-O", "float", str(sf2), str(mid)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        _check_fluidsynth(proc, wav, sf2)
+        data, file_sr = sf.read(str(wav), dtype=dtype, always_2d=True)
+    return data.mean(axis=1), file_sr
+
+
 #: How late FluidSynth's file renderer starts a note, in its 64-sample blocks: between these (measured with a
 #: click, tests/core/test_sf2.py)
 FLUIDSYNTH_LAG_BLOCKS = (1, 2)
@@ -130,8 +150,6 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
     >>> pm.instruments.append(drums)
     >>> y = render_midi(pm, sr=16000)                  # doctest: +SKIP
     """
-    import soundfile as sf
-
     pm = _as_pretty_midi(midi)
     if not isinstance(sr, (int, np.integer)) or sr < 8000:
         raise ParameterError(f"sr={sr!r} must be an integer >= 8000")
@@ -141,19 +159,9 @@ def render_midi(midi, *, sr: int = 22050, soundfont: str | os.PathLike | None = 
     if not 0.0 <= float(reverb) <= 1.0:
         raise ParameterError(f"reverb={reverb!r} must be a room size in [0, 1]")
     _check_soundfont(sf2)
-    exe = fluidsynth_binary()
     end = pm.get_end_time() + max(0.0, tail)
-    with tempfile.TemporaryDirectory(prefix="ls-midi-") as td:
-        mid, wav = Path(td) / "in.mid", Path(td) / "out.wav"
-        pm.write(str(mid))
-        rev = (["-R", "1", "-o", f"synth.reverb.room-size={float(reverb)}", "-o", "synth.reverb.level=0.9"]
-               if reverb > 0 else ["-R", "0"])
-        cmd = [exe, "-ni", "-q", *rev, "-C", "0", "-g", str(gain), "-r", str(int(sr)),
-               "-F", str(wav), "-T", "wav", "-O", "float", str(sf2), str(mid)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        _check_fluidsynth(proc, wav, sf2)
-        data, file_sr = sf.read(str(wav), dtype="float32", always_2d=True)
-    y = data.mean(axis=1)
+    y, file_sr = _fluidsynth(pm, sf2, sr=int(sr), gain=gain,
+                             reverb={"room-size": reverb, "level": 0.9} if reverb > 0 else None)
     if file_sr != sr:
         from latentstudio.core.audio import resample
 
@@ -175,14 +183,12 @@ def fluidsynth_reverb_ir(room: float, *, damp: float = 0.3, sr: int = 16000, sec
     Raises ParameterError for values out of range, AssetMissingError without the ``fluidsynth`` program.
     """
     import pretty_midi
-    import soundfile as sf
 
     from latentstudio.core.sf2 import write_sf2
 
     if not 0.0 < float(room) <= 1.0 or not 0.0 <= float(damp) <= 1.0 or seconds <= 0 or offset < 0:
         raise ParameterError(f"fluidsynth_reverb_ir: room={room!r} in (0, 1], damp={damp!r} in [0, 1], "
                              f"seconds={seconds!r} > 0 and offset={offset!r} >= 0 are needed")
-    exe = fluidsynth_binary()
     click = np.zeros(256)
     click[64] = 1.0                  # after the voice's 1 ms attack: a click at the sample's start is silenced
     pm = pretty_midi.PrettyMIDI(initial_tempo=120)
@@ -194,21 +200,10 @@ def fluidsynth_reverb_ir(room: float, *, damp: float = 0.3, sr: int = 16000, sec
     # FluidSynth stops rendering ~2 s after the last MIDI event: an event past the wanted length keeps the tail
     inst.control_changes.append(pretty_midi.ControlChange(7, 127, t0 + float(seconds) + 0.1))
     pm.instruments.append(inst)
-    renders = []
     with tempfile.TemporaryDirectory(prefix="ls-ir-") as td:
-        sf2, mid = Path(td) / "click.sf2", Path(td) / "click.mid"
-        write_sf2(sf2, [click], sr=int(sr), names=["click"])
-        pm.write(str(mid))
-        for wet in (True, False):
-            wav = Path(td) / f"out{int(wet)}.wav"
-            rev = (["-R", "1", "-o", f"synth.reverb.room-size={float(room)}", "-o", f"synth.reverb.damp={float(damp)}",
-                    "-o", "synth.reverb.level=1.0"] if wet else ["-R", "0"])
-            proc = subprocess.run([exe, "-ni", "-q", *rev, "-C", "0", "-g", "1.0", "-r", str(int(sr)), "-F", str(wav),
-                                   "-T", "wav", "-O", "float", str(sf2), str(mid)], capture_output=True, text=True,
-                                  timeout=120)
-            _check_fluidsynth(proc, wav, sf2)
-            y, _ = sf.read(str(wav), dtype="float64", always_2d=True)
-            renders.append(y.mean(axis=1))
+        sf2 = write_sf2(Path(td) / "click.sf2", [click], sr=int(sr), names=["click"])
+        renders = [_fluidsynth(pm, sf2, sr=int(sr), gain=1.0, dtype="float64", reverb=rev)[0]
+                   for rev in ({"room-size": room, "damp": damp, "level": 1.0}, None)]
     n = max(len(r) for r in renders)
     wet_y, dry_y = (np.pad(r, (0, n - len(r))) for r in renders)
     peak = float(np.max(np.abs(dry_y)))
