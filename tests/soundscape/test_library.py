@@ -70,6 +70,9 @@ def test_glued_abbreviations_and_package_words(wn):
     assert wn.is_a(lab("tflight", "vehicle", package=wz).synset, aircraft)
     assert wn.is_a(lab("con-move", "vehicle", package=wz).synset, motor)  # the constructor droids are trucks
     assert lab("con-move", "vehicle").name != "truck"                    # only in Warzone's own words
+    # the package's glossary outranks the folder: a cyborg (a person to WordNet) walking in the vehicle folder
+    assert lab("cyber-move", "vehicle", package=wz).name == "cyborg"
+    assert lab("cyber-move", "vehicle").name == "vehicle"
     assert lab("sparking") is None or lab("sparking").name != "spar"     # dictionary words are not split
     assert lab("wardrums") is None
 

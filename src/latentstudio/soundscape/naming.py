@@ -12,7 +12,9 @@ word that names the sound's *source* and maps it to a WordNet noun sense:
   when one of them is concrete (an animal, an artifact, a natural phenomenon or event ...): ``thunder`` is
   thunder, not a slang artifact; a word seen in use only as an adjective (``electric``) names nothing;
   among the words, animals and artifacts beat phenomena, and those beat people and acts, so
-  ``horse-canter`` is a horse and ``ship-horn`` a ship.
+  ``horse-canter`` is a horse and ``ship-horn`` a ship; a word of the package's own glossary
+  (:data:`PACKAGE_WORDS`) beats them all, as the package says what it is (Warzone's ``cyber-move`` in its
+  ``vehicle`` folder is a cyborg walking, though a cyborg is a person to WordNet and a vehicle an artifact).
 
 :data:`SENSES` fixes the sense of a few words whose most frequent sense is not the one a sound library
 means (a ``bow`` that shoots, a ``horn`` that is blown).
@@ -161,9 +163,13 @@ def label_synset(words: list[str], wn: WordNet, *, package: str = "") -> Label |
     """
     expanded: list[str] = []
     own = PACKAGE_WORDS.get(package, {})
+    glossed: set[int] = set()                         # positions spelled out by the package's own glossary
     for w in words:
         for part in _split_glued(w, wn, own):
-            expanded += own.get(part, ABBREVIATIONS.get(part, part)).split()
+            spelled = own.get(part, ABBREVIATIONS.get(part, part)).split()
+            if part in own:
+                glossed.update(range(len(expanded), len(expanded) + len(spelled)))
+            expanded += spelled
     cands: list[tuple[int, int, str, str]] = []       # (priority, position, synset, words)
     for i in range(len(expanded) - 1):                # compounds: "snare drum", "alarm clock"
         a, b = expanded[i], expanded[i + 1]
@@ -176,8 +182,8 @@ def label_synset(words: list[str], wn: WordNet, *, package: str = "") -> Label |
         if w in STOP_WORDS or w == SEP or any(c[1] in (i, i - 1) for c in cands):
             continue
         hit = _sense(wn, w)
-        if hit is not None:
-            cands.append((hit[0], i, hit[1], w))
+        if hit is not None:                           # the package's own word for a thing names the source
+            cands.append((-1 if i in glossed else hit[0], i, hit[1], w))
     if not cands:
         return None
     pri, _, sid, used = min(cands, key=lambda c: (c[0], c[1]))
