@@ -2,6 +2,7 @@
 
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,6 +134,39 @@ def test_opensfx_catalogue_is_read(tmp_path, tone):
     got = read_opensfx(cat)
     assert [(t, lic) for t, lic, _ in got] == [("Cow", "Creative Commons Zero 1.0"), ("Ship horn", "CC-BY 3.0")]
     assert got[0][2] == wavs[0]
+
+
+def test_0ad_sounds_come_from_its_archive_and_are_labelled(tmp_path, monkeypatch, wn, tone):
+    """0 A.D. packs its sounds in public.zip: the world's sounds are read (extracted once), its music, unit
+    speech and interface cues are not, and its own words label them (hooves, siege rams, rivers)."""
+    import zipfile
+
+    from latentstudio.soundscape import library
+
+    wav = tmp_path / "t.wav"
+    sf.write(wav, tone(330, 0.2), 16000)
+    archive = tmp_path / "mods" / "public" / "public.zip"
+    archive.parent.mkdir(parents=True)
+    members = ["audio/actor/fauna/animal/cattle_01.wav", "audio/actor/mounted/movement/mstep110.wav",
+               "audio/attack/siege/ram_attack.wav", "audio/ambient/water/river_fast_21.wav",
+               "audio/attack/weapon/pike_attack.wav",
+               "audio/music/Sunrise.wav", "audio/voice/greek/civ/attack.wav", "audio/interface/alarm/alarmally.wav",
+               "art/textures/cattle.wav"]
+    with zipfile.ZipFile(archive, "w") as z:
+        for m in members:
+            z.writestr(m, wav.read_bytes())
+    monkeypatch.setattr(library, "_dpkg_files", lambda pkg: [archive.parent / "mod.json", archive] if pkg == "0ad-data" else [])
+    assert "0ad-data" not in library.installed_packages()                # joins only when asked
+    assert "0ad-data" in library.installed_packages(optional=True)
+    got = collect_sounds(["0ad-data"])
+    assert sorted(s.name for s in got) == ["cattle_01", "mstep110", "pike_attack", "ram_attack", "river_fast_21"]
+    labels = {s.name: s.label for s in got}
+    assert labels == {"cattle_01": "cattle", "mstep110": "horse", "ram_attack": "battering ram",
+                      "river_fast_21": "river", "pike_attack": "pike"}
+    assert wn.gloss([s for s in got if s.name == "pike_attack"][0].synset).startswith("medieval weapon")
+    assert all(s.package == "0ad-data" and Path(s.path).read_bytes() == wav.read_bytes() for s in got)
+    mtime = {s.name: Path(s.path).stat().st_mtime_ns for s in got}
+    assert {s.name: Path(s.path).stat().st_mtime_ns for s in collect_sounds(["0ad-data"])} == mtime  # extracted once
 
 
 def test_user_folder_joins_deduped_and_labelled(tmp_path, wn, tone, tiny_model_dir):

@@ -127,7 +127,9 @@ group.add_typer(library, name="library")
 
 @library.command("build")
 def library_build(packages: list[str] = typer.Option(None, "--package", help="Only this package (repeatable; "
-                                                                             "default: every installed one)."),
+                                                                             "default: every installed one but "
+                                                                             "0ad-data; 'all': every installed "
+                                                                             "one)."),
                   use_packages: bool = typer.Option(True, "--packages/--no-packages",
                                                     help="--no-packages: only the --add folders."),
                   add: list[Path] = typer.Option(None, "--add", help="A folder of your own sounds to join the "

@@ -63,13 +63,18 @@ SENSES = {"bow": "n02879718",        # the weapon for shooting arrows, not the k
           "peacock": "n01806143",    # the bird that calls, not the (silent) butterfly
           "cock": "n01792158",       # the rooster, not a stopcock
           "bass": "n02803349",       # the lowest instrument of a family, not the fish
-          "pop": "n07390400"}        # the sharp sound, not a father
+          "pop": "n07390400",        # the sharp sound, not a father
+          "pike": "n03935450"}       # the pole weapon, not a turnpike
 
 #: Words one package uses in its own sense (Wesnoth's drakes are dragons, its woses walking trees; Warzone 2100's
 #: sound table calls its construction droids, Trucks in the game, ``con``, its transport blimp ``t``, its
-#: cyborgs ``cyber``).
+#: cyborgs ``cyber``; 0 A.D. names footsteps ``fs``/``hstep``, cavalry hooves ``mstep``, its siege ram ``ram``,
+#: and its ``water`` folder (rivers, waves, a waterfall), ``wood`` surfaces (arrows in wood, steps on it) and
+#: ``gather`` actions name no source). A word glossed as '' is dropped.
 PACKAGE_WORDS = {"wesnoth-1.16-data": {"drake": "dragon", "wose": "tree"},
-                 "warzone2100-data": {"con": "truck", "t": "blimp", "cyber": "cyborg"}}
+                 "warzone2100-data": {"con": "truck", "t": "blimp", "cyber": "cyborg"},
+                 "0ad-data": {"fs": "footstep", "hstep": "footstep", "mstep": "horse", "ram": "battering ram",
+                              "water": "", "wood": "", "gather": ""}}
 
 #: Separator between the words of different names (see :func:`name_words`).
 SEP = "|"
