@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS
 from latentstudio.core.effects import fdn_reverb, schroeder_reverb
 from latentstudio.errors import AssetMissingError, ParameterError
 from latentstudio.zoo.checkpoint import register_model
@@ -63,7 +64,7 @@ def onset_features(y: torch.Tensor) -> torch.Tensor:
 class OnsetNet(nn.Module):
     """2-D conv front end over (mel, time), then dilated 1-D convs over time -> an onset logit per frame."""
 
-    def __init__(self, width: int = 16, channels: int = 64, dilations: tuple[int, ...] = (1, 2, 4, 8, 16),
+    def __init__(self, width: int = 16, channels: int = 64, dilations: tuple[int, ...] = ONSET_DILATIONS,
                  threshold: float = 0.5):
         super().__init__()
         self.front = nn.Sequential(
@@ -180,7 +181,7 @@ ECHO_COUNT, ECHO_DELAY, ECHO_LEVEL_DB, ECHO_TONE = (1, 6), (0.06, 0.4), (-30.0, 
 #: 0.75): none 0.947 (the former recipe), 0.25 0.950 (0.949-0.953), **0.5 0.953 (0.953-0.956)**, 0.75 0.953
 #: (0.953-0.954); at the full reverb send (csound's kits, echoes about -17 dB) 0.91 -> 0.92-0.93. The gain did not
 #: carry to the test kits (FluidR3's, in the same hall): reverb 0.909 (0.908-0.923) against 0.930 without halls.
-HALLS = 0.5
+HALLS = ONSET_HALLS
 #: The measured halls (:func:`measured_halls`): FluidSynth's reverb at these room sizes and dampings, each
 #: measured twice (clicks :data:`HALL_OFFSETS` seconds into a render: its delay lines are modulated)
 HALL_ROOMS, HALL_DAMPS, HALL_OFFSETS = (0.2, 0.4, 0.6, 0.8, 1.0), (0.0, 0.3, 0.6), (0.0, 0.37)
@@ -433,7 +434,7 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
                  checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
                  progress: Callable[[int, int, float], None] | None = None, train_sounds: np.ndarray | None = None,
                  val: tuple[torch.Tensor, list[np.ndarray]] | None = None,
-                 dilations: tuple[int, ...] = (1, 2, 4, 8, 16), halls: float = HALLS) -> tuple[OnsetNet, OnsetReport]:
+                 dilations: tuple[int, ...] = ONSET_DILATIONS, halls: float = HALLS) -> tuple[OnsetNet, OnsetReport]:
     """Train an :class:`OnsetNet` on sequences of the train split's one-shots (or ``train_sounds``, 16 kHz
     ``(k, samples)``), a share ``halls`` of their rooms FluidSynth's measured hall (:func:`measured_halls`; 0: none);
     choose its threshold on :func:`validation_sequences` (or ``val``: audio, true times).

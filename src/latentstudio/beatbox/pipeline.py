@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS
 from latentstudio.core.fileio import check_suffix
 from latentstudio.errors import ParameterError
 
@@ -398,7 +399,7 @@ def train_drum_classifier(output: str | os.PathLike, *, steps: int = 1500, batch
 
 def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_size: int = 12,
                         checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
-                        dilations: tuple[int, ...] = (1, 2, 4, 8, 16), halls: float = 0.5,
+                        dilations: tuple[int, ...] = ONSET_DILATIONS, halls: float = ONSET_HALLS,
                         progress=None) -> TrainedModel:
     """Train the onset network (:func:`~latentstudio.beatbox.onsetnet.train_onsets`: drum sequences made
     from the train split's one-shots, its threshold chosen on the validation split's) and write it to

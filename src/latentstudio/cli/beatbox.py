@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS
 from latentstudio.cli._common import fit_progress, new_group, parse_dilations, print_json, progress, set_threads
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
@@ -157,10 +158,10 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                                                      help="Periodic checkpoints here; a rerun resumes."),
                  threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
                  seed: int = typer.Option(0, "--seed", help="Random seed (sequences, init)."),
-                 dilations: str = typer.Option("1,2,4,8,16", "--dilations",
+                 dilations: str = typer.Option(",".join(map(str, ONSET_DILATIONS)), "--dilations",
                                                help="Dilations of the temporal convolutions (1..16: +-0.31 s of "
                                                     "context; 1..32: +-0.63 s)."),
-                 halls: float = typer.Option(0.5, "--halls",
+                 halls: float = typer.Option(ONSET_HALLS, "--halls",
                                              help="Share of the sequences' rooms that are FluidSynth's reverb, "
                                                   "measured with a click (0: none; needs the fluidsynth program)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:

@@ -1,0 +1,12 @@
+"""Training defaults the beatbox's training functions, its pipeline and the CLI share (no torch here, so the
+CLI starts fast and the three cannot drift apart)."""
+
+#: Dilations of the onset network's temporal convolutions: +-0.31 s of context (to 32: +-0.63 s, no better on
+#: validation, slower)
+ONSET_DILATIONS = (1, 2, 4, 8, 16)
+
+#: Share of the onset network's training rooms that are FluidSynth's hall measured with a click (chosen on
+#: validation; see :data:`latentstudio.beatbox.onsetnet.HALLS`)
+ONSET_HALLS = 0.5
+
+__all__ = ["ONSET_DILATIONS", "ONSET_HALLS"]
