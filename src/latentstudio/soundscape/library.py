@@ -228,7 +228,8 @@ def collect_sounds(packages: Iterable[str] | None = None, *, folders: Iterable[s
         pkgs = installed_packages(optional=True)
     for p in pkgs:
         if p not in PACKAGES:
-            raise ParameterError(f"package {p!r} is not a library source; choose from {', '.join(PACKAGES)}")
+            raise ParameterError(f"package {p!r} is not a library source; choose from {', '.join(PACKAGES)} "
+                                 f"(or 'all' alone: every installed one)")
     wn = wordnet()
     out: list[LibrarySound] = []
     for pkg in pkgs:
