@@ -61,6 +61,30 @@ def test_longer_context_is_a_training_choice_and_travels_with_the_checkpoint(tmp
         N.train_onsets(steps=2, train_sounds=_oneshots(), val=val, dilations=(0, 2))
 
 
+def test_a_short_window_sharpens_the_rise_and_travels_with_the_checkpoint(tmp_path):
+    """A second, 16 ms analysis window (centred in the same frames) puts a click's rise in one frame where the
+    64 ms window spreads it over several; the windows are a training choice saved with the network."""
+    y = np.zeros(SR, np.float32)
+    y[SR // 2:] = np.random.default_rng(0).standard_normal(SR // 2).astype(np.float32) * 0.5
+    f = N.onset_features(torch.from_numpy(y)[None], (1024, 256))[0]
+    assert f.shape[0] == 4 and torch.equal(f[:2], N.onset_features(torch.from_numpy(y)[None])[0])
+    rise_long, rise_short = f[1].mean(0), f[3].mean(0)
+    centre = SR // 2 // N.HOP
+    assert int(rise_short.argmax()) == pytest.approx(centre, abs=1)
+    spread = lambda r: int((r > 0.25 * r.max()).sum())  # noqa: E731
+    assert spread(rise_short) < spread(rise_long)
+    val = N.make_sequences(_oneshots(seed=1), n=1, seconds=2.0, g=torch.Generator().manual_seed(5))
+    model, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=0, train_sounds=_oneshots(), val=val,
+                              windows=(1024, 256))
+    N.save_onset_net(model, tmp_path / "net")
+    again = N.load_onset_net(tmp_path / "net")
+    assert again.windows == (1024, 256) and again.front[0].in_channels == 4
+    assert N.onset_activation(y, sr=SR, net=again).shape == (f.shape[-1],)
+    for bad in ((), (1024, 1024), (32,), (2048,), ("x",)):
+        with pytest.raises(ParameterError):
+            N.train_onsets(steps=2, train_sounds=_oneshots(), val=val, windows=bad)
+
+
 def test_shipped_net_finds_hits_and_refuses_bad_audio(voice_like):
     y, times = voice_like
     got = N.detect_onsets(y, sr=22050)

@@ -9,4 +9,7 @@ ONSET_DILATIONS = (1, 2, 4, 8, 16)
 #: validation; see :data:`latentstudio.beatbox.onsetnet.HALLS`)
 ONSET_HALLS = 0.5
 
-__all__ = ["ONSET_DILATIONS", "ONSET_HALLS"]
+#: Analysis windows (samples at 16 kHz) of the onset network's log-mel inputs, one pair of channels each
+ONSET_WINDOWS = (1024,)
+
+__all__ = ["ONSET_DILATIONS", "ONSET_HALLS", "ONSET_WINDOWS"]

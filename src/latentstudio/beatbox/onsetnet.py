@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_WINDOWS
 from latentstudio.core.effects import fdn_reverb, schroeder_reverb
 from latentstudio.errors import AssetMissingError, ParameterError
 from latentstudio.zoo.checkpoint import register_model
@@ -46,18 +46,22 @@ FPS = SR / HOP
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "models" / "beatbox_onsets"
 
 
-def onset_features(y: torch.Tensor) -> torch.Tensor:
-    """``(batch, n)`` audio at 16 kHz -> ``(batch, 2, N_MELS, frames)``: log-mel in [0, 1] (80 dB below
-    each recording's peak frame is 0) and its positive frame-to-frame rise. Frame ``t`` is at ``t * HOP``."""
+def onset_features(y: torch.Tensor, windows: tuple[int, ...] = (N_FFT,)) -> torch.Tensor:
+    """``(batch, n)`` audio at 16 kHz -> ``(batch, 2 * len(windows), N_MELS, frames)``: for each analysis
+    window length (samples, <= :data:`N_FFT`; a short one is centred in the :data:`N_FFT` frame, so every
+    window shares the mel bank and the frame times), log-mel in [0, 1] (80 dB below each recording's peak frame
+    is 0) and its positive frame-to-frame rise. Frame ``t`` is at ``t * HOP``."""
     from latentstudio.core.spectral import mel, power_to_db
 
-    m = mel(y, sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
-    db = power_to_db(m + 1e-10, top_db=None)
-    db = db - db.amax(dim=(-2, -1), keepdim=True)
-    x = torch.clamp(db, min=-80.0) / 80.0 + 1.0
-    diff = torch.relu(x[..., 1:] - x[..., :-1])
-    diff = torch.cat([torch.zeros_like(diff[..., :1]), diff], dim=-1)
-    return torch.stack([x, diff], dim=1)
+    out = []
+    for w in windows:
+        m = mel(y, sr=SR, n_fft=N_FFT, hop_length=HOP, win_length=int(w), n_mels=N_MELS)
+        db = power_to_db(m + 1e-10, top_db=None)
+        db = db - db.amax(dim=(-2, -1), keepdim=True)
+        x = torch.clamp(db, min=-80.0) / 80.0 + 1.0
+        diff = torch.relu(x[..., 1:] - x[..., :-1])
+        out += [x, torch.cat([torch.zeros_like(diff[..., :1]), diff], dim=-1)]
+    return torch.stack(out, dim=1)
 
 
 @register_model("beatbox_onset_net")
@@ -65,10 +69,11 @@ class OnsetNet(nn.Module):
     """2-D conv front end over (mel, time), then dilated 1-D convs over time -> an onset logit per frame."""
 
     def __init__(self, width: int = 16, channels: int = 64, dilations: tuple[int, ...] = ONSET_DILATIONS,
-                 threshold: float = 0.5):
+                 threshold: float = 0.5, windows: tuple[int, ...] = (N_FFT,)):
         super().__init__()
+        self.windows = tuple(int(w) for w in windows)
         self.front = nn.Sequential(
-            nn.Conv2d(2, width, 3, padding=1), nn.BatchNorm2d(width), nn.ELU(), nn.MaxPool2d((4, 1)),
+            nn.Conv2d(2 * len(self.windows), width, 3, padding=1), nn.BatchNorm2d(width), nn.ELU(), nn.MaxPool2d((4, 1)),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ELU(), nn.MaxPool2d((4, 1)))
         self.proj = nn.Conv1d(2 * width * (N_MELS // 16), channels, 1)
         self.tcn = nn.ModuleList([nn.Sequential(nn.Conv1d(channels, channels, 3, padding=d, dilation=d),
@@ -110,7 +115,7 @@ def onset_activation(y: np.ndarray, *, sr: int, net: OnsetNet) -> np.ndarray:
     if y16.size < N_FFT:
         y16 = np.pad(y16, (0, N_FFT - y16.size))
     net.eval()
-    return torch.sigmoid(net(onset_features(torch.from_numpy(y16)[None])))[0].numpy()
+    return torch.sigmoid(net(onset_features(torch.from_numpy(y16)[None], net.windows)))[0].numpy()
 
 
 def pick_onsets(act: np.ndarray, *, threshold: float, min_gap: float = 0.02) -> np.ndarray:
@@ -434,7 +439,8 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
                  checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
                  progress: Callable[[int, int, float], None] | None = None, train_sounds: np.ndarray | None = None,
                  val: tuple[torch.Tensor, list[np.ndarray]] | None = None,
-                 dilations: tuple[int, ...] = ONSET_DILATIONS, halls: float = HALLS) -> tuple[OnsetNet, OnsetReport]:
+                 dilations: tuple[int, ...] = ONSET_DILATIONS, halls: float = HALLS,
+                 windows: tuple[int, ...] = ONSET_WINDOWS) -> tuple[OnsetNet, OnsetReport]:
     """Train an :class:`OnsetNet` on sequences of the train split's one-shots (or ``train_sounds``, 16 kHz
     ``(k, samples)``), a share ``halls`` of their rooms FluidSynth's measured hall (:func:`measured_halls`; 0: none);
     choose its threshold on :func:`validation_sequences` (or ``val``: audio, true times).
@@ -451,15 +457,16 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
         raise ParameterError(f"dilations={dilations!r} must be positive integers")
     if not 0.0 <= float(halls) < 1.0:
         raise ParameterError(f"halls={halls!r} must be a share of the rooms in [0, 1)")
+    windows = check_windows(windows)
     sounds = load_split("train").audio if train_sounds is None else np.asarray(train_sounds, dtype=np.float32)
-    model = OnsetNet(dilations=dilations)
-    config = {"width": 16, "channels": 64, "dilations": list(dilations), "threshold": 0.5}
+    model = OnsetNet(dilations=dilations, windows=windows)
+    config = {"width": 16, "channels": 64, "dilations": list(dilations), "threshold": 0.5, "windows": list(windows)}
     rooms = measured_halls() if halls else None
 
     def make_batch(step: int, g: torch.Generator):
         audio, truths = make_sequences(sounds, n=batch_size, seconds=seconds, g=g, echoes=ECHOES, halls=rooms,
                                        hall_share=float(halls))
-        feats = onset_features(audio)
+        feats = onset_features(audio, windows)
         return feats, onset_targets(truths, feats.shape[-1])
 
     def loss_fn(m, batch):
@@ -497,5 +504,17 @@ def save_onset_net(model: OnsetNet, directory: str | os.PathLike, *, meta: dict 
     from latentstudio.zoo.checkpoint import save_checkpoint
 
     config = {"width": model.front[0].out_channels, "channels": model.proj.out_channels,
-              "dilations": [blk[0].dilation[0] for blk in model.tcn], "threshold": float(model.threshold)}
+              "dilations": [blk[0].dilation[0] for blk in model.tcn], "threshold": float(model.threshold),
+              "windows": list(model.windows)}
     return save_checkpoint(directory, model, config=config, meta=meta)
+
+
+def check_windows(windows) -> tuple[int, ...]:
+    """Analysis window lengths as a tuple of ints in [64, :data:`N_FFT`], distinct; ParameterError otherwise."""
+    try:
+        out = tuple(int(w) for w in windows)
+    except (TypeError, ValueError):
+        raise ParameterError(f"windows={windows!r} must be window lengths in samples") from None
+    if not out or len(set(out)) != len(out) or min(out) < 64 or max(out) > N_FFT:
+        raise ParameterError(f"windows={windows!r} must be distinct lengths in [64, {N_FFT}] samples (16 kHz)")
+    return out

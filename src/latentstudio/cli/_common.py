@@ -140,15 +140,20 @@ def stderr(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
-def parse_dilations(text: str, *, option: str = "--dilations") -> tuple[int, ...]:
-    """``"1,2,4"`` -> ``(1, 2, 4)``: dilations of a network's temporal convolutions, each in 1..512.
-    Raises ParameterError naming ``option``."""
+def parse_ints(text: str, *, option: str, lo: int, hi: int) -> tuple[int, ...]:
+    """``"1,2,4"`` -> ``(1, 2, 4)``, each in ``lo..hi``. Raises ParameterError naming ``option``."""
     from latentstudio.errors import ParameterError
 
     try:
-        dil = tuple(int(v) for v in str(text).split(","))
+        out = tuple(int(v) for v in str(text).split(","))
     except ValueError:
         raise ParameterError(f"{option} {text!r} must be comma-separated integers") from None
-    if not dil or min(dil) < 1 or max(dil) > 512:
-        raise ParameterError(f"{option} {text!r} must be integers in 1..512")
-    return dil
+    if not out or min(out) < lo or max(out) > hi:
+        raise ParameterError(f"{option} {text!r} must be integers in {lo}..{hi}")
+    return out
+
+
+def parse_dilations(text: str, *, option: str = "--dilations") -> tuple[int, ...]:
+    """``"1,2,4"`` -> ``(1, 2, 4)``: dilations of a network's temporal convolutions, each in 1..512.
+    Raises ParameterError naming ``option``."""
+    return parse_ints(text, option=option, lo=1, hi=512)

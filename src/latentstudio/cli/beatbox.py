@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS
-from latentstudio.cli._common import fit_progress, new_group, parse_dilations, print_json, progress, set_threads
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_WINDOWS
+from latentstudio.cli._common import (fit_progress, new_group, parse_dilations, parse_ints, print_json, progress,
+                                      set_threads)
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
@@ -164,6 +165,9 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                  halls: float = typer.Option(ONSET_HALLS, "--halls",
                                              help="Share of the sequences' rooms that are FluidSynth's reverb, "
                                                   "measured with a click (0: none; needs the fluidsynth program)."),
+                 windows: str = typer.Option(",".join(map(str, ONSET_WINDOWS)), "--windows",
+                                             help="Analysis windows of the log-mel inputs, samples at 16 kHz "
+                                                  "(64-1024; e.g. 1024,256 adds a 16 ms window)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the onset network on drum sequences made from the train split's one-shots (rooms, flams,
     noise), its threshold chosen on sequences of the validation split's sounds.
@@ -176,6 +180,7 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
     with progress("training onset network", total=steps, quiet=as_json) as advance:
         run = train_onset_network(output, steps=steps, batch_size=batch_size, checkpoint_dir=checkpoint_dir,
                                   seed=seed, dilations=parse_dilations(dilations), halls=halls,
+                                  windows=parse_ints(windows, option="--windows", lo=64, hi=1024),
                                   progress=fit_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f}"])
