@@ -74,6 +74,8 @@ def test_glued_abbreviations_and_package_words(wn):
     # the package's glossary outranks the folder: a cyborg (a person to WordNet) walking in the vehicle folder
     assert lab("cyber-move", "vehicle", package=wz).name == "cyborg"
     assert lab("cyber-move", "vehicle").name == "vehicle"
+    # a glossary's compound ranks as its words do: an animal's folder does not outrank 0 A.D.'s siege ram
+    assert lab("ram_attack", "horse", package="0ad-data").name == "battering ram"
     assert lab("sparking") is None or lab("sparking").name != "spar"     # dictionary words are not split
     assert lab("wardrums") is None
 

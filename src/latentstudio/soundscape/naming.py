@@ -181,8 +181,8 @@ def label_synset(words: list[str], wn: WordNet, *, package: str = "") -> Label |
         if SEP in (a, b) or (a in STOP_WORDS and b in STOP_WORDS):
             continue
         hit = _sense(wn, f"{a}_{b}")
-        if hit is not None:
-            cands.append((hit[0], i, hit[1], f"{a} {b}"))
+        if hit is not None:                           # a glossary's compound ("battering ram") ranks as its words
+            cands.append((-1 if {i, i + 1} <= glossed else hit[0], i, hit[1], f"{a} {b}"))
     for i, w in enumerate(expanded):
         if w in STOP_WORDS or w == SEP or any(c[1] in (i, i - 1) for c in cands):
             continue
