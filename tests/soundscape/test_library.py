@@ -213,3 +213,30 @@ def test_cli_library_build(tmp_path, tiny_model_dir, tone, wn):
     assert r.exit_code == 2 and "nowhere" in r.output
     r = CliRunner().invoke(app, ["soundscape", "library", "build", "--help"])
     assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_cli_library_build_package_all_takes_the_optional_packages(tmp_path, tiny_model_dir, tone, wn, monkeypatch):
+    """``--package all`` asks for every installed package, the optional ones (0 A.D.) included; an unknown
+    package exits 2 with one line naming 'all' and writes nothing."""
+    from latentstudio.cli.main import app
+    from latentstudio.soundscape import library as L
+
+    asked = []
+
+    def installed(*, optional=False):
+        asked.append(optional)
+        return []
+
+    monkeypatch.setattr(L, "installed_packages", installed)
+    d = tmp_path / "rec"
+    d.mkdir()
+    sf.write(d / "horse.wav", tone(300, 1.0), 16000)
+    common = ["--catalog", str(tmp_path / "cat"), "--model", str(tiny_model_dir)]
+    r = CliRunner().invoke(app, ["soundscape", "library", "build", "--package", "all", "--add", str(d), "--json",
+                                 *common])
+    assert r.exit_code == 0, r.output
+    assert asked == [True] and json.loads(r.stdout[r.stdout.index("{"):])["sounds"] == 1
+    r = CliRunner().invoke(app, ["soundscape", "library", "build", "--package", "no-such-pkg", *["--catalog",
+                                 str(tmp_path / "cat2"), "--model", str(tiny_model_dir)]])
+    assert r.exit_code == 2 and "no-such-pkg" in r.output and "'all'" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "cat2").exists() or not any((tmp_path / "cat2").iterdir())

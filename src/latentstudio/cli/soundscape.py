@@ -145,10 +145,12 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
     """
     import torch
 
-    from latentstudio.soundscape.library import build_library
+    from latentstudio.soundscape.library import build_library, check_packages
 
     if threads < 1:
         raise ParameterError(f"--threads={threads} must be >= 1")
+    if packages:
+        check_packages(packages)
     torch.set_num_threads(threads)
     folders = [existing(f, what="--add") for f in (add or [])]
     cat, net, info = _open(catalog, model)

@@ -210,6 +210,18 @@ def _package_sounds(package: str) -> list[tuple[Path, str, list[str], str]]:
     return out
 
 
+def check_packages(packages: Iterable[str]) -> list[str]:
+    """``packages`` as a list when each is one of :data:`PACKAGES` (or it is ``["all"]``); ParameterError naming
+    the first that is not."""
+    pkgs = list(packages)
+    if pkgs != ["all"]:
+        for p in pkgs:
+            if p not in PACKAGES:
+                raise ParameterError(f"package {p!r} is not a library source; choose from {', '.join(PACKAGES)} "
+                                     f"(or 'all' alone: every installed one)")
+    return pkgs
+
+
 def collect_sounds(packages: Iterable[str] | None = None, *, folders: Iterable[str | os.PathLike] = ()
                    ) -> list[LibrarySound]:
     """The labelled sounds of ``packages`` (default: every installed one of :data:`PACKAGES` but the
@@ -223,13 +235,9 @@ def collect_sounds(packages: Iterable[str] | None = None, *, folders: Iterable[s
     from latentstudio.soundscape.index import sound_files
     from latentstudio.zoo.wordnet import wordnet
 
-    pkgs = installed_packages() if packages is None else list(packages)
+    pkgs = installed_packages() if packages is None else check_packages(packages)
     if pkgs == ["all"]:
         pkgs = installed_packages(optional=True)
-    for p in pkgs:
-        if p not in PACKAGES:
-            raise ParameterError(f"package {p!r} is not a library source; choose from {', '.join(PACKAGES)} "
-                                 f"(or 'all' alone: every installed one)")
     wn = wordnet()
     out: list[LibrarySound] = []
     for pkg in pkgs:
@@ -462,4 +470,4 @@ def library_sounds(catalog, model_id: str) -> list[tuple[object, dict]]:
 
 __all__ = ["PACKAGES", "LibrarySound", "DecodeAndEmbed",
            "LoadedLibrary", "LibraryReport", "collect_sounds", "load_library",
-           "build_library", "installed_packages", "OPTIONAL_PACKAGES", "read_opensfx", "audio_hash", "library_sounds"]
+           "build_library", "installed_packages", "check_packages", "OPTIONAL_PACKAGES", "read_opensfx", "audio_hash", "library_sounds"]
