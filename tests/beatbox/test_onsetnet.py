@@ -85,6 +85,41 @@ def test_a_short_window_sharpens_the_rise_and_travels_with_the_checkpoint(tmp_pa
             N.train_onsets(steps=2, train_sounds=_oneshots(), val=val, windows=bad)
 
 
+def test_pcen_channels_are_a_training_choice_and_travel_with_the_checkpoint(tmp_path):
+    """``pcen`` adds two input channels (normalised mel magnitudes and their rise) after the log-mel ones, which
+    stay as they were; a soft hit in a loud decaying tail rises more there than in the log-mel; the choice is
+    saved with the network, and older checkpoints (no key) load without it."""
+    t = np.arange(SR) / SR
+    rng = np.random.default_rng(0)
+    y = (rng.standard_normal(SR) * np.exp(-t * 3)).astype(np.float32)          # a loud hit decaying over 1 s
+    y[SR // 2:SR // 2 + 800] += 0.25 * np.exp(-t[SR // 2] * 3) * rng.standard_normal(800).astype(np.float32)
+    x = torch.from_numpy(y)[None]
+    f = N.onset_features(x, (1024,), True)[0]
+    assert f.shape[0] == 4 and torch.equal(f[:2], N.onset_features(x)[0])
+    centre = SR // 2 // N.HOP
+    rise_log, rise_pcen = f[1].mean(0), f[3].mean(0)
+    assert int(rise_pcen[centre - 2:centre + 3].argmax()) in range(5)
+    contrast = lambda r: float(r[centre - 1:centre + 3].max() / (r[centre + 10:centre + 40].mean() + 1e-9))  # noqa: E731
+    assert contrast(rise_pcen) > contrast(rise_log)
+    val = N.make_sequences(_oneshots(seed=1), n=1, seconds=2.0, g=torch.Generator().manual_seed(5))
+    model, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=0, train_sounds=_oneshots(), val=val,
+                              pcen=True)
+    N.save_onset_net(model, tmp_path / "net")
+    again = N.load_onset_net(tmp_path / "net")
+    assert again.pcen and again.front[0].in_channels == 4
+    assert N.onset_activation(y, sr=SR, net=again).shape == (f.shape[-1],)
+    import json
+
+    cfg = json.loads((tmp_path / "net" / "config.json").read_text())
+    assert cfg["config"]["pcen"] is True
+    model2, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=0, train_sounds=_oneshots(), val=val)
+    N.save_onset_net(model2, tmp_path / "old")
+    old = json.loads((tmp_path / "old" / "config.json").read_text())
+    old["config"].pop("pcen")
+    (tmp_path / "old" / "config.json").write_text(json.dumps(old))
+    assert not N.load_onset_net(tmp_path / "old").pcen
+
+
 def test_shipped_net_finds_hits_and_refuses_bad_audio(voice_like):
     y, times = voice_like
     got = N.detect_onsets(y, sr=22050)

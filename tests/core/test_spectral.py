@@ -139,3 +139,33 @@ def test_power_to_db_of_a_spectrum_and_of_a_scalar():
     assert torch.allclose(db, torch.tensor([0.0, -30.0, -80.0]), atol=1e-4)    # 1-D: range over its one axis
     with pytest.raises(ParameterError, match="scalar"):
         spectral.power_to_db(torch.tensor(1.0))
+
+
+def test_pcen_matches_librosa_and_sinks_a_decaying_tail_under_a_new_hit():
+    """Same values as librosa.pcen (which starts its low-pass at 1: the first frame here is 1); a decaying
+    tail sits below a steady band, a soft hit in it rises above it, and the level of the whole hardly
+    matters (each band against its own recent energy)."""
+    rng = np.random.default_rng(0)
+    S = np.abs(rng.normal(size=(2, 16, 300))) ** 2 * 1e6
+    S[..., 0] = 1.0
+    want = librosa.pcen(S, sr=16000, hop_length=160)
+    got = spectral.pcen(torch.from_numpy(S), sr=16000, hop_length=160)
+    assert got.dtype == torch.float64 and np.allclose(got.numpy(), want, rtol=1e-9, atol=1e-9)
+    tail = 1e9 * np.exp(-np.arange(300) / 60.0) + 1e3            # a loud hit at frame 0, decaying
+    hit = tail.copy()
+    hit[150:156] += 0.3 * tail[150]                              # a soft hit at frame 150, 2.3 dB over the tail
+    steady = np.full(300, 1e9)
+    x = torch.tensor(np.stack([tail, hit, steady, 100 * hit]))[:, None]
+    out = spectral.pcen(x, sr=16000, hop_length=160)[:, 0].numpy()
+    assert out[0, 150] < 0.5 * out[2, 150]                       # the tail sinks
+    assert out[1, 150] > 1.2 * out[0, 150]                       # the hit stands out of it
+    assert np.allclose(out[3], out[1], rtol=0.1)                 # 40 dB louder: within 10 %
+    assert float(out[2].max() - out[2].min()) < 1e-9             # started at the first frame: steady from it
+
+
+@pytest.mark.parametrize("kwargs", [{"time_constant": 0}, {"gain": -1}, {"bias": float("nan")}, {"power": True}])
+def test_pcen_refuses_bad_parameters_and_negative_input(kwargs):
+    with pytest.raises(ParameterError):
+        spectral.pcen(torch.ones(2, 10), sr=16000, hop_length=160, **kwargs)
+    with pytest.raises(ParameterError, match="non-negative"):
+        spectral.pcen(-torch.ones(2, 10), sr=16000, hop_length=160)

@@ -12,4 +12,7 @@ ONSET_HALLS = 0.5
 #: Analysis windows (samples at 16 kHz) of the onset network's log-mel inputs, one pair of channels each
 ONSET_WINDOWS = (1024,)
 
-__all__ = ["ONSET_DILATIONS", "ONSET_HALLS", "ONSET_WINDOWS"]
+#: Whether the onset network also reads per-channel energy normalised mel magnitudes (two more input channels)
+ONSET_PCEN = False
+
+__all__ = ["ONSET_DILATIONS", "ONSET_HALLS", "ONSET_PCEN", "ONSET_WINDOWS"]

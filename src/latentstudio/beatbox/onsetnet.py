@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_WINDOWS
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_PCEN, ONSET_WINDOWS
 from latentstudio.core.effects import fdn_reverb, schroeder_reverb
 from latentstudio.errors import AssetMissingError, ParameterError
 from latentstudio.zoo.checkpoint import register_model
@@ -46,12 +46,15 @@ FPS = SR / HOP
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "models" / "beatbox_onsets"
 
 
-def onset_features(y: torch.Tensor, windows: tuple[int, ...] = (N_FFT,)) -> torch.Tensor:
-    """``(batch, n)`` audio at 16 kHz -> ``(batch, 2 * len(windows), N_MELS, frames)``: for each analysis
-    window length (samples, <= :data:`N_FFT`; a short one is centred in the :data:`N_FFT` frame, so every
-    window shares the mel bank and the frame times), log-mel in [0, 1] (80 dB below each recording's peak frame
-    is 0) and its positive frame-to-frame rise. Frame ``t`` is at ``t * HOP``."""
-    from latentstudio.core.spectral import mel, power_to_db
+def onset_features(y: torch.Tensor, windows: tuple[int, ...] = (N_FFT,), pcen: bool = False) -> torch.Tensor:
+    """``(batch, n)`` audio at 16 kHz -> ``(batch, 2 * len(windows) + 2 * pcen, N_MELS, frames)``: for each
+    analysis window length (samples, <= :data:`N_FFT`; a short one is centred in the :data:`N_FFT` frame, so
+    every window shares the mel bank and the frame times), log-mel in [0, 1] (80 dB below each recording's peak
+    frame is 0) and its positive frame-to-frame rise; with ``pcen``, also the first window's mel magnitudes
+    after per-channel energy normalisation (:func:`latentstudio.core.spectral.pcen`, 0.4 s; each band against
+    its own recent energy, so a hit over a decaying hall or cymbal stands out), ``log1p``, and their rise.
+    Frame ``t`` is at ``t * HOP``."""
+    from latentstudio.core.spectral import mel, pcen as pcen_, power_to_db
 
     out = []
     for w in windows:
@@ -59,9 +62,21 @@ def onset_features(y: torch.Tensor, windows: tuple[int, ...] = (N_FFT,)) -> torc
         db = power_to_db(m + 1e-10, top_db=None)
         db = db - db.amax(dim=(-2, -1), keepdim=True)
         x = torch.clamp(db, min=-80.0) / 80.0 + 1.0
-        diff = torch.relu(x[..., 1:] - x[..., :-1])
-        out += [x, torch.cat([torch.zeros_like(diff[..., :1]), diff], dim=-1)]
+        out += [x, _rise(x)]
+        if pcen and w == windows[0]:
+            mag = torch.sqrt(m)
+            mag = mag / torch.clamp(mag.amax(dim=(-2, -1), keepdim=True), min=1e-10) * 2.0 ** 31
+            p = torch.log1p(pcen_(mag, sr=SR, hop_length=HOP))
+            extra = [p, _rise(p)]
+    if pcen:
+        out += extra
     return torch.stack(out, dim=1)
+
+
+def _rise(x: torch.Tensor) -> torch.Tensor:
+    """Positive frame-to-frame rise of ``(..., frames)``, 0 at the first frame."""
+    diff = torch.relu(x[..., 1:] - x[..., :-1])
+    return torch.cat([torch.zeros_like(diff[..., :1]), diff], dim=-1)
 
 
 @register_model("beatbox_onset_net")
@@ -69,11 +84,12 @@ class OnsetNet(nn.Module):
     """2-D conv front end over (mel, time), then dilated 1-D convs over time -> an onset logit per frame."""
 
     def __init__(self, width: int = 16, channels: int = 64, dilations: tuple[int, ...] = ONSET_DILATIONS,
-                 threshold: float = 0.5, windows: tuple[int, ...] = (N_FFT,)):
+                 threshold: float = 0.5, windows: tuple[int, ...] = (N_FFT,), pcen: bool = False):
         super().__init__()
         self.windows = tuple(int(w) for w in windows)
+        self.pcen = bool(pcen)
         self.front = nn.Sequential(
-            nn.Conv2d(2 * len(self.windows), width, 3, padding=1), nn.BatchNorm2d(width), nn.ELU(), nn.MaxPool2d((4, 1)),
+            nn.Conv2d(2 * len(self.windows) + 2 * self.pcen, width, 3, padding=1), nn.BatchNorm2d(width), nn.ELU(), nn.MaxPool2d((4, 1)),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ELU(), nn.MaxPool2d((4, 1)))
         self.proj = nn.Conv1d(2 * width * (N_MELS // 16), channels, 1)
         self.tcn = nn.ModuleList([nn.Sequential(nn.Conv1d(channels, channels, 3, padding=d, dilation=d),
@@ -115,7 +131,7 @@ def onset_activation(y: np.ndarray, *, sr: int, net: OnsetNet) -> np.ndarray:
     if y16.size < N_FFT:
         y16 = np.pad(y16, (0, N_FFT - y16.size))
     net.eval()
-    return torch.sigmoid(net(onset_features(torch.from_numpy(y16)[None], net.windows)))[0].numpy()
+    return torch.sigmoid(net(onset_features(torch.from_numpy(y16)[None], net.windows, net.pcen)))[0].numpy()
 
 
 def pick_onsets(act: np.ndarray, *, threshold: float, min_gap: float = 0.02) -> np.ndarray:
@@ -440,7 +456,7 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
                  progress: Callable[[int, int, float], None] | None = None, train_sounds: np.ndarray | None = None,
                  val: tuple[torch.Tensor, list[np.ndarray]] | None = None,
                  dilations: tuple[int, ...] = ONSET_DILATIONS, halls: float = HALLS,
-                 windows: tuple[int, ...] = ONSET_WINDOWS) -> tuple[OnsetNet, OnsetReport]:
+                 windows: tuple[int, ...] = ONSET_WINDOWS, pcen: bool = ONSET_PCEN) -> tuple[OnsetNet, OnsetReport]:
     """Train an :class:`OnsetNet` on sequences of the train split's one-shots (or ``train_sounds``, 16 kHz
     ``(k, samples)``), a share ``halls`` of their rooms FluidSynth's measured hall (:func:`measured_halls`; 0: none);
     choose its threshold on :func:`validation_sequences` (or ``val``: audio, true times).
@@ -459,14 +475,15 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
         raise ParameterError(f"halls={halls!r} must be a share of the rooms in [0, 1)")
     windows = check_windows(windows)
     sounds = load_split("train").audio if train_sounds is None else np.asarray(train_sounds, dtype=np.float32)
-    model = OnsetNet(dilations=dilations, windows=windows)
-    config = {"width": 16, "channels": 64, "dilations": list(dilations), "threshold": 0.5, "windows": list(windows)}
+    model = OnsetNet(dilations=dilations, windows=windows, pcen=pcen)
+    config = {"width": 16, "channels": 64, "dilations": list(dilations), "threshold": 0.5, "windows": list(windows),
+              "pcen": bool(pcen)}
     rooms = measured_halls() if halls else None
 
     def make_batch(step: int, g: torch.Generator):
         audio, truths = make_sequences(sounds, n=batch_size, seconds=seconds, g=g, echoes=ECHOES, halls=rooms,
                                        hall_share=float(halls))
-        feats = onset_features(audio, windows)
+        feats = onset_features(audio, windows, bool(pcen))
         return feats, onset_targets(truths, feats.shape[-1])
 
     def loss_fn(m, batch):
@@ -505,7 +522,7 @@ def save_onset_net(model: OnsetNet, directory: str | os.PathLike, *, meta: dict 
 
     config = {"width": model.front[0].out_channels, "channels": model.proj.out_channels,
               "dilations": [blk[0].dilation[0] for blk in model.tcn], "threshold": float(model.threshold),
-              "windows": list(model.windows)}
+              "windows": list(model.windows), "pcen": model.pcen}
     return save_checkpoint(directory, model, config=config, meta=meta)
 
 

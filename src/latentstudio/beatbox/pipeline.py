@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_WINDOWS
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_PCEN, ONSET_WINDOWS
 from latentstudio.core.fileio import check_suffix
 from latentstudio.errors import ParameterError
 
@@ -400,7 +400,8 @@ def train_drum_classifier(output: str | os.PathLike, *, steps: int = 1500, batch
 def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_size: int = 12,
                         checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
                         dilations: tuple[int, ...] = ONSET_DILATIONS, halls: float = ONSET_HALLS,
-                        windows: tuple[int, ...] = ONSET_WINDOWS, progress=None) -> TrainedModel:
+                        windows: tuple[int, ...] = ONSET_WINDOWS, pcen: bool = ONSET_PCEN,
+                        progress=None) -> TrainedModel:
     """Train the onset network (:func:`~latentstudio.beatbox.onsetnet.train_onsets`: drum sequences made
     from the train split's one-shots, its threshold chosen on the validation split's) and write it to
     ``output``.
@@ -413,13 +414,14 @@ def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_s
 
     model, report = N.train_onsets(steps=steps, batch_size=batch_size, seed=seed, checkpoint_dir=checkpoint_dir,
                                    progress=progress, dilations=tuple(dilations), halls=halls,
-                                   windows=tuple(windows))
+                                   windows=tuple(windows), pcen=bool(pcen))
     dil, win = (",".join(str(v) for v in values) for values in (dilations, windows))
     command = (f"latentstudio beatbox train-onsets --steps {steps} --batch-size {batch_size} --seed {seed}"
-               f" --dilations {dil} --halls {halls} --windows {win}")
+               f" --dilations {dil} --halls {halls} --windows {win}" + (" --pcen" if pcen else ""))
     return _written(model, report, N.save_onset_net, output,
                     {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
-                     "dilations": list(dilations), "halls": float(halls), "windows": list(windows)})
+                     "dilations": list(dilations), "halls": float(halls), "windows": list(windows),
+                     "pcen": bool(pcen)})
 
 
 def train_rhythm_model(output: str | os.PathLike, *, steps: int = 1500, grammar: int = 6000,

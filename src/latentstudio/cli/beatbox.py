@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_WINDOWS
+from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_PCEN, ONSET_WINDOWS
 from latentstudio.cli._common import (fit_progress, new_group, parse_dilations, parse_ints, print_json, progress,
                                       set_threads)
 
@@ -168,6 +168,10 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                  windows: str = typer.Option(",".join(map(str, ONSET_WINDOWS)), "--windows",
                                              help="Analysis windows of the log-mel inputs, samples at 16 kHz "
                                                   "(64-1024; e.g. 1024,256 adds a 16 ms window)."),
+                 pcen: bool = typer.Option(ONSET_PCEN, "--pcen/--no-pcen",
+                                           help="Also read per-channel energy normalised mel magnitudes (each "
+                                                "band against its own last 0.4 s: hits over a decaying hall "
+                                                "or cymbal stand out)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the onset network on drum sequences made from the train split's one-shots (rooms, flams,
     noise), its threshold chosen on sequences of the validation split's sounds.
@@ -181,7 +185,7 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
         run = train_onset_network(output, steps=steps, batch_size=batch_size, checkpoint_dir=checkpoint_dir,
                                   seed=seed, dilations=parse_dilations(dilations), halls=halls,
                                   windows=parse_ints(windows, option="--windows", lo=64, hi=1024),
-                                  progress=fit_progress(advance))
+                                  pcen=pcen, progress=fit_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f}"])
 

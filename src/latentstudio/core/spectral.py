@@ -127,6 +127,44 @@ def power_to_db(S: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-10,
     return db
 
 
+def pcen(S: torch.Tensor, *, sr: int, hop_length: int, time_constant: float = 0.4, gain: float = 0.98,
+         bias: float = 2.0, power: float = 0.5, eps: float = 1e-6) -> torch.Tensor:
+    """Per-channel energy normalisation (Wang et al. 2017) of a non-negative ``(..., bands, frames)``
+    spectrogram: each band divided by its own recent energy ``M`` (a first-order low-pass over frames with
+    ``time_constant`` seconds, started at the first frame's value, where ``librosa.pcen`` starts it at 1; equal
+    to librosa's otherwise),
+    then compressed: ``(S / (eps + M) ** gain + bias) ** power - bias ** power``. A sound that rises above what
+    its band has held for the last few tenths of a second stands out; a slowly decaying tail (a hall, a
+    cymbal) sits below what a steady sound gives. Computed in float64 without gradient (scipy's IIR filter).
+
+    Example
+    -------
+    >>> S = torch.ones(1, 100); S[0, 50] = 100.0
+    >>> out = pcen(S, sr=16000, hop_length=160)
+    >>> int(out[0].argmax())
+    50
+    """
+    import scipy.signal
+
+    S = _as_tensor(S, "S")
+    sr, hop_length = _check_int("sr", sr), _check_int("hop_length", hop_length)
+    for name, v in (("time_constant", time_constant), ("gain", gain), ("bias", bias), ("power", power),
+                    ("eps", eps)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise ParameterError(f"{name}={v!r} must be a positive number")
+    x = S.detach().cpu().double().numpy()
+    if x.min() < 0:
+        raise ParameterError("S must be a non-negative (magnitude or power) spectrogram")
+    t = time_constant * sr / hop_length
+    b = (np.sqrt(1 + 4 * t ** 2) - 1) / (2 * t ** 2)
+    zi = scipy.signal.lfilter_zi([b], [1, b - 1])[:] * x[..., :1]
+    smooth, _ = scipy.signal.lfilter([b], [1, b - 1], x, axis=-1, zi=zi)
+    # as librosa: (S / (eps + M) ** gain + bias) ** power - bias ** power, in a form that keeps precision
+    norm = np.exp(-gain * (np.log(eps) + np.log1p(smooth / eps)))
+    out = bias ** power * np.expm1(power * np.log1p(x * norm / bias))
+    return torch.from_numpy(out).to(S.dtype)
+
+
 def log_mel(y=None, *, sr: int, S: torch.Tensor | None = None, n_fft: int = 2048,
             hop_length: int | None = None, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
             top_db: float | None = 80.0, center: bool = True) -> torch.Tensor:
