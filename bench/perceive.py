@@ -49,6 +49,8 @@ VARIANTS: dict[str, dict] = {
     "margin": {"reduce": "sum", "objective": "margin"},
     "worst-diverse": {"views": "diverse"},
     "worst-logit": {"objective": "logit"},
+    "hubs-0.5": {"hub_weight": 0.5},                 # contrast against what random strokes look like
+    "hubs-1": {"hub_weight": 1.0},
 }
 
 

@@ -174,3 +174,46 @@ def test_gradient_plan_in_seconds_fills_its_time():
     assert float(ens.log_reward(d[None])[0]) > float(ens.log_reward(d0[None])[0])
     with pytest.raises(ParameterError, match="seconds"):
         gradient_plan(ens, d0, generator=torch.Generator(), steps=2, seconds=0)
+
+
+def test_hub_contrast_lowers_the_score_of_hub_looking_drawings_and_the_search_escapes_them():
+    """find_hubs names the classes random strokes already look like; with hub_weight each model's score is
+    log p(target) - w log p(hubs), so of two drawings equally sure of the target, the one nearer the hubs
+    scores lower, and a gradient search under the contrast leaves the hubs lower than one without it."""
+    from latentstudio.optvis.objectives import LOGITS
+    from latentstudio.perception.ensemble import find_hubs
+    from latentstudio.perception.perceive import _objective
+    from latentstudio.perception.renderer import render
+
+    models = _models()
+    hubs = find_hubs(models, n=16, n_strokes=4, top=3, generator=torch.Generator().manual_seed(0))
+    assert len(set(hubs)) == 3 and all(0 <= h < 10 for h in hubs)
+    target = next(c for c in range(10) if c not in hubs)
+    plain = Ensemble(models, target=target)
+    ens = Ensemble(models, target=target, hubs=[*hubs, target], hub_weight=1.0)
+    assert ens.hubs == hubs                                        # the target is never its own hub
+    lp = torch.log_softmax(torch.zeros(2, 10), dim=1).clone()
+    lp[:, target] = math.log(0.5)
+    lp[0, hubs] = math.log(0.4 / 3)                                # drawing 0 leans on the hubs
+    lp[1, hubs] = math.log(0.01)
+    s = ens.score(lp)
+    assert s[0] < s[1] and plain.score(lp)[0] == plain.score(lp)[1]
+    d0 = random_drawings(1, n_strokes=4, generator=torch.Generator().manual_seed(0))[0]
+
+    def hub_mass(d):
+        with torch.no_grad():
+            return sum(float(torch.logsumexp(torch.log_softmax(fm(render(d[None], size=fm.input_size),
+                                                                  layers={LOGITS})[LOGITS], dim=1)[0, hubs], dim=0))
+                       for fm in ens.models)
+
+    with_c, _ = gradient_plan(ens, d0, generator=torch.Generator().manual_seed(1), steps=25, views=1, lr=0.4,
+                              objective=_objective("log_prob", target, hubs=hubs, hub_weight=1.0))
+    without, _ = gradient_plan(plain, d0, generator=torch.Generator().manual_seed(1), steps=25, views=1, lr=0.4)
+    assert hub_mass(with_c) < hub_mass(without)
+    res = perceive(target, models=models, holdout=[], n_strokes=4, budget="small", seed=0, hub_weight=0.5)
+    assert res.reward > 0
+    for bad in (-1, float("nan"), True, 10):
+        with pytest.raises(ParameterError, match="hub_weight"):
+            Ensemble(models, target=target, hubs=hubs, hub_weight=bad)
+        with pytest.raises(ParameterError, match="hub_weight"):
+            perceive(target, models=["no-such-model"], holdout=[], budget="small", hub_weight=bad)

@@ -38,16 +38,31 @@ class Ensemble:
     target : ImageNet class index
     reduce : "sum" (the log of the product of probabilities) or "worst" (a soft minimum over the models,
         ``-log sum exp(-log p)``: the search raises the member that names the target least)
+    hubs : classes the drawing should not look like (see :func:`find_hubs`); each model's score becomes
+        ``log p(target) - hub_weight * log sum p(hubs)``
+    hub_weight : weight of that contrast (0: none)
     """
 
-    def __init__(self, models: Sequence, *, target: int, reduce: str = "sum"):
+    def __init__(self, models: Sequence, *, target: int, reduce: str = "sum", hubs: Sequence[int] = (),
+                 hub_weight: float = 0.0):
         if not models:
             raise ParameterError("models is empty; the ensemble needs at least one classifier")
         if reduce not in REDUCTIONS:
             raise ParameterError(f"reduce={reduce!r} must be one of {', '.join(REDUCTIONS)}")
+        if isinstance(hub_weight, bool) or not isinstance(hub_weight, (int, float)) or not 0 <= hub_weight < 10:
+            raise ParameterError(f"hub_weight={hub_weight!r} must be a number in [0, 10)")
         self.models: list[FeatureModel] = [as_feature_model(m) for m in models]
         self.target = int(target)
         self.reduce = reduce
+        self.hubs = [int(h) for h in hubs if int(h) != int(target)]
+        self.hub_weight = float(hub_weight) if self.hubs else 0.0
+
+    def score(self, log_probs: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` per-model score from ``(B, classes)`` log-probabilities: the target's, less the hub contrast."""
+        out = log_probs[:, self.target]
+        if self.hub_weight:
+            out = out - self.hub_weight * torch.logsumexp(log_probs[:, self.hubs], dim=1)
+        return out
 
     def combine(self, per_model: torch.Tensor) -> torch.Tensor:
         """Reduce per-model scores on the last axis: their sum or their soft minimum."""
@@ -61,7 +76,8 @@ class Ensemble:
 
     def log_probs(self, drawings: torch.Tensor, *, transform: Transform | None = None,
                   generator: torch.Generator | None = None, softness: float = 1.0) -> torch.Tensor:
-        """``(B, n_models)`` log-probability of the target for each drawing and model (no gradient)."""
+        """``(B, n_models)`` log-probability of the target (less the hub contrast, see :meth:`score`) for each
+        drawing and model (no gradient)."""
         out = []
         with torch.inference_mode():
             for fm in self.models:
@@ -69,7 +85,7 @@ class Ensemble:
                 if transform is not None:
                     x = transform(x, generator)
                 logits = fm(x, layers={LOGITS})[LOGITS]
-                out.append(torch.log_softmax(logits.float(), dim=1)[:, self.target])
+                out.append(self.score(torch.log_softmax(logits.float(), dim=1)))
         return torch.stack(out, dim=1)
 
     def log_reward(self, drawings: torch.Tensor, *, transform: Transform | None = None,
@@ -79,6 +95,24 @@ class Ensemble:
         parts = [self.combine(self.log_probs(drawings[i:i + batch], transform=transform, generator=generator))
                  for i in range(0, drawings.shape[0], batch)]
         return torch.cat(parts)
+
+
+def find_hubs(models: Sequence, *, n: int = 64, n_strokes: int = 12, top: int = 10,
+              generator: torch.Generator | None = None) -> list[int]:
+    """The ``top`` classes the models give most probability to over ``n`` random drawings of ``n_strokes``
+    strokes (mean over drawings and models): what any stroke drawing looks like to them (on EfficientNet-Lite:
+    clocks, envelopes, nets). A search can contrast the target against them (``Ensemble(hubs=...)``)."""
+    from latentstudio.perception.renderer import random_drawings
+
+    if n < 1 or top < 1:
+        raise ParameterError(f"n={n} and top={top} must be >= 1")
+    drawings = random_drawings(n, n_strokes=n_strokes, generator=generator)
+    mean = 0.0
+    with torch.inference_mode():
+        for fm in (as_feature_model(m) for m in models):
+            logits = fm(render(drawings, size=fm.input_size), layers={LOGITS})[LOGITS]
+            mean = mean + torch.softmax(logits.float(), dim=1).mean(dim=0)
+    return [int(i) for i in torch.as_tensor(mean).topk(top).indices]
 
 
 def judge(models: Sequence[FeatureModel], drawing: torch.Tensor, *, target: int, role: str, top: int = 5,
@@ -99,4 +133,4 @@ def judge(models: Sequence[FeatureModel], drawing: torch.Tensor, *, target: int,
     return rows
 
 
-__all__ = ["Ensemble", "judge", "REDUCTIONS"]
+__all__ = ["Ensemble", "judge", "find_hubs", "REDUCTIONS"]

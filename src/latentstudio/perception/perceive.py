@@ -40,7 +40,7 @@ import torch
 from latentstudio.errors import ParameterError
 from latentstudio.optvis import FeatureModel, as_feature_model, class_log_prob
 from latentstudio.optvis.objectives import LOGITS, Objective, class_logit
-from latentstudio.perception.ensemble import REDUCTIONS, Ensemble, judge
+from latentstudio.perception.ensemble import REDUCTIONS, Ensemble, find_hubs, judge
 from latentstudio.perception.es import es_refine
 from latentstudio.perception.gradient import gradient_plan
 from latentstudio.perception.greedy import greedy_build
@@ -59,7 +59,19 @@ OBJECTIVES = ("log_prob", "logit", "margin")
 VIEWS = ("print", "diverse")
 
 
-def _objective(name: str, target: int) -> Objective:
+def _objective(name: str, target: int, *, hubs: Sequence[int] = (), hub_weight: float = 0.0) -> Objective:
+    base = _base_objective(name, target)
+    if not hub_weight or not hubs:
+        return base
+    hub_idx = list(hubs)
+
+    def contrast(acts):
+        logp = torch.log_softmax(acts[LOGITS].float(), dim=1)
+        return base(acts) - hub_weight * torch.logsumexp(logp[:, hub_idx], dim=1)
+    return Objective(contrast, layers=base.layers | {LOGITS}, name=f"{base.name}-hubs")
+
+
+def _base_objective(name: str, target: int) -> Objective:
     if name == "log_prob":
         return class_log_prob(target)
     if name == "logit":
@@ -221,7 +233,7 @@ def _measure_costs(ens: Ensemble, *, n_strokes: int, views: int, transform, view
 def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: Sequence = DEFAULT_HOLDOUT,
              planner: str = "hybrid", n_strokes: int = 12, budget: float | str | dict = DEFAULT_SECONDS,
              robust: bool = True, seed: int = 0, device: str = "cpu", objective: str = "log_prob",
-             views: str = "print", reduce: str = "worst",
+             views: str = "print", reduce: str = "worst", hub_weight: float = 0.0,
              callback: Callable[[str, int, float], None] | None = None) -> PerceiveResult:
     """Search a drawing of ``n_strokes`` strokes that the ``models`` ensemble classifies as ``target``.
 
@@ -245,6 +257,9 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         1 thread) the held-out top-5 rate was 6/12 with "worst" against 4/12 with "sum" (median held-out rank
         11 against 17.5); views "diverse" and objectives "logit"/"margin" did not help there (``bench/perceive.py``
         ``--variant``)
+    hub_weight : contrast the target against the ensemble's hub classes (:func:`~.ensemble.find_hubs`: what
+        random stroke drawings look like to it), each model scoring ``log p(target) - hub_weight * log p(hubs)``
+        (0: off)
     device : where models named by string are loaded
     callback : ``callback(phase, iteration, log_reward)`` for progress bars; ``log_reward`` is the
         ensemble's current log reward (summed log-probability of the target)
@@ -280,6 +295,8 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         raise ParameterError(f"reduce={reduce!r} must be one of {', '.join(REDUCTIONS)}")
     if views not in VIEWS:
         raise ParameterError(f"views={views!r} must be one of {', '.join(VIEWS)}")
+    if isinstance(hub_weight, bool) or not isinstance(hub_weight, (int, float)) or not 0 <= hub_weight < 10:
+        raise ParameterError(f"hub_weight={hub_weight!r} must be a number in [0, 10)")
     if isinstance(n_strokes, bool) or int(n_strokes) != n_strokes or not 1 <= n_strokes <= 200:
         raise ParameterError(f"n_strokes={n_strokes} must be an integer from 1 to 200")
     if isinstance(models, str) or not list(models):
@@ -289,13 +306,15 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
     _check_holdout(list(models), list(holdout))
     gen = torch.Generator().manual_seed(int(seed))
     idx = resolve_target(target, generator=gen)
-    ens = Ensemble(_models(models, device=device), target=idx, reduce=reduce)
+    members = _models(models, device=device)
+    hubs = find_hubs(members, generator=torch.Generator().manual_seed(int(seed))) if hub_weight else []
+    ens = Ensemble(members, target=idx, reduce=reduce, hubs=hubs, hub_weight=hub_weight)
     held = _models(holdout, device=device)
     shared_t = print_transform(shared=True) if robust else None
     views_t = print_transform(shared=False) if robust else None
     if robust and views == "diverse":
         views_t = compose([print_transform(zoom_amount=0.2, shift_amount=0.08), diversity()])
-    grad_objective = _objective(objective, idx)
+    grad_objective = _objective(objective, idx, hubs=ens.hubs, hub_weight=ens.hub_weight)
     deadline = None
     if seconds is not None:
         eval_s, step_s = _measure_costs(ens, n_strokes=n_strokes, views=REFERENCE["views"], transform=shared_t,
