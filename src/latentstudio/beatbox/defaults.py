@@ -12,7 +12,8 @@ ONSET_HALLS = 0.5
 #: Analysis windows (samples at 16 kHz) of the onset network's log-mel inputs, one pair of channels each
 ONSET_WINDOWS = (1024,)
 
-#: Whether the onset network also reads per-channel energy normalised mel magnitudes (two more input channels)
+#: Whether the onset network also reads per-channel energy normalised mel magnitudes (two more input channels).
+#: Off: on validation (3 seeds, halls 0.5) 0.954 (0.952-0.955) with them against 0.953 (0.953-0.956) without
 ONSET_PCEN = False
 
 __all__ = ["ONSET_DILATIONS", "ONSET_HALLS", "ONSET_PCEN", "ONSET_WINDOWS"]
