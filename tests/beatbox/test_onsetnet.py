@@ -98,7 +98,7 @@ def test_pcen_channels_are_a_training_choice_and_travel_with_the_checkpoint(tmp_
     assert f.shape[0] == 4 and torch.equal(f[:2], N.onset_features(x)[0])
     centre = SR // 2 // N.HOP
     rise_log, rise_pcen = f[1].mean(0), f[3].mean(0)
-    assert int(rise_pcen[centre - 2:centre + 3].argmax()) in range(5)
+    assert abs(int(rise_pcen[centre - 20:centre + 20].argmax()) - 20) <= 2          # the soft hit's rise
     contrast = lambda r: float(r[centre - 1:centre + 3].max() / (r[centre + 10:centre + 40].mean() + 1e-9))  # noqa: E731
     assert contrast(rise_pcen) > contrast(rise_log)
     val = N.make_sequences(_oneshots(seed=1), n=1, seconds=2.0, g=torch.Generator().manual_seed(5))

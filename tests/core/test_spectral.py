@@ -169,3 +169,5 @@ def test_pcen_refuses_bad_parameters_and_negative_input(kwargs):
         spectral.pcen(torch.ones(2, 10), sr=16000, hop_length=160, **kwargs)
     with pytest.raises(ParameterError, match="non-negative"):
         spectral.pcen(-torch.ones(2, 10), sr=16000, hop_length=160)
+    with pytest.raises(ParameterError, match="empty"):
+        spectral.pcen(torch.ones(0, 10), sr=16000, hop_length=160)

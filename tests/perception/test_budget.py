@@ -178,11 +178,11 @@ def test_gradient_plan_in_seconds_fills_its_time():
 
 def test_hub_contrast_lowers_the_score_of_hub_looking_drawings_and_the_search_escapes_them():
     """find_hubs names the classes random strokes already look like; with hub_weight each model's score is
-    log p(target) - w log p(hubs), so of two drawings equally sure of the target, the one nearer the hubs
-    scores lower, and a gradient search under the contrast leaves the hubs lower than one without it."""
+    log p(target) - w log(1 + p(hubs) / p(target)): of two drawings equally sure of the target the one nearer
+    the hubs scores lower, no score rises above log p(target) (a drawing cannot win by only shunning the
+    hubs), and a gradient search under the contrast leaves the hubs lower than one without it."""
     from latentstudio.optvis.objectives import LOGITS
     from latentstudio.perception.ensemble import find_hubs
-    from latentstudio.perception.perceive import _objective
     from latentstudio.perception.renderer import render
 
     models = _models()
@@ -190,14 +190,16 @@ def test_hub_contrast_lowers_the_score_of_hub_looking_drawings_and_the_search_es
     assert len(set(hubs)) == 3 and all(0 <= h < 10 for h in hubs)
     target = next(c for c in range(10) if c not in hubs)
     plain = Ensemble(models, target=target)
-    ens = Ensemble(models, target=target, hubs=[*hubs, target], hub_weight=1.0)
-    assert ens.hubs == hubs                                        # the target is never its own hub
-    lp = torch.log_softmax(torch.zeros(2, 10), dim=1).clone()
-    lp[:, target] = math.log(0.5)
+    ens = Ensemble(models, target=target, hubs=[*hubs, target, hubs[0]], hub_weight=1.0)
+    assert ens.hubs == sorted(hubs)                                # the target is never its own hub; no repeats
+    lp = torch.log_softmax(torch.zeros(3, 10), dim=1).clone()
+    lp[:2, target] = math.log(0.5)
     lp[0, hubs] = math.log(0.4 / 3)                                # drawing 0 leans on the hubs
     lp[1, hubs] = math.log(0.01)
+    lp[2, target], lp[2, hubs] = math.log(0.05), math.log(1e-9)    # unsure of the target, shuns the hubs
     s = ens.score(lp)
     assert s[0] < s[1] and plain.score(lp)[0] == plain.score(lp)[1]
+    assert torch.all(s <= lp[:, target] + 1e-6) and s[2] < s[1]
     d0 = random_drawings(1, n_strokes=4, generator=torch.Generator().manual_seed(0))[0]
 
     def hub_mass(d):
@@ -206,12 +208,14 @@ def test_hub_contrast_lowers_the_score_of_hub_looking_drawings_and_the_search_es
                                                                   layers={LOGITS})[LOGITS], dim=1)[0, hubs], dim=0))
                        for fm in ens.models)
 
-    with_c, _ = gradient_plan(ens, d0, generator=torch.Generator().manual_seed(1), steps=25, views=1, lr=0.4,
-                              objective=_objective("log_prob", target, hubs=hubs, hub_weight=1.0))
+    with_c, _ = gradient_plan(ens, d0, generator=torch.Generator().manual_seed(1), steps=25, views=1, lr=0.4)
     without, _ = gradient_plan(plain, d0, generator=torch.Generator().manual_seed(1), steps=25, views=1, lr=0.4)
     assert hub_mass(with_c) < hub_mass(without)
-    res = perceive(target, models=models, holdout=[], n_strokes=4, budget="small", seed=0, hub_weight=0.5)
-    assert res.reward > 0
+    runs = [perceive(target, models=models, holdout=[], n_strokes=4, budget="small", seed=0, hub_weight=w)
+            for w in (0.0, 0.5)]
+    assert [h[2] for h in runs[0].history] != [h[2] for h in runs[1].history]
+    with pytest.raises(ParameterError, match="outside"):
+        Ensemble(models, target=target, hubs=[50], hub_weight=1.0).score(lp)
     for bad in (-1, float("nan"), True, 10):
         with pytest.raises(ParameterError, match="hub_weight"):
             Ensemble(models, target=target, hubs=hubs, hub_weight=bad)

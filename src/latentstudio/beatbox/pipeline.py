@@ -417,7 +417,7 @@ def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_s
                                    windows=tuple(windows), pcen=bool(pcen))
     dil, win = (",".join(str(v) for v in values) for values in (dilations, windows))
     command = (f"latentstudio beatbox train-onsets --steps {steps} --batch-size {batch_size} --seed {seed}"
-               f" --dilations {dil} --halls {halls} --windows {win}" + (" --pcen" if pcen else ""))
+               f" --dilations {dil} --halls {halls} --windows {win} --{'' if pcen else 'no-'}pcen")
     return _written(model, report, N.save_onset_net, output,
                     {"command": command, "steps": steps, "seed": seed, "batch_size": batch_size,
                      "dilations": list(dilations), "halls": float(halls), "windows": list(windows),

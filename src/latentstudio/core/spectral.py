@@ -152,6 +152,8 @@ def pcen(S: torch.Tensor, *, sr: int, hop_length: int, time_constant: float = 0.
                     ("eps", eps)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
             raise ParameterError(f"{name}={v!r} must be a positive number")
+    if S.numel() == 0:
+        raise ParameterError(f"S is empty (shape {tuple(S.shape)})")
     x = S.detach().cpu().double().numpy()
     if x.min() < 0:
         raise ParameterError("S must be a non-negative (magnitude or power) spectrogram")
@@ -162,7 +164,7 @@ def pcen(S: torch.Tensor, *, sr: int, hop_length: int, time_constant: float = 0.
     # as librosa: (S / (eps + M) ** gain + bias) ** power - bias ** power, in a form that keeps precision
     norm = np.exp(-gain * (np.log(eps) + np.log1p(smooth / eps)))
     out = bias ** power * np.expm1(power * np.log1p(x * norm / bias))
-    return torch.from_numpy(out).to(S.dtype)
+    return torch.from_numpy(out).to(device=S.device, dtype=S.dtype)
 
 
 def log_mel(y=None, *, sr: int, S: torch.Tensor | None = None, n_fft: int = 2048,

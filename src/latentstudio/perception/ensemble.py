@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
 from latentstudio.errors import ParameterError
-from latentstudio.optvis import FeatureModel, as_feature_model
-from latentstudio.optvis.objectives import LOGITS
+from latentstudio.optvis import FeatureModel, as_feature_model, class_log_prob
+from latentstudio.optvis.objectives import LOGITS, Objective
 from latentstudio.optvis.transform import Transform
 from latentstudio.perception.renderer import render
 
@@ -39,7 +40,8 @@ class Ensemble:
     reduce : "sum" (the log of the product of probabilities) or "worst" (a soft minimum over the models,
         ``-log sum exp(-log p)``: the search raises the member that names the target least)
     hubs : classes the drawing should not look like (see :func:`find_hubs`); each model's score becomes
-        ``log p(target) - hub_weight * log sum p(hubs)``
+        ``log p(target) - hub_weight * log(1 + p(hubs) / p(target))`` (:func:`hub_penalty`: only hubs that
+        compete with the target cost anything, so the score never rises above ``log p(target)``)
     hub_weight : weight of that contrast (0: none)
     """
 
@@ -54,15 +56,22 @@ class Ensemble:
         self.models: list[FeatureModel] = [as_feature_model(m) for m in models]
         self.target = int(target)
         self.reduce = reduce
-        self.hubs = [int(h) for h in hubs if int(h) != int(target)]
+        self.hubs = sorted({int(h) for h in hubs} - {int(target)})
+        if self.hubs and self.hubs[0] < 0:
+            raise ParameterError(f"hubs={list(hubs)!r} must be class indices")
         self.hub_weight = float(hub_weight) if self.hubs else 0.0
 
     def score(self, log_probs: torch.Tensor) -> torch.Tensor:
         """``(B,)`` per-model score from ``(B, classes)`` log-probabilities: the target's, less the hub contrast."""
         out = log_probs[:, self.target]
         if self.hub_weight:
-            out = out - self.hub_weight * torch.logsumexp(log_probs[:, self.hubs], dim=1)
+            out = out - self.hub_weight * hub_penalty(log_probs, self.target, self.hubs)
         return out
+
+    def objective(self) -> Objective:
+        """The gradient phase's objective matching :meth:`score` (per model; the search sums or soft-minimises
+        it over the ensemble as :attr:`reduce` says)."""
+        return hub_objective(class_log_prob(self.target), self.target, self.hubs, self.hub_weight)
 
     def combine(self, per_model: torch.Tensor) -> torch.Tensor:
         """Reduce per-model scores on the last axis: their sum or their soft minimum."""
@@ -97,11 +106,31 @@ class Ensemble:
         return torch.cat(parts)
 
 
+def hub_penalty(log_probs: torch.Tensor, target: int, hubs: Sequence[int]) -> torch.Tensor:
+    """``(B,)`` ``log(1 + p(hubs) / p(target))`` from ``(B, classes)`` log-probabilities: near 0 once the target
+    outweighs the hub classes together, about ``log p(hubs) - log p(target)`` while they outweigh it."""
+    if max(hubs) >= log_probs.shape[1]:
+        raise ParameterError(f"hub class {max(hubs)} is outside the model's {log_probs.shape[1]} classes")
+    return nn.functional.softplus(torch.logsumexp(log_probs[:, list(hubs)], dim=1) - log_probs[:, target])
+
+
+def hub_objective(base: Objective, target: int, hubs: Sequence[int], weight: float) -> Objective:
+    """``base`` less ``weight`` times :func:`hub_penalty` on the logits (``base`` itself when there is none)."""
+    if not weight or not hubs:
+        return base
+    hub_idx = list(hubs)
+
+    def contrast(acts):
+        logp = torch.log_softmax(acts[LOGITS].float(), dim=1)
+        return base(acts) - weight * hub_penalty(logp, target, hub_idx)
+    return Objective(contrast, layers=base.layers | {LOGITS}, name=f"{base.name}-hubs")
+
+
 def find_hubs(models: Sequence, *, n: int = 64, n_strokes: int = 12, top: int = 10,
               generator: torch.Generator | None = None) -> list[int]:
     """The ``top`` classes the models give most probability to over ``n`` random drawings of ``n_strokes``
     strokes (mean over drawings and models): what any stroke drawing looks like to them (on EfficientNet-Lite:
-    clocks, envelopes, nets). A search can contrast the target against them (``Ensemble(hubs=...)``)."""
+    clocks, matchsticks, rulers, pinwheels). A search can contrast the target against them (``Ensemble(hubs=...)``)."""
     from latentstudio.perception.renderer import random_drawings
 
     if n < 1 or top < 1:
@@ -133,4 +162,4 @@ def judge(models: Sequence[FeatureModel], drawing: torch.Tensor, *, target: int,
     return rows
 
 
-__all__ = ["Ensemble", "judge", "find_hubs", "REDUCTIONS"]
+__all__ = ["Ensemble", "judge", "find_hubs", "hub_penalty", "hub_objective", "REDUCTIONS"]

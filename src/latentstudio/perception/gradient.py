@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 
 from latentstudio.errors import ParameterError
-from latentstudio.optvis import class_log_prob, render
+from latentstudio.optvis import render
 from latentstudio.optvis.objectives import Objective
 from latentstudio.optvis.transform import Transform
 from latentstudio.perception.ensemble import Ensemble
@@ -42,7 +42,8 @@ def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch
     iterate: Adam at a constant rate can climb high and then fall away again (on one run the objective
     peaked at -0.55 and ended at -6.9), so the last iterate can be far from the best. ``deadline`` (a
     ``time.perf_counter()`` value) ends the run early; a run cut before its last fifth returns its last iterate.
-    ``objective`` replaces the log-probability of the target (per model, summed over the ensemble).
+    ``objective`` replaces the ensemble's own (:meth:`Ensemble.objective`: the target's log-probability, less
+    its hub contrast when it has one; per model, combined over the ensemble as its ``reduce`` says).
     ``seconds`` makes the run last that much wall time (``steps`` is then only a cap): the softness schedule
     and the kept last fifth follow the elapsed fraction of the time instead of the step count, so the run
     fills its time however fast the machine is at the moment.
@@ -100,7 +101,7 @@ def gradient_plan(ensemble: Ensemble, drawing: torch.Tensor, *, generator: torch
             callback("grad", step, score)
 
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
-    render(ensemble.models, objective or class_log_prob(ensemble.target), param=([params], image_fn),
+    render(ensemble.models, objective or ensemble.objective(), param=([params], image_fn),
            transforms=transform or (lambda x, g: x), steps=steps, lr=lr, seed=seed, callback=on_step,
            optimizer=(lambda ps: _BoxAdam(ps, lr=lr / 4)) if box else None,
            stop=None if end is None else (lambda: time.perf_counter() >= end),

@@ -40,7 +40,7 @@ import torch
 from latentstudio.errors import ParameterError
 from latentstudio.optvis import FeatureModel, as_feature_model, class_log_prob
 from latentstudio.optvis.objectives import LOGITS, Objective, class_logit
-from latentstudio.perception.ensemble import REDUCTIONS, Ensemble, find_hubs, judge
+from latentstudio.perception.ensemble import REDUCTIONS, Ensemble, find_hubs, hub_objective, judge
 from latentstudio.perception.es import es_refine
 from latentstudio.perception.gradient import gradient_plan
 from latentstudio.perception.greedy import greedy_build
@@ -60,15 +60,7 @@ VIEWS = ("print", "diverse")
 
 
 def _objective(name: str, target: int, *, hubs: Sequence[int] = (), hub_weight: float = 0.0) -> Objective:
-    base = _base_objective(name, target)
-    if not hub_weight or not hubs:
-        return base
-    hub_idx = list(hubs)
-
-    def contrast(acts):
-        logp = torch.log_softmax(acts[LOGITS].float(), dim=1)
-        return base(acts) - hub_weight * torch.logsumexp(logp[:, hub_idx], dim=1)
-    return Objective(contrast, layers=base.layers | {LOGITS}, name=f"{base.name}-hubs")
+    return hub_objective(_base_objective(name, target), target, hubs, hub_weight)
 
 
 def _base_objective(name: str, target: int) -> Objective:
@@ -124,7 +116,7 @@ class PerceiveResult:
     label: str                             #: its name
     reward: float                          #: product over the ensemble of p(target), clean drawing
     report: list[dict] = field(default_factory=list)     #: per model: role, prob, rank, top5
-    history: list[tuple[str, int, float]] = field(default_factory=list)  #: (phase, iteration, log reward)
+    history: list[tuple[str, int, float]] = field(default_factory=list)  #: (phase, iteration, the ensemble's log reward)
     seconds: float = 0.0                   #: wall time of the whole call (models loaded, search, judges)
     budget_seconds: float | None = None    #: the time budget asked for (None: a fixed iteration schedule)
     schedule: dict = field(default_factory=dict)         #: the iteration counts the search was given
@@ -258,11 +250,12 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         11 against 17.5); views "diverse" and objectives "logit"/"margin" did not help there (``bench/perceive.py``
         ``--variant``)
     hub_weight : contrast the target against the ensemble's hub classes (:func:`~.ensemble.find_hubs`: what
-        random stroke drawings look like to it), each model scoring ``log p(target) - hub_weight * log p(hubs)``
-        (0: off)
+        random stroke drawings look like to it), each model scoring ``log p(target) - hub_weight *
+        log(1 + p(hubs) / p(target))`` (0: off)
     device : where models named by string are loaded
     callback : ``callback(phase, iteration, log_reward)`` for progress bars; ``log_reward`` is the
-        ensemble's current log reward (summed log-probability of the target)
+        ensemble's current log reward (:meth:`~.ensemble.Ensemble.log_reward`: the target's log-probability per
+        model, less the hub contrast with ``hub_weight``, summed or soft-minimised over the models)
 
     Returns
     -------
