@@ -220,6 +220,8 @@ ABSURD_ONLY = [
     [*_PERCEIVE, "--size", "1000000"],
     [*_PERCEIVE, "--budget", "-1"],
     [*_PERCEIVE, "--holdout", "efficientnet_lite0"],
+    [*_PERCEIVE, "--hub-weight", "-1"],
+    [*_PERCEIVE, "--hub-weight", "nan"],
     ["perceive", "--target", "no such class at all", "-o", "{out}.png"],
     ["perceive", "--target", "banana", "-o", "{out}.txt"],
     ["dj", "train-beats", "-o", "{out}", "--steps", "0"],

@@ -42,6 +42,10 @@ def register(app: typer.Typer) -> None:
         size: int = typer.Option(1024, "--size", help="Side in px of the printed PNG/JPG."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, ..."),
         seed: int = typer.Option(0, "--seed", help="Random seed."),
+        hub_weight: float = typer.Option(None, "--hub-weight",
+                                         help="Contrast the target against what any stroke drawing looks like "
+                                              "to the ensemble (clocks, matchsticks...): 0 off, 0.5-2 on "
+                                              "(default: perception.perceive.DEFAULT_HUB_WEIGHT)."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
         """Draw abstract strokes that an ensemble of classifiers names as TARGET; report what held-out
@@ -51,7 +55,9 @@ def register(app: typer.Typer) -> None:
         to the time). Example: latentstudio perceive --target goldfish -o goldfish.png --budget 120 --json
         """
         from latentstudio.perception import perceive
-        from latentstudio.perception.perceive import OUT_SUFFIXES, check_print_size
+        from latentstudio.perception.perceive import DEFAULT_HUB_WEIGHT, OUT_SUFFIXES, check_print_size
+
+        hub_weight = DEFAULT_HUB_WEIGHT if hub_weight is None else hub_weight
 
         out = out_path(output, suffixes=OUT_SUFFIXES)
         check_print_size(size)
@@ -66,9 +72,9 @@ def register(app: typer.Typer) -> None:
                         description=progress_text(phase, it, value))
                 shown[0] = done
             res = perceive(target, models=ens, holdout=held, planner=planner, n_strokes=strokes, budget=budget,
-                           robust=robust, seed=seed, device=device, callback=note)
+                           robust=robust, seed=seed, device=device, hub_weight=hub_weight, callback=note)
         params = dict(target=target, models=ens, holdout=held, planner=planner, strokes=strokes, budget=budget,
-                      robust=robust, size=size)
+                      robust=robust, size=size, hub_weight=hub_weight)
         out, svg = res.save(out, size=size, command="perceive", seed=seed, params=params)
         if as_json:
             print_json({**res.to_dict(), "planner": planner, "strokes": strokes, "output": str(out),

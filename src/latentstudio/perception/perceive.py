@@ -77,6 +77,9 @@ def _base_objective(name: str, target: int) -> Objective:
     return Objective(margin, layers={LOGITS}, name=f"margin({target})")
 
 
+#: Weight of the hub contrast (:func:`perceive`'s ``hub_weight``, ``latentstudio perceive --hub-weight``).
+DEFAULT_HUB_WEIGHT = 0.0
+
 #: Wall-time budget (s) of :func:`perceive` and ``latentstudio perceive --budget``.
 DEFAULT_SECONDS = 180.0
 
@@ -225,7 +228,7 @@ def _measure_costs(ens: Ensemble, *, n_strokes: int, views: int, transform, view
 def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: Sequence = DEFAULT_HOLDOUT,
              planner: str = "hybrid", n_strokes: int = 12, budget: float | str | dict = DEFAULT_SECONDS,
              robust: bool = True, seed: int = 0, device: str = "cpu", objective: str = "log_prob",
-             views: str = "print", reduce: str = "worst", hub_weight: float = 0.0,
+             views: str = "print", reduce: str = "worst", hub_weight: float = DEFAULT_HUB_WEIGHT,
              callback: Callable[[str, int, float], None] | None = None) -> PerceiveResult:
     """Search a drawing of ``n_strokes`` strokes that the ``models`` ensemble classifies as ``target``.
 
@@ -386,4 +389,4 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
 
 __all__ = ["perceive", "PerceiveResult", "check_print_size", "OUT_SUFFIXES", "PRINT_SIDES", "load_blacklist",
            "resolve_target", "PLANNERS", "OBJECTIVES", "VIEWS", "BUDGETS", "DEFAULT_MODELS", "DEFAULT_HOLDOUT",
-           "DEFAULT_SECONDS"]
+           "DEFAULT_SECONDS", "DEFAULT_HUB_WEIGHT"]
