@@ -256,3 +256,63 @@ def test_measured_halls_come_from_fluidsynth():
         pytest.skip(str(exc))
     assert halls.shape == (len(N.HALL_ROOMS) * len(N.HALL_DAMPS) * len(N.HALL_OFFSETS), 2 * SR)
     assert np.isfinite(halls).all() and (np.abs(halls).max(axis=1) > 0).all()
+
+
+def test_joined_networks_average_their_probabilities_and_round_trip(tmp_path):
+    """join_onset_nets: the ensemble's activation is its members' mean (members may read different inputs), its
+    threshold is chosen on validation for that mean, it saves and loads as one folder, detect_onsets and a
+    second join (of an ensemble and a net) take it; one network alone, or a folder holding none, is refused."""
+    from latentstudio.errors import ModelError
+
+    val = N.make_sequences(_oneshots(seed=1), n=2, seconds=2.0, g=torch.Generator().manual_seed(5))
+    paths = []
+    for seed, kw in ((0, {}), (1, {"pcen": True}), (2, {"windows": (1024, 256)})):
+        model, _ = N.train_onsets(steps=3, batch_size=2, seconds=2.0, seed=seed, train_sounds=_oneshots(), val=val,
+                                  **kw)
+        paths.append(N.save_onset_net(model, tmp_path / f"m{seed}"))
+    ens, report = N.join_onset_nets(paths, val=val)
+    assert len(ens.members) == 3 and float(ens.threshold) == pytest.approx(report.threshold)
+    y = val[0][0].numpy()
+    singles = [N.onset_activation(y, sr=SR, net=N.load_onset_net(p)) for p in paths]
+    got = N.onset_activation(y, sr=SR, net=ens)
+    assert np.allclose(got, np.mean(singles, axis=0), atol=1e-6)
+    assert not np.allclose(got, singles[0], atol=1e-3)
+    N.save_onset_net(ens, tmp_path / "ens")
+    again = N.load_onset_net(tmp_path / "ens")
+    assert isinstance(again, N.OnsetEnsemble) and [m.pcen for m in again.members] == [False, True, False]
+    assert np.allclose(N.onset_activation(y, sr=SR, net=again), got, atol=1e-6)
+    assert float(again.threshold) == pytest.approx(report.threshold)
+    assert N.detect_onsets(y, sr=SR, net=again).ndim == 1
+    bigger, _ = N.join_onset_nets([tmp_path / "ens", paths[0]], val=val)
+    assert len(bigger.members) == 4
+    with pytest.raises(ParameterError, match="at least two"):
+        N.join_onset_nets([paths[0]], val=val)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises((ModelError, ParameterError)):
+        N.join_onset_nets([paths[0], tmp_path / "empty"], val=val)
+
+
+def test_cli_join_onsets_writes_an_ensemble_and_refuses_a_lone_network(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from latentstudio.cli.main import app
+
+    val = N.make_sequences(_oneshots(seed=1), n=1, seconds=2.0, g=torch.Generator().manual_seed(5))
+    monkeypatch.setattr(N, "validation_sequences", lambda: val)
+    paths = []
+    for seed in (0, 1):
+        model, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=seed, train_sounds=_oneshots(), val=val)
+        paths.append(str(N.save_onset_net(model, tmp_path / f"m{seed}")))
+    r = CliRunner().invoke(app, ["beatbox", "join-onsets", *paths, "-o", str(tmp_path / "ens"), "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout[r.stdout.index("{"):])
+    assert rep["output"] == str(tmp_path / "ens") and 0.2 <= rep["threshold"] <= 0.8
+    meta = json.loads((tmp_path / "ens" / "config.json").read_text())["meta"]
+    assert meta["command"].startswith("latentstudio beatbox join-onsets") and len(meta["members"]) == 2
+    r = CliRunner().invoke(app, ["beatbox", "join-onsets", paths[0], "-o", str(tmp_path / "lone")])
+    assert r.exit_code == 2 and "at least two" in r.output and not (tmp_path / "lone").exists()
+    r = CliRunner().invoke(app, ["beatbox", "join-onsets", paths[0], str(tmp_path / "nowhere"), "-o",
+                                 str(tmp_path / "x")])
+    assert r.exit_code == 2 and "nowhere" in r.output and not (tmp_path / "x").exists()

@@ -424,6 +424,26 @@ def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_s
                      "pcen": bool(pcen)})
 
 
+def join_onset_networks(output: str | os.PathLike, members: Sequence[str | os.PathLike]) -> TrainedModel:
+    """Join trained onset networks (``train-onsets`` folders, e.g. three recipes or seeds) into one ensemble whose
+    mean probability is thresholded (chosen on the validation sequences, :func:`~.onsetnet.join_onset_nets`) and
+    write it to ``output``; ``segment --kind drums --onset-model OUTPUT`` or the shipped folder then use it.
+
+    Raises
+    ------
+    ParameterError : fewer than two networks
+    ModelError : a member folder that holds no onset network
+    """
+    from latentstudio.beatbox import onsetnet as N
+    from latentstudio.zoo.checkpoint import read_config
+
+    model, report = N.join_onset_nets(members)
+    names = " ".join(str(m) for m in members)
+    member_meta = [{"path": str(m), "command": read_config(Path(m)).get("meta", {}).get("command")} for m in members]
+    return _written(model, report, N.save_onset_net, output,
+                    {"command": f"latentstudio beatbox join-onsets {names} -o {output}", "members": member_meta})
+
+
 def train_rhythm_model(output: str | os.PathLike, *, steps: int = 1500, grammar: int = 6000,
                        midi: Sequence[str | os.PathLike] = (), checkpoint_dir: str | os.PathLike | None = None,
                        seed: int = 0, progress=None) -> TrainedModel:

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_PCEN, ONSET_WINDOWS
-from latentstudio.cli._common import (fit_progress, new_group, parse_dilations, parse_ints, print_json, progress,
-                                      set_threads)
+from latentstudio.cli._common import (existing, fit_progress, new_group, parse_dilations, parse_ints, print_json,
+                                      progress, set_threads)
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
@@ -188,6 +188,27 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                                   pcen=pcen, progress=fit_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f}"])
+
+
+@group.command("join-onsets")
+def join_onsets(members: list[Path] = typer.Argument(..., help="Onset network folders (train-onsets -o ...), two "
+                                                                "or more: seeds or recipes."),
+                output: Path = typer.Option(..., "-o", "--output",
+                                            help="Ensemble folder to write (the shipped model is replaced only "
+                                                 "when named here)."),
+                threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+                as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Join trained onset networks into one ensemble: their onset probabilities are averaged and one threshold
+    is chosen for the mean on the validation sequences (the shipped detector is three recipes joined).
+
+    Example: latentstudio beatbox join-onsets models/on_a models/on_b models/on_c -o models/onsets
+    """
+    from latentstudio.beatbox.pipeline import join_onset_networks
+
+    set_threads(threads)
+    run = join_onset_networks(output, [existing(m, what="onset network") for m in members])
+    _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
+                           f"{run.report.threshold:.2f} ({len(run.model.members)} networks)"])
 
 
 @group.command("train-rhythm")
