@@ -16,6 +16,7 @@ runner = CliRunner()
 
 #: Commands that draw no random numbers: they take no --seed.
 DETERMINISTIC = {"classify", "assets", "dj analyze", "dj beats", "beatbox segment", "beatbox classify",
+                 "beatbox join-onsets",
                  "soundscape index", "soundscape query", "soundscape library build", "funk index", "funk similar",
                  "funk encode", "seeing run"}
 #: Commands that return nothing to print as JSON (a server).

@@ -12,7 +12,10 @@ from the *train* split's one-shots (:mod:`.oneshots`): random times down to 35 m
 hits, flams, 0.05-1 velocities, rooms of 0.1-2 s (noise tails, comb reverbs, delay networks whose first
 echo may come 200 ms late, and FluidSynth's own hall measured with a click), noise, EQ. Its threshold is chosen on sequences of the
 *validation* split's sounds and of a validation General MIDI bank (csound's) played dry and in FluidSynth's
-hall; the bench judges it on the test source (FluidR3 GM's kits).
+hall; the bench judges it on the test source (FluidR3 GM's kits). The shipped detector is an
+:class:`OnsetEnsemble` (``latentstudio beatbox join-onsets``) of three networks trained with different inputs
+(the 64 ms log-mel; with a 16 ms window beside it; with PCEN channels): validation 0.960 against 0.953-0.956 for
+one network.
 
 Example
 -------

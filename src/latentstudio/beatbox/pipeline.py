@@ -427,7 +427,8 @@ def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_s
 def join_onset_networks(output: str | os.PathLike, members: Sequence[str | os.PathLike]) -> TrainedModel:
     """Join trained onset networks (``train-onsets`` folders, e.g. three recipes or seeds) into one ensemble whose
     mean probability is thresholded (chosen on the validation sequences, :func:`~.onsetnet.join_onset_nets`) and
-    write it to ``output``; ``segment --kind drums --onset-model OUTPUT`` or the shipped folder then use it.
+    write it to ``output`` (``load_onset_net(output)`` for ``detect_onsets``; written over the shipped folder,
+    ``segment --kind drums`` uses it).
 
     Raises
     ------
