@@ -13,7 +13,8 @@ ONSET_HALLS = 0.5
 ONSET_WINDOWS = (1024,)
 
 #: Whether the onset network also reads per-channel energy normalised mel magnitudes (two more input channels).
-#: Off: on validation (3 seeds, halls 0.5) 0.954 (0.952-0.955) with them against 0.953 (0.953-0.956) without
+#: Off for one network: on validation (3 seeds, halls 0.5) 0.954 (0.952-0.955) with them against 0.953 (0.953-0.956)
+#: without; one of the three members of the shipped ensemble (``beatbox join-onsets``) reads them
 ONSET_PCEN = False
 
 __all__ = ["ONSET_DILATIONS", "ONSET_HALLS", "ONSET_PCEN", "ONSET_WINDOWS"]
