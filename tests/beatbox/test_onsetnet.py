@@ -283,8 +283,12 @@ def test_joined_networks_average_their_probabilities_and_round_trip(tmp_path):
     assert np.allclose(N.onset_activation(y, sr=SR, net=again), got, atol=1e-6)
     assert float(again.threshold) == pytest.approx(report.threshold)
     assert N.detect_onsets(y, sr=SR, net=again).ndim == 1
-    bigger, _ = N.join_onset_nets([tmp_path / "ens", paths[0]], val=val)
+    model4, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=4, train_sounds=_oneshots(), val=val)
+    bigger, _ = N.join_onset_nets([tmp_path / "ens", N.save_onset_net(model4, tmp_path / "m4")], val=val)
     assert len(bigger.members) == 4
+    for twice in ([paths[0], paths[0]], [tmp_path / "ens", paths[1]]):       # one network joined twice
+        with pytest.raises(ParameterError, match="already joined"):
+            N.join_onset_nets(twice, val=val)
     with pytest.raises(ParameterError, match="at least two"):
         N.join_onset_nets([paths[0]], val=val)
     (tmp_path / "empty").mkdir()
@@ -311,6 +315,16 @@ def test_cli_join_onsets_writes_an_ensemble_and_refuses_a_lone_network(tmp_path,
     assert rep["output"] == str(tmp_path / "ens") and 0.2 <= rep["threshold"] <= 0.8
     meta = json.loads((tmp_path / "ens" / "config.json").read_text())["meta"]
     assert meta["command"].startswith("latentstudio beatbox join-onsets") and len(meta["members"]) == 2
+    model2, _ = N.train_onsets(steps=2, batch_size=2, seconds=2.0, seed=2, train_sounds=_oneshots(), val=val)
+    third = str(N.save_onset_net(model2, tmp_path / "m2"))
+    r = CliRunner().invoke(app, ["beatbox", "join-onsets", str(tmp_path / "ens"), third, "-o", str(tmp_path / "ens3")])
+    assert r.exit_code == 0, r.output
+    members = json.loads((tmp_path / "ens3" / "config.json").read_text())["meta"]["members"]
+    assert [m["path"] for m in members] == [*paths, third]                  # the inner ensemble's members, kept
+    from latentstudio.beatbox.classifier import SHIPPED as CLASSIFIER
+
+    r = CliRunner().invoke(app, ["beatbox", "join-onsets", paths[0], str(CLASSIFIER), "-o", str(tmp_path / "cls")])
+    assert r.exit_code == 2 and "not a beatbox onset network" in r.output and not (tmp_path / "cls").exists()
     r = CliRunner().invoke(app, ["beatbox", "join-onsets", paths[0], "-o", str(tmp_path / "lone")])
     assert r.exit_code == 2 and "at least two" in r.output and not (tmp_path / "lone").exists()
     r = CliRunner().invoke(app, ["beatbox", "join-onsets", paths[0], str(tmp_path / "nowhere"), "-o",

@@ -118,7 +118,8 @@ def _net_config(net: OnsetNet) -> dict:
 @register_model("beatbox_onset_ensemble")
 class OnsetEnsemble(nn.Module):
     """Onset networks (seeds or recipes) whose onset probabilities are averaged, with one threshold for the mean
-    (chosen on validation by :func:`join_onset_nets`). ``members``: each member's :class:`OnsetNet` settings."""
+    (chosen on validation by :func:`join_onset_nets`). ``members``: each member's :class:`OnsetNet` settings. It has
+    no ``forward`` of its own, since members may read different inputs: :func:`onset_activation` runs it."""
 
     def __init__(self, members: list[dict], threshold: float = 0.5):
         super().__init__()
@@ -140,7 +141,9 @@ def load_onset_net(path: str | os.PathLike | None = None) -> OnsetNet | OnsetEns
 
     d = Path(path) if path is not None else SHIPPED
     if not (d / "model.safetensors").exists():
-        raise ModelError(f"the beatbox onset network is missing at {d}; rebuild it: latentstudio beatbox train-onsets")
+        raise ModelError(f"the beatbox onset network is missing at {d}; rebuild it: latentstudio beatbox train-onsets "
+                         "(the shipped detector: three train-onsets runs joined by latentstudio beatbox join-onsets, "
+                         "see its config.json)")
     model, _ = load_checkpoint(d)
     if not isinstance(model, (OnsetNet, OnsetEnsemble)):
         raise ModelError(f"checkpoint {str(d)!r} holds a {type(model).__name__}, not a beatbox onset network")
@@ -207,10 +210,10 @@ def detect_onsets(y: np.ndarray, *, sr: int, net: OnsetNet | OnsetEnsemble | Non
     return frames / FPS
 
 
-_CACHE: dict[str, OnsetNet] = {}
+_CACHE: dict[str, OnsetNet | OnsetEnsemble] = {}
 
 
-def _shipped() -> OnsetNet:
+def _shipped() -> OnsetNet | OnsetEnsemble:
     if "net" not in _CACHE:
         _CACHE["net"] = load_onset_net()
     return _CACHE["net"]
@@ -572,10 +575,20 @@ def join_onset_nets(paths, *, val: tuple[list, list[np.ndarray]] | None = None
     import time
 
     t0 = time.perf_counter()
+    import hashlib
+
     nets: list[OnsetNet] = []
+    seen: dict[str, str] = {}
     for p in paths:
         m = load_onset_net(p)
-        nets += list(m.members) if isinstance(m, OnsetEnsemble) else [m]
+        for net in (list(m.members) if isinstance(m, OnsetEnsemble) else [m]):
+            h = hashlib.sha256(b"".join(v.detach().cpu().numpy().tobytes() for v in net.state_dict().values()))
+            key = h.hexdigest()
+            if key in seen:
+                raise ParameterError(f"onset network in {str(p)!r} is already joined (from {seen[key]!r}); "
+                                     "join each network once")
+            seen[key] = str(p)
+            nets.append(net)
     if len(nets) < 2:
         raise ParameterError(f"join needs at least two onset networks, got {len(nets)}")
     model = OnsetEnsemble([_net_config(n) for n in nets])

@@ -26,6 +26,7 @@ Example
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,10 +440,15 @@ def join_onset_networks(output: str | os.PathLike, members: Sequence[str | os.Pa
     from latentstudio.zoo.checkpoint import read_config
 
     model, report = N.join_onset_nets(members)
-    names = " ".join(str(m) for m in members)
-    member_meta = [{"path": str(m), "command": read_config(Path(m)).get("meta", {}).get("command")} for m in members]
+    names = " ".join(shlex.quote(str(m)) for m in members)
+    member_meta = []
+    for m in members:
+        meta = read_config(Path(m)).get("meta", {})
+        # an ensemble joined again: keep its members' own commands (its networks join one by one)
+        member_meta += meta.get("members") or [{"path": str(m), "command": meta.get("command")}]
     return _written(model, report, N.save_onset_net, output,
-                    {"command": f"latentstudio beatbox join-onsets {names} -o {output}", "members": member_meta})
+                    {"command": f"latentstudio beatbox join-onsets {names} -o {shlex.quote(str(output))}",
+                     "members": member_meta})
 
 
 def train_rhythm_model(output: str | os.PathLike, *, steps: int = 1500, grammar: int = 6000,

@@ -103,8 +103,8 @@ def segment_sounds(y: np.ndarray, *, sr: int, min_db: float = -45.0, max_sound: 
     ``hop_length``, ``delta`` and ``wait`` apply; 0.15 and 0.1 s were chosen on espeak-ng phrases of the
     validation voices: onset F 0.90 at the earlier 0.05 / 0.07 s, 0.98 now), and an onset inside a sound that has not died away
     (the vowel after a consonant, the hiss of a long "tsss") is merged into it unless the level jumps
-    by ``merge_jump_db`` there. ``kind="drums"``: onsets of the shipped
-    :class:`~latentstudio.beatbox.onsetnet.OnsetNet`, which holds under room tails and keeps a flam's
+    by ``merge_jump_db`` there. ``kind="drums"``: onsets of the shipped onset detector (an
+    :class:`~latentstudio.beatbox.onsetnet.OnsetEnsemble` of three networks), which holds under room tails and keeps a flam's
     grace note apart from its hit (the flux when the network's weights are missing); nothing is merged.
     Each starts at its onset and ends at the next onset, at ``max_sound`` seconds, or where
     its level falls 40 dB below its peak; quieter than ``min_db`` dBFS (breaths, room noise) is
