@@ -59,20 +59,19 @@ def onset_features(y: torch.Tensor, windows: tuple[int, ...] = (N_FFT,), pcen: b
     Frame ``t`` is at ``t * HOP``."""
     from latentstudio.core.spectral import mel, pcen as pcen_, power_to_db
 
-    out = []
+    out, mels = [], []
     for w in windows:
         m = mel(y, sr=SR, n_fft=N_FFT, hop_length=HOP, win_length=int(w), n_mels=N_MELS)
         db = power_to_db(m + 1e-10, top_db=None)
         db = db - db.amax(dim=(-2, -1), keepdim=True)
         x = torch.clamp(db, min=-80.0) / 80.0 + 1.0
         out += [x, _rise(x)]
-        if pcen and w == windows[0]:
-            mag = torch.sqrt(m)
-            mag = mag / torch.clamp(mag.amax(dim=(-2, -1), keepdim=True), min=1e-10) * 2.0 ** 31
-            p = torch.log1p(pcen_(mag, sr=SR, hop_length=HOP))
-            extra = [p, _rise(p)]
+        mels.append(m)
     if pcen:
-        out += extra
+        mag = torch.sqrt(mels[0])
+        mag = mag / torch.clamp(mag.amax(dim=(-2, -1), keepdim=True), min=1e-10) * 2.0 ** 31
+        p = torch.log1p(pcen_(mag, sr=SR, hop_length=HOP))
+        out += [p, _rise(p)]
     return torch.stack(out, dim=1)
 
 
@@ -125,8 +124,7 @@ class OnsetEnsemble(nn.Module):
         super().__init__()
         if not members:
             raise ParameterError("an onset ensemble needs at least one member")
-        self.members = nn.ModuleList([OnsetNet(**{**m, "dilations": tuple(m["dilations"]),
-                                                  "windows": tuple(m.get("windows", (N_FFT,)))}) for m in members])
+        self.members = nn.ModuleList([OnsetNet(**m) for m in members])
         self.register_buffer("threshold", torch.tensor(float(threshold)))
 
 
@@ -513,8 +511,7 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
     windows = check_windows(windows)
     sounds = load_split("train").audio if train_sounds is None else np.asarray(train_sounds, dtype=np.float32)
     model = OnsetNet(dilations=dilations, windows=windows, pcen=pcen)
-    config = {"width": 16, "channels": 64, "dilations": list(dilations), "threshold": 0.5, "windows": list(windows),
-              "pcen": bool(pcen)}
+    config = _net_config(model)
     rooms = measured_halls() if halls else None
 
     def make_batch(step: int, g: torch.Generator):
@@ -534,12 +531,21 @@ def train_onsets(*, steps: int = 1500, batch_size: int = 12, seconds: float = 4.
                       checkpoint_every=max(100, steps // 5), resume=resume, model_config=config, log_every=10)
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=progress)
     model.eval()
+    return model, _set_threshold(model, val, train_sounds=len(sounds), t0=t0, losses=result.losses)
+
+
+def _set_threshold(model: OnsetNet | OnsetEnsemble, val, *, train_sounds: int, t0: float,
+                   losses: list[float] = ()) -> OnsetReport:
+    """Choose ``model``'s threshold on :func:`validation_sequences` (or ``val``), set it, and report the run
+    that started at ``t0`` (``time.perf_counter()``)."""
+    import time
+
     audio, truths = validation_sequences() if val is None else val
     best, scores = choose_threshold(model, audio, truths)
     model.threshold.fill_(best)
-    return model, OnsetReport(train_sounds=len(sounds), val_sequences=len(audio), threshold=best,
-                              val_f_measure=scores[f"{best:.2f}"], val_f_by_threshold=scores,
-                              seconds=time.perf_counter() - t0, losses=result.losses)
+    return OnsetReport(train_sounds=train_sounds, val_sequences=len(audio), threshold=best,
+                       val_f_measure=scores[f"{best:.2f}"], val_f_by_threshold=scores,
+                       seconds=time.perf_counter() - t0, losses=list(losses))
 
 
 def choose_threshold(model: OnsetNet | OnsetEnsemble, audio, truths) -> tuple[float, dict[str, float]]:
@@ -572,11 +578,10 @@ def join_onset_nets(paths, *, val: tuple[list, list[np.ndarray]] | None = None
     0.957 against 0.953 (0.953-0.956) for each alone.
 
     Raises ParameterError for fewer than two networks, ModelError for a folder that holds none."""
+    import hashlib
     import time
 
     t0 = time.perf_counter()
-    import hashlib
-
     nets: list[OnsetNet] = []
     seen: dict[str, str] = {}
     for p in paths:
@@ -595,12 +600,7 @@ def join_onset_nets(paths, *, val: tuple[list, list[np.ndarray]] | None = None
     for dst, src in zip(model.members, nets):
         dst.load_state_dict(src.state_dict())
     model.eval()
-    audio, truths = validation_sequences() if val is None else val
-    best, scores = choose_threshold(model, audio, truths)
-    model.threshold.fill_(best)
-    return model, OnsetReport(train_sounds=0, val_sequences=len(audio), threshold=best,
-                              val_f_measure=scores[f"{best:.2f}"], val_f_by_threshold=scores,
-                              seconds=time.perf_counter() - t0)
+    return model, _set_threshold(model, val, train_sounds=0, t0=t0)
 
 
 def check_windows(windows) -> tuple[int, ...]:

@@ -159,7 +159,7 @@ def pcen(S: torch.Tensor, *, sr: int, hop_length: int, time_constant: float = 0.
         raise ParameterError("S must be a non-negative (magnitude or power) spectrogram")
     t = time_constant * sr / hop_length
     b = (np.sqrt(1 + 4 * t ** 2) - 1) / (2 * t ** 2)
-    zi = scipy.signal.lfilter_zi([b], [1, b - 1])[:] * x[..., :1]
+    zi = scipy.signal.lfilter_zi([b], [1, b - 1]) * x[..., :1]
     smooth, _ = scipy.signal.lfilter([b], [1, b - 1], x, axis=-1, zi=zi)
     # as librosa: (S / (eps + M) ** gain + bias) ** power - bias ** power, in a form that keeps precision
     norm = np.exp(-gain * (np.log(eps) + np.log1p(smooth / eps)))

@@ -30,6 +30,13 @@ from latentstudio.perception.renderer import render
 REDUCTIONS = ("sum", "worst")
 
 
+def check_hub_weight(hub_weight) -> float:
+    """``hub_weight`` as a float when it is a number in [0, 10), else ParameterError naming it."""
+    if isinstance(hub_weight, bool) or not isinstance(hub_weight, (int, float)) or not 0 <= hub_weight < 10:
+        raise ParameterError(f"hub_weight={hub_weight!r} must be a number in [0, 10)")
+    return float(hub_weight)
+
+
 class Ensemble:
     """Classifiers judging drawings for one target class.
 
@@ -51,8 +58,7 @@ class Ensemble:
             raise ParameterError("models is empty; the ensemble needs at least one classifier")
         if reduce not in REDUCTIONS:
             raise ParameterError(f"reduce={reduce!r} must be one of {', '.join(REDUCTIONS)}")
-        if isinstance(hub_weight, bool) or not isinstance(hub_weight, (int, float)) or not 0 <= hub_weight < 10:
-            raise ParameterError(f"hub_weight={hub_weight!r} must be a number in [0, 10)")
+        check_hub_weight(hub_weight)
         self.models: list[FeatureModel] = [as_feature_model(m) for m in models]
         self.target = int(target)
         self.reduce = reduce
@@ -162,4 +168,4 @@ def judge(models: Sequence[FeatureModel], drawing: torch.Tensor, *, target: int,
     return rows
 
 
-__all__ = ["Ensemble", "judge", "find_hubs", "hub_penalty", "hub_objective", "REDUCTIONS"]
+__all__ = ["Ensemble", "judge", "find_hubs", "hub_penalty", "hub_objective", "check_hub_weight", "REDUCTIONS"]

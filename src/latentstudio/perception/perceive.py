@@ -40,7 +40,8 @@ import torch
 from latentstudio.errors import ParameterError
 from latentstudio.optvis import FeatureModel, as_feature_model, class_log_prob
 from latentstudio.optvis.objectives import LOGITS, Objective, class_logit
-from latentstudio.perception.ensemble import REDUCTIONS, Ensemble, find_hubs, hub_objective, judge
+from latentstudio.perception.ensemble import (REDUCTIONS, Ensemble, check_hub_weight, find_hubs, hub_objective,
+                                              judge)
 from latentstudio.perception.es import es_refine
 from latentstudio.perception.gradient import gradient_plan
 from latentstudio.perception.greedy import greedy_build
@@ -294,8 +295,7 @@ def perceive(target: str | int, *, models: Sequence = DEFAULT_MODELS, holdout: S
         raise ParameterError(f"reduce={reduce!r} must be one of {', '.join(REDUCTIONS)}")
     if views not in VIEWS:
         raise ParameterError(f"views={views!r} must be one of {', '.join(VIEWS)}")
-    if isinstance(hub_weight, bool) or not isinstance(hub_weight, (int, float)) or not 0 <= hub_weight < 10:
-        raise ParameterError(f"hub_weight={hub_weight!r} must be a number in [0, 10)")
+    check_hub_weight(hub_weight)
     if isinstance(n_strokes, bool) or int(n_strokes) != n_strokes or not 1 <= n_strokes <= 200:
         raise ParameterError(f"n_strokes={n_strokes} must be an integer from 1 to 200")
     if isinstance(models, str) or not list(models):
