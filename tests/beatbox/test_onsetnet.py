@@ -270,8 +270,10 @@ def test_joined_networks_average_their_probabilities_and_round_trip(tmp_path):
         model, _ = N.train_onsets(steps=3, batch_size=2, seconds=2.0, seed=seed, train_sounds=_oneshots(), val=val,
                                   **kw)
         paths.append(N.save_onset_net(model, tmp_path / f"m{seed}"))
-    ens, report = N.join_onset_nets(paths, val=val)
+    calls = []
+    ens, report = N.join_onset_nets(paths, val=val, progress=lambda done, total: calls.append((done, total)))
     assert len(ens.members) == 3 and float(ens.threshold) == pytest.approx(report.threshold)
+    assert calls == [(i + 1, len(val[0])) for i in range(len(val[0]))]          # one tick per validation sequence
     y = val[0][0].numpy()
     singles = [N.onset_activation(y, sr=SR, net=N.load_onset_net(p)) for p in paths]
     got = N.onset_activation(y, sr=SR, net=ens)

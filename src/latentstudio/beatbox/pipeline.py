@@ -425,7 +425,8 @@ def train_onset_network(output: str | os.PathLike, *, steps: int = 2000, batch_s
                      "pcen": bool(pcen)})
 
 
-def join_onset_networks(output: str | os.PathLike, members: Sequence[str | os.PathLike]) -> TrainedModel:
+def join_onset_networks(output: str | os.PathLike, members: Sequence[str | os.PathLike],
+                        progress=None) -> TrainedModel:
     """Join trained onset networks (``train-onsets`` folders, e.g. three recipes or seeds) into one ensemble whose
     mean probability is thresholded (chosen on the validation sequences, :func:`~.onsetnet.join_onset_nets`) and
     write it to ``output`` (``load_onset_net(output)`` for ``detect_onsets``; written over the shipped folder,
@@ -439,7 +440,7 @@ def join_onset_networks(output: str | os.PathLike, members: Sequence[str | os.Pa
     from latentstudio.beatbox import onsetnet as N
     from latentstudio.zoo.checkpoint import read_config
 
-    model, report = N.join_onset_nets(members)
+    model, report = N.join_onset_nets(members, progress=progress)
     names = " ".join(shlex.quote(str(m)) for m in members)
     member_meta = []
     for m in members:

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_PCEN, ONSET_WINDOWS
-from latentstudio.cli._common import (existing, fit_progress, new_group, parse_dilations, parse_ints, print_json,
-                                      progress, set_threads)
+from latentstudio.cli._common import (count_progress, existing, fit_progress, new_group, parse_dilations,
+                                      parse_ints, print_json, progress, set_threads)
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
@@ -206,7 +206,9 @@ def join_onsets(members: list[Path] = typer.Argument(..., help="Onset network fo
     from latentstudio.beatbox.pipeline import join_onset_networks
 
     set_threads(threads)
-    run = join_onset_networks(output, [existing(m, what="onset network") for m in members])
+    paths = [existing(m, what="onset network") for m in members]
+    with progress("choosing the threshold on validation", quiet=as_json) as advance:
+        run = join_onset_networks(output, paths, progress=count_progress(advance))
     _report(run, as_json, [f"validation sequences: onset F {run.report.val_f_measure:.3f} at threshold "
                            f"{run.report.threshold:.2f} ({len(run.model.members)} networks)"])
 

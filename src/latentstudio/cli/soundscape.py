@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from latentstudio.catalog.batch import workers_for
-from latentstudio.cli._common import (CLUSTER_HELP, existing, new_group, out_path, print_json, progress, stderr,
-                                      workers_help)
+from latentstudio.cli._common import (CLUSTER_HELP, count_progress, existing, new_group, out_path, print_json,
+                                      progress, stderr, workers_help)
 from latentstudio.errors import ParameterError
 
 group = new_group(help="Imaginary Soundscapes: an image evokes its sound (teacher-student audio model, sound "
@@ -155,12 +155,9 @@ def library_build(packages: list[str] = typer.Option(None, "--package", help="On
     folders = [existing(f, what="--add") for f in (add or [])]
     cat, net, info = _open(catalog, model)
     with cat, progress("decoding sounds") as advance:
-        def prog(done, total):
-            advance(0, total=total)
-            advance(1)
-
         report = build_library(cat, model=net, model_id=info["id"],
-                               packages=(packages or None) if use_packages else [], folders=folders, progress=prog,
+                               packages=(packages or None) if use_packages else [], folders=folders,
+                               progress=count_progress(advance),
                                workers=workers_for(workers, cluster, 1), cluster=cluster)
     if not _emit(cat, report, as_json):
         for pkg, row in sorted(report.per_package.items()):
