@@ -142,11 +142,13 @@ def test_parse_filters_reads_names_values_and_defaults():
     assert parse_filters("threshold") == [("threshold", 31)]
     assert parse_filters("none") == [] and parse_filters("") == [] and parse_filters("none,none") == []
     assert parse_filters("blur:0") == [("blur", 0.0)]
+    assert parse_filters("blur:256,canny:256,threshold:1025") == [("blur", 256.0), ("canny", 256.0),
+                                                                   ("threshold", 1025)]
 
 
 @pytest.mark.parametrize("spec", ["blurr", "blur:abc", "blur:-1", "blur:nan", "canny:", "threshold:30",
                                   "threshold:2.5", "threshold:1", "invert:2", "none:1", "blur,,canny", ",",
-                                  "sharpen:2"])
+                                  "sharpen:2", "blur:1e6", "canny:256.5", "threshold:1027", "blur:inf"])
 def test_parse_filters_rejects_bad_specs_and_lists_the_valid_ones(spec):
     with pytest.raises(ParameterError) as info:
         parse_filters(spec)

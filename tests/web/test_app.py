@@ -20,6 +20,7 @@ S = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(S)
 
 LIMIT = 300_000
+LOCAL = "http://127.0.0.1"          # the studio answers requests addressed to its loopback names only
 TINY_BUDGET = {"small": dict(candidates=4, es_iters=3, grad_steps=8, views=1, population=6, restarts=1,
                              scout_steps=0)}
 
@@ -28,7 +29,7 @@ TINY_BUDGET = {"small": dict(candidates=4, es_iters=3, grad_steps=8, views=1, po
 def client(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("studio")
     app = create_app(tmp / "data", max_upload_bytes=LIMIT, perceive_budgets=TINY_BUDGET, **S.settings(tmp))
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         c.root = tmp / "data"
         yield c
 
@@ -161,10 +162,69 @@ def test_wrong_types_get_415_and_broken_files_400(client):
     assert r.status_code == 415 and "form" in r.json()["error"]
     r = client.post("/api/soundscape", files={"file": ("half.png", S.png_bytes()[:60], "image/png")})
     assert r.status_code == 400 and "half.png" in r.json()["error"]
+    before = _files(client.root, "uploads")
     r = client.post("/api/beatbox/turn", files={"file": ("bad.wav", b"RIFF\0\0\0\0WAVEfmt garbage", "audio/wav")})
     assert r.status_code == 400 and "bad.wav" in r.json()["error"]
+    assert _files(client.root, "uploads") == before              # a file that does not decode is not kept
     r = client.post("/api/soundscape", files={"file": ("empty.png", b"", "image/png")})
     assert r.status_code == 400
+
+
+def test_a_picture_that_decodes_to_too_many_pixels_gets_413_before_decoding(client):
+    from PIL import Image
+
+    from latentstudio.web.app import MAX_PIXELS
+
+    side = int(MAX_PIXELS ** 0.5) + 100
+    buf = io.BytesIO()
+    Image.new("1", (side, side)).save(buf, format="PNG")      # a few kB that would decode to gigabytes
+    assert len(buf.getvalue()) < LIMIT
+    before = _files(client.root, "uploads")
+    r = client.post("/api/dream", files={"file": ("bomb.png", buf.getvalue(), "image/png")})
+    assert r.status_code == 413 and "bomb.png" in r.json()["error"] and f"{side}x{side}" in r.json()["error"]
+    assert _files(client.root, "uploads") == before
+
+
+def test_other_sites_cannot_drive_the_studio(client, tmp_path):
+    evil = {"origin": "http://evil.example"}
+    for headers in (evil, {"origin": "null"}, {"sec-fetch-site": "cross-site"},
+                    {"origin": "http://127.0.0.1:9999"}):
+        r = client.post("/api/beatbox/reset", headers=headers)
+        assert r.status_code == 403 and "another site" in r.json()["error"], headers
+        r = client.post("/api/jobs/1/cancel", headers=headers)
+        assert r.status_code == 403, headers
+    assert client.post("/api/beatbox/reset", headers={"origin": LOCAL}).status_code == 200   # its own page
+    assert client.post("/api/beatbox/reset", headers={"sec-fetch-site": "same-origin"}).status_code == 200
+    assert client.get("/api/health", headers=evil).status_code == 200          # reading is not changing
+    # a page that rebinds its own DNS name to 127.0.0.1 still names itself in Host
+    r = client.get("/api/gallery", headers={"host": "evil.example"})
+    assert r.status_code == 421 and "evil.example" in r.json()["error"]
+    for local in ("localhost:8765", "[::1]:8765", "127.0.0.1"):
+        assert client.get("/api/health", headers={"host": local}).status_code == 200, local
+    # listening on a network address, the studio answers any name the machine has
+    with TestClient(create_app(tmp_path / "data", hosts=("*",)), base_url="http://studio.lan:8765") as c:
+        assert c.get("/api/health").status_code == 200
+        assert c.post("/api/beatbox/reset", headers={"origin": "http://studio.lan:8765"}).status_code == 200
+        assert c.post("/api/beatbox/reset", headers=evil).status_code == 403
+
+
+def test_more_jobs_than_the_queue_holds_get_429(tmp_path, monkeypatch):
+    import latentstudio.web.app as web_app
+
+    nets = S._load(S.TESTS / "optvis" / "_nets.py", "_nets")
+    monkeypatch.setattr(web_app, "MAX_PENDING", 2)
+    app = create_app(tmp_path / "data", dream_model=nets.tiny_net(0), dream_layer="6", dream_max_side=64)
+    S.slow_steps(app.state.studio, 0.05)
+    with TestClient(app, base_url=LOCAL) as c:
+        ids = [queued(c.post("/api/dream", data={"sample": "coffee", "octaves": "8", "steps": "50"}))
+               for _ in range(2)]
+        r = c.post("/api/dream", data={"sample": "coffee"})
+        assert r.status_code == 429 and "2 jobs" in r.json()["error"]
+        for i in ids:
+            c.post(f"/api/jobs/{i}/cancel")
+        for i in ids:
+            assert S.wait(c, i)["status"] == "cancelled"
+        assert c.post("/api/dream", data={"sample": "coffee", "octaves": "1", "steps": "1"}).status_code == 202
 
 
 def test_bad_form_values_get_a_clear_400(client):
@@ -420,7 +480,7 @@ def test_a_gan_walk_cancelled_while_measuring_or_rendering_leaves_nothing(client
                     reason="omniart-eye-generator is not installed")
 def test_gan_default_generator_is_the_pretrained_eyes(tmp_path):
     app = create_app(tmp_path / "data")
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         info = c.get("/api/gan/info").json()
         assert info["model"] == "omniart-eyes" and "blue" in info["conditions"]
         r = c.post("/api/gan", data={"mode": "grid", "condition": "purple"})
@@ -483,7 +543,7 @@ def test_an_unexpected_error_is_one_json_line_without_a_traceback(client, monkey
         raise RuntimeError("disk on fire at /secret/path")
 
     monkeypatch.setattr(client.app.state.studio, "session_info", broken)
-    r = TestClient(client.app, raise_server_exceptions=False).get("/api/beatbox/session")
+    r = TestClient(client.app, base_url=LOCAL, raise_server_exceptions=False).get("/api/beatbox/session")
     assert r.status_code == 500 and r.json() == {"error": "internal error (RuntimeError); see the studio's log"}
 
 
@@ -649,3 +709,19 @@ def test_a_latent_run_cancelled_while_training_or_filming_leaves_nothing(client,
                                            film=True, seconds=2.0, progress=progress)
     gc.collect()
     assert _files(client.root, "latent") == before           # no model, no .part folder, no map, no film
+
+
+@pytest.mark.parametrize("host, stranger", [("127.0.0.1", 421), ("localhost", 421), ("0.0.0.0", 200)])
+def test_the_studio_command_answers_other_names_only_on_a_network_address(monkeypatch, tmp_path, host, stranger):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from latentstudio.cli.main import app as cli
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    r = CliRunner().invoke(cli, ["studio", "--host", host, "--data", str(tmp_path / "data")])
+    assert r.exit_code == 0, r.output
+    assert seen["host"] == host
+    with TestClient(seen["app"], base_url="http://studio.lan:8765") as c:
+        assert c.get("/api/health").status_code == stranger

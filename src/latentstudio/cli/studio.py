@@ -43,11 +43,14 @@ def register(app: typer.Typer) -> None:
         try:
             import uvicorn
 
-            from latentstudio.web.app import create_app
+            from latentstudio.web.app import LOOPBACK_HOSTS, create_app
         except ImportError as exc:
             raise ParameterError(f"the studio needs the web extra ({exc.name} is missing): "
                                  "pip install 'latentstudio[web]'") from None
+        # on a loopback address the studio answers only requests that name it so (a page that rebinds its
+        # own DNS name to 127.0.0.1 is refused); on a network address, by any name the machine has
+        local = host.strip("[]").lower() in LOOPBACK_HOSTS
         app_ = create_app(data, max_upload_bytes=int(max_upload_mb * 1024 * 1024), threads=threads, seed=seed,
-                          dj_library=dj_library)
+                          dj_library=dj_library, hosts=LOOPBACK_HOSTS if local else ("*",))
         typer.echo(f"latentstudio studio on http://{host}:{port}/  (data: {data})", err=True)
         uvicorn.run(app_, host=host, port=port, log_level="warning")

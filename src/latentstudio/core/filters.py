@@ -231,6 +231,9 @@ FILTERS: dict[str, tuple[float | int | None, str | None]] = {
 
 _HELP = ("valid steps: none, blur[:sigma], canny[:sigma], threshold[:block], invert, grey "
          "(e.g. \"blur:2,canny\")")
+#: Largest sigma (px) of blur and canny, and largest threshold block (px): a Gaussian's kernel is 6 sigma
+#: wide, so an unbounded value (blur:1e6) would run for hours or ask for terabytes.
+MAX_SIGMA, MAX_BLOCK = 256.0, 1025
 
 
 def parse_filters(spec: str) -> list[tuple[str, float | int | None]]:
@@ -298,15 +301,16 @@ def parse_filters(spec: str) -> list[tuple[str, float | int | None]]:
 
 
 def _parse_value(spec: str, name: str, value: str, kind: str) -> float | int:
-    what = "a number of pixels >= 0" if kind == "float" else "an odd whole number of pixels >= 3"
+    what = (f"a number of pixels from 0 to {MAX_SIGMA:g}" if kind == "float"
+            else f"an odd whole number of pixels from 3 to {MAX_BLOCK}")
     bad = ParameterError(f"filter spec {spec!r}: {name}:{value!r} needs {what}; {_HELP}")
     try:
         number = float(value) if kind == "float" else int(value)
     except ValueError:
         raise bad from None
-    if kind == "float" and not (np.isfinite(number) and number >= 0):
+    if kind == "float" and not (np.isfinite(number) and 0 <= number <= MAX_SIGMA):
         raise bad
-    if kind == "odd" and (number < 3 or number % 2 == 0):
+    if kind == "odd" and (number < 3 or number > MAX_BLOCK or number % 2 == 0):
         raise bad
     return number
 

@@ -29,8 +29,13 @@ API (JSON; errors are ``{"error": message}`` with a 4xx status):
 * ``GET /api/gallery``; ``GET /files/{path}``: a file of the data folder (never outside it)
 
 Limits: request bodies over the upload limit get 413 before they are read; uploads are typed by their
-content (415 otherwise); paths are resolved and must stay inside the data folder (``../`` and absolute
-paths get 400); heavy work runs one job at a time on one worker thread.
+content (415 otherwise) and pictures over :data:`MAX_PIXELS` get 413 before they are decoded; paths are
+resolved and must stay inside the data folder (``../`` and absolute paths get 400); heavy work runs one job
+at a time on one worker thread, at most :data:`MAX_PENDING` waiting or running (429 beyond).
+
+Other web pages cannot drive the studio (:class:`LocalOnly`): a request must name the studio's own host
+(by default 127.0.0.1, localhost or ::1: a rebound DNS name gets 421), and a request that changes
+anything (not GET) is refused with 403 when the browser says it comes from another origin.
 """
 
 from __future__ import annotations
@@ -157,6 +162,52 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
+#: The host names the studio answers by default (it listens on this machine only unless told otherwise).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Largest picture accepted, in pixels (a small PNG can decode to gigabytes: a decompression bomb).
+MAX_PIXELS = 40_000_000
+#: Jobs that may wait or run at once; a page asking for more gets 429.
+MAX_PENDING = 20
+
+
+def _hostname(host: str) -> str:
+    """The name part of a Host header or an origin's netloc: ``[::1]:8765`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class LocalOnly:
+    """ASGI middleware: the studio answers only requests addressed to one of ``hosts`` (``"*"``: any; a
+    DNS-rebinding page addresses its own name: 421), and refuses (403) a request that is not GET, HEAD or
+    OPTIONS when its ``Origin`` is another site's (or ``null``) or the browser marks it ``cross-site``: a
+    page on the web can make a browser post forms to 127.0.0.1, and this is what stops it queueing jobs,
+    cancelling them or resetting a session."""
+
+    def __init__(self, app, *, hosts):
+        self.app = app
+        self.hosts = frozenset(_hostname(h) for h in hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        host = headers.get("host", "")
+        if "*" not in self.hosts and _hostname(host) not in self.hosts:
+            return await _error(421, f"the studio answers requests addressed to {', '.join(sorted(self.hosts))}, "
+                                     f"not {host!r}")(scope, receive, send)
+        if scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS"):
+            from urllib.parse import urlsplit
+
+            origin = headers.get("origin")
+            foreign = origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower())
+            if foreign or headers.get("sec-fetch-site") == "cross-site":
+                return await _error(403, "a request from another site is refused: the studio takes changes "
+                                         "from its own pages only")(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 def _number(name: str, value: Any, cast=int, limits: dict | None = None):
     lo, hi = (limits or LIMITS)[name]
     try:
@@ -178,7 +229,7 @@ def _flag(name: str, value: str | None) -> bool:
 
 
 def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024 * 1024,
-               settings: StudioSettings | None = None, **overrides: Any) -> FastAPI:
+               settings: StudioSettings | None = None, hosts=LOOPBACK_HOSTS, **overrides: Any) -> FastAPI:
     """The studio app on the data folder ``data_dir`` (made when missing).
 
     Parameters
@@ -186,6 +237,8 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
     data_dir : where every artefact, upload and cache lives; nothing outside it is served
     max_upload_bytes : largest upload accepted (413 beyond)
     settings : a :class:`~latentstudio.web.studio.StudioSettings` (models, lengths, library ...)
+    hosts : the host names requests must address (:class:`LocalOnly`; ``("*",)`` for any, when the studio
+        listens on a network address)
     overrides : fields of the settings by name (``dream_model=net``, ``dj_library="tracks/"`` ...)
 
     Example
@@ -217,6 +270,7 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
                   lifespan=lifespan)
     app.state.studio, app.state.jobs = studio, jobs
     app.add_middleware(BodyLimit, limit=max_upload_bytes + ENVELOPE)
+    app.add_middleware(LocalOnly, hosts=hosts)            # added last: runs first
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # ------------------------------------------------------------------------------------- errors
@@ -263,22 +317,37 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
             raise StudioInputError(f"send a form (multipart/form-data), not {ctype}", status=415)
 
     def _upload(file: UploadFile, kind: str) -> Path:
+        """Keep an upload that is of ``kind`` and decodes; one that does not is answered 4xx and not kept."""
+        import tempfile
+
+        name = file.filename or "file"
         data = file.file.read(max_upload_bytes + 1)
-        sfx = check_upload(data, kind=kind, max_bytes=max_upload_bytes, name=file.filename or "file")
-        path = studio.save_upload(data, sfx)
-        _decodable(path, kind, file.filename or "file")
-        return path
+        sfx = check_upload(data, kind=kind, max_bytes=max_upload_bytes, name=name)
+        with tempfile.TemporaryDirectory(prefix="ls-upload-") as td:
+            probe = Path(td) / f"upload{sfx}"
+            probe.write_bytes(data)
+            _decodable(probe, kind, name)
+        return studio.save_upload(data, sfx)
 
     def _decodable(path: Path, kind: str, name: str) -> None:
         try:
             if kind == "image":
+                from PIL import Image
+
                 from latentstudio.core.image import load
 
+                with Image.open(path) as im:
+                    w, h = im.size
+                if w * h > MAX_PIXELS:
+                    raise StudioInputError(f"{name}: {w}x{h} pixels is over the studio's limit of {MAX_PIXELS:,}",
+                                           status=413)
                 load(path)
             else:
                 import soundfile as sf
 
                 sf.info(str(path))
+        except StudioInputError:
+            raise
         except LatentStudioError as exc:
             raise StudioInputError(f"{name}: {exc}") from None
         except Exception as exc:
@@ -303,6 +372,9 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
         raise StudioInputError("send a picture: an image file, a sample name or a source path in the data folder")
 
     def _queued(kind: str, fn) -> JSONResponse:
+        if jobs.pending() >= MAX_PENDING:
+            raise StudioInputError(f"{MAX_PENDING} jobs are already waiting or running: wait for some to finish "
+                                   f"or cancel them", status=429)
         job = jobs.submit(kind, fn)
         return JSONResponse({"job": _jsonable(job.to_dict())}, status_code=202)
 

@@ -19,8 +19,9 @@ from latentstudio.errors import ParameterError
 IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF87a", ".gif"),
                (b"GIF89a", ".gif"), (b"BM", ".bmp"))
 AUDIO_MAGIC = ((b"fLaC", ".flac"), (b"OggS", ".ogg"))
-#: Folders under the data folder that are not artefacts (caches, the DJ's rendered record box, the booth's
-#: session state) and are neither listed in the gallery nor served.
+#: Names of folders under the data folder that are not artefacts (``.cache``: the sound index, the DJ's
+#: analyses) and are neither listed in the gallery nor served. The DJ's record box (``dj/library``) and the
+#: booth's session (``beatbox/session_*``) are made by the studio from offline material and are served.
 HIDDEN_PREFIXES = (".",)
 
 

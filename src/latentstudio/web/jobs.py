@@ -134,10 +134,14 @@ class JobQueue:
                     return job
                 self._lock.wait(left)
 
+    def pending(self) -> int:
+        """How many jobs wait or run."""
+        with self._lock:
+            return sum(j.status in (QUEUED, RUNNING) for j in self._jobs.values())
+
     def busy(self) -> bool:
         """True while a job runs or waits."""
-        with self._lock:
-            return any(j.status in (QUEUED, RUNNING) for j in self._jobs.values())
+        return self.pending() > 0
 
     def shutdown(self, *, timeout: float = 5.0) -> None:
         """Cancel everything and stop the worker (it finishes the running job's current step first)."""

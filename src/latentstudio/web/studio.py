@@ -41,6 +41,8 @@ Progress = Callable[..., None]
 
 #: Command names written into the sidecars of the studio's artefacts.
 COMMAND = "latentstudio studio"
+#: Longest Latent film made to a track (the film lasts the track, up to this): the page's longest film.
+LATENT_MUSIC_SECONDS = 30.0
 
 
 @dataclass
@@ -592,7 +594,8 @@ class Studio:
             video = new_name(self.root / "latent", f"{name}-pulse", ".mp4")
             report = _FilmProgress(progress, "filming")
             w, h = s.latent_film_size
-            pulse = pulsations_run(model, video, music=music, seconds=None if music is not None else seconds,
+            # with music the film lasts the track, up to the page's longest film
+            pulse = pulsations_run(model, video, music=music, seconds=seconds if music is None else LATENT_MUSIC_SECONDS,
                                    fps=24.0, style=PulseStyle(width=int(w), height=int(h), title=source), seed=seed,
                                    progress=report, command=f"{COMMAND} latent pulsations")
             report.finish(video, land.output, land.cartogram, land.flow, land.values)
