@@ -85,3 +85,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         assert r.output.strip().count("\n") == 0 and r.output.startswith("error:")
     r = runner.invoke(app, ["beatbox", "jam", str(silent), "-o", str(tmp_path / "b.wav")])
     assert "no sounds found" in r.output
+
+
+def test_bad_settings_are_refused_before_anything_is_made(tmp_path, voice_like):
+    p = _voice(tmp_path, voice_like)
+    r = runner.invoke(app, ["beatbox", "jam", str(p), "-o", str(tmp_path / "j" / "b.wav"), "--seed", "-1"])
+    assert r.exit_code == 2 and "--seed" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["beatbox", "jam", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "j" / "b.wav")])
+    assert r.exit_code == 2 and not (tmp_path / "j").exists()            # no folder for a refused run
+    for bpm in ("0", "500"):
+        r = runner.invoke(app, ["beatbox", "session", str(tmp_path / f"s{bpm}"), "--bpm", bpm])
+        assert r.exit_code == 2 and "bpm" in r.output and "40 to 300" in r.output
+        assert not (tmp_path / f"s{bpm}").exists()

@@ -71,3 +71,37 @@ def test_mix_across_formats_and_rates(formats_library, tmp_path):
     assert plan["checks"]["plan"]["ok"]
     for bad in ("corrupt.wav", "silent.wav", "empty.wav"):
         assert bad in r.stderr
+
+
+def test_bad_settings_are_one_error_and_leave_nothing(dj_library, tmp_path):
+    folder, _ = dj_library
+    cat = str(tmp_path / "cat")
+    runner.invoke(app, ["dj", "analyze", str(folder), "--catalog", cat, "-j", "1"])
+    out = tmp_path / "new" / "sub" / "mix.wav"
+    cases = [(["--seed", "-1"], "--seed"), (["--max-bars", "-1"], "max_play_bars=-1"),
+             (["--max-bars", "0"], "max_play_bars=0"), (["--sr", "1000000000"], "192000"),
+             (["--transition-bars", "-5"], "transition_bars=-5"), (["--backend", "bogus"], "backend='bogus'")]
+    for extra, message in cases:
+        for cmd in (["dj", "mix", str(folder), "-o", str(out), "--tracks", "2"],
+                    ["dj", "b2b", str(folder), "-o", str(out), "--human-picks", "01-house-120bpm-Am"]):
+            r = runner.invoke(app, [*cmd, "--catalog", cat, *extra])
+            assert r.exit_code == 2 and message in r.output, (cmd[:2], extra, r.output)
+            assert r.output.count("backend=") <= 1 and "Traceback" not in r.output
+            assert not (tmp_path / "new").exists(), (cmd[:2], extra)        # no folder made for a refused run
+    # every scripted pick is checked before the first mix is written
+    r = runner.invoke(app, ["dj", "b2b", str(folder), "-o", str(out), "--catalog", cat, "--sr", "22050",
+                            "--human-picks", "01-house-120bpm-Am,zzz"])
+    assert r.exit_code == 2 and "'zzz' is not in the library" in r.output
+    r = runner.invoke(app, ["dj", "b2b", str(folder), "-o", str(out), "--catalog", cat, "--sr", "22050",
+                            "--human-picks", "01-house-120bpm-Am,01-house-120bpm-Am"])
+    assert r.exit_code == 2 and "twice" in r.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_b2b_asks_again_after_a_typo(dj_library, tmp_path):
+    folder, _ = dj_library
+    out = tmp_path / "b2b.wav"
+    r = runner.invoke(app, ["dj", "b2b", str(folder), "-o", str(out), "--catalog", str(tmp_path / "c"), "--sr", "22050",
+                            "--rounds", "1", "--transition-bars", "4"], input="nope\n02-rock-123bpm-Em\n")
+    assert r.exit_code == 0, r.output
+    assert "'nope' is not in the library" in r.output and out.exists()

@@ -53,11 +53,13 @@ def open_session(directory: str | os.PathLike, *, bpm: float | None = None, kit:
     d = Path(directory)
     if d.exists() and not d.is_dir():
         raise ParameterError(f"session folder {str(d)!r} is a file")
+    if bpm is not None and not (isinstance(bpm, (int, float)) and not isinstance(bpm, bool) and 40 <= bpm <= 300):
+        raise ParameterError(f"bpm={bpm!r} must be a tempo from 40 to 300")   # 0 had become 100 silently
     for sub in ("kit", "inbox", "beats"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     path = d / STATE
     if not path.exists():
-        return SessionState(bpm=float(bpm or 100.0), kit=kit or "GMRockKit")
+        return SessionState(bpm=100.0 if bpm is None else float(bpm), kit=kit or "GMRockKit")
     try:
         raw = json.loads(path.read_text())
         return SessionState(**{k: raw[k] for k in SessionState.__dataclass_fields__ if k in raw})

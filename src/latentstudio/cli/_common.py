@@ -40,6 +40,15 @@ CLUSTER_HELP = ("Where the per-file work runs: local (default: this machine's pr
                 "Needs pip install 'latentstudio[cluster]' for Ray; RAY_ADDRESS alone also selects Ray.")
 
 
+#: Largest --seed (every seed goes to NumPy and torch generators, which take 0 .. 2**32 - 1 everywhere).
+SEED_MAX = 2**32 - 1
+
+
+def seed_option(flag: str, help: str):
+    """A seed option (default 0) that typer checks is within 0 .. :data:`SEED_MAX` (exit 2 otherwise: a
+    negative seed reached NumPy as a traceback)."""
+    return typer.Option(0, flag, min=0, max=SEED_MAX, help=help)
+
 def workers_help(local_default: int) -> str:
     """Help of a ``--workers`` option whose work runs through ``catalog.batch.map_items``."""
     return (f"Parallel processes (default {local_default}{': this process' if local_default == 1 else ''}); "
@@ -122,10 +131,16 @@ def set_threads(threads: int) -> None:
 
 
 def out_path(path: Path, *, suffixes: tuple[str, ...], name: str = "--output") -> Path:
-    """Validate an output path's extension and make its folder."""
+    """Validate an output path's extension and that its folder can be made. Nothing is created here: the
+    writer makes the folder when it writes (``core.fileio.atomic_path``), so a run refused later (a missing
+    input, a bad setting) leaves no empty folder behind."""
     if path.suffix.lower() not in suffixes:
         raise ParameterError(f"{name} {str(path)!r} must end with one of {', '.join(suffixes)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for up in path.absolute().parents:
+        if up.exists():
+            if not up.is_dir():
+                raise ParameterError(f"{name} {str(path)!r}: {str(up)!r} is a file, not a folder")
+            break
     return path
 
 

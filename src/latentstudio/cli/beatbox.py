@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from latentstudio.beatbox.defaults import ONSET_DILATIONS, ONSET_HALLS, ONSET_PCEN, ONSET_WINDOWS
-from latentstudio.cli._common import (count_progress, existing, fit_progress, new_group, parse_dilations,
-                                      parse_ints, print_json, progress, set_threads)
+from latentstudio.cli._common import (count_progress, existing, fit_progress, new_group, parse_dilations, parse_ints,
+                                      print_json, progress, seed_option, set_threads)
 
 group = new_group(help="Neural Beatbox: voice sounds become a drum kit in an ever-evolving beat.\n\n"
                        "Example: latentstudio beatbox jam voice.wav -o beat.wav --bars 16")
@@ -125,7 +125,7 @@ def train_classifier(output: Path = typer.Option(..., "-o", "--output",
                      checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir",
                                                          help="Periodic checkpoints here; a rerun resumes."),
                      threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-                     seed: int = typer.Option(0, "--seed", help="Random seed (augmentation, batches, init)."),
+                     seed: int = seed_option("--seed", "Random seed (augmentation, batches, init)."),
                      as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the drum classifier on the train split of every installed drum source (see
     latentstudio.beatbox.oneshots.SPLITS), judged and temperature-calibrated on the validation split.
@@ -158,7 +158,7 @@ def train_onsets(output: Path = typer.Option(..., "-o", "--output",
                  checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir",
                                                      help="Periodic checkpoints here; a rerun resumes."),
                  threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-                 seed: int = typer.Option(0, "--seed", help="Random seed (sequences, init)."),
+                 seed: int = seed_option("--seed", "Random seed (sequences, init)."),
                  dilations: str = typer.Option(",".join(map(str, ONSET_DILATIONS)), "--dilations",
                                                help="Dilations of the temporal convolutions (1..16: +-0.31 s of "
                                                     "context; 1..32: +-0.63 s)."),
@@ -225,7 +225,7 @@ def train_rhythm(output: Path = typer.Option(..., "-o", "--output",
                  checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir",
                                                      help="Periodic checkpoints here; a rerun resumes."),
                  threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
-                 seed: int = typer.Option(0, "--seed", help="Random seed."),
+                 seed: int = seed_option("--seed", "Random seed."),
                  as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the rhythm VAE on the style grammar, the Hydrogen demo songs and optional GM drum MIDI.
 
@@ -271,7 +271,7 @@ def jam(voices: list[Path] = typer.Argument(..., help="One or more recordings of
         temperature: float = typer.Option(0.5, "--temperature", help="Randomness of the generated hits (0-2)."),
         density: str = typer.Option(None, "--density", help="Per-drum densities, e.g. kick=0.25,closed_hat=0.5."),
         calibrate: list[str] = typer.Option(None, "--calibrate", help="LABEL=FILE examples of your own sounds."),
-        seed: int = typer.Option(0, "--seed", help="Random seed of the generated rhythm."),
+        seed: int = seed_option("--seed", "Random seed of the generated rhythm."),
         as_json: bool = typer.Option(False, "--json", help="Print what was made as JSON.")) -> None:
     """Turn voice recordings into a kit and render an evolving generated beat (audio and MIDI).
 
@@ -305,7 +305,7 @@ def session(directory: Path = typer.Argument(..., help="Session folder (created 
             bars: int = typer.Option(8, "--bars", help="Bars to render for this turn (even)."),
             bpm: float = typer.Option(None, "--bpm", help="Tempo of a new session (default 100)."),
             kit: str = typer.Option(None, "--kit", help="Hydrogen kit of a new session (default GMRockKit)."),
-            seed: int = typer.Option(0, "--seed", help="Random seed of this turn's rhythm."),
+            seed: int = seed_option("--seed", "Random seed of this turn's rhythm."),
             as_json: bool = typer.Option(False, "--json", help="Print what was made as JSON.")) -> None:
     """Installation mode: each new recording joins the kit and the ongoing piece kept in DIR.
 
@@ -332,7 +332,7 @@ def generate(output: Path = typer.Option(..., "-o", "--output", help="MIDI file 
              bpm: float = typer.Option(100.0, "--bpm", help="Tempo."),
              density: str = typer.Option(None, "--density", help="Per-drum densities, e.g. kick=0.25,closed_hat=0.5."),
              temperature: float = typer.Option(0.5, "--temperature", help="Randomness of the hits."),
-             seed: int = typer.Option(0, "--seed", help="Random seed."),
+             seed: int = seed_option("--seed", "Random seed."),
              as_json: bool = typer.Option(False, "--json", help="Print the patterns as JSON.")) -> None:
     """Generate drum patterns with the rhythm VAE (no voices) and write them as General MIDI.
 

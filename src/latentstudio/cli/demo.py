@@ -16,6 +16,8 @@ from pathlib import Path
 
 import typer
 
+from latentstudio.cli._common import seed_option
+
 from latentstudio import __version__
 from latentstudio.core.fileio import atomic_write_text
 
@@ -88,7 +90,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(output: Path = typer.Option(Path("out/demo"), "-o", "--output", help="Gallery folder."),
-             seed: int = typer.Option(0, "--seed", help="Random seed for every section."),
+             seed: int = seed_option("--seed", "Random seed for every section."),
              only: list[str] = typer.Option(None, "--only", help="Run only these sections."),
              as_json: bool = typer.Option(False, "--json", help="Print the page, the sections run and the failed "
                                                                 "ones as JSON.")) -> None:

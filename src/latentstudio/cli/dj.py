@@ -9,7 +9,7 @@ import typer
 
 from latentstudio.catalog.batch import workers_for
 from latentstudio.cli._common import (CLUSTER_HELP, new_group, out_path, parse_dilations, print_json, progress,
-                                      workers_help)
+                                      seed_option, workers_help)
 
 group = new_group(help="AI DJ: analyse a library (tempo, beats, key, loudness, cues), choose tracks, "
                        "beat-match and mix them, or play back to back with a human.\n\n"
@@ -129,7 +129,7 @@ def mix(library: Path = typer.Argument(..., help="Folder of audio files."),
         stretch: str = typer.Option("auto", "--stretch", help="Time-stretcher: pv (phase vocoder with phase "
                                     "locking), rubberband (the rubberband program) or auto (rubberband if installed)."),
         selector: Path = typer.Option(None, "--selector", help=_SELECTOR_HELP),
-        seed: int = typer.Option(0, "--seed", help="Random seed (start track, novelty noise)."),
+        seed: int = seed_option("--seed", "Random seed (start track, novelty noise)."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON.")) -> None:
     """Choose tracks from LIBRARY and render a continuous beat-matched mix with its plan and timeline.
 
@@ -169,7 +169,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
         workers: int = typer.Option(None, "--workers", "-j", help=workers_help(2)),
         cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
         selector: Path = typer.Option(None, "--selector", help=_SELECTOR_HELP),
-        seed: int = typer.Option(0, "--seed", help="Random seed of the AI's choices."),
+        seed: int = seed_option("--seed", "Random seed of the AI's choices."),
         as_json: bool = typer.Option(False, "--json", help="Print the final plan as JSON.")) -> None:
     """Back to back: the human picks a track, the AI answers with its pick, and the mix renders as you go.
 
@@ -187,6 +187,9 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
     if scripted is not None and not scripted:
         raise ParameterError("--human-picks is empty; give file names separated by commas")
+    for i, name in enumerate(scripted or []):          # every scripted pick checked before the first mix is written
+        if game.selector.find(name)["path"] in [game.selector.find(n)["path"] for n in scripted[:i]]:
+            raise ParameterError(f"--human-picks names {name.strip()!r} twice; the DJs never repeat a track")
     turns = len(scripted) if scripted is not None else rounds
     res = None
     params = {"library": str(library), "human_picks": human_picks, "novelty": novelty, "sr": sr}
@@ -195,11 +198,15 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
             typer.echo("the record box is empty: every track has been played", err=True)
             break
         if scripted is not None:
-            name = scripted[turn]
+            _, answer = game.exchange(scripted[turn])
         else:
-            typer.echo("your pick? " + ", ".join(game.left()))
-            name = typer.prompt("track")
-        _, answer = game.exchange(name)
+            while True:                                 # a typo at the prompt asks again
+                typer.echo("your pick? " + ", ".join(game.left()))
+                try:
+                    _, answer = game.exchange(typer.prompt("track"))
+                    break
+                except ParameterError as exc:
+                    typer.echo(str(exc), err=True)
         if answer is not None and not as_json:
             why = answer.reasons
             typer.echo(f"AI answers: {answer.name}  (similarity {why['similarity']:.2f}, "
@@ -219,7 +226,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 @group.command("fit-levels")
 def fit_levels(model: Path = typer.Argument(..., help="Beat network checkpoint folder (from train-beats)."),
                output: Path = typer.Option(..., "-o", "--output", help="Checkpoint folder to write (may be MODEL)."),
-               data_seed: int = typer.Option(0, "--seed", help="Seed of the validation music's renderings (the "
+               data_seed: int = seed_option("--seed", "Seed of the validation music's renderings (the "
                                              "model's train-beats --data-seed gives its own fit)."),
                threads: int = typer.Option(2, "--threads", min=1, help="CPU threads."),
                as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
@@ -257,11 +264,11 @@ def train_beats(output: Path = typer.Option(..., "-o", "--output", help="Checkpo
                                             "shipped model is replaced only when named here)."),
                 tracks: int = typer.Option(120, "--tracks", help="Tracks of the project's own generator to add."),
                 steps: int = typer.Option(2500, "--steps", help="Optimiser steps."),
-                seed: int = typer.Option(0, "--seed", help="Random seed (crops, dropout, initial weights)."),
+                seed: int = seed_option("--seed", "Random seed (crops, dropout, initial weights)."),
                 real: bool = typer.Option(True, "--real/--no-real", help="Train on real compositions (MMA grooves, "
                                           "the music21 corpus; `make data` installs them)."),
                 passes: int = typer.Option(2, "--passes", min=1, help="Varied renderings of each real piece."),
-                data_seed: int = typer.Option(0, "--data-seed", help="Seed of the music (pieces, variations)."),
+                data_seed: int = seed_option("--data-seed", "Seed of the music (pieces, variations)."),
                 midi_folder: Path = typer.Option(None, "--midi-folder", help="Add your own MIDI files (beats "
                                                  "from their tempo map and time signatures)."),
                 channels: int = typer.Option(32, "--channels", min=4, help="Width of the network."),
@@ -325,7 +332,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
                        backend: str = typer.Option("auto", "--backend", help=_BACKEND_HELP),
                        workers: int = typer.Option(None, "--workers", "-j", help=workers_help(2)),
                        cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
-                       seed: int = typer.Option(0, "--seed", help="Random seed (weights, batches)."),
+                       seed: int = seed_option("--seed", "Random seed (weights, batches)."),
                        as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train a small sequence model on your own playlists to choose the next track (use it with --selector).
 
@@ -363,7 +370,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
 @group.command("make-library")
 def make_library(output: Path = typer.Argument(..., help="Folder to write the tracks into."),
                  sr: int = typer.Option(22050, "--sr", help="Sample rate."),
-                 seed: int = typer.Option(0, "--seed", help="Random seed (the demo set is fixed; seed > 0 "
+                 seed: int = seed_option("--seed", "Random seed (the demo set is fixed; seed > 0 "
                                                             "draws random specs)."),
                  count: int = typer.Option(6, "--count", help="Tracks (with --seed > 0)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the ground truth as JSON.")) -> None:

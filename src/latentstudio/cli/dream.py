@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import existing, out_path, print_json, progress
+from latentstudio.cli._common import existing, out_path, print_json, progress, seed_option
 from latentstudio.core.image import IMAGE_EXTENSIONS
 
 
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         max_side: int = typer.Option(0, "--max-side", help="Shrink IMAGE so its longer side is at most this "
                                                             "(0: keep its size)."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, ..."),
-        seed: int = typer.Option(0, "--seed", help="Random seed (rolls)."),
+        seed: int = seed_option("--seed", "Random seed (rolls)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Dream on IMAGE: amplify what a classifier sees in it (DeepDream).

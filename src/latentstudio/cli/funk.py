@@ -8,7 +8,7 @@ import typer
 
 from latentstudio.catalog.batch import workers_for
 from latentstudio.cli._common import (CLUSTER_HELP, count_progress, fit_progress, new_group, print_json, progress,
-                                      set_threads, workers_help)
+                                      seed_option, set_threads, workers_help)
 
 group = new_group(help="NeuralFunk: synthesise new drum samples with a spectrogram VAE (and a WaveNet), and make "
                        "a track of them.\n\nExample: latentstudio funk dream -n 16 -o dreams/ --drum snare")
@@ -51,7 +51,7 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
               checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun "
                                                                                  "resumes."),
               threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-              seed: int = typer.Option(0, "--seed", help="Random seed."),
+              seed: int = seed_option("--seed", "Random seed."),
               as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the spectrogram VAE (IAF posterior, drum-class head) on every installed sample source.
 
@@ -94,7 +94,7 @@ def train_wavenet(output: Path = typer.Option(..., "-o", "--output", help="WaveN
                   checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a "
                                                                                      "rerun resumes."),
                   threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-                  seed: int = typer.Option(0, "--seed", help="Random seed."),
+                  seed: int = seed_option("--seed", "Random seed."),
                   as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train the WaveNet vocoder (mel frames + VAE latent -> mu-law audio) on the train split.
 
@@ -132,7 +132,7 @@ def sample(output: Path = typer.Option(..., "-o", "--output", help="Folder for t
            temperature: float = typer.Option(1.0, "--temperature", help="Scale of the prior."),
            model: Path = typer.Option(None, "--model", help=MODEL_HELP),
            wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-           seed: int = typer.Option(0, "--seed", help="Random seed."),
+           seed: int = seed_option("--seed", "Random seed."),
            as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
     """Random sounds from the VAE's prior.
 
@@ -157,7 +157,7 @@ def dream(output: Path = typer.Option(..., "-o", "--output", help="Folder for th
                                       "the VAE's head and re-draw (up to 4 renderings) when it lost its class."),
           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          seed: int = seed_option("--seed", "Random seed."),
           as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
     """New drum sounds of a class, dreamt from that class's region of the latent space.
 
@@ -179,7 +179,7 @@ def reimagine(sound: list[Path] = typer.Argument(..., help="Sound files to re-ma
               noise: float = typer.Option(0.0, "--noise", help="Noise added to the latent (prior scale)."),
               model: Path = typer.Option(None, "--model", help=MODEL_HELP),
               wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-              seed: int = typer.Option(0, "--seed", help="Random seed."),
+              seed: int = seed_option("--seed", "Random seed."),
               as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
     """Sounds re-made by the networks (encode, decode), with variations.
 
@@ -200,7 +200,7 @@ def blend(sound: list[Path] = typer.Argument(..., help="Two or more sound files.
                                                               "default equal."),
           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          seed: int = seed_option("--seed", "Random seed."),
           as_json: bool = typer.Option(False, "--json", help="Print the file as JSON.")) -> None:
     """One sound from several: a weighted mix of their latents (negative weights: arithmetic).
 
@@ -227,7 +227,7 @@ def interpolate(sound_a: Path = typer.Argument(..., help="First sound."),
                 steps: int = typer.Option(8, "--steps", help="Sounds on the way, both ends included."),
                 model: Path = typer.Option(None, "--model", help=MODEL_HELP),
                 wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-                seed: int = typer.Option(0, "--seed", help="Random seed (Griffin-Lim phase, WaveNet draws)."),
+                seed: int = seed_option("--seed", "Random seed (Griffin-Lim phase, WaveNet draws)."),
                 as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
     """Sounds on the straight line between two sounds' latents.
 
@@ -275,7 +275,7 @@ def decode(latents: Path = typer.Argument(..., help="A .json from `funk encode` 
            output: Path = typer.Option(..., "-o", "--output", help="Folder for the WAV files."),
            model: Path = typer.Option(None, "--model", help=MODEL_HELP),
            wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-           seed: int = typer.Option(0, "--seed", help="Random seed (Griffin-Lim phase, WaveNet draws)."),
+           seed: int = seed_option("--seed", "Random seed (Griffin-Lim phase, WaveNet draws)."),
            as_json: bool = typer.Option(False, "--json", help="Print the files as JSON.")) -> None:
     """Sounds from latent vectors (edit them between `funk encode` and here).
 
@@ -351,7 +351,7 @@ def track(output: Path = typer.Option(..., "-o", "--output", help="Track to writ
           bars: int = typer.Option(24, "--bars", help="Length in bars (a multiple of 8)."),
           model: Path = typer.Option(None, "--model", help=MODEL_HELP),
           wavenet: Path = typer.Option(None, "--wavenet", help=WAVENET_HELP),
-          seed: int = typer.Option(0, "--seed", help="Random seed (kit dreams and rhythm)."),
+          seed: int = seed_option("--seed", "Random seed (kit dreams and rhythm)."),
           as_json: bool = typer.Option(False, "--json", help="Print the arrangement as JSON.")) -> None:
     """A short drum & bass track made only of dreamt samples, sequenced by the beatbox's rhythm generator.
 

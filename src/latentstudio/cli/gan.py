@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import existing, fit_progress, new_group, out_path, print_json, progress, set_threads
+from latentstudio.cli._common import (existing, fit_progress, new_group, out_path, print_json, progress, seed_option,
+                                      set_threads)
 
 group = new_group(help="GAN latent walks: train a GAN on a folder of pictures (or use a pretrained one: "
                        "omniart-eyes, digiface), sample it, walk it at constant perceived speed or to the beats "
@@ -58,7 +59,7 @@ def train(source: str = typer.Argument(..., help="A folder of pictures (searched
           device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
           no_eval: bool = typer.Option(False, "--no-eval", help="Skip FID/KID on the validation split."),
           threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          seed: int = seed_option("--seed", "Random seed."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train a small GAN (residual generator, spectral-norm discriminator, DiffAugment, EMA) on pictures.
 
@@ -97,7 +98,7 @@ def sample(model: str = typer.Argument(..., help=MODEL_HELP),
                                                                   "red; default random)."),
            columns: int = typer.Option(None, "--columns", help="Pictures per row."),
            size: int = typer.Option(None, "--size", help="Side of each picture in the grid (upscaled)."),
-           seed: int = typer.Option(0, "--seed", help="First latent seed."),
+           seed: int = seed_option("--seed", "First latent seed."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Sample a grid of pictures from a generator.
 
@@ -141,7 +142,7 @@ def walk(model: str = typer.Argument(..., help=MODEL_HELP),
          feature_size: int = typer.Option(128, "--feature-size", help="Side at which the feature network measures "
                                                                       "the speed."),
          threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-         seed: int = typer.Option(0, "--seed", help="Seed of the keyframes (without --seeds) and the pushes."),
+         seed: int = seed_option("--seed", "Seed of the keyframes (without --seeds) and the pushes."),
          as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Walk through keyframes at constant perceived speed (feature arc length), optionally to the beats of a track.
 
@@ -200,7 +201,7 @@ def project(model: str = typer.Argument(..., help=MODEL_HELP),
             pixel_weight: float = typer.Option(1.0, "--pixel-weight", help="Weight of the pixel loss."),
             fit: str = typer.Option("crop", "--fit", help="crop (central square) or pad (whole picture on white)."),
             threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-            seed: int = typer.Option(0, "--seed", help="Seed of the random restarts."),
+            seed: int = seed_option("--seed", "Seed of the random restarts."),
             as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Find latents whose pictures reconstruct yours (pixel + feature loss, several restarts).
 
@@ -247,7 +248,7 @@ def glitch(model: str = typer.Argument(..., help=MODEL_HELP),
            save_model: Path = typer.Option(None, "--save-model", help="Keep the glitched generator in this folder "
                                                                       "(usable as MODEL by the other commands)."),
            list_layers: bool = typer.Option(False, "--list-layers", help="List the generator's layers and exit."),
-           seed: int = typer.Option(0, "--seed", help="Seed of the perturbation and of the latents."),
+           seed: int = seed_option("--seed", "Seed of the perturbation and of the latents."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Perturb chosen layers of a generator's weights (seeded) and compare its pictures before and after.
 
@@ -287,7 +288,7 @@ def evaluate(model: str = typer.Argument(..., help=MODEL_HELP),
              truncation: float = typer.Option(1.0, "--truncation", help="Truncation of the samples."),
              max_items: int = typer.Option(None, "--max-items", help="Random subset of the source."),
              threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-             seed: int = typer.Option(0, "--seed", help="Seed of the samples, halves and KID subsets."),
+             seed: int = seed_option("--seed", "Seed of the samples, halves and KID subsets."),
              as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
     """FID/KID (EfficientNet-Lite0 features) of a generator against real pictures, with the real-vs-real floor.
 

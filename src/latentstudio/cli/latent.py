@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import existing, fit_progress, new_group, out_path, print_json, progress, set_threads
+from latentstudio.cli._common import (existing, fit_progress, new_group, out_path, print_json, progress, seed_option,
+                                      set_threads)
 
 group = new_group(help="Latent Pulsations and Latent Landscapes: a VAE's latent space as the artwork.\n\n"
                        "Example: latentstudio latent train wordnet -o models/wordnet-vae && "
@@ -33,7 +34,7 @@ def train(source: str = typer.Argument(..., help="wordnet, fortunes, fashion-mni
           label_column: str = typer.Option(None, "--label-column", help="CSV column of the labels."),
           checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun resumes."),
           threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          seed: int = seed_option("--seed", "Random seed."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train a VAE (text: TF-IDF in, bag of words out; images: conv) and film its latent space.
 
@@ -78,7 +79,7 @@ def pulsations(model: str = typer.Argument(..., help="A folder written by `laten
                backend: str = typer.Option("auto", "--backend", help="Beat tracker: auto, net, flux, madmom."),
                threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
                train_steps: int = typer.Option(3000, "--train-steps", help="Steps when MODEL names data."),
-               seed: int = typer.Option(0, "--seed", help="Seed of the pulses' noise (and of the training)."),
+               seed: int = seed_option("--seed", "Seed of the pulses' noise (and of the training)."),
                as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Film a trained VAE's latent space through its training, pulsing to the beats of a track.
 
@@ -138,7 +139,7 @@ def landscape(model: str = typer.Argument(..., help="A folder from `latentstudio
               no_cartogram: bool = typer.Option(False, "--no-cartogram", help="Skip the cartogram."),
               no_flow: bool = typer.Option(False, "--no-flow", help="Skip the velocity-field picture."),
               threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-              seed: int = typer.Option(0, "--seed", help="Seed of the flow picture's noise texture."),
+              seed: int = seed_option("--seed", "Seed of the flow picture's noise texture."),
               as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
     """Map how the decoder stretches its latent space (magnification factor), warp the plane by it (diffusion
     cartogram) and draw the velocity field of that diffusion.

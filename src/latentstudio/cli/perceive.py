@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import out_path, print_json, progress
+from latentstudio.cli._common import out_path, print_json, progress, seed_option
 
 
 def _split(names: str) -> list[str]:
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
                                     help="Search under print transforms (misregistration, reframing, perspective, lighting)."),
         size: int = typer.Option(1024, "--size", help="Side in px of the printed PNG/JPG."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, ..."),
-        seed: int = typer.Option(0, "--seed", help="Random seed."),
+        seed: int = seed_option("--seed", "Random seed."),
         hub_weight: float = typer.Option(None, "--hub-weight",
                                          help="Contrast the target against what any stroke drawing looks like "
                                               "to the ensemble (clocks, matchsticks...): 0 off, 0.5-2 on "

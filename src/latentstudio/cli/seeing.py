@@ -8,7 +8,7 @@ import typer
 
 from latentstudio.catalog.batch import workers_for
 from latentstudio.cli._common import (CLUSTER_HELP, existing, fit_progress, new_group, print_json, progress,
-                                      set_threads, stderr, workers_help)
+                                      seed_option, set_threads, stderr, workers_help)
 
 group = new_group(help="Learning to See (Memo Akten): a network trained only on one world (flowers, water, "
                        "foliage) re-sees any picture, video or camera as that world.\n\n"
@@ -57,7 +57,7 @@ def train(world: str = typer.Argument(..., help="A built-in world (flowers, wate
           sample_every: int = typer.Option(250, "--sample-every", help="Steps between sample grids (0: none)."),
           device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto (torchrun: one rank per GPU)."),
           threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-          seed: int = typer.Option(0, "--seed", help="Random seed."),
+          seed: int = seed_option("--seed", "Random seed."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Train a generator on one world from degraded crops of its photographs (pix2pix: L1 + PatchGAN).
 
@@ -157,7 +157,7 @@ def check(model: Path = typer.Argument(..., help="Model folder from `seeing trai
           size: int = typer.Option(256, "--size", help="Side the model runs at."),
           bank: int = typer.Option(256, "--bank", help="Training crops the outputs are compared with."),
           threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
-          seed: int = typer.Option(0, "--seed", help="Seed of the input and crop choices."),
+          seed: int = seed_option("--seed", "Seed of the input and crop choices."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Does the model re-see its input, or play a slideshow of its training pictures?
 

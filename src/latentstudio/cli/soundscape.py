@@ -8,7 +8,7 @@ import typer
 
 from latentstudio.catalog.batch import workers_for
 from latentstudio.cli._common import (CLUSTER_HELP, count_progress, existing, new_group, out_path, print_json,
-                                      progress, stderr, workers_help)
+                                      progress, seed_option, stderr, workers_help)
 from latentstudio.errors import ParameterError
 
 group = new_group(help="Imaginary Soundscapes: an image evokes its sound (teacher-student audio model, sound "
@@ -68,7 +68,7 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
           resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run."),
           threads: int = typer.Option(1, "--threads", help="Torch CPU threads (1: the same result on any "
                                                            "machine, and fastest on a busy one)."),
-          seed: int = typer.Option(0, "--seed", help="Random seed (views, batches, weights)."),
+          seed: int = seed_option("--seed", "Random seed (views, batches, weights)."),
           as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON.")) -> None:
     """Train the student: a spectrogram CNN that learns the teacher's view of paired images and labelled sounds.
 
@@ -246,7 +246,7 @@ def render(image: Path = typer.Argument(..., help="Image file."),
            headings: str = typer.Option("auto", "--headings", help="'auto' (wide images pan by heading) or N."),
            sr: int = typer.Option(44100, "--sr", help="Sample rate of the result."),
            catalog: Path = _CATALOG, model: Path = _MODEL,
-           seed: int = typer.Option(0, "--seed", help="Seeds event times and the stereo spread."),
+           seed: int = seed_option("--seed", "Seeds event times and the stereo spread."),
            as_json: bool = typer.Option(False, "--json", help="Print the layers as JSON.")) -> None:
     """Layer the best-matching sounds into a stereo soundscape (loops, crossfades, levels by score).
 

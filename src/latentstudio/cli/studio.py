@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from latentstudio.cli._common import seed_option
+
 
 def register(app: typer.Typer) -> None:
     """Add ``studio`` to the root app."""
@@ -22,7 +24,7 @@ def register(app: typer.Typer) -> None:
         dj_library: Path = typer.Option(None, "--dj-library", help="Folder of tracks for the DJ page "
                                                                     "(default: a record box rendered offline)."),
         threads: int = typer.Option(1, "--threads", help="Torch CPU threads of the worker."),
-        seed: int = typer.Option(0, "--seed", help="Random seed of every run."),
+        seed: int = seed_option("--seed", "Random seed of every run."),
     ) -> None:
         """Serve the studio's pages: the installations as local web pages calling the systems' pipelines.
 

@@ -176,7 +176,9 @@ def analyze_library(files: Iterable[str | os.PathLike], *, catalog=None, backend
     processes, or on a Ray cluster (``cluster``, see :func:`latentstudio.catalog.batch.map_items`).
     """
     from latentstudio.catalog.batch import map_items
+    from latentstudio.dj.beatnet import check_backend
 
+    check_backend(backend)                    # one error, not one per file
     files = [str(Path(f).resolve()) for f in files]
     key = f"dj-analysis-v{ANALYSIS_VERSION}-{backend}"
     done: dict[str, dict] = {}

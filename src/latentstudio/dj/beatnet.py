@@ -144,6 +144,17 @@ def tempo_probs(S: np.ndarray, *, model: BeatNet | None = None, window: int = 80
         return torch.softmax(t, dim=-1).mean(dim=0).numpy().astype(np.float64)
 
 
+#: Beat trackers :func:`track_beats` knows.
+BACKENDS = ("auto", "net", "flux", "madmom")
+
+
+def check_backend(backend) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`, else ParameterError."""
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend={backend!r} must be 'auto', 'net', 'flux' or 'madmom'")
+    return backend
+
+
 def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.ndarray | None = None,
                 backend: str = "auto", model: BeatNet | None = None, **kwargs) -> core_beats.BeatResult:
     """Beats of audio with the trained network (``backend="net"``), the onset flux (``"flux"``),
@@ -151,8 +162,7 @@ def track_beats(y: np.ndarray | None = None, *, sr: int | None = None, S: np.nda
     its weights are present, else flux. ``model``: a beat network in place of the shipped one (``"net"``).
     Other keyword arguments go to :func:`core.beats.beat_track`.
     """
-    if backend not in ("auto", "net", "flux", "madmom"):
-        raise ParameterError(f"backend={backend!r} must be 'auto', 'net', 'flux' or 'madmom'")
+    check_backend(backend)
     if backend == "madmom":
         return _madmom(y, sr=sr)
     if S is None:

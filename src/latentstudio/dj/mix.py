@@ -87,8 +87,7 @@ def plan_mix(library: list[dict], *, n_tracks: int = 4, start: str | None = None
         raise ParameterError("the library is empty: analyse a folder with audio files first (dj analyze)")
     if not isinstance(n_tracks, int) or n_tracks < 1:
         raise ParameterError(f"n_tracks={n_tracks!r} must be a positive integer")
-    if not isinstance(transition_bars, int) or not (1 <= transition_bars <= 64):
-        raise ParameterError(f"transition_bars={transition_bars!r} must be an integer within 1..64")
+    check_layout(transition_bars, max_play_bars)
     sel = selector or Selector(library, novelty=novelty, stretch_limit=stretch_limit, seed=seed)
     rng = np.random.default_rng(seed)
     chosen: list[tuple[dict, dict]] = []
@@ -119,11 +118,23 @@ def _theme(sel, current: dict) -> np.ndarray:
     return sel.theme if sel.theme is not None else np.asarray(current["embedding"], dtype=np.float64)
 
 
+def check_layout(transition_bars, max_play_bars) -> None:
+    """``transition_bars`` a whole number 1..64 and ``max_play_bars`` None or a whole number >= 1, else
+    ParameterError (a negative one reached an array index; 0 meant "no limit" without saying so)."""
+    def whole(v) -> bool:
+        return not isinstance(v, bool) and isinstance(v, (int, np.integer))
+    if not whole(transition_bars) or not 1 <= transition_bars <= 64:
+        raise ParameterError(f"transition_bars={transition_bars!r} must be an integer within 1..64")
+    if max_play_bars is not None and (not whole(max_play_bars) or max_play_bars < 1):
+        raise ParameterError(f"max_play_bars={max_play_bars!r} must be a whole number of bars >= 1 (or none)")
+
+
 def layout(chosen: list[tuple[dict, dict]], *, transition_bars: int = 8, max_play_bars: int | None = None,
            tempo_match=None) -> dict:
     """Place chosen ``(analysis, reasons)`` pairs on the master beat grid (see the module docstring)."""
     from latentstudio.dj.select import tempo_match as _tm
 
+    check_layout(transition_bars, max_play_bars)
     tempo_match = tempo_match or _tm
     tracks = []
     master_ibi: list[float] = []          # interval after each master beat
@@ -143,7 +154,7 @@ def layout(chosen: list[tuple[dict, dict]], *, transition_bars: int = 8, max_pla
         cue_out = a.get("cue_out", b[-1])
         outs = dix[b[dix] <= cue_out + 1e-6]
         e = int(outs[-1]) if outs.size else int(dix[-1])
-        if max_play_bars:
+        if max_play_bars is not None:
             e = min(e, int(s + max_play_bars * bpb))
         L = 0
         if prev is not None:
@@ -334,8 +345,8 @@ def render_mix(plan: dict, analyses: dict[str, dict] | None = None, *, sr: int =
 
     if not plan.get("tracks"):
         raise ParameterError("the plan has no tracks")
-    if not isinstance(sr, (int, np.integer)) or sr < 8000:
-        raise ParameterError(f"sr={sr!r} must be an integer >= 8000")
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not 8000 <= sr <= 192000:
+        raise ParameterError(f"sr={sr!r} must be an integer from 8000 to 192000")
     analyses = analyses or {}
     n_out = int(round(plan["duration"] * sr)) + 1
     mix = np.zeros((2, n_out), dtype=np.float32)

@@ -293,6 +293,9 @@ class BackToBack:
     def __init__(self, library: Library | list[dict], *, novelty: float = 0.2, stretch_limit: float = 0.08,
                  transition_bars: int = 8, max_play_bars: int | None = None,
                  selector: str | os.PathLike | None = None, seed: int = 0):
+        from latentstudio.dj.mix import check_layout
+
+        check_layout(transition_bars, max_play_bars)
         self.analyses = _tracks(library)
         self.selector = make_selector(self.analyses, learned=selector, novelty=novelty,
                                       stretch_limit=stretch_limit, seed=seed)
