@@ -97,3 +97,8 @@ def test_bad_settings_are_refused_before_anything_is_made(tmp_path, voice_like):
         r = runner.invoke(app, ["beatbox", "session", str(tmp_path / f"s{bpm}"), "--bpm", bpm])
         assert r.exit_code == 2 and "bpm" in r.output and "40 to 300" in r.output
         assert not (tmp_path / f"s{bpm}").exists()
+
+
+def test_temperature_is_checked_against_its_help(tmp_path):
+    r = runner.invoke(app, ["beatbox", "generate", "-o", str(tmp_path / "g.mid"), "--temperature", "5"])
+    assert r.exit_code == 2 and "--temperature" in r.output and not (tmp_path / "g.mid").exists()

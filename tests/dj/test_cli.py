@@ -105,3 +105,13 @@ def test_b2b_asks_again_after_a_typo(dj_library, tmp_path):
                             "--rounds", "1", "--transition-bars", "4"], input="nope\n02-rock-123bpm-Em\n")
     assert r.exit_code == 0, r.output
     assert "'nope' is not in the library" in r.output and out.exists()
+
+
+def test_make_library_gives_each_track_its_sidecar(tmp_path):
+    out = tmp_path / "lib"
+    r = runner.invoke(app, ["dj", "make-library", str(out), "--seed", "3", "--count", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    (track,) = json.loads(r.stdout)
+    side = json.loads((out / (track["path"].rsplit("/", 1)[-1].rsplit(".", 1)[0] + ".json")).read_text())
+    assert side["command"] == "latentstudio dj make-library" and side["seed"] == 3
+    assert side["truth"]["beats"] == track["beats"] and side["params"]["bpm"] == track["bpm"]

@@ -268,7 +268,8 @@ def jam(voices: list[Path] = typer.Argument(..., help="One or more recordings of
         kit: str = typer.Option("GMRockKit", "--kit", help="Hydrogen kit the beat starts from."),
         mode: str = typer.Option("replace", "--mode", help="replace or layer the kit's samples with the voices."),
         evolve_bars: int = typer.Option(4, "--evolve-bars", help="A new rhythm target every this many bars."),
-        temperature: float = typer.Option(0.5, "--temperature", help="Randomness of the generated hits (0-2)."),
+        temperature: float = typer.Option(0.5, "--temperature", min=0.0, max=2.0,
+                                          help="Randomness of the generated hits (0-2)."),
         density: str = typer.Option(None, "--density", help="Per-drum densities, e.g. kick=0.25,closed_hat=0.5."),
         calibrate: list[str] = typer.Option(None, "--calibrate", help="LABEL=FILE examples of your own sounds."),
         seed: int = seed_option("--seed", "Random seed of the generated rhythm."),
@@ -331,7 +332,8 @@ def generate(output: Path = typer.Option(..., "-o", "--output", help="MIDI file 
              bars: int = typer.Option(8, "--bars", help="Bars (even)."),
              bpm: float = typer.Option(100.0, "--bpm", help="Tempo."),
              density: str = typer.Option(None, "--density", help="Per-drum densities, e.g. kick=0.25,closed_hat=0.5."),
-             temperature: float = typer.Option(0.5, "--temperature", help="Randomness of the hits."),
+             temperature: float = typer.Option(0.5, "--temperature", min=0.0, max=2.0,
+                                               help="Randomness of the hits (0-2)."),
              seed: int = seed_option("--seed", "Random seed."),
              as_json: bool = typer.Option(False, "--json", help="Print the patterns as JSON.")) -> None:
     """Generate drum patterns with the rhythm VAE (no voices) and write them as General MIDI.

@@ -379,8 +379,13 @@ def make_library(output: Path = typer.Argument(..., help="Folder to write the tr
     Example: latentstudio dj make-library demo-music/
     """
     from latentstudio.dj.pipeline import make_library as make
+    from latentstudio.provenance import write_sidecar
 
     truth = make(output, seed=seed, count=count, sr=sr)
+    for t in truth:                                    # each track with its provenance and its exact truth
+        write_sidecar(t["path"], command="latentstudio dj make-library", seed=seed,
+                      params={"sr": sr, "count": count, "bpm": t["bpm"], "key": t["key"]},
+                      truth={"beats": t["beats"], "downbeats": t["downbeats"]})
     if as_json:
         print_json(truth)
         return
