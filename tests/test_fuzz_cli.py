@@ -185,6 +185,8 @@ ABSURD = [
     ("dream", ["--step-size", "nan"]), ("dream", ["--max-side", "-1"]), ("dream", ["--octaves", "1000000"]),
     ("dream", ["--zoom-frames", "-2"]), ("dream", ["--fps", "0", "--zoom-frames", "2", "-o", "{out}.gif"]), ("dream", ["--layer", "no.such.layer"]),
     ("dream", ["--tile-size", "0"]), ("dream", ["--max-roll", "-5"]),
+    ("dream", ["--octave-scale", "nan"]), ("dream", ["--step-size", "inf"]), ("seeing run", ["--seconds", "nan"]),
+    ("soundscape render", ["--sr", "1"]), ("soundscape render", ["--sr", "1000000000"]),
     ("soundscape query", ["--top", "0"]), ("soundscape query", ["--top", "-1"]),
     ("soundscape render", ["--seconds", "0"]), ("soundscape render", ["--seconds", "-1"]),
     ("soundscape render", ["--seconds", "1e12"]), ("soundscape render", ["--sr", "0"]),
@@ -299,6 +301,11 @@ ABSURD_ONLY = [
     ["gan", "walk", "omniart-eyes", "-o", "{out}.mp4", "--fps", "0"],
     ["gan", "walk", "omniart-eyes", "-o", "{out}.mp4", "--seconds", "nan"],
     ["gan", "train", "{dir}", "-o", "{out}", "--steps", "0"],
+    ["gan", "sample", "omniart-eyes", "-o", "{out}.png", "-n", "2", "--columns", "-1"],
+    ["gan", "sample", "omniart-eyes", "-o", "{out}.png", "--seeds", "18446744073709551616"],
+    ["gan", "sample", "omniart-eyes", "-o", "{out}.png", "-n", "2", "--truncation", "nan"],
+    ["gan", "walk", "omniart-eyes", "-o", "{out}.mp4", "--keys", "2", "--feature-size", "0"],
+    ["latent", "landscape", "beatbox-rhythm", "-o", "{out}.png", "--resolution", "16", "--cells", "0"],
 ]
 
 
@@ -355,3 +362,24 @@ def test_read_only_output_folder(inputs, tmp_path, command):
         _check(result, {2}, out)
     finally:
         folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("argv", [
+    ["latent", "train", "fortunes", "-o", "{out}", "--steps", "2", "--lr", "nan"],
+    ["latent", "train", "fortunes", "-o", "{out}", "--steps", "2", "--beta", "nan"],
+    ["seeing", "train", "flowers", "-o", "{out}", "--steps", "2", "--device", "nope"],
+    ["gan", "train", "{dir}", "-o", "{out}", "--steps", "2", "--width", "0"],
+    ["gan", "train", "{dir}", "-o", "{out}", "--steps", "2", "--lr", "nan"],
+], ids=lambda a: " ".join(a[:2] + a[-2:]))
+def test_a_refused_training_makes_no_folder(tmp_path, argv):
+    """Settings the trainer refuses are refused before its output folder is made (it was left empty, or
+    with a first snapshot in it)."""
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(pics / f"{i}.png")
+    out = tmp_path / "out" / "model"
+    result = runner.invoke(app, _argv(argv, Path("unused"), out, pics))
+    _check(result, {2}, out)
+    assert not out.exists(), list(out.rglob("*"))

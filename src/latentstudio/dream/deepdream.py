@@ -76,8 +76,8 @@ def octave_sizes(height: int, width: int, *, octaves: int, octave_scale: float) 
     """
     if octaves < 1:
         raise ParameterError(f"octaves={octaves} must be >= 1")
-    if octave_scale <= 1.0:
-        raise ParameterError(f"octave_scale={octave_scale} must be > 1")
+    if not (np.isfinite(octave_scale) and octave_scale > 1.0):          # NaN passed "<= 1" and reached round()
+        raise ParameterError(f"octave_scale={octave_scale} must be a number > 1")
     sizes = [(max(1, round(height / octave_scale ** i)), max(1, round(width / octave_scale ** i)))
              for i in range(octaves)]
     if min(sizes[-1]) < 16:
@@ -131,8 +131,8 @@ def dream(image: np.ndarray, *, model="efficientnet_lite0", objective: Objective
     for name, value, lo in (("steps", steps, 0), ("max_roll", max_roll, 0), ("margin", margin, 0)):
         if int(value) != value or value < lo:
             raise ParameterError(f"{name}={value} must be an integer >= {lo}")
-    if not step_size > 0:
-        raise ParameterError(f"step_size={step_size} must be positive")
+    if not (np.isfinite(step_size) and step_size > 0):
+        raise ParameterError(f"step_size={step_size} must be a positive number")
     fm = resolve_model(model, device=device)
     obj = dream_objective(DEFAULT_LAYER) if objective is None else (
         objective if isinstance(objective, Objective) else dream_objective(objective))

@@ -82,6 +82,15 @@ def load_generator(model: str | os.PathLike, *, device: str = "cpu") -> tuple[to
     return g.eval(), {"name": str(p), "licence": meta.get("licence", "the project's own model"), "path": str(p)}
 
 
+def check_truncation(truncation) -> float:
+    """A truncation (0 = the mean latent, 1 = none, above 1 = exaggerated) must be a finite number in 0..10: the
+    pretrained generators do not truncate through :func:`.walk.truncate`, so NaN reached the picture."""
+    if isinstance(truncation, bool) or not isinstance(truncation, (int, float, np.floating)) \
+            or not (np.isfinite(truncation) and 0 <= truncation <= 10):
+        raise ParameterError(f"truncation={truncation!r} must be a number in 0..10")
+    return float(truncation)
+
+
 def _check_count(name: str, v, lo: int = 1, hi: int = 100000) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
         raise ParameterError(f"{name}={v!r} must be an integer in {lo}..{hi}")
@@ -146,6 +155,9 @@ def sample_run(model: str | os.PathLike, output: str | os.PathLike, *, n: int = 
     seeds = list(seeds) if seeds else list(range(seed, seed + _check_count("n", n, 1, 1024)))
     if size is not None:
         _check_count("size", size, 8, 2048)
+    if columns is not None:
+        _check_count("columns", columns, 1, 1024)
+    check_truncation(truncation)
     g, info = load_generator(model)
     w = seed_latents(g, seeds, truncation=truncation, condition=condition)
     pictures = _upscale(generate(g, w), size)
@@ -262,6 +274,8 @@ def walk_run(model: str | os.PathLike, output: str | os.PathLike, *, seeds: list
     _check_count("n_keys", n_keys, 2 if not loop else 1, 1000)
     if size is not None:
         _check_count("size", size, 8, 2048)
+    _check_count("feature_size", feature_size, 32, 1024)
+    check_truncation(truncation)
     if not (isinstance(accent, (int, float)) and np.isfinite(accent) and 0 <= accent <= 5):
         raise ParameterError(f"accent={accent!r} must be within 0..5")
     g, info = load_generator(model)

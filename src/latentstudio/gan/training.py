@@ -150,7 +150,6 @@ def train_gan(data: ImageSet, output: str | os.PathLike, *, steps: int = 5000, b
     if len(train) < 2:
         raise ParameterError(f"data {data.source!r} has {len(train)} training pictures; at least 2 are needed")
     out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else out / "checkpoints"
     torch.manual_seed(seed)
     model = GAN(image_size=data.image_size, latent_dim=latent_dim, width=width, max_channels=max_channels,
@@ -158,7 +157,6 @@ def train_gan(data: ImageSet, output: str | os.PathLike, *, steps: int = 5000, b
     pictures = torch.from_numpy(np.ascontiguousarray(train))
     bs = min(batch_size, len(train))
     fixed = torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(seed + 104729))
-    (out / SAMPLES_DIR).mkdir(exist_ok=True)
 
     def make_batch(step: int, g: torch.Generator):
         idx = torch.randint(len(pictures), (bs,), generator=g)
@@ -185,7 +183,8 @@ def train_gan(data: ImageSet, output: str | os.PathLike, *, steps: int = 5000, b
 
     cfg = TrainConfig(steps=steps, batch_size=bs, lr=lr, betas=(float(beta1), 0.99), seed=seed,
                       checkpoint_dir=ckpt, checkpoint_every=checkpoint_every, model_config=model.config(),
-                      log_every=math.gcd(min(10, sample_every), sample_every), device=device)
+                      log_every=math.gcd(min(10, sample_every), sample_every), device=device).validate()
+    (out / SAMPLES_DIR).mkdir(parents=True, exist_ok=True)     # once the model and settings are known good
     t0 = time.perf_counter()
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=on_progress)
     model.eval()

@@ -96,8 +96,8 @@ def seed_latents(generator: torch.nn.Module, seeds, *, truncation: float = 1.0, 
     if not seeds:
         raise ParameterError("seeds=[] is empty; give at least one seed")
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ParameterError(f"seed {s!r} must be a non-negative integer")
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s <= 2**63 - 1:
+            raise ParameterError(f"seed {s!r} must be an integer from 0 to 2**63 - 1")
     return torch.cat([generator.sample_latents(1, generator=torch.Generator().manual_seed(int(s)),
                                                truncation=truncation, condition=condition) for s in seeds])
 

@@ -232,6 +232,8 @@ def landscape_run(model: str | os.PathLike, output: str | os.PathLike, *, measur
     output = check_suffix(output, (".png",), "output")
     if not isinstance(resolution, int) or not 16 <= resolution <= 4096:
         raise ParameterError(f"resolution={resolution!r} must be an integer in 16..4096")
+    if isinstance(cells, bool) or not isinstance(cells, int) or not 2 <= cells <= 4096:
+        raise ParameterError(f"cells={cells!r} must be an integer in 2..4096")      # 0 divided by zero
     net, film = load_latent_model(model)
     f, d = decoder_map(net)
     pts = labels = None

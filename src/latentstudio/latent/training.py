@@ -182,18 +182,22 @@ def train_vae(data: LatentData, output: str | os.PathLike, *, latent_dim: int = 
     for name, v in (("steps", steps), ("batch_size", batch_size), ("snapshot_every", snapshot_every)):
         if not isinstance(v, int) or v < 1:
             raise ParameterError(f"{name}={v!r} must be a positive integer")
-    if beta < 0 or free_bits < 0 or warmup < 0 or label_weight < 0:
+    if not all(np.isfinite(v) and v >= 0 for v in (beta, free_bits, warmup, label_weight)):
         raise ParameterError(f"beta={beta}, free_bits={free_bits}, warmup={warmup} and label_weight={label_weight} "
-                             "must be >= 0")
+                             "must be finite numbers >= 0")
     train_idx = np.flatnonzero(data.split == "train")
     if len(train_idx) < 2:
         raise ParameterError(f"data {data.source!r} has {len(train_idx)} training items; at least 2 are needed")
     out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     prep = prepare(data, max_words=max_words)
     n_labels = len(data.label_names) if label_weight > 0 else 0
     model = build_model(data, prep, latent_dim=latent_dim, hidden=hidden, n_labels=n_labels)
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, scheduler="cosine",
+                      warmup_steps=min(100, steps // 10), min_lr_ratio=0.05, grad_clip=5.0,
+                      log_every=math.gcd(max(1, snapshot_every // 10), snapshot_every), checkpoint_dir=checkpoint_dir,
+                      checkpoint_every=max(100, steps // 10), model_config=model.config()).validate()
+    out.mkdir(parents=True, exist_ok=True)                # once the model and settings are known good
     labels_t = torch.from_numpy(data.labels)
     film = data.subset(train_idx)
     snap_dir = out / "snapshots"
@@ -228,10 +232,6 @@ def train_vae(data: LatentData, output: str | os.PathLike, *, latent_dim: int = 
         if progress is not None:
             progress(step, total, loss)
 
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, scheduler="cosine",
-                      warmup_steps=min(100, steps // 10), min_lr_ratio=0.05, grad_clip=5.0,
-                      log_every=math.gcd(max(1, snapshot_every // 10), snapshot_every), checkpoint_dir=checkpoint_dir,
-                      checkpoint_every=max(100, steps // 10), model_config=model.config())
     t0 = time.perf_counter()
     result = fit(model, data=make_batch, loss_fn=loss_fn, config=cfg, progress=on_progress)
     model.eval()

@@ -178,6 +178,11 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     if smooth is not None and (isinstance(smooth, bool) or not isinstance(smooth, (int, float))
                                or not 0 <= smooth < 1):
         raise ParameterError(f"smooth={smooth!r} must be in [0, 1)")
+    for name, value in (("seconds", seconds), ("fps", fps), ("switch_every", switch_every)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not (np.isfinite(value) and value > 0)):
+            raise ParameterError(f"{name}={value!r} must be a positive number of seconds" if name != "fps"
+                                 else f"fps={value!r} must be a positive frame rate")   # NaN reached int()
     loaded = models if isinstance(models, list) and models and isinstance(models[0], SeerModel) else load_models(models)
     src = os.fspath(source)
     out = Path(output)

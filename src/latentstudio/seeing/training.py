@@ -248,6 +248,9 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
         off_photos = [photo_tensor(p.pixels) for p in offworld_photos(world, off_world)]
         off_record = {"source": os.fspath(off_world), "pictures": len(off_photos)}
     out = Path(out_dir)                     # made once the parameters are known good: bad ones leave nothing
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, betas=(0.5, 0.999), seed=seed,
+                      checkpoint_dir=out / CHECKPOINTS, checkpoint_every=max(50, min(500, steps // 4)),
+                      model_config=model.config(), log_every=max(1, min(25, steps // 20)), device=device).validate()
     out.mkdir(parents=True, exist_ok=True)
     photos = [photo_tensor(p.pixels) for p in world.train]
     crops = validation_crops(world, size=size)
@@ -268,9 +271,6 @@ def train_seeing(world: World, out_dir: str | os.PathLike, *, steps: int = 1500,
         if progress is not None:
             progress(step, total, loss)
 
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, betas=(0.5, 0.999), seed=seed,
-                      checkpoint_dir=out / CHECKPOINTS, checkpoint_every=max(50, min(500, steps // 4)),
-                      model_config=model.config(), log_every=max(1, min(25, steps // 20)), device=device)
     result = fit(model, data=lambda step, g: make_batch(step, g), loss_fn=lambda net, b: net(*b), config=cfg,
                  progress=on_progress)
     model.cpu()
