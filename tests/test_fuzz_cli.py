@@ -306,6 +306,8 @@ ABSURD_ONLY = [
     ["gan", "sample", "omniart-eyes", "-o", "{out}.png", "-n", "2", "--truncation", "nan"],
     ["gan", "walk", "omniart-eyes", "-o", "{out}.mp4", "--keys", "2", "--feature-size", "0"],
     ["latent", "landscape", "beatbox-rhythm", "-o", "{out}.png", "--resolution", "16", "--cells", "0"],
+    ["latent", "pulsations", "fortunes", "-o", "{out}.gif", "--train-steps", "2", "--width", "0"],
+    ["latent", "pulsations", "fortunes", "-o", "{out}.gif", "--train-steps", "2", "--width", "100000"],
 ]
 
 

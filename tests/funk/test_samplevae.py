@@ -280,6 +280,8 @@ def test_cli_encode_decode_interpolate(trained, tmp_path):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert len(rows) == 2 and len(rows[0]["latent"]) == 8 and rows[0]["drum"] in CLASSES
+    side = json.loads((tmp_path / "z.json.json").read_text())          # the latents' provenance
+    assert side["command"] == "latentstudio funk encode" and side["params"]["sounds"] == [str(a), str(b)]
     res = runner.invoke(app, ["funk", "decode", str(tmp_path / "z.json"), "-o", str(tmp_path / "dec"), "--model",
                               model, "--json"])
     assert res.exit_code == 0 and len(json.loads(res.output)["files"]) == 2

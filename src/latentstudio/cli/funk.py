@@ -262,7 +262,11 @@ def encode(sound: list[Path] = typer.Argument(..., help="Sound files."),
     if output is not None:
         from latentstudio.cli._common import out_path
 
+        from latentstudio.provenance import write_sidecar
+
         atomic_write_text(out_path(output, suffixes=(".json",)), json.dumps(rows, indent=1) + "\n")
+        write_sidecar(output, command="latentstudio funk encode",
+                      params={"sounds": [str(p) for p in sound], "model": str(model) if model else "shipped"})
     if as_json:
         print_json(rows)
     else:

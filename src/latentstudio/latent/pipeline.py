@@ -122,6 +122,8 @@ def pulsations_run(model: str | os.PathLike, output: str | os.PathLike, *, music
         raise ParameterError(f"fps={fps} must be within 1..120")
     if seconds is not None and not (np.isfinite(seconds) and 0 < seconds <= 3600):
         raise ParameterError(f"seconds={seconds} must be within 0..3600")
+    if style is not None:
+        style.validate()               # before any training or tracking (a bad frame size came after them)
     audio, sr, tracked_bpm, played_bpm = None, None, None, None
     downbeats = None
     if music is not None:

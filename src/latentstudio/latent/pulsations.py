@@ -57,8 +57,8 @@ class PulseStyle:
     title: str | None = None
 
     def validate(self) -> None:
-        if self.width < 16 or self.height < 16:
-            raise ParameterError(f"frame {self.width}x{self.height} must be at least 16x16")
+        if not (16 <= self.width <= 8192 and 16 <= self.height <= 8192):
+            raise ParameterError(f"frame {self.width}x{self.height} must be from 16x16 to 8192x8192")
         for name in ("radius", "gain", "decay_beats", "camera_seconds"):
             v = getattr(self, name)
             if v is not None and not v > 0:
