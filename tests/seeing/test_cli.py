@@ -142,3 +142,13 @@ def test_train_under_torchrun_two_ranks_report_once_and_rank_0_writes(tmp_path, 
     assert report["steps"] == 4 and len(report["samples"]) == 2 and report["validation"]
     _, info = load_checkpoint(out)
     assert info["meta"]["train"]["world_size"] == 2
+
+
+def test_a_folder_of_unreadable_pictures_makes_no_output_folder(tmp_path):
+    src = tmp_path / "pics"
+    src.mkdir()
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a picture")
+    out = tmp_path / "seen"
+    r = runner.invoke(app, ["seeing", "run", "flowers", str(src), "-o", str(out), "--size", "32"])
+    assert r.exit_code == 2 and "could be read" in r.output
+    assert not out.exists()

@@ -200,7 +200,6 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
         files = sorted(p for p in Path(src).iterdir() if p.suffix.lower() in imageio.IMAGE_EXTENSIONS)
         if not files:
             raise ParameterError(f"source folder {src!r} holds no pictures")
-        out.mkdir(parents=True, exist_ok=True)
         job = SeePicture(names, size=size, pre=pre, post=post, smooth=smooth or 0.0, flow=flow, fast=fast,
                          side_by_side=side_by_side, switch=bool(switch_every), loaded=loaded)
         written, failed = [], []
@@ -210,7 +209,8 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
             if not o.ok:
                 failed.append((o.item[1], o.error))
                 continue
-            path = imageio.save(out / f"{files[o.index].stem}.png", o.value)     # atomic, as each one is done
+            # atomic, as each one is done; the folder is made by the first picture written (none: no folder)
+            path = imageio.save(out / f"{files[o.index].stem}.png", o.value)
             written.append(path)
             if on_output is not None:
                 on_output(path, params)
