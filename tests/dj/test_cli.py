@@ -94,7 +94,16 @@ def test_bad_settings_are_one_error_and_leave_nothing(dj_library, tmp_path):
     assert r.exit_code == 2 and "'zzz' is not in the library" in r.output
     r = runner.invoke(app, ["dj", "b2b", str(folder), "-o", str(out), "--catalog", cat, "--sr", "22050",
                             "--human-picks", "01-house-120bpm-Am,01-house-120bpm-Am"])
-    assert r.exit_code == 2 and "twice" in r.output
+    assert r.exit_code == 2 and "already been played" in r.output
+    assert not (tmp_path / "new").exists()
+    # a scripted pick the AI has already played is found before anything is written too
+    r = runner.invoke(app, ["dj", "b2b", str(folder), "-o", str(tmp_path / "first.wav"), "--catalog", cat,
+                            "--sr", "22050", "--human-picks", "01-house-120bpm-Am", "--json", "--transition-bars", "4"])
+    assert r.exit_code == 0, r.output
+    ai = json.loads(r.stdout)["tracks"][1]["path"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    r = runner.invoke(app, ["dj", "b2b", str(folder), "-o", str(out), "--catalog", cat, "--sr", "22050",
+                            "--human-picks", f"01-house-120bpm-Am,{ai}"])
+    assert r.exit_code == 2 and "already been played" in r.output
     assert not (tmp_path / "new").exists()
 
 

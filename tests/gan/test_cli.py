@@ -56,6 +56,8 @@ def test_sample_grid_with_sidecar(model, tmp_path):
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert report["seeds"] == [0, 1, 2, 3] and out.is_file() and (tmp_path / "grid.json").is_file()
+    res = runner.invoke(app, ["gan", "sample", str(model), "-o", str(tmp_path / "auto.png"), "-n", "4", "--columns", "0"])
+    assert res.exit_code == 0, res.output                    # 0 columns: as square as the grid allows
 
 
 def test_walk_gif_reports_even_steps(model, tmp_path):

@@ -183,6 +183,15 @@ def test_a_picture_that_decodes_to_too_many_pixels_gets_413_before_decoding(clie
     r = client.post("/api/dream", files={"file": ("bomb.png", buf.getvalue(), "image/png")})
     assert r.status_code == 413 and "bomb.png" in r.json()["error"] and f"{side}x{side}" in r.json()["error"]
     assert _files(client.root, "uploads") == before
+    # past PIL's own bomb limit (its header alone says 20000 x 20000): the same 413, not a decoding error
+    head = buf.getvalue()
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 1, 0, 0, 0, 0)
+    big = head[:8] + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    r = client.post("/api/dream", files={"file": ("huge.png", big + head[33:], "image/png")})
+    assert r.status_code == 413 and "huge.png" in r.json()["error"]
 
 
 def test_other_sites_cannot_drive_the_studio(client, tmp_path):

@@ -187,9 +187,13 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
     if scripted is not None and not scripted:
         raise ParameterError("--human-picks is empty; give file names separated by commas")
-    for i, name in enumerate(scripted or []):          # every scripted pick checked before the first mix is written
-        if game.selector.find(name)["path"] in [game.selector.find(n)["path"] for n in scripted[:i]]:
-            raise ParameterError(f"--human-picks names {name.strip()!r} twice; the DJs never repeat a track")
+    if scripted is not None:        # the scripted set played through once (no audio) before the first mix is written:
+        probe = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
+                           selector=selector, seed=seed)  # an unknown pick, or one already played by either DJ
+        for name in scripted:
+            if probe.over:
+                break
+            probe.exchange(name)
     turns = len(scripted) if scripted is not None else rounds
     res = None
     params = {"library": str(library), "human_picks": human_picks, "novelty": novelty, "sr": sr}

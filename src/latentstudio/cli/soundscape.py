@@ -53,7 +53,7 @@ def train(data: str = typer.Argument("tuxpaint", help="'tuxpaint' (default: Tux 
           views: int = typer.Option(16, "--views", help="Augmented image views per pair shown to the teacher."),
           validation: float = typer.Option(0.2, "--validation", help="Fraction of sound groups for validation."),
           holdout: float = typer.Option(0.25, "--holdout", help="Fraction of sound groups held out for testing."),
-          split_seed: int = typer.Option(0, "--split-seed", help="Seed of the train/validation/test split."),
+          split_seed: int = seed_option("--split-seed", "Seed of the train/validation/test split."),
           teacher_name: str = typer.Option("efficientnet_lite0", "--teacher", help="Zoo classifier as teacher."),
           teacher_views: str = typer.Option(None, "--teacher-views", show_default=False,
                                             help="How the teacher looks at a picture: 'crop' (the centre crop) or "

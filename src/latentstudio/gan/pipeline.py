@@ -155,7 +155,7 @@ def sample_run(model: str | os.PathLike, output: str | os.PathLike, *, n: int = 
     seeds = list(seeds) if seeds else list(range(seed, seed + _check_count("n", n, 1, 1024)))
     if size is not None:
         _check_count("size", size, 8, 2048)
-    if columns is not None:
+    if columns:                           # 0 or None: as square as the grid allows
         _check_count("columns", columns, 1, 1024)
     check_truncation(truncation)
     g, info = load_generator(model)

@@ -178,6 +178,8 @@ def see_run(models, source: str | os.PathLike, output: str | os.PathLike, *, siz
     if smooth is not None and (isinstance(smooth, bool) or not isinstance(smooth, (int, float))
                                or not 0 <= smooth < 1):
         raise ParameterError(f"smooth={smooth!r} must be in [0, 1)")
+    fps = fps or None                     # 0: the source's own rate; switch_every 0: no switching
+    switch_every = switch_every or None
     for name, value in (("seconds", seconds), ("fps", fps), ("switch_every", switch_every)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not (np.isfinite(value) and value > 0)):

@@ -190,7 +190,7 @@ class LocalOnly:
         self.hosts = frozenset(_hostname(h) for h in hosts)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http":              # the studio has no websocket routes
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
         host = headers.get("host", "")
@@ -336,8 +336,12 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_bytes: int = 20 * 1024
 
                 from latentstudio.core.image import load
 
-                with Image.open(path) as im:
-                    w, h = im.size
+                try:
+                    with Image.open(path) as im:
+                        w, h = im.size
+                except Image.DecompressionBombError:        # PIL's own limit, far above ours
+                    raise StudioInputError(f"{name}: its pixels are over the studio's limit of {MAX_PIXELS:,}",
+                                           status=413) from None
                 if w * h > MAX_PIXELS:
                     raise StudioInputError(f"{name}: {w}x{h} pixels is over the studio's limit of {MAX_PIXELS:,}",
                                            status=413)
