@@ -338,3 +338,15 @@ def test_train_under_torchrun_rank_0_alone_evaluates_and_writes(tmp_path):
     assert [r["rank"] for r in rows] == [0, 1] and [r["vae_rank"] for r in rows] == [0, 1]
     assert "validation_sounds" in rows[0]["report"] and rows[1]["report"] == []
     assert (tmp_path / "vae" / "model.safetensors").is_file() and (tmp_path / "wn" / "model.safetensors").is_file()
+
+
+def test_read_latents_refuses_more_vectors_than_it_decodes(tmp_path):
+    from latentstudio.errors import ParameterError
+    from latentstudio.funk.pipeline import MAX_LATENTS, read_latents
+
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps([[0.0, 1.0]] * (MAX_LATENTS + 1)))
+    with pytest.raises(ParameterError, match="at most 1000"):
+        read_latents(path)
+    path.write_text(json.dumps([[0.0, 1.0]] * 3))
+    assert read_latents(path).shape == (3, 2)

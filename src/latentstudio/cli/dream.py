@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         max_roll: int = typer.Option(32, "--max-roll", help="Largest random shift (px) before each step."),
         tile_size: int = typer.Option(512, "--tile-size", help="Tile side (px) for large images."),
         keep_colors: bool = typer.Option(False, "--keep-colors", help="Keep the input's colours (luminance only)."),
-        zoom_frames: int = typer.Option(0, "--zoom-frames", help="Write a zoom-feedback video of N frames."),
+        zoom_frames: int = typer.Option(0, "--zoom-frames", min=0, max=100000,
+                                        help="Write a zoom-feedback video of N frames."),
         zoom: float = typer.Option(1.05, "--zoom", help="Zoom between video frames."),
         fps: float = typer.Option(12.0, "--fps", help="Video frame rate."),
         max_side: int = typer.Option(0, "--max-side", help="Shrink IMAGE so its longer side is at most this "

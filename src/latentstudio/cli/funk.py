@@ -47,7 +47,7 @@ def train_vae(output: Path = typer.Option(..., "-o", "--output", help="Model fol
               beta: float = typer.Option(0.25, "--beta", help="KL weight (chosen on validation: 0.25)."),
               class_weight: float = typer.Option(5.0, "--class-weight", help="Weight of the drum head's loss "
                                                                              "(chosen on validation: 5)."),
-              latent_dim: int = typer.Option(64, "--latent-dim", help="Latent width."),
+              latent_dim: int = typer.Option(64, "--latent-dim", min=1, max=1024, help="Latent width."),
               checkpoint_dir: Path = typer.Option(None, "--checkpoint-dir", help="Periodic checkpoints; a rerun "
                                                                                  "resumes."),
               threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),

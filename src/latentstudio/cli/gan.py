@@ -194,8 +194,9 @@ def project(model: str = typer.Argument(..., help=MODEL_HELP),
             output: Path = typer.Option(..., "-o", "--output", help="Grid to write (.png: pictures above, "
                                                                     "reconstructions below); the latents go to "
                                                                     "OUTPUT.latents.npy."),
-            steps: int = typer.Option(200, "--steps", help="Optimisation steps per picture."),
-            restarts: int = typer.Option(4, "--restarts", help="Latents optimised together (the mean + random)."),
+            steps: int = typer.Option(200, "--steps", min=1, max=100000, help="Optimisation steps per picture."),
+            restarts: int = typer.Option(4, "--restarts", min=1, max=256,
+                                         help="Latents optimised together (the mean + random)."),
             lr: float = typer.Option(0.05, "--lr", help="Adam learning rate."),
             feature_weight: float = typer.Option(1.0, "--feature-weight", help="Weight of the feature loss."),
             pixel_weight: float = typer.Option(1.0, "--pixel-weight", help="Weight of the pixel loss."),

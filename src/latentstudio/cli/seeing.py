@@ -154,8 +154,9 @@ def check(model: Path = typer.Argument(..., help="Model folder from `seeing trai
                                                              "sample photographs, faces and clip art)."),
           world: str = typer.Option(None, "--world", help="The model's world folder (built-in worlds are found)."),
           sheet: Path = typer.Option(None, "--sheet", help="Write a contact sheet (inputs over outputs) here."),
-          size: int = typer.Option(256, "--size", help="Side the model runs at."),
-          bank: int = typer.Option(256, "--bank", help="Training crops the outputs are compared with."),
+          size: int = typer.Option(256, "--size", min=32, max=4096, help="Side the model runs at."),
+          bank: int = typer.Option(256, "--bank", min=1, max=100000, help="Training crops the outputs are compared "
+                                                                           "with."),
           threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
           seed: int = seed_option("--seed", "Seed of the input and crop choices."),
           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:

@@ -136,6 +136,10 @@ def encode_files(vae, paths: list[str | os.PathLike]) -> list[dict]:
             for p, zz, d in zip(paths, z, drums)]
 
 
+#: Most latent vectors ``funk decode`` takes from one file (each becomes a sound).
+MAX_LATENTS = 1000
+
+
 def read_latents(path: str | os.PathLike) -> np.ndarray:
     """Latent vectors from a ``funk encode`` JSON (rows with ``latent``) or a plain list of vectors."""
     import json
@@ -147,6 +151,8 @@ def read_latents(path: str | os.PathLike) -> np.ndarray:
         raise ParameterError(f"latents {str(path)!r} are not a list of vectors ({exc})") from None
     if z.ndim != 2 or not len(z):
         raise ParameterError(f"latents {str(path)!r} must be a non-empty list of equal-length vectors")
+    if len(z) > MAX_LATENTS:
+        raise ParameterError(f"latents {str(path)!r} hold {len(z)} vectors; at most {MAX_LATENTS} are decoded at once")
     return z
 
 
