@@ -734,3 +734,18 @@ def test_the_studio_command_answers_other_names_only_on_a_network_address(monkey
     assert seen["host"] == host
     with TestClient(seen["app"], base_url="http://studio.lan:8765") as c:
         assert c.get("/api/health").status_code == stranger
+
+
+def test_the_studio_command_trusts_a_host_it_is_told_to(monkeypatch, tmp_path):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from latentstudio.cli.main import app as cli
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    r = CliRunner().invoke(cli, ["studio", "--data", str(tmp_path / "data"), "--allow-host", "studio.lan"])
+    assert r.exit_code == 0, r.output
+    with TestClient(seen["app"], base_url="http://studio.lan:8765") as c:
+        assert c.get("/api/health").status_code == 200
+        assert c.get("/api/health", headers={"host": "evil.example"}).status_code == 421

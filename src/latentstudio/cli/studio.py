@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
                                                                     "(default: a record box rendered offline)."),
         threads: int = typer.Option(1, "--threads", help="Torch CPU threads of the worker."),
         seed: int = seed_option("--seed", "Random seed of every run."),
+        allow_host: list[str] = typer.Option(None, "--allow-host", help="Another host name requests may address "
+                                             "(repeatable; e.g. the name a reverse proxy forwards as Host)."),
     ) -> None:
         """Serve the studio's pages: the installations as local web pages calling the systems' pipelines.
 
@@ -53,6 +55,7 @@ def register(app: typer.Typer) -> None:
         # own DNS name to 127.0.0.1 is refused); on a network address, by any name the machine has
         local = host.strip("[]").lower() in LOOPBACK_HOSTS
         app_ = create_app(data, max_upload_bytes=int(max_upload_mb * 1024 * 1024), threads=threads, seed=seed,
-                          dj_library=dj_library, hosts=LOOPBACK_HOSTS if local else ("*",))
+                          dj_library=dj_library,
+                          hosts=(*LOOPBACK_HOSTS, *(allow_host or ())) if local else ("*",))
         typer.echo(f"latentstudio studio on http://{host}:{port}/  (data: {data})", err=True)
         uvicorn.run(app_, host=host, port=port, log_level="warning")
