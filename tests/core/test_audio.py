@@ -121,3 +121,13 @@ def test_pcm16_hash_matches_decoded_copies_and_nothing_else():
     padded = np.concatenate([np.zeros(50, np.float32), y, np.zeros(9, np.float32)])
     assert pcm16_hash(padded) != pcm16_hash(y)
     assert pcm16_hash(padded, trim_zeros=True) == pcm16_hash(y, trim_zeros=True)
+
+
+def test_check_sample_rate_takes_whole_rates_in_range_only():
+    from latentstudio.core.audio import check_sample_rate
+
+    assert check_sample_rate(44100) == 44100 and check_sample_rate(np.int64(8000)) == 8000
+    assert check_sample_rate(400, lo=400) == 400
+    for bad in (0, 1, 7999, 192001, 10**9, 44100.0, True, "44100", None):
+        with pytest.raises(ParameterError, match="sample rate from 8000 to 192000"):
+            check_sample_rate(bad)

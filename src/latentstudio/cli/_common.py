@@ -49,6 +49,7 @@ def seed_option(flag: str, help: str):
     negative seed reached NumPy as a traceback)."""
     return typer.Option(0, flag, min=0, max=SEED_MAX, help=help)
 
+
 def workers_help(local_default: int) -> str:
     """Help of a ``--workers`` option whose work runs through ``catalog.batch.map_items``."""
     return (f"Parallel processes (default {local_default}{': this process' if local_default == 1 else ''}); "

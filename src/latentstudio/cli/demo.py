@@ -16,9 +16,8 @@ from pathlib import Path
 
 import typer
 
-from latentstudio.cli._common import seed_option
-
 from latentstudio import __version__
+from latentstudio.cli._common import seed_option
 from latentstudio.core.fileio import atomic_write_text
 
 

@@ -182,14 +182,16 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 
     out_path(output, suffixes=(".wav", ".flac"))
     lib = _analyse(library, catalog=catalog, backend=backend, workers=workers, cluster=cluster, quiet=as_json)
-    game = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
-                      selector=selector, seed=seed)
+    def new_game() -> BackToBack:
+        return BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
+                          selector=selector, seed=seed)
+
+    game = new_game()
     scripted = [p for p in (human_picks or "").split(",") if p.strip()] if human_picks is not None else None
     if scripted is not None and not scripted:
         raise ParameterError("--human-picks is empty; give file names separated by commas")
     if scripted is not None:        # the scripted set played through once (no audio) before the first mix is written:
-        probe = BackToBack(lib, novelty=novelty, transition_bars=transition_bars, max_play_bars=max_bars,
-                           selector=selector, seed=seed)  # an unknown pick, or one already played by either DJ
+        probe = new_game()          # an unknown pick, or one already played by either DJ, stops it here
         for name in scripted:
             if probe.over:
                 break
@@ -231,7 +233,7 @@ def b2b(library: Path = typer.Argument(..., help="Folder of audio files."),
 def fit_levels(model: Path = typer.Argument(..., help="Beat network checkpoint folder (from train-beats)."),
                output: Path = typer.Option(..., "-o", "--output", help="Checkpoint folder to write (may be MODEL)."),
                data_seed: int = seed_option("--seed", "Seed of the validation music's renderings (the "
-                                             "model's train-beats --data-seed gives its own fit)."),
+                                                      "model's train-beats --data-seed gives its own fit)."),
                threads: int = typer.Option(2, "--threads", min=1, help="CPU threads."),
                as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
     """Refit a beat network's metrical-level choice (x2, /2, x3, 3/2... of its first tempo) and its downbeat
@@ -375,7 +377,7 @@ def train_selector_cmd(library: Path = typer.Argument(..., help="Folder of audio
 def make_library(output: Path = typer.Argument(..., help="Folder to write the tracks into."),
                  sr: int = typer.Option(22050, "--sr", help="Sample rate."),
                  seed: int = seed_option("--seed", "Random seed (the demo set is fixed; seed > 0 "
-                                                            "draws random specs)."),
+                                                  "draws random specs)."),
                  count: int = typer.Option(6, "--count", help="Tracks (with --seed > 0)."),
                  as_json: bool = typer.Option(False, "--json", help="Print the ground truth as JSON.")) -> None:
     """Render a small library of tracks (FluidSynth GM instruments + Hydrogen kits) with exact beats.

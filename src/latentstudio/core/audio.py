@@ -47,6 +47,14 @@ def _check_not_truncated(p: Path, log: str) -> None:
                              f"the file holds {present}")
 
 
+def check_sample_rate(sr, *, lo: int = 8000, hi: int = 192000) -> int:
+    """``sr`` as an int when it is a whole number of Hz in ``lo``..``hi``, else ParameterError naming it (a rate
+    of 1 Hz renders nonsense, 1e9 asks for gigabytes)."""
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not lo <= sr <= hi:
+        raise ParameterError(f"sr={sr!r} must be a sample rate from {lo} to {hi} Hz")
+    return int(sr)
+
+
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     """Resample along the last axis with soxr (high quality)."""
     import soxr

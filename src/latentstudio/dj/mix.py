@@ -334,7 +334,7 @@ def render_mix(plan: dict, analyses: dict[str, dict] | None = None, *, sr: int =
     ``"auto"`` (rubberband when installed, else pv).
     Files that fail to load are replaced by silence and reported in ``plan["warnings"]``: nothing stops mid-mix.
     """
-    from latentstudio.core.audio import load, resample
+    from latentstudio.core.audio import check_sample_rate, load, resample
     from latentstudio.core.stretch import has_rubberband
 
     if stretch not in ("auto", "pv", "rubberband"):
@@ -345,8 +345,7 @@ def render_mix(plan: dict, analyses: dict[str, dict] | None = None, *, sr: int =
 
     if not plan.get("tracks"):
         raise ParameterError("the plan has no tracks")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not 8000 <= sr <= 192000:
-        raise ParameterError(f"sr={sr!r} must be an integer from 8000 to 192000")
+    check_sample_rate(sr)
     analyses = analyses or {}
     n_out = int(round(plan["duration"] * sr)) + 1
     mix = np.zeros((2, n_out), dtype=np.float32)

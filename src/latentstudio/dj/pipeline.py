@@ -421,12 +421,12 @@ def train_selector_from_playlists(output: str | os.PathLike, library: Library | 
 def make_library(folder: str | os.PathLike, *, seed: int = 0, count: int = 6, sr: int = 22050) -> list[dict]:
     """Render a library with exact beats into ``folder``: the fixed demo set (``seed=0``) or ``count``
     random tracks drawn with ``seed``; returns the ground truth (path, bpm, key, beats, downbeats)."""
+    from latentstudio.core.audio import check_sample_rate
     from latentstudio.dj.music import DEMO_SPECS, random_spec, write_library
 
     if not isinstance(count, (int, np.integer)) or not 1 <= count <= 1000:
         raise ParameterError(f"count={count!r} must be between 1 and 1000")
-    if not isinstance(sr, (int, np.integer)) or not 8000 <= sr <= 192000:
-        raise ParameterError(f"sr={sr!r} must be between 8000 and 192000 Hz")
+    check_sample_rate(sr)
     specs = DEMO_SPECS
     if seed > 0:
         rng = np.random.default_rng(seed)

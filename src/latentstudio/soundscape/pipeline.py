@@ -330,12 +330,11 @@ def soundscape_for_image(image: np.ndarray, *, model, model_id: str, catalog, to
     ------
     ParameterError : bad image, ``top``, ``seconds`` or ``sr``; an empty library
     """
+    from latentstudio.core.audio import check_sample_rate
     from latentstudio.soundscape.query import query_image
     from latentstudio.soundscape.render import layers_from_matches, render_soundscape
 
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not 8000 <= sr <= 192000:
-        # 0 was refused as "none of the matched sounds could be read", 1 Hz was rendered
-        raise ParameterError(f"sr={sr!r} must be a sample rate from 8000 to 192000 Hz")
+    check_sample_rate(sr)     # 0 was refused as "none of the matched sounds could be read", 1 Hz was rendered
     result = query_image(image, model=model, model_id=model_id, catalog=catalog, teacher=teacher, top=top,
                          headings=headings)
     mix = render_soundscape(layers_from_matches(result.matches, sr=sr), seconds=seconds, sr=sr, seed=seed)
